@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#pragma once
+/// Netmasks and groups of them (dnsdist's NMG), used by the ACL and selectors.
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/address.hh"
+
+namespace ballast::core {
+
+class Netmask {
+ public:
+  /// "10.0.0.0/8", "::1/128", or a bare address (a host mask). A leading '!' is not
+  /// accepted here; NetmaskGroup handles negation. Throws std::invalid_argument.
+  static Netmask parse(std::string_view text);
+  bool match(const Address& a) const;
+  std::string toString() const;
+  int family() const { return family_; }
+  uint8_t bits() const { return bits_; }
+
+ private:
+  int family_ = 0;
+  uint8_t bits_ = 0;
+  uint8_t addr_[16] = {0};
+};
+
+/// An ordered set of netmasks; an address matches when the most specific matching entry is
+/// positive ("!192.0.2.0/24" entries exclude).
+class NetmaskGroup {
+ public:
+  void add(std::string_view text);  ///< throws std::invalid_argument
+  void clear() { entries_.clear(); }
+  bool match(const Address& a) const;
+  bool empty() const { return entries_.empty(); }
+  size_t size() const { return entries_.size(); }
+  std::vector<std::string> toStrings() const;
+
+ private:
+  struct Entry {
+    Netmask mask;
+    bool negated;
+  };
+  std::vector<Entry> entries_;
+};
+
+/// dnsdist's default ACL: loopback, RFC 1918, link-local, ULA.
+NetmaskGroup defaultAcl();
+
+}  // namespace ballast::core

@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "core/pipeline.hh"
+
+#include <cstring>
+
+#include "dns/header.hh"
+#include "dns/types.hh"
+#include "dns/writer.hh"
+
+namespace ballast::core {
+
+namespace {
+
+QueryAction answerLocally(QueryContext& q, uint8_t rcode, GlobalStats& stats) {
+  q.length = dns::makeResponseInPlace(q.packet, q.length, q.capacity, q.message, rcode);
+  stats.selfAnswered.inc();
+  stats.countFrontendRcode(rcode);
+  return QueryAction::Answer;
+}
+
+/// A query without a question cannot be parsed as a message with one: answer from the
+/// header alone (dnsdist answers NOTIMP).
+QueryAction answerEmpty(QueryContext& q, GlobalStats& stats) {
+  dns::HeaderRef h(q.packet);
+  h.setQr(true);
+  h.setRcode(dns::rcode::NotImp);
+  h.setAncount(0);
+  h.setNscount(0);
+  h.setArcount(0);
+  q.length = dns::kHeaderSize;
+  stats.selfAnswered.inc();
+  stats.countFrontendRcode(dns::rcode::NotImp);
+  return QueryAction::Answer;
+}
+
+}  // namespace
+
+QueryAction processQuery(QueryContext& q, const RuntimeConfig& cfg, GlobalStats& stats,
+                         UdpSender& out) {
+  if (q.length < dns::kHeaderSize) {
+    stats.nonCompliantQueries.inc();
+    return QueryAction::Drop;
+  }
+  stats.queries.inc();
+  if (!cfg.acl.match(q.destination.client)) {
+    stats.aclDrops.inc();
+    return QueryAction::Drop;
+  }
+  dns::HeaderView h(q.packet);
+  if (h.qr()) {
+    stats.nonCompliantQueries.inc();
+    return QueryAction::Drop;
+  }
+  if (h.qdcount() == 0) {
+    stats.emptyQueries.inc();
+    if (cfg.settings.dropEmptyQueries) return QueryAction::Drop;
+    return answerEmpty(q, stats);
+  }
+  if (dns::MessageView::parse({q.packet, q.length}, q.message) != dns::ParseError::None) {
+    stats.nonCompliantQueries.inc();
+    return QueryAction::Drop;
+  }
+  if (h.rd()) stats.rdQueries.inc();
+
+  const Pool* pool = cfg.findPool("");
+  Backend* backend = nullptr;
+  if (pool) {
+    const Policy& policy = pool->policy ? *pool->policy : *cfg.policy;
+    backend = policy.select(pool->servers, q);
+  }
+  if (!backend) {
+    stats.noPolicy.inc();
+    if (cfg.settings.servFailWhenNoServer) return answerLocally(q, dns::rcode::ServFail, stats);
+    return QueryAction::Drop;
+  }
+  return backend->submit(q, out) ? QueryAction::Forwarded : QueryAction::Drop;
+}
+
+void PendingQuery::fill(const QueryContext& q) {
+  clientId = dns::HeaderView(q.packet).id();
+  const auto& question = q.message.question();
+  qtype = question.qtype;
+  qclass = question.qclass;
+  qnameLength = uint8_t(question.name.decompress(qname));
+}
+
+namespace {
+
+bool questionMatches(const dns::MessageView& m, const PendingQuery& p) {
+  const auto& q = m.question();
+  if (q.qtype != p.qtype || q.qclass != p.qclass) return false;
+  uint8_t name[dns::kMaxNameLength];
+  size_t n = q.name.decompress(name);
+  if (n != p.qnameLength) return false;
+  for (size_t i = 0; i < n; ++i) {
+    uint8_t a = name[i], b = p.qname[i];
+    if (a >= 'A' && a <= 'Z') a = uint8_t(a + 32);
+    if (b >= 'A' && b <= 'Z') b = uint8_t(b + 32);
+    if (a != b) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+bool processResponse(uint8_t* packet, size_t& len, size_t capacity, const PendingQuery& pending,
+                     const Settings& settings, GlobalStats& stats) {
+  dns::MessageView m;
+  if (len < dns::kHeaderSize || !dns::HeaderView(packet).qr()) {
+    stats.nonCompliantResponses.inc();
+    return false;
+  }
+  dns::HeaderView h(packet);
+  if (h.qdcount() == 0) {
+    // Without a question the response cannot be matched to the query, so a collision is
+    // likelier: as dnsdist, accept it only on request and only as NOERROR or NXDOMAIN.
+    uint8_t rc = h.rcode();
+    if (!settings.allowEmptyResponse || (rc != dns::rcode::NoError && rc != dns::rcode::NXDomain)) {
+      stats.nonCompliantResponses.inc();
+      return false;
+    }
+  } else {
+    if (dns::MessageView::parse({packet, len}, m) != dns::ParseError::None ||
+        !questionMatches(m, pending)) {
+      stats.nonCompliantResponses.inc();
+      return false;
+    }
+    // The question is written uncompressed right after the header in any sane response;
+    // restore the client's letter case there (0x20 encoding, fixupCase).
+    if (settings.fixupCase && m.question().name.offset() == dns::kHeaderSize &&
+        m.question().name.inPacketLength() == pending.qnameLength) {
+      std::memcpy(packet + dns::kHeaderSize, pending.qname, pending.qnameLength);
+    }
+    if (settings.truncateTC && h.tc()) len = dns::truncateToQuestion(packet, len, capacity, m);
+  }
+  dns::HeaderRef(packet).setId(pending.clientId);
+  stats.responses.inc();
+  uint8_t rc = h.rcode();
+  if (rc == dns::rcode::ServFail) stats.servfailResponses.inc();
+  stats.countFrontendRcode(rc);
+  return true;
+}
+
+}  // namespace ballast::core

@@ -1,0 +1,49 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#pragma once
+/// The runtime configuration: everything the query path reads, as one immutable snapshot
+/// (see Published). Changing anything means building a new snapshot and publishing it.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/backend.hh"
+#include "core/netmask.hh"
+#include "core/policy.hh"
+
+namespace ballast::core {
+
+struct Settings {
+  bool servFailWhenNoServer = false;
+  bool truncateTC = false;
+  bool fixupCase = false;
+  bool allowEmptyResponse = false;
+  bool dropEmptyQueries = false;
+  uint32_t udpTimeoutMs = 2000;
+};
+
+/// A pool's servers, kept alive by the snapshot that lists them.
+struct Pool {
+  std::vector<std::shared_ptr<Backend>> owners;
+  std::vector<Backend*> servers;  ///< same order as owners; what policies iterate
+  std::shared_ptr<const Policy> policy;  ///< null: the global policy
+};
+
+struct RuntimeConfig {
+  NetmaskGroup acl = defaultAcl();
+  Settings settings;
+  std::shared_ptr<const Policy> policy = makePolicy("leastOutstanding");
+  std::unordered_map<std::string, std::shared_ptr<const Pool>> pools;
+
+  const Pool* findPool(const std::string& name) const {
+    auto it = pools.find(name);
+    return it == pools.end() ? nullptr : it->second.get();
+  }
+};
+
+/// Builds the pools map from the server list (each server in each of its pools, the default
+/// pool "" when it names none), keeping the per-pool policies already in `cfg`.
+void rebuildPools(RuntimeConfig& cfg, const std::vector<std::shared_ptr<Backend>>& servers);
+
+}  // namespace ballast::core
