@@ -5,11 +5,13 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "core/address.hh"
+#include "core/qps_limiter.hh"
 #include "core/udp_sender.hh"
 #include "dns/message.hh"
 #include "metrics/counter.hh"
@@ -58,7 +60,9 @@ struct BackendStats {
   metrics::Counter reuseds;      ///< queries refused because the in-flight table was full
   metrics::MovingAverage latencyUsec{128};
   metrics::Gauge qps;            ///< set once a second by the maintenance thread
+  metrics::Gauge dropRate;       ///< likewise, drops per second
   uint64_t lastQueries = 0;      ///< maintenance thread only
+  uint64_t lastDrops = 0;
 };
 
 class Backend {
@@ -92,7 +96,13 @@ class Backend {
   int order() const { return order_; }
   int weight() const { return weight_; }
   double qpsLimit() const { return qpsLimit_; }
-  void setQpsLimit(double q) { qpsLimit_ = q; }
+  /// Limits the queries per second policies that honour it (firstAvailable) send here.
+  void setQpsLimit(double q) {
+    qpsLimit_ = q;
+    limiter_ = q > 0 ? std::make_unique<QpsLimiter>(q, q) : nullptr;
+  }
+  /// Takes a token from the qps limit; always true without one.
+  bool qpsAllows(int64_t nowUsec) { return !limiter_ || limiter_->check(nowUsec); }
   const std::vector<std::string>& pools() const { return pools_; }
   void setPools(std::vector<std::string> p) { pools_ = std::move(p); }
 
@@ -103,6 +113,7 @@ class Backend {
   int order_;
   int weight_;
   double qpsLimit_ = 0;
+  std::unique_ptr<QpsLimiter> limiter_;
   std::vector<std::string> pools_;
   std::atomic<Admin> admin_{Admin::Auto};
   std::atomic<bool> healthy_{true};

@@ -147,7 +147,7 @@ TEST_CASE("no server: drop, or SERVFAIL when asked") {
 TEST_CASE("responses: question checked, ID restored, case fixed up") {
   Fixture f;
   f.load(makeQuery("WwW.Example.COM", 0x4242), queryLength("WwW.Example.COM"));
-  REQUIRE(dns::MessageView::parse({f.q.packet, f.q.length}, f.q.message) == dns::ParseError::None);
+  REQUIRE((dns::MessageView::parse({f.q.packet, f.q.length}, f.q.message) == dns::ParseError::None));
   PendingQuery p;
   p.fill(f.q);
   Settings s;

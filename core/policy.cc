@@ -38,16 +38,20 @@ class LeastOutstanding final : public Named {
   }
 };
 
-/// The first server (lowest order) that is up.
+/// The first server, by order, that is up and under its qps limit; when all are over their
+/// limits, leastOutstanding (as dnsdist).
 class FirstAvailable final : public Named {
  public:
   FirstAvailable() : Named("firstAvailable") {}
-  Backend* select(std::span<Backend* const> servers, const QueryContext&) const override {
-    Backend* best = nullptr;
+  Backend* select(std::span<Backend* const> servers, const QueryContext& q) const override {
+    // Pools keep their servers sorted by order (rebuildPools).
     for (Backend* b : servers)
-      if (b->isUp() && (!best || b->order() < best->order())) best = b;
-    return best;
+      if (b->isUp() && b->qpsAllows(q.receivedUsec)) return b;
+    return fallback_.select(servers, q);
   }
+
+ private:
+  LeastOutstanding fallback_;
 };
 
 class RoundRobin final : public Named {

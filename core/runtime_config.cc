@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "core/runtime_config.hh"
 
+#include <algorithm>
+
 namespace ballast::core {
 
 void rebuildPools(RuntimeConfig& cfg, const std::vector<std::shared_ptr<Backend>>& servers) {
@@ -21,7 +23,21 @@ void rebuildPools(RuntimeConfig& cfg, const std::vector<std::shared_ptr<Backend>
     for (const auto& pool : b->pools()) addTo(pool, b);
   }
   cfg.pools.clear();
-  for (auto& [name, p] : next) cfg.pools.emplace(name, std::move(p));
+  for (auto& [name, p] : next) {
+    // Sorted by order, as dnsdist keeps them: firstAvailable walks them in this order.
+    std::vector<size_t> idx(p->owners.size());
+    for (size_t i = 0; i < idx.size(); ++i) idx[i] = i;
+    std::stable_sort(idx.begin(), idx.end(), [&](size_t a, size_t b) {
+      return p->owners[a]->order() < p->owners[b]->order();
+    });
+    auto sorted = std::make_shared<Pool>();
+    sorted->policy = p->policy;
+    for (size_t i : idx) {
+      sorted->owners.push_back(p->owners[i]);
+      sorted->servers.push_back(p->owners[i].get());
+    }
+    cfg.pools.emplace(name, std::move(sorted));
+  }
 }
 
 }  // namespace ballast::core

@@ -1,0 +1,58 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <doctest.h>
+
+#include <set>
+#include <thread>
+#include <vector>
+
+#include "backends/remote/inflight_table.hh"
+
+using ballast::backends::remote::InFlightTable;
+
+TEST_CASE("claimed slots are distinct until released") {
+  InFlightTable t(8);
+  std::set<int> ids;
+  for (int i = 0; i < 8; ++i) {
+    int id = t.claim();
+    REQUIRE(id >= 0);
+    ids.insert(id);
+    t.publish(size_t(id), 0);
+  }
+  CHECK(ids.size() == 8);
+  CHECK(t.outstanding() == 8);
+  CHECK(t.claim() == -1);  // full
+  REQUIRE(t.take(3));
+  CHECK_FALSE(t.take(3));  // already taken: a duplicate answer is ignored
+  t.release(3);
+  CHECK(t.claim() == 3);
+}
+
+TEST_CASE("timeouts free only the slots that waited long enough") {
+  InFlightTable t(4);
+  int a = t.claim(), b = t.claim();
+  t.publish(size_t(a), 1000);
+  t.publish(size_t(b), 2500);
+  CHECK(t.expire(2999, 2000) == 0);
+  CHECK(t.expire(3000, 2000) == 1);
+  CHECK_FALSE(t.take(size_t(a)));  // expired: a late answer finds nothing
+  CHECK(t.take(size_t(b)));
+  t.putBack(size_t(b));           // a mismatched answer leaves it waiting
+  CHECK(t.expire(4500, 2000) == 1);
+  CHECK(t.outstanding() == 0);
+}
+
+TEST_CASE("concurrent claim and release keep the count right") {
+  InFlightTable t(1024);
+  std::vector<std::thread> threads;
+  for (int n = 0; n < 4; ++n)
+    threads.emplace_back([&] {
+      for (int i = 0; i < 20000; ++i) {
+        int id = t.claim();
+        if (id < 0) continue;
+        t.publish(size_t(id), 0);
+        if (t.take(size_t(id))) t.release(size_t(id));
+      }
+    });
+  for (auto& th : threads) th.join();
+  CHECK(t.outstanding() == 0);
+}

@@ -1,0 +1,162 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "backends/remote/remote_backend.hh"
+
+#include <fmt/format.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+
+#include "core/clock.hh"
+#include "dns/header.hh"
+
+namespace ballast::backends::remote {
+
+namespace {
+constexpr size_t kBatch = 32;
+constexpr size_t kBufferSize = 16384;  // larger responses are counted and dropped
+constexpr int kSweepMs = 100;
+}  // namespace
+
+RemoteBackend::RemoteBackend(const RemoteConfig& cfg, core::Runtime& rt)
+    : Backend(cfg.name.empty() ? cfg.address.toStringWithPort() : cfg.name, cfg.order, cfg.weight),
+      address_(cfg.address),
+      socketCount_(cfg.sockets == 0 ? 1 : cfg.sockets),
+      rt_(rt) {
+  setQpsLimit(cfg.qps);
+  setPools(cfg.pools);
+}
+
+RemoteBackend::~RemoteBackend() {
+  stop();
+  for (int fd : fds_) close(fd);
+}
+
+void RemoteBackend::openSockets() {
+  for (size_t i = 0; i < socketCount_; ++i) {
+    int fd = socket(address_.family(), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) throw std::runtime_error(fmt::format("socket for {}: {}", name(), strerror(errno)));
+    int rcv = int(rt_.startup.udpRecvBufferSize), snd = int(rt_.startup.udpSendBufferSize);
+    // Best effort: above net.core.rmem_max the kernel caps it, which is still an improvement.
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
+    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &snd, sizeof(snd));
+    // Connected: the kernel then only delivers datagrams from the server we asked, and the
+    // kernel-chosen ephemeral port differs per socket.
+    if (connect(fd, address_.sockaddr_(), address_.length()) != 0) {
+      int e = errno;
+      close(fd);
+      throw std::runtime_error(fmt::format("connecting to {}: {}", addressString(), strerror(e)));
+    }
+    fds_.push_back(fd);
+  }
+}
+
+void RemoteBackend::start() {
+  if (responder_.joinable()) return;
+  table_ = std::make_unique<InFlightTable>(rt_.startup.maxUDPOutstanding);
+  openSockets();
+  stopping_ = false;
+  responder_ = std::thread([this] { responderLoop(); });
+}
+
+void RemoteBackend::stop() {
+  stopping_ = true;
+  if (responder_.joinable()) responder_.join();
+}
+
+bool RemoteBackend::submit(core::QueryContext& q, core::UdpSender& out) {
+  int id = table_->claim();
+  if (id < 0) {
+    stats.reuseds.inc();
+    rt_.stats.udpOutstandingFull.inc();
+    return false;
+  }
+  InFlight& slot = table_->at(size_t(id));
+  slot.destination = q.destination;
+  slot.pending.fill(q);
+  slot.sentUsec = q.receivedUsec;
+  dns::HeaderRef(q.packet).setId(uint16_t(id));
+  table_->publish(size_t(id), q.receivedUsec / 1000);
+  int fd = fds_[nextSocket_.fetch_add(1, std::memory_order_relaxed) % fds_.size()];
+  out.add(fd, nullptr, nullptr, q.packet, q.length, &stats.sendErrors);
+  stats.queries.inc();
+  return true;
+}
+
+void RemoteBackend::handleResponse(uint8_t* buf, size_t len, const core::Settings& settings,
+                                   core::UdpSender& sender) {
+  if (len < dns::kHeaderSize) {
+    rt_.stats.nonCompliantResponses.inc();
+    return;
+  }
+  uint16_t id = dns::HeaderView(buf).id();
+  if (id >= table_->capacity() || !table_->take(id)) return;  // late or duplicate answer
+  InFlight& slot = table_->at(id);
+  if (!core::processResponse(buf, len, kBufferSize, slot.pending, settings, rt_.stats)) {
+    table_->putBack(id);  // not the answer to this question: keep waiting for it
+    return;
+  }
+  int64_t latency = core::monotonicUsec() - slot.sentUsec;
+  stats.responses.inc();
+  stats.latencyUsec.add(double(latency));
+  rt_.stats.latency.record(uint64_t(latency < 0 ? 0 : latency));
+  core::Destination d = slot.destination;
+  table_->release(id);
+  if (d.sink) {
+    d.sink->deliver(d, {buf, len});
+  } else {
+    sender.add(d.fd, &d.client, d.needSourceAddress ? &d.local : nullptr, buf, len, nullptr);
+  }
+}
+
+void RemoteBackend::responderLoop() {
+  std::vector<uint8_t> storage(kBatch * kBufferSize);
+  std::array<mmsghdr, kBatch> msgs{};
+  std::array<iovec, kBatch> iovs{};
+  std::vector<pollfd> pfds;
+  for (int fd : fds_) pfds.push_back({fd, POLLIN, 0});
+  core::UdpSender sender;
+  core::Published<core::RuntimeConfig>::Reader config(rt_.config);
+  int64_t lastSweepMs = core::monotonicUsec() / 1000;
+
+  while (!stopping_.load(std::memory_order_relaxed)) {
+    int ready = poll(pfds.data(), pfds.size(), kSweepMs);
+    const core::Settings& settings = config.get().settings;
+    if (ready > 0) {
+      for (auto& p : pfds) {
+        if (!(p.revents & POLLIN)) continue;
+        for (size_t i = 0; i < kBatch; ++i) {
+          iovs[i] = {storage.data() + i * kBufferSize, kBufferSize};
+          msgs[i].msg_hdr = {};
+          msgs[i].msg_hdr.msg_iov = &iovs[i];
+          msgs[i].msg_hdr.msg_iovlen = 1;
+        }
+        int n = recvmmsg(p.fd, msgs.data(), kBatch, MSG_DONTWAIT, nullptr);
+        for (int i = 0; i < n; ++i) {
+          if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) {
+            rt_.stats.nonCompliantResponses.inc();
+            continue;
+          }
+          handleResponse(storage.data() + size_t(i) * kBufferSize, msgs[i].msg_len, settings,
+                         sender);
+        }
+        sender.flush();  // before the buffers are reused
+      }
+    }
+    int64_t nowMs = core::monotonicUsec() / 1000;
+    if (nowMs - lastSweepMs >= kSweepMs) {
+      lastSweepMs = nowMs;
+      size_t expired = table_->expire(nowMs, settings.udpTimeoutMs);
+      if (expired) {
+        stats.drops.inc(expired);
+        rt_.stats.downstreamTimeouts.inc(expired);
+      }
+    }
+  }
+}
+
+}  // namespace ballast::backends::remote

@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#pragma once
+/// A remote DNS server reached over UDP (dnsdist's newServer): `sockets` connected UDP
+/// sockets used round-robin, an in-flight table keyed by the rewritten query ID, and one
+/// responder thread that matches answers, sends them to clients and expires timeouts.
+#include <atomic>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "backends/remote/inflight_table.hh"
+#include "core/backend.hh"
+#include "core/runtime.hh"
+
+namespace ballast::backends::remote {
+
+struct RemoteConfig {
+  core::Address address;
+  std::string name;  ///< empty: the address is the name
+  int order = 1;
+  int weight = 1;
+  size_t sockets = 1;
+  double qps = 0;  ///< 0: unlimited
+  std::vector<std::string> pools;
+};
+
+class RemoteBackend final : public core::Backend {
+ public:
+  /// `rt` provides the statistics, the runtime snapshot (timeouts, response settings) and
+  /// the start-up sizes; it outlives the backend.
+  RemoteBackend(const RemoteConfig& cfg, core::Runtime& rt);
+  ~RemoteBackend() override;
+
+  std::string addressString() const override { return address_.toStringWithPort(); }
+  void start() override;
+  void stop() override;
+  bool submit(core::QueryContext& q, core::UdpSender& out) override;
+  uint32_t outstanding() const override { return table_ ? table_->outstanding() : 0; }
+
+ private:
+  void openSockets();
+  void responderLoop();
+  void handleResponse(uint8_t* buf, size_t len, const core::Settings& settings,
+                      core::UdpSender& sender);
+
+  core::Address address_;
+  size_t socketCount_;
+  core::Runtime& rt_;
+  std::unique_ptr<InFlightTable> table_;
+  std::vector<int> fds_;
+  std::atomic<size_t> nextSocket_{0};
+  std::thread responder_;
+  std::atomic<bool> stopping_{false};
+};
+
+}  // namespace ballast::backends::remote

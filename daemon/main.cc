@@ -1,0 +1,158 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/// ballast: read the configuration, start the frontends and backends, run maintenance each
+/// second, stop cleanly on SIGTERM or SIGINT.
+#include <fmt/format.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "daemon/options.hh"
+#include "frontend/udp_listener.hh"
+#include "lua/config.hh"
+
+using namespace ballast;
+
+namespace {
+
+/// Tells systemd (Type=notify) we are ready, when started with NOTIFY_SOCKET.
+void notifySystemd(const char* state) {
+  const char* path = getenv("NOTIFY_SOCKET");
+  if (!path || !*path) return;
+  sockaddr_un sun{};
+  sun.sun_family = AF_UNIX;
+  size_t len = strlen(path);
+  if (len >= sizeof(sun.sun_path)) return;
+  memcpy(sun.sun_path, path, len);
+  if (sun.sun_path[0] == '@') sun.sun_path[0] = '\0';  // abstract namespace
+  int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return;
+  sendto(fd, state, strlen(state), 0, reinterpret_cast<sockaddr*>(&sun),
+         socklen_t(offsetof(sockaddr_un, sun_path) + len));
+  close(fd);
+}
+
+/// Once a second: per-server rates, then the configuration's maintenance() function.
+class Maintenance {
+ public:
+  Maintenance(core::Runtime& rt, lua::LuaConfig& lua) : rt_(rt), lua_(lua) {}
+  void start() { thread_ = std::thread([this] { loop(); }); }
+  void stop() {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  void loop() {
+    std::unique_lock lock(mutex_);
+    while (!cv_.wait_for(lock, std::chrono::seconds(1), [this] { return stopping_; })) {
+      lock.unlock();
+      tick();
+      lock.lock();
+    }
+  }
+  void tick() {
+    for (const auto& b : rt_.servers()) {
+      uint64_t q = b->stats.queries.value(), d = b->stats.drops.value();
+      b->stats.qps.set(double(q - b->stats.lastQueries));
+      b->stats.dropRate.set(double(d - b->stats.lastDrops));
+      b->stats.lastQueries = q;
+      b->stats.lastDrops = d;
+    }
+    std::string error = lua_.callMaintenance();
+    if (!error.empty()) fmt::print(stderr, "Error during execution of maintenance function: {}\n", error);
+  }
+
+  core::Runtime& rt_;
+  lua::LuaConfig& lua_;
+  std::thread thread_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  bool stopping_ = false;
+};
+
+int run(const daemon::Options& opts) {
+  core::Runtime rt;
+  lua::Host host{rt, [](std::string_view s) {
+                   fwrite(s.data(), 1, s.size(), stdout);
+                   fflush(stdout);
+                 }};
+  lua::LuaConfig lua(host);
+  try {
+    lua.loadFile(opts.configFile);
+    if (!opts.locals.empty()) {
+      rt.startup.locals.clear();
+      for (const auto& l : opts.locals) rt.startup.locals.push_back({core::Address::parse(l), false});
+    }
+    for (const auto& m : opts.acl) {
+      core::NetmaskGroup probe;
+      probe.add(m);
+      rt.update([&](core::RuntimeConfig& c) { c.acl.add(m); });
+    }
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "{}\n", e.what());
+    return 1;
+  }
+  if (rt.startup.locals.empty()) rt.startup.locals.push_back({core::Address::parse("127.0.0.1:53"), false});
+  if (opts.checkConfig) {
+    fmt::print("Configuration '{}' OK!\n", opts.configFile);
+    return 0;
+  }
+
+  // Block the stop signals before any thread starts, so only sigwait() below sees them.
+  sigset_t stopSignals;
+  sigemptyset(&stopSignals);
+  sigaddset(&stopSignals, SIGTERM);
+  sigaddset(&stopSignals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stopSignals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  std::vector<std::unique_ptr<frontend::UdpListener>> listeners;
+  try {
+    for (const auto& bind : rt.startup.locals)
+      listeners.push_back(std::make_unique<frontend::UdpListener>(bind, rt));
+    host.configuring = false;
+    rt.startServers();
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "ballast: {}\n", e.what());
+    return 1;
+  }
+  for (auto& l : listeners) {
+    l->start();
+    if (opts.verbose) fmt::print(stderr, "Listening on {}\n", l->address().toStringWithPort());
+  }
+  Maintenance maintenance(rt, lua);
+  maintenance.start();
+  if (opts.supervised) notifySystemd("READY=1");
+  fmt::print(stderr, "ballast {} started with {} listener(s) and {} server(s)\n", BALLAST_VERSION,
+             listeners.size(), rt.servers().size());
+
+  int sig = 0;
+  sigwait(&stopSignals, &sig);
+  fmt::print(stderr, "ballast: {} received, stopping\n", strsignal(sig));
+  if (opts.supervised) notifySystemd("STOPPING=1");
+  maintenance.stop();
+  for (auto& l : listeners) l->stop();
+  rt.stopServers();
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  daemon::Options opts = daemon::parseCommandLine(argc, argv);
+  return run(opts);
+}

@@ -1,0 +1,165 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/// newServer, showServers, policies and the server objects newServer returns.
+#include <fmt/format.h>
+
+#include <memory>
+
+#include "backends/remote/remote_backend.hh"
+#include "lua/binding.hh"
+#include "lua/bindings.hh"
+
+namespace ballast::lua {
+
+namespace {
+
+const char kServerMeta[] = "ballast.Server";
+const char kPolicyMeta[] = "ballast.ServerPolicy";
+
+void pushServer(lua_State* L, std::shared_ptr<core::Backend> b) {
+  void* mem = lua_newuserdata(L, sizeof(std::shared_ptr<core::Backend>));
+  new (mem) std::shared_ptr<core::Backend>(std::move(b));
+  luaL_getmetatable(L, kServerMeta);
+  lua_setmetatable(L, -2);
+}
+
+core::Backend& checkServer(lua_State* L, int idx) {
+  auto* p = static_cast<std::shared_ptr<core::Backend>*>(luaL_checkudata(L, idx, kServerMeta));
+  return **p;
+}
+
+int newServer(lua_State* L, Host& h) {
+  backends::remote::RemoteConfig cfg;
+  if (lua_type(L, 1) == LUA_TSTRING) {
+    cfg.address = core::Address::parse(lua_tostring(L, 1));
+  } else if (lua_type(L, 1) == LUA_TTABLE) {
+    Options o(L, 1, "newServer");
+    auto address = o.string("address");
+    if (!address) throw ConfigError("newServer: option 'address' is required");
+    cfg.address = core::Address::parse(*address);
+    cfg.name = o.string("name").value_or("");
+    if (auto pools = o.strings("pool")) cfg.pools = *pools;
+    cfg.weight = int(o.integer("weight", 1, 2147483647).value_or(1));
+    cfg.order = int(o.integer("order", 0, 2147483647).value_or(1));
+    cfg.sockets = size_t(o.integer("sockets", 1, 1024).value_or(1));
+    cfg.qps = o.number("qps").value_or(0);
+    if (o.boolean("tcpOnly").value_or(false))
+      throw ConfigError("newServer: tcpOnly=true needs TCP to backends, which ballast does not have yet");
+    o.done();
+  } else {
+    throw ConfigError("newServer: expects an address or a table of options");
+  }
+  if (cfg.pools.size() == 1 && cfg.pools[0].empty()) cfg.pools.clear();
+  auto b = std::make_shared<backends::remote::RemoteBackend>(cfg, h.runtime);
+  h.runtime.addServer(b);
+  pushServer(L, b);
+  return 1;
+}
+
+std::string stateOf(const core::Backend& b) {
+  switch (b.admin()) {
+    case core::Backend::Admin::Up: return "UP";
+    case core::Backend::Admin::Down: return "DOWN";
+    default: return b.healthy() ? "up" : "down";
+  }
+}
+
+std::string joinPools(const std::vector<std::string>& pools) {
+  std::string s;
+  for (const auto& p : pools) s += (s.empty() ? "" : " ") + p;
+  return s;
+}
+
+int showServers(lua_State*, Host& h) {
+  constexpr auto kRow = "{:<3} {:<20.20} {:<29} {:>5} {:>7.1f} {:>7} {:>3} {:>3} {:>10} {:>7} {:>5.1f} {:>5.1f} {:>11} {}\n";
+  std::string out = fmt::format("{:<3} {:<20} {:<29} {:>5} {:>7} {:>7} {:>3} {:>3} {:>10} {:>7} {:>5} {:>5} {:>11} {}\n",
+                                "#", "Name", "Address", "State", "Qps", "Qlim", "Ord", "Wt",
+                                "Queries", "Drops", "Drate", "Lat", "Outstanding", "Pools");
+  size_t n = 0;
+  for (const auto& b : h.runtime.servers()) {
+    out += fmt::format(kRow, n++, b->name(), b->addressString(), stateOf(*b), b->stats.qps.value(),
+                       uint64_t(b->qpsLimit()), b->order(), b->weight(), b->stats.queries.value(),
+                       b->stats.drops.value(), b->stats.dropRate.value(),
+                       b->stats.latencyUsec.value() / 1000.0, b->outstanding(),
+                       joinPools(b->pools()));
+  }
+  h.out(out);
+  return 0;
+}
+
+int serverGetName(lua_State* L, Host&) {
+  lua_pushstring(L, checkServer(L, 1).name().c_str());
+  return 1;
+}
+
+int serverGetNameWithAddr(lua_State* L, Host&) {
+  auto& b = checkServer(L, 1);
+  std::string s = b.name() == b.addressString() ? b.name() : b.name() + " (" + b.addressString() + ")";
+  lua_pushstring(L, s.c_str());
+  return 1;
+}
+
+int serverGc(lua_State* L) {
+  auto* p = static_cast<std::shared_ptr<core::Backend>*>(luaL_checkudata(L, 1, kServerMeta));
+  p->~shared_ptr();
+  return 0;
+}
+
+int setServerPolicy(lua_State* L, Host& h) {
+  auto* p = static_cast<std::shared_ptr<const core::Policy>*>(luaL_testudata(L, 1, kPolicyMeta));
+  if (!p) throw ConfigError("setServerPolicy: expects a policy such as leastOutstanding");
+  auto policy = *p;
+  h.runtime.update([&](core::RuntimeConfig& c) { c.policy = policy; });
+  return 0;
+}
+
+int policyGc(lua_State* L) {
+  auto* p = static_cast<std::shared_ptr<const core::Policy>*>(luaL_checkudata(L, 1, kPolicyMeta));
+  p->~shared_ptr();
+  return 0;
+}
+
+int policyToString(lua_State* L) {
+  auto* p = static_cast<std::shared_ptr<const core::Policy>*>(luaL_checkudata(L, 1, kPolicyMeta));
+  lua_pushstring(L, (*p)->name().c_str());
+  return 1;
+}
+
+}  // namespace
+
+void registerServerBindings(lua_State* L) {
+  static const Binding globals[] = {
+      {"newServer", wrap<newServer>},
+      {"showServers", wrap<showServers>},
+      {"setServerPolicy", wrap<setServerPolicy>},
+  };
+  registerAll(L, std::begin(globals), std::end(globals));
+
+  luaL_newmetatable(L, kServerMeta);
+  lua_pushcfunction(L, serverGc);
+  lua_setfield(L, -2, "__gc");
+  lua_newtable(L);
+  lua_pushcfunction(L, wrap<serverGetName>);
+  lua_setfield(L, -2, "getName");
+  lua_pushcfunction(L, wrap<serverGetNameWithAddr>);
+  lua_setfield(L, -2, "getNameWithAddr");
+  lua_setfield(L, -2, "__index");
+  lua_pushcfunction(L, wrap<serverGetNameWithAddr>);
+  lua_setfield(L, -2, "__tostring");
+  lua_pop(L, 1);
+
+  luaL_newmetatable(L, kPolicyMeta);
+  lua_pushcfunction(L, policyGc);
+  lua_setfield(L, -2, "__gc");
+  lua_pushcfunction(L, policyToString);
+  lua_setfield(L, -2, "__tostring");
+  lua_pop(L, 1);
+  for (const char* name : {"leastOutstanding", "firstAvailable", "roundrobin"}) {
+    void* mem = lua_newuserdata(L, sizeof(std::shared_ptr<const core::Policy>));
+    new (mem) std::shared_ptr<const core::Policy>(core::makePolicy(name));
+    luaL_getmetatable(L, kPolicyMeta);
+    lua_setmetatable(L, -2);
+    lua_setglobal(L, name);
+  }
+}
+
+}  // namespace ballast::lua

@@ -1,0 +1,105 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/// Runtime settings (declared once, in kBoolSettings), statistics, includeDirectory and
+/// setSecurityPollSuffix.
+#include <dirent.h>
+
+#include <algorithm>
+#include <vector>
+
+#include "lua/binding.hh"
+#include "lua/bindings.hh"
+
+namespace ballast::lua {
+
+namespace {
+
+/// Boolean runtime settings: each Lua function sets one field of core::Settings.
+struct BoolSetting {
+  const char* name;
+  bool core::Settings::*field;
+};
+constexpr BoolSetting kBoolSettings[] = {
+    {"setServFailWhenNoServer", &core::Settings::servFailWhenNoServer},
+    {"truncateTC", &core::Settings::truncateTC},
+    {"fixupCase", &core::Settings::fixupCase},
+    {"setAllowEmptyResponse", &core::Settings::allowEmptyResponse},
+    {"setDropEmptyQueries", &core::Settings::dropEmptyQueries},
+};
+
+int setBool(lua_State* L) {
+  const auto& s = kBoolSettings[lua_tointeger(L, lua_upvalueindex(1))];
+  std::string error;
+  try {
+    bool v = checkBool(L, 1, s.name);
+    host(L).runtime.update([&](core::RuntimeConfig& c) { c.settings.*s.field = v; });
+    return 0;
+  } catch (const std::exception& e) {
+    error = e.what();
+  }
+  return luaL_error(L, "%s", error.c_str());
+}
+
+int setUDPTimeout(lua_State* L, Host& h) {
+  double seconds = checkNumber(L, 1, "setUDPTimeout", "the timeout");
+  if (seconds <= 0 || seconds > 3600)
+    throw ConfigError("setUDPTimeout: must be more than 0 and at most 3600 seconds");
+  h.runtime.update([&](core::RuntimeConfig& c) { c.settings.udpTimeoutMs = uint32_t(seconds * 1000); });
+  return 0;
+}
+
+int setSecurityPollSuffix(lua_State* L, Host&) {
+  std::string suffix = checkString(L, 1, "setSecurityPollSuffix", "the suffix");
+  if (!suffix.empty())
+    throw ConfigError("setSecurityPollSuffix: ballast does no security polling; only \"\" (off) is accepted");
+  return 0;
+}
+
+int getStatisticsCounters(lua_State* L, Host& h) {
+  auto stats = h.runtime.registry.snapshot();
+  lua_createtable(L, 0, int(stats.size()));
+  for (const auto& [name, value] : stats) {
+    lua_pushnumber(L, value);
+    lua_setfield(L, -2, name.c_str());
+  }
+  return 1;
+}
+
+int includeDirectory(lua_State* L, Host& h) {
+  requireConfiguring(h, "includeDirectory");
+  std::string dir = checkString(L, 1, "includeDirectory", "the directory");
+  DIR* d = opendir(dir.c_str());
+  if (!d) throw ConfigError("includeDirectory: cannot open '" + dir + "'");
+  std::vector<std::string> files;
+  while (dirent* e = readdir(d)) {
+    std::string name = e->d_name;
+    if (name.size() > 5 && name.compare(name.size() - 5, 5, ".conf") == 0 && name[0] != '.')
+      files.push_back(dir + "/" + name);
+  }
+  closedir(d);
+  std::sort(files.begin(), files.end());
+  for (const auto& f : files) {
+    // Errors keep the included file's own name and line.
+    if (luaL_loadfile(L, f.c_str()) != 0) return lua_error(L);
+    lua_call(L, 0, 0);
+  }
+  return 0;
+}
+
+}  // namespace
+
+void registerSettingBindings(lua_State* L) {
+  for (size_t i = 0; i < std::size(kBoolSettings); ++i) {
+    lua_pushinteger(L, lua_Integer(i));
+    lua_pushcclosure(L, setBool, 1);
+    lua_setglobal(L, kBoolSettings[i].name);
+  }
+  static const Binding b[] = {
+      {"setUDPTimeout", wrap<setUDPTimeout>},
+      {"setSecurityPollSuffix", wrap<setSecurityPollSuffix>},
+      {"getStatisticsCounters", wrap<getStatisticsCounters>},
+      {"includeDirectory", wrap<includeDirectory>},
+  };
+  registerAll(L, std::begin(b), std::end(b));
+}
+
+}  // namespace ballast::lua

@@ -1,0 +1,164 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "lua/binding.hh"
+
+#include <cmath>
+
+namespace ballast::lua {
+
+namespace {
+const char kHostKey = 0;  // its address is the registry key
+}
+
+Host& host(lua_State* L) {
+  lua_pushlightuserdata(L, const_cast<char*>(&kHostKey));
+  lua_rawget(L, LUA_REGISTRYINDEX);
+  auto* h = static_cast<Host*>(lua_touserdata(L, -1));
+  lua_pop(L, 1);
+  return *h;
+}
+
+void setHost(lua_State* L, Host* h) {
+  lua_pushlightuserdata(L, const_cast<char*>(&kHostKey));
+  lua_pushlightuserdata(L, h);
+  lua_rawset(L, LUA_REGISTRYINDEX);
+}
+
+void registerAll(lua_State* L, const Binding* begin, const Binding* end) {
+  for (const Binding* b = begin; b != end; ++b) lua_register(L, b->name, b->fn);
+}
+
+void requireConfiguring(const Host& h, const char* name) {
+  if (!h.configuring) throw ConfigError(std::string(name) + " cannot be used at runtime!");
+}
+
+std::string checkString(lua_State* L, int idx, const char* fn, const char* what) {
+  if (lua_type(L, idx) != LUA_TSTRING)
+    throw ConfigError(std::string(fn) + ": " + what + " must be a string");
+  size_t len = 0;
+  const char* s = lua_tolstring(L, idx, &len);
+  return std::string(s, len);
+}
+
+bool checkBool(lua_State* L, int idx, const char* fn) {
+  if (lua_type(L, idx) != LUA_TBOOLEAN)
+    throw ConfigError(std::string(fn) + ": expects true or false");
+  return lua_toboolean(L, idx);
+}
+
+double checkNumber(lua_State* L, int idx, const char* fn, const char* what) {
+  if (lua_type(L, idx) != LUA_TNUMBER)
+    throw ConfigError(std::string(fn) + ": " + what + " must be a number");
+  return lua_tonumber(L, idx);
+}
+
+std::vector<std::string> checkStrings(lua_State* L, int idx, const char* fn, const char* what) {
+  std::vector<std::string> out;
+  if (lua_type(L, idx) == LUA_TSTRING) {
+    out.push_back(lua_tostring(L, idx));
+    return out;
+  }
+  if (lua_type(L, idx) != LUA_TTABLE)
+    throw ConfigError(std::string(fn) + ": " + what + " must be a string or a list of strings");
+  int abs = idx < 0 ? lua_gettop(L) + idx + 1 : idx;
+  lua_pushnil(L);
+  while (lua_next(L, abs) != 0) {
+    if (lua_type(L, -1) != LUA_TSTRING) {
+      lua_pop(L, 2);
+      throw ConfigError(std::string(fn) + ": " + what + " must contain only strings");
+    }
+    out.push_back(lua_tostring(L, -1));
+    lua_pop(L, 1);
+  }
+  return out;
+}
+
+Options::Options(lua_State* L, int idx, const char* fn) : L_(L), idx_(idx), fn_(fn) {
+  if (lua_isnoneornil(L, idx)) {
+    idx_ = 0;
+    return;
+  }
+  if (lua_type(L, idx) != LUA_TTABLE) throw ConfigError(std::string(fn) + ": options must be a table");
+  if (idx < 0) idx_ = lua_gettop(L) + idx + 1;
+  lua_pushnil(L);
+  while (lua_next(L, idx_) != 0) {
+    lua_pop(L, 1);
+    if (lua_type(L, -1) != LUA_TSTRING) {
+      lua_pop(L, 1);
+      throw ConfigError(std::string(fn) + ": option names must be strings");
+    }
+    keys_[lua_tostring(L, -1)] = false;
+  }
+}
+
+bool Options::push(const char* key) {
+  auto it = keys_.find(key);
+  if (it == keys_.end()) return false;
+  it->second = true;
+  lua_getfield(L_, idx_, key);
+  return true;
+}
+
+std::string Options::where(const char* key) const {
+  return std::string(fn_) + ": option '" + key + "'";
+}
+
+std::optional<std::string> Options::string(const char* key) {
+  if (!push(key)) return std::nullopt;
+  if (lua_type(L_, -1) != LUA_TSTRING) {
+    lua_pop(L_, 1);
+    throw ConfigError(where(key) + " must be a string");
+  }
+  std::string s = lua_tostring(L_, -1);
+  lua_pop(L_, 1);
+  return s;
+}
+
+std::optional<double> Options::number(const char* key) {
+  if (!push(key)) return std::nullopt;
+  if (lua_type(L_, -1) != LUA_TNUMBER) {
+    lua_pop(L_, 1);
+    throw ConfigError(where(key) + " must be a number");
+  }
+  double d = lua_tonumber(L_, -1);
+  lua_pop(L_, 1);
+  return d;
+}
+
+std::optional<int64_t> Options::integer(const char* key, int64_t min, int64_t max) {
+  auto d = number(key);
+  if (!d) return std::nullopt;
+  if (std::floor(*d) != *d || *d < double(min) || *d > double(max))
+    throw ConfigError(where(key) + " must be a whole number from " + std::to_string(min) +
+                      " to " + std::to_string(max));
+  return int64_t(*d);
+}
+
+std::optional<bool> Options::boolean(const char* key) {
+  if (!push(key)) return std::nullopt;
+  if (lua_type(L_, -1) != LUA_TBOOLEAN) {
+    lua_pop(L_, 1);
+    throw ConfigError(where(key) + " must be true or false");
+  }
+  bool b = lua_toboolean(L_, -1);
+  lua_pop(L_, 1);
+  return b;
+}
+
+std::optional<std::vector<std::string>> Options::strings(const char* key) {
+  if (!push(key)) return std::nullopt;
+  try {
+    auto v = checkStrings(L_, -1, fn_, (std::string("option '") + key + "'").c_str());
+    lua_pop(L_, 1);
+    return v;
+  } catch (...) {
+    lua_pop(L_, 1);
+    throw;
+  }
+}
+
+void Options::done() {
+  for (const auto& [key, read] : keys_)
+    if (!read) throw ConfigError(std::string(fn_) + ": unknown option '" + key + "'");
+}
+
+}  // namespace ballast::lua
