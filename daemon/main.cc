@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/log.hh"
 #include "daemon/options.hh"
 #include "frontend/udp_listener.hh"
 #include "lua/config.hh"
@@ -85,6 +86,7 @@ class Maintenance {
 };
 
 int run(const daemon::Options& opts) {
+  core::verboseLogging() = opts.verbose;
   core::Runtime rt;
   lua::Host host{rt, [](std::string_view s) {
                    fwrite(s.data(), 1, s.size(), stdout);

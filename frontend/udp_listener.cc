@@ -14,6 +14,7 @@
 
 #include "core/clock.hh"
 #include "core/pipeline.hh"
+#include "core/socket_buffers.hh"
 
 namespace ballast::frontend {
 
@@ -71,10 +72,8 @@ UdpListener::UdpListener(const core::LocalBind& bind, core::Runtime& rt)
       else
         setOption(fd_, IPPROTO_IPV6, IPV6_RECVPKTINFO, 1, local_, "IPV6_RECVPKTINFO");
     }
-    // Buffers sized for bursts; the kernel caps them at net.core.[rw]mem_max.
-    int rcv = int(rt.startup.udpRecvBufferSize), snd = int(rt.startup.udpSendBufferSize);
-    setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
-    setsockopt(fd_, SOL_SOCKET, SO_SNDBUF, &snd, sizeof(snd));
+    core::setSocketBuffers(fd_, rt.startup.udpRecvBufferSize, rt.startup.udpSendBufferSize,
+                           "UDP " + local_.toStringWithPort());
     // Wake up periodically so stop() is noticed without closing the socket under the thread.
     timeval tv{0, 200000};
     setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));

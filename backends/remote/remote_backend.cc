@@ -12,6 +12,7 @@
 #include <stdexcept>
 
 #include "core/clock.hh"
+#include "core/socket_buffers.hh"
 #include "dns/header.hh"
 
 namespace ballast::backends::remote {
@@ -40,10 +41,8 @@ void RemoteBackend::openSockets() {
   for (size_t i = 0; i < socketCount_; ++i) {
     int fd = socket(address_.family(), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) throw std::runtime_error(fmt::format("socket for {}: {}", name(), strerror(errno)));
-    int rcv = int(rt_.startup.udpRecvBufferSize), snd = int(rt_.startup.udpSendBufferSize);
-    // Best effort: above net.core.rmem_max the kernel caps it, which is still an improvement.
-    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
-    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &snd, sizeof(snd));
+    core::setSocketBuffers(fd, rt_.startup.udpRecvBufferSize, rt_.startup.udpSendBufferSize,
+                           "server " + name());
     // Connected: the kernel then only delivers datagrams from the server we asked, and the
     // kernel-chosen ephemeral port differs per socket.
     if (connect(fd, address_.sockaddr_(), address_.length()) != 0) {
