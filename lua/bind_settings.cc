@@ -79,7 +79,7 @@ int includeDirectory(lua_State* L, Host& h) {
   std::sort(files.begin(), files.end());
   for (const auto& f : files) {
     // Errors keep the included file's own name and line.
-    if (luaL_loadfile(L, f.c_str()) != 0) return lua_error(L);
+    if (loadConfigFile(L, h, f) != 0) return lua_error(L);
     lua_call(L, 0, 0);
   }
   return 0;

@@ -2,6 +2,9 @@
 #include "lua/binding.hh"
 
 #include <cmath>
+#include <fstream>
+#include <regex>
+#include <sstream>
 
 namespace ballast::lua {
 
@@ -21,6 +24,39 @@ void setHost(lua_State* L, Host* h) {
   lua_pushlightuserdata(L, const_cast<char*>(&kHostKey));
   lua_pushlightuserdata(L, h);
   lua_rawset(L, LUA_REGISTRYINDEX);
+}
+
+namespace {
+constexpr const char kChunkPrefix[] = "ballast-file-";
+}
+
+int loadConfigFile(lua_State* L, Host& h, const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    lua_pushstring(L, ("cannot open configuration file '" + path + "'").c_str());
+    return LUA_ERRFILE;
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string code = text.str();
+  if (code.rfind("#", 0) == 0) code.insert(0, "--");  // a #! line, as luaL_loadfile allows
+  h.files.push_back(path);
+  std::string chunk = "=" + std::string(kChunkPrefix) + std::to_string(h.files.size() - 1);
+  return luaL_loadbuffer(L, code.data(), code.size(), chunk.c_str());
+}
+
+std::string explainLuaError(const Host& h, std::string message) {
+  static const std::regex callNil("attempt to call global '([^']+)' \\(a nil value\\)");
+  static const std::regex chunk(std::string(kChunkPrefix) + "([0-9]+)");
+  message = std::regex_replace(message, callNil, "unknown function '$1'");
+  std::string out;
+  std::smatch m;
+  while (std::regex_search(message, m, chunk)) {
+    size_t i = std::stoul(m[1].str());
+    out += m.prefix().str() + (i < h.files.size() ? h.files[i] : m[0].str());
+    message = m.suffix().str();
+  }
+  return out + message;
 }
 
 void registerAll(lua_State* L, const Binding* begin, const Binding* end) {

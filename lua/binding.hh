@@ -43,6 +43,12 @@ int wrap(lua_State* L) {
   return lua_error(L);
 }
 
+/// Loads a configuration file as a chunk (pushed on the stack) named so that
+/// explainLuaError() can put its full path back into messages; returns lua_load's status.
+int loadConfigFile(lua_State* L, Host& h, const std::string& path);
+/// Rewrites Lua's messages into an operator's terms: full file names, "unknown function".
+std::string explainLuaError(const Host& h, std::string message);
+
 struct Binding {
   const char* name;
   lua_CFunction fn;

@@ -3,8 +3,6 @@
 
 #include <lua.hpp>
 
-#include <regex>
-
 #include "lua/bindings.hh"
 
 namespace ballast::lua {
@@ -32,11 +30,6 @@ int luaPrint(lua_State* L) {
 
 }  // namespace
 
-std::string explainLuaError(std::string message) {
-  static const std::regex callNil("attempt to call global '([^']+)' \\(a nil value\\)");
-  return std::regex_replace(message, callNil, "unknown function '$1'");
-}
-
 LuaConfig::LuaConfig(Host& host) : host_(host), L_(luaL_newstate()) {
   if (!L_) throw ConfigError("cannot create a Lua state");
   luaL_openlibs(L_);
@@ -54,7 +47,7 @@ void LuaConfig::runLoaded(int loadStatus) {
   if (loadStatus == 0) loadStatus = lua_pcall(L_, 0, 0, 0);
   if (loadStatus != 0) {
     const char* msg = lua_tostring(L_, -1);
-    std::string text = explainLuaError(msg ? msg : "unknown error");
+    std::string text = explainLuaError(host_, msg ? msg : "unknown error");
     lua_pop(L_, 1);
     throw ConfigError(text);
   }
@@ -62,7 +55,7 @@ void LuaConfig::runLoaded(int loadStatus) {
 
 void LuaConfig::loadFile(const std::string& path) {
   std::lock_guard lock(mutex_);
-  runLoaded(luaL_loadfile(L_, path.c_str()));
+  runLoaded(loadConfigFile(L_, host_, path));
 }
 
 void LuaConfig::run(const std::string& code, const std::string& chunkName) {
@@ -78,7 +71,7 @@ std::string LuaConfig::callMaintenance() {
     return {};
   }
   if (lua_pcall(L_, 0, 0, 0) != 0) {
-    std::string msg = explainLuaError(lua_tostring(L_, -1) ? lua_tostring(L_, -1) : "error");
+    std::string msg = explainLuaError(host_, lua_tostring(L_, -1) ? lua_tostring(L_, -1) : "error");
     lua_pop(L_, 1);
     return msg;
   }

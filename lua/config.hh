@@ -34,7 +34,4 @@ class LuaConfig {
   lua_State* L_;
 };
 
-/// Rewrites Lua's messages into an operator's terms ("unknown function 'x'").
-std::string explainLuaError(std::string message);
-
 }  // namespace ballast::lua

@@ -5,17 +5,23 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/runtime.hh"
 
 namespace ballast::lua {
 
 struct Host {
+  Host(core::Runtime& rt, std::function<void(std::string_view)> output)
+      : runtime(rt), out(std::move(output)) {}
   core::Runtime& runtime;
   /// Where show*() and print() write: stdout for the configuration, the connection for
   /// the console.
   std::function<void(std::string_view)> out;
   bool configuring = true;  ///< false once frontends and servers have started
+  /// Files loaded so far; Lua knows them by index (its chunk names are cut at 60 bytes,
+  /// and an operator needs the whole path in an error).
+  std::vector<std::string> files;
 };
 
 }  // namespace ballast::lua
