@@ -47,7 +47,9 @@ class HeaderRef {
     p_[o] = uint8_t(v >> 8);
     p_[o + 1] = uint8_t(v);
   }
-  void setBit(size_t o, uint8_t mask, bool v) { p_[o] = v ? uint8_t(p_[o] | mask) : uint8_t(p_[o] & ~mask); }
+  void setBit(size_t o, uint8_t mask, bool v) {
+    p_[o] = v ? uint8_t(p_[o] | mask) : uint8_t(p_[o] & ~mask);
+  }
   uint8_t* p_;
 };
 

@@ -25,8 +25,8 @@ struct RecordView {
   uint16_t type = 0;
   uint16_t klass = 0;
   uint32_t ttl = 0;
-  uint16_t offset = 0;       ///< where the record (its owner name) starts
-  uint16_t ttlOffset = 0;    ///< where the 4 TTL bytes are, for in-place TTL rewriting
+  uint16_t offset = 0;     ///< where the record (its owner name) starts
+  uint16_t ttlOffset = 0;  ///< where the 4 TTL bytes are, for in-place TTL rewriting
   uint16_t rdataOffset = 0;
   uint16_t rdataLength = 0;
   Section section = Section::Answer;
@@ -39,9 +39,9 @@ struct Edns {
   uint8_t extendedRcode = 0;  ///< upper 8 bits of the 12-bit rcode
   uint8_t version = 0;
   bool dnssecOk = false;
-  uint16_t flags = 0;           ///< the 16 flag bits (DO is the top one)
-  uint16_t recordOffset = 0;    ///< start of the OPT record
-  uint16_t optionsOffset = 0;   ///< start of its RDATA (the options)
+  uint16_t flags = 0;          ///< the 16 flag bits (DO is the top one)
+  uint16_t recordOffset = 0;   ///< start of the OPT record
+  uint16_t optionsOffset = 0;  ///< start of its RDATA (the options)
   uint16_t optionsLength = 0;
 };
 
@@ -64,21 +64,32 @@ ParseError forEachEdnsOption(std::span<const uint8_t> options, Fn&& fn) {
 
 class RecordIterator;
 
+/// Stricter checks a caller can ask parse() for.
+struct ParseOptions {
+  bool rejectTrailingData = false;  ///< report ParseError::TrailingData after the last record
+};
+
 /// A validated message. parse() walks every record once, checking names, counts, RDATA
-/// lengths and the OPT record; afterwards every accessor is safe.
+/// lengths and the OPT record; afterwards every accessor is safe as long as the packet
+/// bytes are not changed (an in-place edit such as makeResponseInPlace needs a new parse).
 class MessageView {
  public:
   /// Rejects with a reason; `out` is meaningful only on ParseError::None. Questions other
   /// than the first are validated but only the first is kept (qdcount > 1 is legal here;
   /// policy on it belongs to the caller).
+  /// The counts in the header are trusted only as far as the packet backs them: a count
+  /// with nothing left to read is CountOverrun, a record cut short is TooShort or
+  /// TruncatedRdata. Packets over 65535 bytes are TooLong. Never allocates.
   static ParseError parse(std::span<const uint8_t> packet, MessageView& out);
+  static ParseError parse(std::span<const uint8_t> packet, MessageView& out,
+                          const ParseOptions& options);
 
   std::span<const uint8_t> packet() const { return packet_; }
   HeaderView header() const { return HeaderView(packet_.data()); }
   bool hasQuestion() const { return header().qdcount() > 0; }
   const Question& question() const { return question_; }  ///< first question
-  size_t questionEnd() const { return questionEnd_; }      ///< offset after the question section
-  size_t messageEnd() const { return messageEnd_; }        ///< offset after the last record
+  size_t questionEnd() const { return questionEnd_; }     ///< offset after the question section
+  size_t messageEnd() const { return messageEnd_; }       ///< offset after the last record
   const Edns& edns() const { return edns_; }
   std::span<const uint8_t> ednsOptions() const {
     return packet_.subspan(edns_.optionsOffset, edns_.optionsLength);

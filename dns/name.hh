@@ -15,8 +15,9 @@ namespace ballast::dns {
 constexpr size_t kMaxNameLength = 255;  ///< wire length, including the root label
 constexpr size_t kMaxLabelLength = 63;
 
-/// Validates the name at `offset` in `packet` (following compression pointers, which
-/// must point strictly backwards, with at most 127 hops), and advances `offset` past
+/// Validates the name at `offset` in `packet`, a whole DNS message starting with its header
+/// (following compression pointers, which must point strictly backwards, each before the
+/// previous target, never into the header, with at most 127 hops), and advances `offset` past
 /// the name as it stands in the packet. When `out` is not null it receives the
 /// uncompressed wire form (at most kMaxNameLength bytes) and `*outLen` its length.
 ParseError readName(std::span<const uint8_t> packet, size_t& offset, uint8_t* out = nullptr,
@@ -48,6 +49,7 @@ class Name {
   friend bool operator<(const Name& a, const Name& b);
 
  private:
+  friend class NameRef;  // decompresses straight into wire_
   uint8_t len_ = 1;
   uint8_t wire_[kMaxNameLength] = {0};
 };
@@ -70,6 +72,8 @@ class NameRef {
   /// Case-insensitive comparisons and hash, without copying; hash() equals Name::hash().
   bool equals(const Name& other) const;
   bool equals(const NameRef& other) const;
+  /// Same as equals(Name) against uncompressed wire bytes (false if they are malformed).
+  bool equalsWire(std::span<const uint8_t> wire) const;
   size_t hash() const;
   size_t labelCount() const;
   /// Bytes the name occupies at its offset (up to and including a pointer or the root).

@@ -4,6 +4,7 @@
 /// few in-place edits used on the query path (turning a query into a local answer).
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -14,8 +15,10 @@ namespace ballast::dns {
 
 /// Writes a message into `buf` (cleared first). Sections must be written in order:
 /// question, answer, authority, additional. Header counts are kept up to date.
-/// Names are compressed against earlier names in the message (case-preserving,
-/// case-insensitive match), up to the 16383-byte pointer limit.
+/// Names are compressed against earlier names in the message (case-insensitive match, so
+/// a compressed suffix takes the spelling of its first occurrence), up to the 16383-byte
+/// pointer limit. Misuse (sections out of order, a message over 65535 bytes) throws: the
+/// writer builds answers from configuration and code, never from untrusted bytes alone.
 class MessageWriter {
  public:
   MessageWriter(std::vector<uint8_t>& buf, uint16_t id, const Name& qname, uint16_t qtype,
@@ -38,13 +41,15 @@ class MessageWriter {
   size_t size() const { return buf_.size(); }
 
  private:
+  void requireRecord() const;
+  static uint16_t bumpCount(uint16_t count);
+  void append16(uint16_t v);
+  void writeName(const Name& n, bool compress);
+  std::optional<uint16_t> findSuffix(std::span<const uint8_t> suffix) const;
+
   std::vector<uint8_t>& buf_;
-  struct Compressed {
-    uint16_t offset;
-  };
   std::vector<uint16_t> nameOffsets_;  // offsets of names (and their suffixes) already written
   Section section_ = Section::Question;
-  size_t recordStart_ = 0;
   size_t rdlenPos_ = 0;
   bool inRecord_ = false;
 };
@@ -60,6 +65,7 @@ size_t makeResponseInPlace(uint8_t* packet, size_t len, size_t capacity, const M
 
 /// Truncates a response in place to header + question with TC set (dnsdist's truncateTC
 /// fix-up); keeps the OPT record if present. Returns the new length.
-size_t truncateToQuestion(uint8_t* packet, size_t len, size_t capacity, const MessageView& response);
+size_t truncateToQuestion(uint8_t* packet, size_t len, size_t capacity,
+                          const MessageView& response);
 
 }  // namespace ballast::dns
