@@ -3,7 +3,6 @@
 
 #include <cmath>
 #include <fstream>
-#include <regex>
 #include <sstream>
 
 namespace ballast::lua {
@@ -45,18 +44,38 @@ int loadConfigFile(lua_State* L, Host& h, const std::string& path) {
   return luaL_loadbuffer(L, code.data(), code.size(), chunk.c_str());
 }
 
-std::string explainLuaError(const Host& h, std::string message) {
-  static const std::regex callNil("attempt to call global '([^']+)' \\(a nil value\\)");
-  static const std::regex chunk(std::string(kChunkPrefix) + "([0-9]+)");
-  message = std::regex_replace(message, callNil, "unknown function '$1'");
+/// Replaces every "<prefix>N" (N digits) in `message` by `name(N)`.
+template <typename Fn>
+std::string replaceNumbered(const std::string& message, std::string_view prefix, Fn&& name) {
   std::string out;
-  std::smatch m;
-  while (std::regex_search(message, m, chunk)) {
-    size_t i = std::stoul(m[1].str());
-    out += m.prefix().str() + (i < h.files.size() ? h.files[i] : m[0].str());
-    message = m.suffix().str();
+  size_t pos = 0;
+  for (size_t hit; (hit = message.find(prefix, pos)) != std::string::npos;) {
+    size_t digits = hit + prefix.size(), end = digits;
+    while (end < message.size() && message[end] >= '0' && message[end] <= '9') ++end;
+    out.append(message, pos, hit - pos);
+    if (end == digits)
+      out.append(prefix);
+    else
+      out += name(std::stoul(message.substr(digits, end - digits)), message.substr(hit, end - hit));
+    pos = end;
   }
-  return out + message;
+  return out + message.substr(pos);
+}
+
+std::string explainLuaError(const Host& h, std::string message) {
+  // "attempt to call global 'x' (a nil value)" means the configuration used a function
+  // ballast does not have.
+  static constexpr std::string_view kCall = "attempt to call global '", kNil = "' (a nil value)";
+  if (size_t a = message.find(kCall); a != std::string::npos) {
+    size_t b = message.find(kNil, a + kCall.size());
+    if (b != std::string::npos)
+      message = message.substr(0, a) + "unknown function '" +
+                message.substr(a + kCall.size(), b - a - kCall.size()) + "'" +
+                message.substr(b + kNil.size());
+  }
+  return replaceNumbered(message, kChunkPrefix, [&](size_t i, const std::string& original) {
+    return i < h.files.size() ? h.files[i] : original;
+  });
 }
 
 void registerAll(lua_State* L, const Binding* begin, const Binding* end) {
