@@ -201,8 +201,8 @@ port_busy() {
 
 # Wait until something answers bench-1.example. on 127.0.0.1:PORT.
 wait_ready() {
-  local port=$1 pid=$2 name=$3 i
-  for i in $(seq 1 100); do
+  local port=$1 pid=$2 name=$3
+  for _ in $(seq 1 100); do
     kill -0 "$pid" 2>/dev/null || die "$name exited during start-up; tail of $tmp/$name.log:
 $(tail -n 20 "$tmp/$name.log" 2>/dev/null)"
     if dnsperf -s 127.0.0.1 -p "$port" -d "$tmp/probe.txt" -n 1 -t 1 2>/dev/null \
@@ -400,8 +400,10 @@ measure() {
   completed=$(dp_field 'Queries completed' "$out")
   lost=$(dp_field 'Queries lost' "$out")
   runtime=$(dp_field 'Run time (s)' "$out")
-  [ -n "$completed" ] && [ -n "$lost" ] && [ -n "$runtime" ] \
-    || { tail -n 30 "$out" >&2; die "could not read dnsperf's output for $name"; }
+  if [ -z "$completed" ] || [ -z "$lost" ] || [ -z "$runtime" ]; then
+    tail -n 30 "$out" >&2
+    die "could not read dnsperf's output for $name"
+  fi
   pct=$(percentiles "$out")
   if [ "$lat_mode" = verbose ] && [ "$keep_tmp" = 0 ]; then
     # The per-answer lines are large; keep only dnsperf's summary.
@@ -436,9 +438,9 @@ start_server() {
 }
 
 stop_server() {
-  local pid=$1 i p keep=()
+  local pid=$1 p keep=()
   kill "$pid" 2>/dev/null || true
-  for i in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
   kill -9 "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
   for p in "${pids[@]}"; do [ "$p" = "$pid" ] || keep+=("$p"); done
