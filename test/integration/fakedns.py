@@ -1,0 +1,344 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""Fake DNS backends and a small UDP client for the integration suite.
+
+A FakeBackend answers on one UDP socket bound to a loopback address. Only
+queries under TEST_ZONE ("test.") are counted and subject to the backend's
+mode; anything else (ballast's health checks, the harness's readiness probe)
+is always answered normally and never counted, so a "silent" backend still
+passes health checks and stays up while it swallows the test's queries.
+
+Per-query behaviour is chosen by the first label of the qname:
+  nxdomain*   answer NXDOMAIN
+  servfail*   answer SERVFAIL
+  refused*    answer REFUSED
+  delay-N*    answer after N milliseconds (e.g. delay-60.test.)
+Everything else under test. gets NOERROR with one A record (the backend's
+``answer`` address, by default its own listening address, so a test can tell
+which backend answered).
+"""
+
+import heapq
+import itertools
+import select
+import socket
+import threading
+import time
+
+import dns.flags
+import dns.message
+import dns.name
+import dns.rcode
+import dns.rdataclass
+import dns.rdatatype
+import dns.rrset
+
+TEST_ZONE = dns.name.from_text("test.")
+WRONG_QNAME = dns.name.from_text("wrong-question.invalid.")
+
+MODES = ("normal", "silent", "wrong-question", "delayed", "lowercase")
+
+
+def family_of(host):
+    return socket.AF_INET6 if ":" in host else socket.AF_INET
+
+
+def hostport(host, port):
+    """dnsdist's address syntax: 127.0.0.1:53, [::1]:53."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+class Received:
+    """One query as the backend saw it."""
+
+    def __init__(self, msg, wire, src, when):
+        self.msg = msg
+        self.wire = wire
+        self.src = src
+        self.when = when
+
+    @property
+    def qname_wire_labels(self):
+        """The qname's labels exactly as sent (case preserved)."""
+        return tuple(self.msg.question[0].name.labels)
+
+
+class FakeBackend:
+    """A threaded UDP DNS responder on (host, port)."""
+
+    def __init__(self, host, port=0, mode="normal", answer=None, delay=0.0,
+                 zone=TEST_ZONE, ttl=60):
+        if mode not in MODES:
+            raise ValueError(f"unknown mode {mode!r}")
+        self.mode = mode
+        self.delay = delay
+        self.zone = zone
+        self.ttl = ttl
+        self.sock = socket.socket(family_of(host), socket.SOCK_DGRAM)
+        self.sock.bind((host, port))
+        self.host, self.port = self.sock.getsockname()[:2]
+        if answer is None:
+            answer = self.host if family_of(self.host) == socket.AF_INET else "192.0.2.1"
+        self.answer = answer
+        self._lock = threading.Lock()
+        self._queries = []
+        self.other_queries = 0      # out-of-zone queries (health checks, probes)
+        self.unparsable = 0         # packets ballast sent that dnspython rejected
+        self._stop = threading.Event()
+        self._heap = []
+        self._seq = itertools.count()
+        self._cv = threading.Condition()
+        self._threads = [
+            threading.Thread(target=self._recv_loop, daemon=True,
+                             name=f"fake-{self.address}-recv"),
+            threading.Thread(target=self._send_loop, daemon=True,
+                             name=f"fake-{self.address}-send"),
+        ]
+        for t in self._threads:
+            t.start()
+
+    # ---- public API -------------------------------------------------------
+    @property
+    def address(self):
+        return hostport(self.host, self.port)
+
+    @property
+    def queries(self):
+        """In-zone queries received so far (list of Received)."""
+        with self._lock:
+            return list(self._queries)
+
+    @property
+    def count(self):
+        with self._lock:
+            return len(self._queries)
+
+    def reset(self):
+        with self._lock:
+            self._queries.clear()
+            self.other_queries = 0
+            self.unparsable = 0
+
+    def wait_count(self, n, timeout=5.0):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.count >= n:
+                return True
+            time.sleep(0.01)
+        return self.count >= n
+
+    def stop(self):
+        self._stop.set()
+        with self._cv:
+            self._cv.notify_all()
+        for t in self._threads:
+            t.join(timeout=2)
+        self.sock.close()
+
+    def __repr__(self):
+        return f"FakeBackend({self.address}, mode={self.mode})"
+
+    # ---- internals --------------------------------------------------------
+    def _recv_loop(self):
+        while not self._stop.is_set():
+            try:
+                ready, _, _ = select.select([self.sock], [], [], 0.1)
+                if not ready:
+                    continue
+                wire, src = self.sock.recvfrom(65535)
+            except OSError:
+                if self._stop.is_set():
+                    return
+                continue
+            try:
+                msg = dns.message.from_wire(wire)
+            except Exception:  # noqa: BLE001 - any parse failure is just counted
+                with self._lock:
+                    self.unparsable += 1
+                continue
+            self._handle(msg, wire, src)
+
+    def _handle(self, msg, wire, src):
+        if not msg.question:
+            return
+        qname = msg.question[0].name
+        in_zone = qname.is_subdomain(self.zone)
+        with self._lock:
+            if in_zone:
+                self._queries.append(Received(msg, wire, src, time.monotonic()))
+            else:
+                self.other_queries += 1
+        mode = self.mode if in_zone else "normal"
+        if mode == "silent":
+            return
+        response = self._build_response(msg, mode, in_zone)
+        delay = self._delay_for(qname) if in_zone else 0.0
+        self._schedule(delay, response.to_wire(), src)
+
+    def _delay_for(self, qname):
+        first = qname.labels[0].decode("ascii", "replace").lower() if qname.labels else ""
+        if first.startswith("delay-"):
+            digits = "".join(itertools.takewhile(str.isdigit, first[6:]))
+            if digits:
+                return int(digits) / 1000.0
+        return self.delay
+
+    def _build_response(self, query, mode, in_zone):
+        response = dns.message.make_response(query, recursion_available=True)
+        question = query.question[0]
+        qname = question.name
+        first = qname.labels[0].decode("ascii", "replace").lower() if qname.labels else ""
+        rcode = dns.rcode.NOERROR
+        if in_zone:
+            if first.startswith("nxdomain"):
+                rcode = dns.rcode.NXDOMAIN
+            elif first.startswith("servfail"):
+                rcode = dns.rcode.SERVFAIL
+            elif first.startswith("refused"):
+                rcode = dns.rcode.REFUSED
+        response.set_rcode(rcode)
+        if mode == "wrong-question":
+            qname = WRONG_QNAME
+        elif mode == "lowercase":
+            qname = dns.name.from_text(qname.to_text().lower())
+        if qname is not question.name:
+            response.question = [dns.rrset.RRset(qname, question.rdclass, question.rdtype)]
+        if (rcode == dns.rcode.NOERROR and question.rdtype == dns.rdatatype.A
+                and question.rdclass == dns.rdataclass.IN):
+            rrset = dns.rrset.from_text(qname, self.ttl, "IN", "A", self.answer)
+            response.answer.append(rrset)
+        return response
+
+    def _schedule(self, delay, wire, dest):
+        if delay <= 0:
+            self._send(wire, dest)
+            return
+        with self._cv:
+            heapq.heappush(self._heap, (time.monotonic() + delay, next(self._seq), wire, dest))
+            self._cv.notify()
+
+    def _send(self, wire, dest):
+        try:
+            self.sock.sendto(wire, dest)
+        except OSError:
+            pass
+
+    def _send_loop(self):
+        while not self._stop.is_set():
+            with self._cv:
+                while not self._stop.is_set():
+                    now = time.monotonic()
+                    if self._heap and self._heap[0][0] <= now:
+                        _, _, wire, dest = heapq.heappop(self._heap)
+                        break
+                    timeout = (self._heap[0][0] - now) if self._heap else 0.2
+                    self._cv.wait(timeout)
+                else:
+                    return
+            self._send(wire, dest)
+
+
+# ---- client side -----------------------------------------------------------
+
+def make_query(name, rdtype="A", qid=None, rd=True, want_dnssec=False):
+    q = dns.message.make_query(name, rdtype, want_dnssec=want_dnssec)
+    if qid is not None:
+        q.id = qid
+    if rd:
+        q.flags |= dns.flags.RD
+    else:
+        q.flags &= ~dns.flags.RD
+    return q
+
+
+def to_wire(q):
+    return q if isinstance(q, (bytes, bytearray)) else q.to_wire()
+
+
+class Client:
+    """A UDP client socket bound to a chosen loopback address."""
+
+    def __init__(self, host="127.0.0.1"):
+        self.sock = socket.socket(family_of(host), socket.SOCK_DGRAM)
+        self.sock.bind((host, 0))
+        self.host, self.port = self.sock.getsockname()[:2]
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def close(self):
+        self.sock.close()
+
+    def send(self, query, dest):
+        self.sock.sendto(to_wire(query), tuple(dest))
+
+    def recv(self, timeout):
+        """One datagram as (wire, source address) or None after timeout."""
+        ready, _, _ = select.select([self.sock], [], [], max(timeout, 0))
+        if not ready:
+            return None
+        wire, src = self.sock.recvfrom(65535)
+        return wire, src[:2]
+
+    def recv_all(self, count, timeout):
+        """Up to count datagrams, waiting at most timeout seconds in total."""
+        out = []
+        deadline = time.monotonic() + timeout
+        while len(out) < count:
+            got = self.recv(deadline - time.monotonic())
+            if got is None:
+                break
+            out.append(got)
+        return out
+
+    def drain(self):
+        while self.recv(0) is not None:
+            pass
+
+    def ask_raw(self, query, dest, timeout=2.0):
+        """Send, then return (wire, src) of the first datagram back, or None."""
+        self.send(query, dest)
+        return self.recv(timeout)
+
+    def ask(self, query, dest, timeout=2.0):
+        """Send a query; return the parsed answer (with .src set) or None.
+
+        Datagrams whose ID differs from the query's are skipped (a late answer
+        to an earlier query), all within the same timeout.
+        """
+        wire = to_wire(query)
+        qid = int.from_bytes(wire[:2], "big")
+        self.send(wire, dest)
+        deadline = time.monotonic() + timeout
+        while True:
+            got = self.recv(deadline - time.monotonic())
+            if got is None:
+                return None
+            rwire, src = got
+            if int.from_bytes(rwire[:2], "big") != qid:
+                continue
+            msg = dns.message.from_wire(rwire)
+            msg.src = src
+            msg.raw = rwire
+            return msg
+
+
+def a_addresses(msg):
+    """The A addresses in a response's answer section."""
+    out = []
+    for rrset in msg.answer:
+        if rrset.rdtype == dns.rdatatype.A:
+            out.extend(rd.address for rd in rrset)
+    return out
+
+
+def wait_until(predicate, timeout=5.0, interval=0.01):
+    """Poll predicate until true or timeout; returns its last value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value or time.monotonic() >= deadline:
+            return value
+        time.sleep(interval)

@@ -1,0 +1,75 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""The client ACL: setACL, addACL and --acl."""
+
+from fakedns import a_addresses, make_query
+
+
+def assert_answered(c, b, be, name):
+    r = c.ask(make_query(name, qid=11), b.listen[0], timeout=2.0)
+    assert r is not None, f"client {c.host} (inside the ACL) got no answer"
+    assert a_addresses(r) == [be.answer]
+
+
+def assert_dropped(c, b, name, count=1):
+    for i in range(count):
+        got = c.ask_raw(make_query(f"q{i}-{name}", qid=100 + i), b.listen[0], timeout=0.2)
+        assert got is None, f"client {c.host} (outside the ACL) got an answer: {got!r}"
+    assert c.recv(0.6) is None, f"client {c.host} (outside the ACL) got a late answer"
+
+
+def test_client_outside_acl_gets_nothing(start_ballast, backends, client):
+    be = backends()
+    b = start_ballast(servers=[be], lua='setACL({"127.0.0.1/32"})\n')
+    base = b.fresh_counters()
+    assert_dropped(client("127.0.0.2"), b, "outside.test.", count=3)
+    assert be.count == 0, "a query from outside the ACL reached the backend"
+    b.wait_deltas(base, {"acl-drops": 3})
+    assert_answered(client("127.0.0.1"), b, be, "inside.test.")
+    assert be.count == 1
+
+
+def test_client_inside_acl_not_counted_as_drop(start_ballast, backends, client):
+    be = backends()
+    b = start_ballast(servers=[be], lua='setACL({"127.0.0.1/32"})\n')
+    base = b.fresh_counters()
+    c = client("127.0.0.1")
+    for i in range(3):
+        assert_answered(c, b, be, f"inside-{i}.test.")
+    snap = b.fresh_counters()
+    assert snap["acl-drops"] == base["acl-drops"]
+    assert snap["queries"] - base["queries"] == 3
+
+
+def test_add_acl_extends(start_ballast, backends, client):
+    be = backends()
+    b = start_ballast(servers=[be],
+                      lua='setACL({"127.0.0.1/32"})\naddACL("127.0.0.4/32")\n')
+    base = b.fresh_counters()
+    assert_answered(client("127.0.0.4"), b, be, "added.test.")
+    assert_dropped(client("127.0.0.5"), b, "not-added.test.")
+    b.wait_deltas(base, {"acl-drops": 1})
+
+
+def test_set_acl_replaces_default(start_ballast, backends, client):
+    """The default ACL lets all of 127/8 in; setACL leaves only what it lists."""
+    be = backends()
+    b = start_ballast(servers=[be], lua='setACL({"127.0.0.1/32", "127.0.0.6/32"})\n')
+    assert_answered(client("127.0.0.6"), b, be, "listed.test.")
+    assert_dropped(client("127.0.0.7"), b, "unlisted.test.")
+
+
+def test_default_acl_allows_loopback(start_ballast, backends, client):
+    be = backends()
+    b = start_ballast(servers=[be])
+    assert_answered(client("127.0.0.8"), b, be, "default-acl.test.")
+
+
+def test_command_line_acl_adds(start_ballast, backends, client):
+    be = backends()
+    b = start_ballast(servers=[be], lua='setACL({"127.0.0.1/32"})\n',
+                      args=["--acl", "127.0.0.2/32"])
+    base = b.fresh_counters()
+    assert_answered(client("127.0.0.2"), b, be, "cmdline.test.")
+    assert_answered(client("127.0.0.1"), b, be, "config.test.")
+    assert_dropped(client("127.0.0.3"), b, "neither.test.")
+    b.wait_deltas(base, {"acl-drops": 1})
