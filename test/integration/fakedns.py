@@ -12,9 +12,16 @@ Per-query behaviour is chosen by the first label of the qname:
   servfail*   answer SERVFAIL
   refused*    answer REFUSED
   delay-N*    answer after N milliseconds (e.g. delay-60.test.)
+  big-N*      answer with N A records (192.0.2.0 upwards), for large responses
 Everything else under test. gets NOERROR with one A record (the backend's
 ``answer`` address, by default its own listening address, so a test can tell
 which backend answered).
+
+Modes (for names under test. only): normal; silent (never answers); delayed
+(answers after ``delay`` seconds); wrong-question (answers with another
+qname); lowercase (answers with the qname lowercased); duplicate (answers
+twice); short-response (answers with 5 bytes). The wire of every response
+sent is kept in ``sent``.
 """
 
 import heapq
@@ -35,7 +42,8 @@ import dns.rrset
 TEST_ZONE = dns.name.from_text("test.")
 WRONG_QNAME = dns.name.from_text("wrong-question.invalid.")
 
-MODES = ("normal", "silent", "wrong-question", "delayed", "lowercase")
+MODES = ("normal", "silent", "wrong-question", "delayed", "lowercase", "duplicate",
+         "short-response")
 
 
 def family_of(host):
@@ -83,6 +91,7 @@ class FakeBackend:
         self._queries = []
         self.other_queries = 0      # out-of-zone queries (health checks, probes)
         self.unparsable = 0         # packets ballast sent that dnspython rejected
+        self.sent = []              # wire of each in-zone response sent
         self._stop = threading.Event()
         self._heap = []
         self._seq = itertools.count()
@@ -115,6 +124,7 @@ class FakeBackend:
     def reset(self):
         with self._lock:
             self._queries.clear()
+            self.sent.clear()
             self.other_queries = 0
             self.unparsable = 0
 
@@ -170,9 +180,17 @@ class FakeBackend:
         mode = self.mode if in_zone else "normal"
         if mode == "silent":
             return
-        response = self._build_response(msg, mode, in_zone)
+        if mode == "short-response":
+            wire = msg.id.to_bytes(2, "big") + b"\x81\x80\x00"
+        else:
+            wire = self._build_response(msg, mode, in_zone).to_wire()
         delay = self._delay_for(qname) if in_zone else 0.0
-        self._schedule(delay, response.to_wire(), src)
+        copies = 2 if mode == "duplicate" else 1
+        if in_zone:
+            with self._lock:
+                self.sent.extend([wire] * copies)
+        for _ in range(copies):
+            self._schedule(delay, wire, src)
 
     def _delay_for(self, qname):
         first = qname.labels[0].decode("ascii", "replace").lower() if qname.labels else ""
@@ -204,7 +222,12 @@ class FakeBackend:
             response.question = [dns.rrset.RRset(qname, question.rdclass, question.rdtype)]
         if (rcode == dns.rcode.NOERROR and question.rdtype == dns.rdatatype.A
                 and question.rdclass == dns.rdataclass.IN):
-            rrset = dns.rrset.from_text(qname, self.ttl, "IN", "A", self.answer)
+            if in_zone and first.startswith("big-"):
+                n = int("".join(itertools.takewhile(str.isdigit, first[4:])) or "1")
+                addrs = [f"192.0.{2 + i // 256}.{i % 256}" for i in range(n)]
+                rrset = dns.rrset.from_text_list(qname, self.ttl, "IN", "A", addrs)
+            else:
+                rrset = dns.rrset.from_text(qname, self.ttl, "IN", "A", self.answer)
             response.answer.append(rrset)
         return response
 
@@ -239,8 +262,12 @@ class FakeBackend:
 
 # ---- client side -----------------------------------------------------------
 
-def make_query(name, rdtype="A", qid=None, rd=True, want_dnssec=False):
-    q = dns.message.make_query(name, rdtype, want_dnssec=want_dnssec)
+def make_query(name, rdtype="A", qid=None, rd=True, want_dnssec=False, payload=None):
+    if payload is not None:
+        q = dns.message.make_query(name, rdtype, use_edns=0, payload=payload,
+                                   want_dnssec=want_dnssec)
+    else:
+        q = dns.message.make_query(name, rdtype, want_dnssec=want_dnssec)
     if qid is not None:
         q.id = qid
     if rd:

@@ -73,6 +73,16 @@ def test_check_config_ok(ballast_binary, tmp_path, form):
     assert f"Configuration '{path}' OK!" in out
 
 
+def test_default_config_path(ballast_binary, tmp_path):
+    """Without -C, the configuration is conf/ballast.conf (relative to the working directory)."""
+    (tmp_path / "conf").mkdir()
+    write(tmp_path / "conf", GOOD_CONFIG)
+    res = harness.run_binary(["--check-config"], cwd=tmp_path)
+    out = res.stdout + res.stderr
+    assert res.returncode == 0, out
+    assert "Configuration 'conf/ballast.conf' OK!" in out
+
+
 @pytest.mark.parametrize("name,text,line,words", BAD_CONFIGS, ids=[c[0] for c in BAD_CONFIGS])
 def test_check_config_reports_error(ballast_binary, tmp_path, name, text, line, words):
     path = write(tmp_path, text)

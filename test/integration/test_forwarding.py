@@ -4,6 +4,7 @@
 import dns.flags
 import dns.message
 import dns.rcode
+import dns.rrset
 import pytest
 
 import harness
@@ -229,3 +230,98 @@ def test_ipv6_backend(start_ballast, backends, client):
     r = client().ask(make_query("v6-backend.test.", qid=66), b.listen[0])
     assert r is not None and a_addresses(r) == ["192.0.2.66"]
     assert be.queries[0].src[0] == "::1"
+
+
+@pytest.mark.parametrize("name,payload,dnssec", [
+    ("plain.test.", None, False),
+    ("edns-do.test.", 1232, True),
+    ("big-200.test.", 4096, False),
+])
+def test_query_and_response_pass_unchanged(start_ballast, backends, client, name, payload, dnssec):
+    """Apart from the ID, the backend sees the client's bytes and the client the backend's."""
+    be = backends()
+    b = start_ballast(servers=[be])
+    q = make_query(name, qid=0x3c3c, payload=payload, want_dnssec=dnssec)
+    wire = q.to_wire()
+    r = client().ask(wire, b.listen[0], timeout=2.0)
+    assert r is not None, f"no answer to {name}"
+    assert be.count == 1
+    assert be.queries[0].wire[2:] == wire[2:], "the query changed on its way to the backend"
+    assert r.raw[:2] == wire[:2]
+    assert r.raw[2:] == be.sent[0][2:], \
+        f"the response changed on its way back ({len(be.sent[0])} bytes sent, {len(r.raw)} received)"
+    if name.startswith("big-"):
+        assert len(r.raw) > 3000 and len(a_addresses(r)) == 200
+
+
+def test_many_clients_in_flight_at_once(start_ballast, backends, client):
+    """8 clients x 50 queries sent without waiting: every answer reaches the right client."""
+    bes = [backends(), backends()]
+    b = start_ballast(servers=bes)
+    base = b.fresh_counters()
+    clients = [client(f"127.0.1.{i + 1}") for i in range(8)]
+    per = 50
+    for n, c in enumerate(clients):
+        for i in range(per):
+            c.send(make_query(f"c{n}-q{i}.test.", qid=(n * 1000 + i) & 0xFFFF), b.listen[0])
+    for n, c in enumerate(clients):
+        got = c.recv_all(per, timeout=5.0)
+        assert len(got) == per, f"client {c.host}: {len(got)} of {per} answers"
+        for wire, _ in got:
+            msg = dns.message.from_wire(wire)
+            i = msg.id - n * 1000
+            assert 0 <= i < per, f"client {c.host} got another client's answer (id {msg.id})"
+            assert msg.question[0].name.to_text() == f"c{n}-q{i}.test."
+    assert sum(be.count for be in bes) == 8 * per
+    b.wait_deltas(base, {"queries": 8 * per, "responses": 8 * per, "downstream-timeouts": 0})
+
+
+def test_duplicate_response_delivered_once(start_ballast, backends, client):
+    be = backends(mode="duplicate")
+    b = start_ballast(servers=[be])
+    c = client()
+    c.send(make_query("twice.test.", qid=0x2222), b.listen[0])
+    got = c.recv_all(2, timeout=1.0)
+    assert len(be.sent) == 2, "the backend did not answer twice"
+    assert len(got) == 1, f"the client got {len(got)} copies of one answer"
+
+
+def test_short_response_counted(start_ballast, backends, client):
+    be = backends(mode="short-response")
+    b = start_ballast(servers=[be], lua="setUDPTimeout(1)\n")
+    base = b.fresh_counters()
+    got = client().ask_raw(make_query("short-answer.test.", qid=0x5454), b.listen[0], timeout=1.0)
+    assert got is None, f"a 5-byte response reached the client: {got!r}"
+    assert be.count == 1
+    b.wait_deltas(base, {"non-compliant-responses": 1})
+
+
+def test_late_response_after_timeout_dropped(start_ballast, backends, client):
+    be = backends()
+    b = start_ballast(servers=[be], lua="setUDPTimeout(1)\n")
+    base = b.fresh_counters()
+    c = client()
+    got = c.ask_raw(make_query("delay-1800-late.test.", qid=0x6161), b.listen[0], timeout=2.6)
+    assert len(be.sent) == 1 and be.count == 1
+    assert got is None, "an answer arrived after setUDPTimeout(1) had expired the query"
+    b.wait_deltas(base, {"downstream-timeouts": 1, "responses": 0})
+
+
+def test_forged_response_from_other_address_ignored(start_ballast, backends, client, new_addr):
+    """A response with the right ID and question but from another address is not relayed."""
+    be = backends(mode="silent")
+    b = start_ballast(servers=[be], lua="setUDPTimeout(2)\n")
+    c = client()
+    c.send(make_query("forged.test.", qid=0x0f0f), b.listen[0])
+    assert wait_until(lambda: be.count == 1), "the query did not reach the backend"
+    seen = be.queries[0]
+    forged = dns.message.make_response(seen.msg)
+    forged.answer.append(dns.rrset.from_text(seen.msg.question[0].name, 60, "IN", "A", "6.6.6.6"))
+    attacker = client(new_addr())
+    attacker.sock.sendto(forged.to_wire(), seen.src)
+    assert c.recv(0.5) is None, "ballast relayed a response from an address it never queried"
+    # The same response from the backend's own address is relayed: the check above means something.
+    be.sock.sendto(forged.to_wire(), seen.src)
+    got = c.recv(1.0)
+    assert got is not None, "the genuine response (from the backend's address) was not relayed"
+    assert dns.message.from_wire(got[0]).id == 0x0f0f
