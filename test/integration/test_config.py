@@ -2,6 +2,7 @@
 """Command line and Lua configuration: check-config, errors, includes, locals."""
 
 import re
+import socket
 
 import pytest
 
@@ -39,6 +40,15 @@ BAD_CONFIGS = [
     ("bad-acl-netmask",
      'setACL({"127.0.0.1/33"})\n',
      1, ["127.0.0.1/33", "netmask", "mask"]),
+    ("include-missing-directory",
+     'setLocal("127.0.0.1:5399")\nincludeDirectory("/nonexistent/ballast.d")\n',
+     2, ["/nonexistent/ballast.d"]),
+    ("wrong-argument-type",
+     '\nsetMaxUDPOutstanding("lots")\n',
+     2, ["setMaxUDPOutstanding", "number", "lots"]),
+    ("newServer-without-address",
+     'setLocal("127.0.0.1:5399")\nnewServer{name="nameless"}\n',
+     2, ["address"]),
     ("runtime-error",
      'setLocal("127.0.0.1:5399")\nlocal t = nil\nprint(t.field)\n',
      3, ["nil"]),
@@ -99,6 +109,43 @@ def test_bad_config_stops_startup(ballast_binary, tmp_path, name, text, line, wo
     res = harness.run_binary(["-C", str(path), "--supervised"], timeout=10.0)
     assert res.returncode != 0, f"ballast started with a bad config ({name})"
     check_error(res.stderr, path, line, words)
+
+
+def test_check_config_does_not_bind(ballast_binary, tmp_path):
+    """--check-config only reads the file: an address in use does not make it fail."""
+    host, port = harness.new_listener()
+    busy = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    busy.bind((host, port))
+    try:
+        path = write(tmp_path, f'setLocal("{host}:{port}")\nnewServer("127.0.0.1:5398")\n')
+        res = harness.run_binary(["-C", str(path), "--check-config"])
+    finally:
+        busy.close()
+    out = res.stdout + res.stderr
+    assert res.returncode == 0, out
+    assert f"Configuration '{path}' OK!" in out
+
+
+def test_new_server_string_form_and_verbose(start_ballast, backends, client):
+    be = backends()
+    b = start_ballast(lua=f'newServer("{be.address}")\n', args=["-v"])
+    r = client().ask(make_query("string-form.test.", qid=8), b.listen[0])
+    assert r is not None and a_addresses(r) == [be.answer]
+    rows = b.wait_servers(lambda rows: len(rows) == 1, what="one server listed")
+    row = next(iter(rows.values()))
+    assert row["Address"] == be.address
+    assert row["Name"] == be.address, "dnsdist names an unnamed server after its address"
+
+
+def test_server_sockets_option_spreads_source_ports(start_ballast, backends, client):
+    be = backends()
+    b = start_ballast(servers=[be], server_opts=[{"sockets": 4}])
+    c = client()
+    for i in range(24):
+        assert c.ask(make_query(f"sock-{i}.test.", qid=i), b.listen[0]) is not None
+    ports = {q.src[1] for q in be.queries}
+    assert len(ports) >= 2, f"sockets=4 but every query came from port(s) {ports}"
+    assert len(ports) <= 4, f"sockets=4 but queries came from {len(ports)} ports"
 
 
 def test_missing_config_file_fails(ballast_binary, tmp_path):

@@ -123,6 +123,8 @@ def test_lowest_order_preferred_when_idle(start_ballast, backends, client):
     for i in range(20):
         assert c.ask(make_query(f"order-{i}.test.", qid=i), b.listen[0]) is not None
     assert (first.count, second.count) == (20, 0)
+    rows = b.wait_servers(lambda rows: len(rows) == 2, what="two servers listed")
+    assert (rows["b1"]["Ord"], rows["b2"]["Ord"]) == (2, 1)
 
 
 def test_other_pool_not_used_for_default_pool(start_ballast, backends, client):
@@ -134,6 +136,8 @@ def test_other_pool_not_used_for_default_pool(start_ballast, backends, client):
         r = c.ask(make_query(f"pool-{i}.test.", qid=i), b.listen[0])
         assert r is not None and a_addresses(r) == [default_be.answer]
     assert (default_be.count, pooled_be.count) == (10, 0)
+    rows = b.wait_servers(lambda rows: len(rows) == 2, what="two servers listed")
+    assert rows["b2"]["Pools"] == "abuse" and rows["b1"]["Pools"] == ""
 
 
 def test_dead_backend_timeouts_counted(start_ballast, backends, client):
