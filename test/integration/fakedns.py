@@ -10,7 +10,7 @@ passes health checks and stays up while it swallows the test's queries.
 Per-query behaviour is chosen by the first label of the qname:
   nxdomain*   answer NXDOMAIN
   servfail*   answer SERVFAIL
-  refused*    answer REFUSED
+  refused*    answer REFUSED (also formerr*, notimp*)
   delay-N*    answer after N milliseconds (e.g. delay-60.test.)
   big-N*      answer with N A records (192.0.2.0 upwards), for large responses
 Everything else under test. gets NOERROR with one A record (the backend's
@@ -20,8 +20,10 @@ which backend answered).
 Modes (for names under test. only): normal; silent (never answers); delayed
 (answers after ``delay`` seconds); wrong-question (answers with another
 qname); lowercase (answers with the qname lowercased); duplicate (answers
-twice); short-response (answers with 5 bytes). The wire of every response
-sent is kept in ``sent``.
+twice); short-response (answers with 5 bytes); wrong-qtype, wrong-qclass
+(the question's type or class changed); qr-clear (QR bit cleared);
+empty-response (header only, qdcount=0, rcode from the first label). The wire
+of every response sent is kept in ``sent``.
 """
 
 import heapq
@@ -42,8 +44,8 @@ import dns.rrset
 TEST_ZONE = dns.name.from_text("test.")
 WRONG_QNAME = dns.name.from_text("wrong-question.invalid.")
 
-MODES = ("normal", "silent", "wrong-question", "delayed", "lowercase", "duplicate",
-         "short-response")
+MODES = ("normal", "silent", "wrong-question", "wrong-qtype", "wrong-qclass", "delayed",
+         "lowercase", "duplicate", "short-response", "qr-clear", "empty-response")
 
 
 def family_of(host):
@@ -182,8 +184,14 @@ class FakeBackend:
             return
         if mode == "short-response":
             wire = msg.id.to_bytes(2, "big") + b"\x81\x80\x00"
+        elif mode == "empty-response":
+            rcode = self._rcode_for(qname)
+            flags = 0x8080 | (msg.flags & 0x0100) | rcode  # QR, RA, the query's RD
+            wire = msg.id.to_bytes(2, "big") + flags.to_bytes(2, "big") + bytes(8)
         else:
             wire = self._build_response(msg, mode, in_zone).to_wire()
+            if mode == "qr-clear":
+                wire = wire[:2] + bytes([wire[2] & 0x7F]) + wire[3:]
         delay = self._delay_for(qname) if in_zone else 0.0
         copies = 2 if mode == "duplicate" else 1
         if in_zone:
@@ -200,26 +208,35 @@ class FakeBackend:
                 return int(digits) / 1000.0
         return self.delay
 
+    @staticmethod
+    def _rcode_for(qname):
+        first = qname.labels[0].decode("ascii", "replace").lower() if qname.labels else ""
+        for prefix, rcode in (("nxdomain", dns.rcode.NXDOMAIN), ("servfail", dns.rcode.SERVFAIL),
+                              ("refused", dns.rcode.REFUSED), ("formerr", dns.rcode.FORMERR),
+                              ("notimp", dns.rcode.NOTIMP)):
+            if first.startswith(prefix):
+                return rcode
+        return dns.rcode.NOERROR
+
     def _build_response(self, query, mode, in_zone):
         response = dns.message.make_response(query, recursion_available=True)
         question = query.question[0]
         qname = question.name
         first = qname.labels[0].decode("ascii", "replace").lower() if qname.labels else ""
-        rcode = dns.rcode.NOERROR
-        if in_zone:
-            if first.startswith("nxdomain"):
-                rcode = dns.rcode.NXDOMAIN
-            elif first.startswith("servfail"):
-                rcode = dns.rcode.SERVFAIL
-            elif first.startswith("refused"):
-                rcode = dns.rcode.REFUSED
+        rcode = self._rcode_for(qname) if in_zone else dns.rcode.NOERROR
         response.set_rcode(rcode)
+        rdclass, rdtype = question.rdclass, question.rdtype
         if mode == "wrong-question":
             qname = WRONG_QNAME
         elif mode == "lowercase":
             qname = dns.name.from_text(qname.to_text().lower())
-        if qname is not question.name:
-            response.question = [dns.rrset.RRset(qname, question.rdclass, question.rdtype)]
+        elif mode == "wrong-qtype":
+            rdtype = dns.rdatatype.AAAA if rdtype == dns.rdatatype.A else dns.rdatatype.A
+        elif mode == "wrong-qclass":
+            rdclass = dns.rdataclass.CH
+        if (qname, rdclass, rdtype) != (question.name, question.rdclass, question.rdtype) \
+                or qname.labels != question.name.labels:
+            response.question = [dns.rrset.RRset(qname, rdclass, rdtype)]
         if (rcode == dns.rcode.NOERROR and question.rdtype == dns.rdatatype.A
                 and question.rdclass == dns.rdataclass.IN):
             if in_zone and first.startswith("big-"):
