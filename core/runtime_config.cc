@@ -23,20 +23,13 @@ void rebuildPools(RuntimeConfig& cfg, const std::vector<std::shared_ptr<Backend>
     for (const auto& pool : b->pools()) addTo(pool, b);
   }
   cfg.pools.clear();
-  for (auto& [name, p] : next) {
+  for (auto& entry : next) {
+    Pool& p = *entry.second;
     // Sorted by order, as dnsdist keeps them: firstAvailable walks them in this order.
-    std::vector<size_t> idx(p->owners.size());
-    for (size_t i = 0; i < idx.size(); ++i) idx[i] = i;
-    std::stable_sort(idx.begin(), idx.end(), [&](size_t a, size_t b) {
-      return p->owners[a]->order() < p->owners[b]->order();
-    });
-    auto sorted = std::make_shared<Pool>();
-    sorted->policy = p->policy;
-    for (size_t i : idx) {
-      sorted->owners.push_back(p->owners[i]);
-      sorted->servers.push_back(p->owners[i].get());
-    }
-    cfg.pools.emplace(name, std::move(sorted));
+    std::stable_sort(p.owners.begin(), p.owners.end(),
+                     [](const auto& a, const auto& b) { return a->order() < b->order(); });
+    for (size_t i = 0; i < p.owners.size(); ++i) p.servers[i] = p.owners[i].get();
+    cfg.pools.emplace(entry.first, std::move(entry.second));
   }
 }
 
