@@ -557,12 +557,12 @@ table() {
       row(rounds > 1 && $1 != "unbound-direct" ? $1 " #" k : $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
       for (f = 2; f <= 13; f++) v[$1, f, k] = $f
     }
-    function median(s, f,    n, i, j, t, a, numeric) {
+    function median(s, f,    n, i, j, t, a, m) {
       n = cnt[s]
       for (i = 1; i <= n; i++) { a[i] = v[s, f, i]; if (a[i] == "-") return "-" }
       for (i = 2; i <= n; i++) { t = a[i] + 0; for (j = i - 1; j >= 1 && a[j] + 0 > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
-      if (n % 2) return a[(n + 1) / 2]
-      return sprintf((f == 9 || f == 10 ? "%.2f" : (f >= 5 && f <= 8 ? "%.3f" : "%.0f")), (a[n / 2] + a[n / 2 + 1]) / 2)
+      m = (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+      return sprintf((f == 9 || f == 10 ? "%.2f" : (f >= 5 && f <= 8 ? "%.3f" : "%.0f")), m)
     }
     END {
       if (rounds > 1) {
