@@ -296,6 +296,11 @@ prepare_ballast() {
     return 0
   fi
   local bdir=$repo_root/build-release
+  # The project's own dependency installer (idempotent: installs only what
+  # is missing), so that a fresh machine can build.
+  if [ "$do_install" = 1 ] && [ -x "$repo_root/dist/install-deps.sh" ]; then
+    "$repo_root/dist/install-deps.sh" >&2 || log "warning: dist/install-deps.sh failed"
+  fi
   log "building ballast in $bdir (release)"
   # werror=false: at -O3, GCC 12 emits false-positive -Wrestrict warnings
   # inside libstdc++'s std::string code (GCC bug 105329); warnings are the
