@@ -71,23 +71,23 @@ def _check_process(b):
     return problems
 
 
-@pytest.fixture
-def start_ballast(ballast_binary, tmp_path):
-    """Start ballast with a generated config and wait until it listens.
+class Starter:
+    """Starts ballast processes under one directory and stops them all at the end.
 
-    start_ballast(servers=[be, ...], lua="extra lines", listen=[(host, port)],
-                  args=[...], server_opts=[{...}, ...], wait=True)
+    start(servers=[be, ...], lua="extra lines", listen=[(host, port)],
+          args=[...], server_opts=[{...}, ...], wait=True)
     The config is: setLocal/addLocal for each listener, newServer for each
     backend (named b1, b2, ... unless server_opts says otherwise), then lua,
     then the harness's maintenance(). Returns a harness.Ballast with .listen.
-    At teardown the process is stopped; a crash or a sanitizer report during
-    the test fails it.
     """
-    started = []
 
-    def start(servers=(), lua="", listen=None, args=(), server_opts=None,
-              wait=True, locals_in_config=True, client_host="127.0.0.1",
-              show_servers=True, subdir=None):
+    def __init__(self, base_dir):
+        self.base_dir = base_dir
+        self.started = []
+
+    def __call__(self, servers=(), lua="", listen=None, args=(), server_opts=None,
+                 wait=True, locals_in_config=True, client_host="127.0.0.1",
+                 show_servers=True):
         if listen is None:
             listen = [harness.new_listener()]
         lines = []
@@ -101,18 +101,54 @@ def start_ballast(ballast_binary, tmp_path):
                 opts.update(server_opts[i])
             lines.append(harness.lua_new_server(be, **opts))
         body = "\n".join(lines) + "\n" + lua
-        workdir = tmp_path / (subdir or f"ballast{len(started)}")
+        workdir = self.base_dir / f"ballast{len(self.started)}"
         b = harness.Ballast(workdir, body, listen, args=args, show_servers=show_servers)
-        started.append(b)
+        self.started.append(b)
         b.start()
         if wait:
             b.wait_ready(client_host=client_host)
         return b
 
-    yield start
-    problems = []
-    for b in started:
-        b.stop()
-        problems.extend(_check_process(b))
-    if problems:
-        pytest.fail("\n\n".join(problems), pytrace=False)
+    def close(self):
+        """Stops everything; a crash or a sanitizer report fails the test."""
+        problems = []
+        for b in self.started:
+            b.stop()
+            problems.extend(_check_process(b))
+        if problems:
+            pytest.fail("\n\n".join(problems), pytrace=False)
+
+
+@pytest.fixture
+def start_ballast(ballast_binary, tmp_path):
+    """Start ballast for one test (see Starter); stopped at teardown."""
+    starter = Starter(tmp_path)
+    yield starter
+    starter.close()
+
+
+@pytest.fixture(scope="module")
+def module_ballast(ballast_binary, tmp_path_factory):
+    """Start ballast shared by a module's tests (see Starter); stopped after the module.
+
+    Tests sharing one must leave its counters settled (wait for their deltas)
+    so the next test can take the latest snapshot as its baseline.
+    """
+    starter = Starter(tmp_path_factory.mktemp("shared"))
+    yield starter
+    starter.close()
+
+
+@pytest.fixture(scope="module")
+def module_backends():
+    """FakeBackends shared by a module's tests; stopped after the module."""
+    made = []
+
+    def make(mode="normal", host=None, **kw):
+        be = FakeBackend(host or harness.ADDRESSES.next(), mode=mode, **kw)
+        made.append(be)
+        return be
+
+    yield make
+    for be in made:
+        be.stop()

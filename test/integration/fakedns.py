@@ -22,7 +22,8 @@ Modes (for names under test. only): normal; silent (never answers); delayed
 qname); lowercase (answers with the qname lowercased); duplicate (answers
 twice); short-response (answers with 5 bytes); wrong-qtype, wrong-qclass
 (the question's type or class changed); qr-clear (QR bit cleared);
-empty-response (header only, qdcount=0, rcode from the first label). The wire
+empty-response (header only, qdcount=0, rcode from the first label); tc (TC bit
+set, answer records kept). The wire
 of every response sent is kept in ``sent``.
 """
 
@@ -45,7 +46,7 @@ TEST_ZONE = dns.name.from_text("test.")
 WRONG_QNAME = dns.name.from_text("wrong-question.invalid.")
 
 MODES = ("normal", "silent", "wrong-question", "wrong-qtype", "wrong-qclass", "delayed",
-         "lowercase", "duplicate", "short-response", "qr-clear", "empty-response")
+         "lowercase", "duplicate", "short-response", "qr-clear", "empty-response", "tc")
 
 
 def family_of(host):
@@ -142,6 +143,11 @@ class FakeBackend:
         self._stop.set()
         with self._cv:
             self._cv.notify_all()
+        try:  # wake the receive loop now rather than at its next select timeout
+            with socket.socket(family_of(self.host), socket.SOCK_DGRAM) as s:
+                s.sendto(b"", (self.host, self.port))
+        except OSError:
+            pass
         for t in self._threads:
             t.join(timeout=2)
         self.sock.close()
@@ -161,6 +167,8 @@ class FakeBackend:
                 if self._stop.is_set():
                     return
                 continue
+            if self._stop.is_set():
+                return
             try:
                 msg = dns.message.from_wire(wire)
             except Exception:  # noqa: BLE001 - any parse failure is just counted
@@ -192,6 +200,8 @@ class FakeBackend:
             wire = self._build_response(msg, mode, in_zone).to_wire()
             if mode == "qr-clear":
                 wire = wire[:2] + bytes([wire[2] & 0x7F]) + wire[3:]
+            elif mode == "tc":
+                wire = wire[:2] + bytes([wire[2] | 0x02]) + wire[3:]
         delay = self._delay_for(qname) if in_zone else 0.0
         copies = 2 if mode == "duplicate" else 1
         if in_zone:

@@ -399,7 +399,7 @@ class Ballast:
         self._fail_no_counters(f"no new counters snapshot within {timeout}s "
                                "(is maintenance() called once a second?)")
 
-    def wait_counters(self, predicate, timeout=6.0, what="condition"):
+    def wait_counters(self, predicate, timeout=4.0, what="condition"):
         """Poll snapshots until predicate(snapshot) is true; returns it."""
         deadline = time.monotonic() + timeout
         snap = None
@@ -416,7 +416,7 @@ class Ballast:
         raise AssertionError(f"counters never met {what} within {timeout}s; "
                              f"last snapshot: {snap!r}{self.diagnostics(1500)}")
 
-    def wait_deltas(self, base, expected, timeout=6.0, exact=True):
+    def wait_deltas(self, base, expected, timeout=4.0, exact=True):
         """Wait until counters[k] - base[k] >= v for all k, v in expected.
 
         With exact, the first snapshot reaching all of them must match exactly

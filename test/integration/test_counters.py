@@ -111,7 +111,7 @@ def test_servfail_when_backend_down(start_ballast, client, new_addr):
     port = harness.free_port(host)
     b = start_ballast(lua=f'newServer{{address="{host}:{port}", name="nobody"}}\n'
                           "setServFailWhenNoServer(true)\nsetUDPTimeout(1)\n")
-    b.wait_servers(lambda rows: rows["nobody"]["State"].lower() == "down", timeout=8.0,
+    b.wait_servers(lambda rows: rows["nobody"]["State"].lower() == "down", timeout=6.0,
                    what="the unreachable backend marked down")
     r = client().ask(make_query("backend-down.test.", qid=0x7979), b.listen[0], timeout=2.0)
     assert r is not None, "backend down, setServFailWhenNoServer(true), but no answer"

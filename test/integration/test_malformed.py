@@ -9,8 +9,7 @@ import dns.message
 import dns.rcode
 import pytest
 
-import harness
-from fakedns import Client, FakeBackend, a_addresses, make_query
+from fakedns import Client, a_addresses, make_query
 
 RD = 0x0100
 QR = 0x8000
@@ -47,22 +46,12 @@ MALFORMED = {
 
 
 @pytest.fixture(scope="module")
-def server(ballast_binary, tmp_path_factory):
+def server(module_ballast, module_backends):
     """One ballast for the whole module: each test checks its own counter delta."""
-    be = FakeBackend(harness.ADDRESSES.next())
-    listen = harness.new_listener()
-    body = (f'setLocal("{harness.hostport(*listen)}")\n'
-            f'{harness.lua_new_server(be, name="b1")}\n')
-    b = harness.Ballast(tmp_path_factory.mktemp("malformed"), body, [listen])
-    try:
-        b.start().wait_ready()
-        b.fresh_counters()
-        yield b, be
-    finally:
-        b.stop()
-        be.stop()
-    assert b.died_on_its_own is None, f"ballast died{b.diagnostics()}"
-    assert b.sanitizer_report() is None, b.sanitizer_report()
+    be = module_backends()
+    b = module_ballast(servers=[be])
+    b.fresh_counters()
+    return b, be
 
 
 @pytest.mark.parametrize("kind", list(MALFORMED))
