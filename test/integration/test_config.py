@@ -215,14 +215,14 @@ def test_include_directory_error_names_included_file(ballast_binary, tmp_path):
     out = res.stdout + res.stderr
     assert res.returncode == 1, out
     assert "notAFunction" in out
-    assert f"{bad}:3:" in out or f"50-bad.conf:3:" in out, out
+    assert f"{bad}:3:" in out or "50-bad.conf:3:" in out, out
 
 
 def test_command_line_local_replaces_configured(start_ballast, backends, client):
     be = backends()
     configured = harness.new_listener()
     given = harness.new_listener()
-    b = start_ballast(servers=[be], listen=[given], locals_in_config=False,
+    start_ballast(servers=[be], listen=[given], locals_in_config=False,
                       lua=f'setLocal("{harness.hostport(*configured)}")\n',
                       args=["-l", harness.hostport(*given)])
     r = client().ask(make_query("cmdline-local.test.", qid=4), given)
@@ -234,7 +234,7 @@ def test_command_line_local_replaces_configured(start_ballast, backends, client)
 def test_command_line_local_repeatable(start_ballast, backends, client):
     be = backends()
     l1, l2 = harness.new_listener(), harness.new_listener()
-    b = start_ballast(servers=[be], listen=[l1, l2], locals_in_config=False,
+    start_ballast(servers=[be], listen=[l1, l2], locals_in_config=False,
                       args=["-l", harness.hostport(*l1), "--local", harness.hostport(*l2)])
     c = client()
     for i, dest in enumerate((l1, l2)):
@@ -245,7 +245,7 @@ def test_command_line_local_repeatable(start_ballast, backends, client):
 def test_set_local_replaces_earlier_add_local(start_ballast, backends, client):
     be = backends()
     first, second = harness.new_listener(), harness.new_listener()
-    b = start_ballast(servers=[be], listen=[second], locals_in_config=False,
+    start_ballast(servers=[be], listen=[second], locals_in_config=False,
                       lua=f'addLocal("{harness.hostport(*first)}")\n'
                           f'setLocal("{harness.hostport(*second)}")\n')
     assert client().ask(make_query("setlocal.test.", qid=5), second) is not None

@@ -175,7 +175,7 @@ def test_answer_source_is_queried_address_on_wildcard(start_ballast, backends, c
     be = backends()
     port = harness.free_port("0.0.0.0")
     addr1, addr2 = new_addr(), new_addr()
-    b = start_ballast(servers=[be], listen=[(addr1, port), (addr2, port)],
+    start_ballast(servers=[be], listen=[(addr1, port), (addr2, port)],
                       locals_in_config=False, lua=f'setLocal("0.0.0.0:{port}")\n')
     c = client()
     for i, addr in enumerate((addr1, addr2, addr1)):
@@ -184,10 +184,10 @@ def test_answer_source_is_queried_address_on_wildcard(start_ballast, backends, c
         assert r.src == (addr, port), f"queried {addr}:{port}, answer came from {r.src}"
 
 
-def test_answer_source_with_two_locals(start_ballast, backends, client, new_addr):
+def test_answer_source_with_two_locals(start_ballast, backends, client):
     be = backends()
     l1, l2 = harness.new_listener(), harness.new_listener()
-    b = start_ballast(servers=[be], listen=[l1, l2])
+    start_ballast(servers=[be], listen=[l1, l2])
     c = client()
     for i, dest in enumerate((l1, l2)):
         r = c.ask(make_query(f"two-{i}.test.", qid=i), dest)
@@ -230,7 +230,7 @@ needs_ipv6 = pytest.mark.skipif(not harness.ipv6_loopback_usable(), reason="::1 
 def test_ipv6_local(start_ballast, backends, client):
     be = backends()
     listen = ("::1", harness.free_port("::1"))
-    b = start_ballast(servers=[be], listen=[listen])
+    start_ballast(servers=[be], listen=[listen])
     r = client("::1").ask(make_query("v6.test.", qid=6), listen)
     assert r is not None and a_addresses(r) == [be.answer]
     assert r.src[0] == "::1"
