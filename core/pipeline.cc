@@ -113,9 +113,11 @@ bool processResponse(uint8_t* packet, size_t& len, size_t capacity, const Pendin
   dns::HeaderView h(packet);
   if (h.qdcount() == 0) {
     // Without a question the response cannot be matched to the query, so a collision is
-    // likelier: as dnsdist, accept it only on request and only as NOERROR or NXDOMAIN.
+    // likelier. As dnsdist: an error rcode (FORMERR, REFUSED, SERVFAIL... from a server that
+    // did not understand the query) is relayed; NOERROR and NXDOMAIN, which would claim
+    // something about the name, only on request (setAllowEmptyResponse).
     uint8_t rc = h.rcode();
-    if (!settings.allowEmptyResponse || (rc != dns::rcode::NoError && rc != dns::rcode::NXDomain)) {
+    if ((rc == dns::rcode::NoError || rc == dns::rcode::NXDomain) && !settings.allowEmptyResponse) {
       stats.nonCompliantResponses.inc();
       return false;
     }

@@ -177,3 +177,28 @@ TEST_CASE("responses: question checked, ID restored, case fixed up") {
   CHECK_FALSE(processResponse(wrongName.data(), len, wrongName.size(), p, s, f.rt.stats));
   CHECK(f.rt.stats.nonCompliantResponses.value() == 2);
 }
+
+TEST_CASE("responses without a question: errors relayed, NOERROR/NXDOMAIN only on request") {
+  Fixture f;
+  f.load(makeQuery("a.example", 0x0102), queryLength("a.example"));
+  REQUIRE((dns::MessageView::parse({f.q.packet, f.q.length}, f.q.message) == dns::ParseError::None));
+  PendingQuery p;
+  p.fill(f.q);
+  Settings s;
+  auto empty = [](uint8_t rcode) {
+    std::vector<uint8_t> r = {0, 9, 0x81, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+    dns::HeaderRef(r.data()).setRcode(rcode);
+    return r;
+  };
+  for (uint8_t rc : {dns::rcode::FormErr, dns::rcode::ServFail, dns::rcode::Refused}) {
+    auto r = empty(rc);
+    size_t len = r.size();
+    CHECK(processResponse(r.data(), len, r.size(), p, s, f.rt.stats));
+    CHECK(dns::HeaderView(r.data()).id() == 0x0102);
+  }
+  auto r = empty(dns::rcode::NoError);
+  size_t len = r.size();
+  CHECK_FALSE(processResponse(r.data(), len, r.size(), p, s, f.rt.stats));
+  s.allowEmptyResponse = true;
+  CHECK(processResponse(r.data(), len, r.size(), p, s, f.rt.stats));
+}

@@ -26,8 +26,8 @@ void GlobalStats::registerIn(metrics::Registry& r) const {
   r.add("downstream-send-errors", downstreamSendErrors, "Number of errors sending a query to a backend");
   r.add("acl-drops", aclDrops, "Number of queries dropped because of the ACL");
   r.add("empty-queries", emptyQueries, "Number of empty queries received from clients");
-  r.add("non-compliant-queries", nonCompliantQueries, "Number of queries dropped as non-compliant");
-  r.add("non-compliant-responses", nonCompliantResponses, "Number of responses dropped as non-compliant");
+  r.add("noncompliant-queries", nonCompliantQueries, "Number of queries dropped as non-compliant");
+  r.add("noncompliant-responses", nonCompliantResponses, "Number of responses dropped as non-compliant");
   r.add("no-policy", noPolicy, "Number of queries dropped because no server was available");
   r.add("self-answered", selfAnswered, "Number of self-answered responses");
   r.add("udp-outstanding-full", udpOutstandingFull,

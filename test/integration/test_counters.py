@@ -2,6 +2,7 @@
 """getStatisticsCounters(): the dnsdist counters move as queries flow."""
 
 import dns.flags
+import pytest
 import dns.rcode
 import harness
 from fakedns import make_query
@@ -9,7 +10,7 @@ from fakedns import make_query
 DNSDIST_NAMES = [
     "queries", "responses", "rdqueries", "servfail-responses", "frontend-noerror",
     "frontend-nxdomain", "frontend-servfail", "downstream-timeouts", "acl-drops",
-    "empty-queries", "non-compliant-queries", "non-compliant-responses",
+    "empty-queries", "noncompliant-queries", "noncompliant-responses",
     "latency0-1", "latency1-10", "latency10-50", "latency50-100", "latency100-1000",
     "latency-slow", "latency-avg100", "latency-avg1000", "latency-avg10000",
     "latency-avg1000000",
@@ -105,6 +106,7 @@ def test_servfail_when_only_other_pool_has_servers(start_ballast, backends, clie
     assert be.count == 0
 
 
+@pytest.mark.xfail(strict=True, reason="needs health checks (issue 3): a dead backend is never marked down yet")
 def test_servfail_when_backend_down(start_ballast, client, new_addr):
     """A backend nobody listens on fails its health checks; then clients get SERVFAIL."""
     host = new_addr()

@@ -59,7 +59,7 @@ def test_bad_response_dropped_and_counted(strict, mode):
     the query then times out."""
     b, _ = strict
     base, got = exchange(strict, mode, "asked.test.", 4321)
-    problem = counter_check(b, base, {"non-compliant-responses": 1, "responses": 0,
+    problem = counter_check(b, base, {"noncompliant-responses": 1, "responses": 0,
                                       "downstream-timeouts": 1})
     assert got is None, f"a {mode} response reached the client: {got!r}"
     assert problem is None, problem
@@ -89,10 +89,10 @@ def test_response_without_question(strict, lenient, label, allow, relayed):
             # Dropped after all: let its timeout be counted before the next test's baseline.
             counter_check(b, base, {"downstream-timeouts": 1})
             pytest.fail(f"a {label.upper()} response without question was dropped ({setting})")
-        problem = counter_check(b, base, {"responses": 1, "non-compliant-responses": 0})
+        problem = counter_check(b, base, {"responses": 1, "noncompliant-responses": 0})
         assert got[0][:2] == b"\x4e\x4e" and got[0][2:] == be.sent[0][2:]
     else:
-        problem = counter_check(b, base, {"responses": 0, "non-compliant-responses": 1,
+        problem = counter_check(b, base, {"responses": 0, "noncompliant-responses": 1,
                                           "downstream-timeouts": 1})
         assert got is None, f"a {label.upper()} response without question was relayed ({setting})"
     assert problem is None, problem
