@@ -14,6 +14,7 @@
 #include "core/qps_limiter.hh"
 #include "core/udp_sender.hh"
 #include "dns/message.hh"
+#include "dns/name.hh"
 #include "metrics/counter.hh"
 
 namespace ballast::core {
@@ -38,6 +39,9 @@ struct Destination {
   bool needSourceAddress = false;  ///< the socket is a wildcard bind: answer with pktinfo
   ResponseSink* sink = nullptr;    ///< stream frontends; null for UDP
   uint64_t cookie = 0;             ///< the sink's own reference (connection, stream)
+  /// A query of ballast's own (a health check): the backend hands the raw answer to `sink`
+  /// and leaves client statistics (queries, responses, drops, latency) alone.
+  bool internal = false;
 };
 
 /// One query on its way to a backend. `packet` is the client's query, which the backend
@@ -58,11 +62,26 @@ struct BackendStats {
   metrics::Counter drops;        ///< timeouts
   metrics::Counter sendErrors;
   metrics::Counter reuseds;      ///< queries refused because the in-flight table was full
+  metrics::Counter stateChanges; ///< health-check transitions, up to down or back
   metrics::MovingAverage latencyUsec{128};
   metrics::Gauge qps;            ///< set once a second by the maintenance thread
   metrics::Gauge dropRate;       ///< likewise, drops per second
   uint64_t lastQueries = 0;      ///< maintenance thread only
   uint64_t lastDrops = 0;
+};
+
+/// How a backend in automatic mode is health-checked (dnsdist's newServer check options).
+struct HealthCheckConfig {
+  dns::Name checkName = dns::Name::fromString("a.root-servers.net.");
+  uint16_t checkType = 1;   ///< A
+  uint16_t checkClass = 1;  ///< IN
+  int64_t intervalSec = 1;
+  int64_t timeoutMs = 1000;
+  int maxCheckFailures = 1;  ///< consecutive failures before a backend goes down
+  int rise = 1;              ///< consecutive successes before it comes back up
+  bool mustResolve = false;  ///< NXDOMAIN and REFUSED fail the check too (SERVFAIL always does)
+  bool setCD = false;
+  bool useRD = true;
 };
 
 class Backend {
@@ -107,6 +126,8 @@ class Backend {
   void setPools(std::vector<std::string> p) { pools_ = std::move(p); }
 
   BackendStats stats;
+  /// Set at configuration time, before the health checker starts.
+  HealthCheckConfig healthCheck;
 
  private:
   std::string name_;

@@ -38,8 +38,9 @@ class InFlightTable {
   void putBack(size_t i);
   /// Frees a taken slot.
   void release(size_t i);
-  /// Frees every slot waiting longer than timeoutMs; returns how many.
-  size_t expire(int64_t nowMs, int64_t timeoutMs);
+  /// Frees every slot waiting longer than timeoutMs; returns how many, and in `internal`
+  /// (when given) how many of those were ballast's own queries (health checks).
+  size_t expire(int64_t nowMs, int64_t timeoutMs, size_t* internal = nullptr);
 
   size_t capacity() const { return slots_.size(); }
   uint32_t outstanding() const { return outstanding_.load(std::memory_order_relaxed); }

@@ -83,7 +83,7 @@ bool RemoteBackend::submit(core::QueryContext& q, core::UdpSender& out) {
   table_->publish(size_t(id), q.receivedUsec / 1000);
   int fd = fds_[nextSocket_.fetch_add(1, std::memory_order_relaxed) % fds_.size()];
   out.add(fd, nullptr, nullptr, q.packet, q.length, &stats.sendErrors);
-  stats.queries.inc();
+  if (!q.destination.internal) stats.queries.inc();
   return true;
 }
 
@@ -96,6 +96,13 @@ void RemoteBackend::handleResponse(uint8_t* buf, size_t len, const core::Setting
   uint16_t id = dns::HeaderView(buf).id();
   if (id >= table_->capacity() || !table_->take(id)) return;  // late or duplicate answer
   InFlight& slot = table_->at(id);
+  if (slot.destination.internal) {
+    // A health check: the checker judges the answer; no client figure moves.
+    core::Destination d = slot.destination;
+    table_->release(id);
+    d.sink->deliver(d, {buf, len});
+    return;
+  }
   if (!core::processResponse(buf, len, kBufferSize, slot.pending, settings, rt_.stats)) {
     table_->putBack(id);  // not the answer to this question: keep waiting for it
     return;
@@ -162,7 +169,8 @@ void RemoteBackend::responderLoop() {
     int64_t nowMs = core::monotonicUsec() / 1000;
     if (nowMs - lastSweepMs >= kSweepMs) {
       lastSweepMs = nowMs;
-      size_t expired = table_->expire(nowMs, settings.udpTimeoutMs);
+      size_t internal = 0;
+      size_t expired = table_->expire(nowMs, settings.udpTimeoutMs, &internal) - internal;
       if (expired) {
         stats.drops.inc(expired);
         rt_.stats.downstreamTimeouts.inc(expired);

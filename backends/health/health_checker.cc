@@ -1,0 +1,105 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "backends/health/health_checker.hh"
+
+#include <chrono>
+#include <vector>
+
+#include "core/clock.hh"
+#include "core/log.hh"
+
+namespace ballast::backends::health {
+
+namespace {
+constexpr auto kTick = std::chrono::milliseconds(20);  // timer resolution of checks
+
+std::string nameWithAddress(const core::Backend& b) {
+  return b.name() == b.addressString() ? b.name() : b.name() + " (" + b.addressString() + ")";
+}
+}  // namespace
+
+HealthChecker::~HealthChecker() {
+  stop();
+}
+
+void HealthChecker::start() {
+  if (thread_.joinable()) return;
+  stopping_ = false;
+  thread_ = std::thread([this] { loop(); });
+}
+
+void HealthChecker::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void HealthChecker::loop() {
+  std::unique_lock lock(mutex_);
+  while (!stopping_) {
+    runOnce(core::monotonicUsec());
+    cv_.wait_for(lock, kTick, [this] { return stopping_; });
+  }
+}
+
+void HealthChecker::syncServers() {
+  auto servers = rt_.servers();
+  for (auto it = entries_.begin(); it != entries_.end();) {
+    bool present = false;
+    for (const auto& s : servers) present = present || s == it->second.backend;
+    it = present ? std::next(it) : entries_.erase(it);
+  }
+  for (const auto& s : servers) {
+    bool known = false;
+    for (const auto& [key, e] : entries_) known = known || e.backend == s;
+    if (!known) entries_.emplace(nextKey_++, Entry{s, HealthState(s->healthCheck)});
+  }
+}
+
+void HealthChecker::runOnce(int64_t nowUsec) {
+  syncServers();
+  for (auto& [key, e] : entries_) {
+    apply(e, e.state.tick(nowUsec));
+    if (e.backend->admin() == core::Backend::Admin::Auto && e.state.due(nowUsec))
+      send(key, e, nowUsec);
+  }
+}
+
+void HealthChecker::send(uint32_t key, Entry& e, int64_t nowUsec) {
+  uint32_t seq = e.state.sent(nowUsec);
+  std::vector<uint8_t> packet = buildCheckQuery(e.backend->healthCheck, uint16_t(random_()));
+  core::QueryContext q;
+  q.packet = packet.data();
+  q.length = packet.size();
+  q.capacity = packet.size();
+  q.receivedUsec = nowUsec;
+  q.destination.sink = this;
+  q.destination.internal = true;
+  q.destination.cookie = (uint64_t(key) << 32) | seq;
+  bool taken =
+      dns::MessageView::parse({packet.data(), packet.size()}, q.message) == dns::ParseError::None;
+  core::UdpSender out;
+  taken = taken && e.backend->submit(q, out);
+  out.flush();  // a send error leaves the check to time out
+  if (!taken) apply(e, e.state.answered(seq, false));
+}
+
+void HealthChecker::deliver(const core::Destination& d, std::span<const uint8_t> response) {
+  std::lock_guard lock(mutex_);
+  auto it = entries_.find(uint32_t(d.cookie >> 32));
+  if (it == entries_.end()) return;
+  Entry& e = it->second;
+  apply(e, e.state.answered(uint32_t(d.cookie), checkResponse(response, e.backend->healthCheck)));
+}
+
+void HealthChecker::apply(Entry& e, Transition t) {
+  if (t == Transition::None) return;
+  bool up = t == Transition::WentUp;
+  e.backend->setHealthy(up);
+  e.backend->stats.stateChanges.inc();
+  core::warnLog("Marking downstream {} as '{}'", nameWithAddress(*e.backend), up ? "up" : "down");
+}
+
+}  // namespace ballast::backends::health
