@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "backends/health/health_checker.hh"
 #include "core/log.hh"
 #include "daemon/options.hh"
 #include "frontend/udp_listener.hh"
@@ -136,6 +137,10 @@ int run(const daemon::Options& opts) {
     l->start();
     if (opts.verbose) fmt::print(stderr, "Listening on {}\n", l->address().toStringWithPort());
   }
+  // Declared after the servers' start so that it outlives rt.stopServers() below: a
+  // responder may hand it a check's answer until then.
+  backends::health::HealthChecker checker(rt);
+  checker.start();
   Maintenance maintenance(rt, lua);
   maintenance.start();
   if (opts.supervised) notifySystemd("READY=1");
@@ -147,6 +152,7 @@ int run(const daemon::Options& opts) {
   fmt::print(stderr, "ballast: {} received, stopping\n", strsignal(sig));
   if (opts.supervised) notifySystemd("STOPPING=1");
   maintenance.stop();
+  checker.stop();
   for (auto& l : listeners) l->stop();
   rt.stopServers();
   return 0;

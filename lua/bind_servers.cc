@@ -2,9 +2,11 @@
 /// newServer, showServers, policies and the server objects newServer returns.
 #include <fmt/format.h>
 
+#include <cctype>
 #include <memory>
 
 #include "backends/remote/remote_backend.hh"
+#include "dns/types.hh"
 #include "lua/binding.hh"
 #include "lua/bindings.hh"
 
@@ -27,8 +29,49 @@ core::Backend& checkServer(lua_State* L, int idx) {
   return **p;
 }
 
+/// newServer's health-check options (dnsdist's names).
+void readHealthCheck(Options& o, core::HealthCheckConfig& c, core::Backend::Admin& admin) {
+  if (auto name = o.string("checkName")) {
+    try {
+      c.checkName = dns::Name::fromString(*name);
+    } catch (const std::exception& e) {
+      throw ConfigError(
+          fmt::format("newServer: checkName '{}' is not a valid name: {}", *name, e.what()));
+    }
+  }
+  if (auto type = o.string("checkType")) {
+    auto t = dns::qtypeFromString(*type);
+    if (!t) throw ConfigError(fmt::format("newServer: unknown checkType '{}'", *type));
+    c.checkType = *t;
+  }
+  c.checkClass = uint16_t(o.integer("checkClass", 0, 65535).value_or(1));
+  c.intervalSec = o.integer("checkInterval", 1, 86400).value_or(1);
+  c.timeoutMs = o.integer("checkTimeout", 1, 3600000).value_or(1000);
+  c.maxCheckFailures = int(o.integer("maxCheckFailures", 1, 1000000).value_or(1));
+  c.rise = int(o.integer("rise", 1, 1000000).value_or(1));
+  c.mustResolve = o.boolean("mustResolve").value_or(false);
+  c.setCD = o.boolean("setCD").value_or(false);
+  c.useRD = o.boolean("useRD").value_or(true);
+  std::string mode = o.string("healthCheckMode").value_or("auto");
+  for (auto& ch : mode) ch = char(std::tolower(static_cast<unsigned char>(ch)));
+  if (mode == "auto") {
+    admin = core::Backend::Admin::Auto;
+  } else if (mode == "up") {
+    admin = core::Backend::Admin::Up;
+  } else if (mode == "down") {
+    admin = core::Backend::Admin::Down;
+  } else if (mode == "lazy") {
+    throw ConfigError("newServer: healthCheckMode=\"lazy\" is not supported yet");
+  } else {
+    throw ConfigError(
+        fmt::format("newServer: unknown healthCheckMode '{}' (auto, up or down)", mode));
+  }
+}
+
 int newServer(lua_State* L, Host& h) {
   backends::remote::RemoteConfig cfg;
+  core::HealthCheckConfig check;
+  core::Backend::Admin admin = core::Backend::Admin::Auto;
   if (lua_type(L, 1) == LUA_TSTRING) {
     cfg.address = core::Address::parse(lua_tostring(L, 1));
   } else if (lua_type(L, 1) == LUA_TTABLE) {
@@ -44,12 +87,15 @@ int newServer(lua_State* L, Host& h) {
     cfg.qps = o.number("qps").value_or(0);
     if (o.boolean("tcpOnly").value_or(false))
       throw ConfigError("newServer: tcpOnly=true needs TCP to backends, which ballast does not have yet");
+    readHealthCheck(o, check, admin);
     o.done();
   } else {
     throw ConfigError("newServer: expects an address or a table of options");
   }
   if (cfg.pools.size() == 1 && cfg.pools[0].empty()) cfg.pools.clear();
   auto b = std::make_shared<backends::remote::RemoteBackend>(cfg, h.runtime);
+  b->healthCheck = check;
+  b->setAdmin(admin);
   h.runtime.addServer(b);
   pushServer(L, b);
   return 1;
@@ -98,6 +144,60 @@ int serverGetNameWithAddr(lua_State* L, Host&) {
   return 1;
 }
 
+int serverSetUp(lua_State* L, Host&) {
+  checkServer(L, 1).setAdmin(core::Backend::Admin::Up);
+  return 0;
+}
+
+int serverSetDown(lua_State* L, Host&) {
+  checkServer(L, 1).setAdmin(core::Backend::Admin::Down);
+  return 0;
+}
+
+/// setAuto([status]): back to health checks, optionally with a first state.
+int serverSetAuto(lua_State* L, Host&) {
+  auto& b = checkServer(L, 1);
+  if (!lua_isnoneornil(L, 2)) b.setHealthy(checkBool(L, 2, "setAuto"));
+  b.setAdmin(core::Backend::Admin::Auto);
+  return 0;
+}
+
+int serverIsUp(lua_State* L, Host&) {
+  lua_pushboolean(L, checkServer(L, 1).isUp());
+  return 1;
+}
+
+int serverGetOutstanding(lua_State* L, Host&) {
+  lua_pushinteger(L, lua_Integer(checkServer(L, 1).outstanding()));
+  return 1;
+}
+
+int serverGetWeight(lua_State* L, Host&) {
+  lua_pushinteger(L, checkServer(L, 1).weight());
+  return 1;
+}
+
+/// getServer(n): the n-th server, counting from 0 as dnsdist does.
+int getServer(lua_State* L, Host& h) {
+  auto servers = h.runtime.servers();
+  double n = checkNumber(L, 1, "getServer", "a server number");
+  if (n < 0 || n >= double(servers.size()) || n != double(int64_t(n)))
+    throw ConfigError(
+        fmt::format("getServer: no server number {} (there are {})", n, servers.size()));
+  pushServer(L, servers[size_t(n)]);
+  return 1;
+}
+
+int getServers(lua_State* L, Host& h) {
+  auto servers = h.runtime.servers();
+  lua_createtable(L, int(servers.size()), 0);
+  for (size_t i = 0; i < servers.size(); ++i) {
+    pushServer(L, servers[i]);
+    lua_rawseti(L, -2, int(i + 1));
+  }
+  return 1;
+}
+
 int serverGc(lua_State* L) {
   auto* p = static_cast<std::shared_ptr<core::Backend>*>(luaL_checkudata(L, 1, kServerMeta));
   p->~shared_ptr();
@@ -131,6 +231,8 @@ void registerServerBindings(lua_State* L) {
       {"newServer", wrap<newServer>},
       {"showServers", wrap<showServers>},
       {"setServerPolicy", wrap<setServerPolicy>},
+      {"getServer", wrap<getServer>},
+      {"getServers", wrap<getServers>},
   };
   registerAll(L, std::begin(globals), std::end(globals));
 
@@ -142,6 +244,18 @@ void registerServerBindings(lua_State* L) {
   lua_setfield(L, -2, "getName");
   lua_pushcfunction(L, wrap<serverGetNameWithAddr>);
   lua_setfield(L, -2, "getNameWithAddr");
+  static const Binding methods[] = {
+      {"setUp", wrap<serverSetUp>},
+      {"setDown", wrap<serverSetDown>},
+      {"setAuto", wrap<serverSetAuto>},
+      {"isUp", wrap<serverIsUp>},
+      {"getOutstanding", wrap<serverGetOutstanding>},
+      {"getWeight", wrap<serverGetWeight>},
+  };
+  for (const auto& m : methods) {
+    lua_pushcfunction(L, m.fn);
+    lua_setfield(L, -2, m.name);
+  }
   lua_setfield(L, -2, "__index");
   lua_pushcfunction(L, wrap<serverGetNameWithAddr>);
   lua_setfield(L, -2, "__tostring");

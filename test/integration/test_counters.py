@@ -2,7 +2,6 @@
 """getStatisticsCounters(): the dnsdist counters move as queries flow."""
 
 import dns.flags
-import pytest
 import dns.rcode
 import harness
 from fakedns import make_query
@@ -106,7 +105,6 @@ def test_servfail_when_only_other_pool_has_servers(start_ballast, backends, clie
     assert be.count == 0
 
 
-@pytest.mark.xfail(strict=True, reason="needs health checks (issue 3): a dead backend is never marked down yet")
 def test_servfail_when_backend_down(start_ballast, client, new_addr):
     """A backend nobody listens on fails its health checks; then clients get SERVFAIL."""
     host = new_addr()
