@@ -92,3 +92,48 @@ TEST_CASE("start-up only functions refuse to run at runtime") {
   f.host.configuring = false;
   CHECK(errorOf(f.cfg, "addLocal(\"127.0.0.1:5300\")") == "test.conf:1: addLocal cannot be used at runtime!");
 }
+
+TEST_CASE("newServer reads the health-check options; server objects set the admin state") {
+  Fixture f;
+  f.cfg.run(R"(
+    newServer{address="192.0.2.1", checkName="health.example.", checkType="SOA", checkClass=3,
+              checkInterval=5, checkTimeout=250, maxCheckFailures=3, rise=2, mustResolve=true,
+              setCD=true, useRD=false}
+    newServer{address="192.0.2.2", healthCheckMode="down"}
+    newServer{address="192.0.2.3", healthCheckMode="UP"}
+    getServer(0):setDown()
+    getServers()[1]:setAuto(false)
+    getServer(1):setUp()
+    getServer(2):setAuto()
+  )",
+            "test.conf");
+  auto servers = f.rt.servers();
+  REQUIRE(servers.size() == 3);
+  const auto& c = servers[0]->healthCheck;
+  CHECK(c.checkName == dns::Name::fromString("health.example."));
+  CHECK(c.checkType == 6);
+  CHECK(c.checkClass == 3);
+  CHECK(c.intervalSec == 5);
+  CHECK(c.timeoutMs == 250);
+  CHECK(c.maxCheckFailures == 3);
+  CHECK(c.rise == 2);
+  CHECK(c.mustResolve);
+  CHECK(c.setCD);
+  CHECK_FALSE(c.useRD);
+  CHECK(servers[0]->admin() == core::Backend::Admin::Auto);
+  CHECK_FALSE(servers[0]->isUp());  // setAuto(false)
+  CHECK(servers[1]->admin() == core::Backend::Admin::Up);
+  CHECK(servers[2]->admin() == core::Backend::Admin::Auto);
+  CHECK(servers[2]->isUp());
+  const auto& d = servers[1]->healthCheck;
+  CHECK(d.checkName == dns::Name::fromString("a.root-servers.net."));
+  CHECK(d.checkType == 1);
+  CHECK(d.useRD);
+
+  CHECK(errorOf(f.cfg, "newServer{address=\"192.0.2.4\", healthCheckMode=\"lazy\"}") ==
+        "test.conf:1: newServer: healthCheckMode=\"lazy\" is not supported yet");
+  CHECK(errorOf(f.cfg, "newServer{address=\"192.0.2.4\", checkType=\"NOPE\"}") ==
+        "test.conf:1: newServer: unknown checkType 'NOPE'");
+  CHECK(errorOf(f.cfg, "getServer(7)").find("getServer: no server number 7") != std::string::npos);
+  CHECK(f.rt.servers().size() == 3);
+}

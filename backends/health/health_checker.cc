@@ -61,6 +61,7 @@ void HealthChecker::syncServers() {
 void HealthChecker::runOnce(int64_t nowUsec) {
   syncServers();
   for (auto& [key, e] : entries_) {
+    e.state.sync(e.backend->healthy());
     apply(e, e.state.tick(nowUsec));
     if (e.backend->admin() == core::Backend::Admin::Auto && e.state.due(nowUsec))
       send(key, e, nowUsec);
@@ -91,6 +92,7 @@ void HealthChecker::deliver(const core::Destination& d, std::span<const uint8_t>
   auto it = entries_.find(uint32_t(d.cookie >> 32));
   if (it == entries_.end()) return;
   Entry& e = it->second;
+  e.state.sync(e.backend->healthy());
   apply(e, e.state.answered(uint32_t(d.cookie), checkResponse(response, e.backend->healthCheck)));
 }
 

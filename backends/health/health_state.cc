@@ -16,6 +16,13 @@ HealthState::HealthState(const core::HealthCheckConfig& cfg)
       maxFailures_(std::max(cfg.maxCheckFailures, 1)),
       rise_(std::max(cfg.rise, 1)) {}
 
+void HealthState::sync(bool up) {
+  if (up == up_) return;
+  up_ = up;
+  failures_ = 0;
+  successes_ = 0;
+}
+
 uint32_t HealthState::sent(int64_t nowUsec) {
   if (++seq_ == 0) seq_ = 1;
   inFlight_ = true;

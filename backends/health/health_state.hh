@@ -19,6 +19,9 @@ class HealthState {
   explicit HealthState(const core::HealthCheckConfig& cfg);
 
   bool up() const { return up_; }
+  /// Takes the backend's state as it is now (setAuto(status) may have changed it), starting
+  /// the count of failures or successes afresh when it differs.
+  void sync(bool up);
   bool inFlight() const { return inFlight_; }
   /// A check should be sent: none is waiting for its answer and the interval has passed.
   bool due(int64_t nowUsec) const { return !inFlight_ && nowUsec >= nextUsec_; }

@@ -138,3 +138,15 @@ TEST_CASE("health: verdict on answers") {
   other.checkName = dns::Name::fromString("b.root-servers.net.");
   CHECK_FALSE(checkResponse(respond(backends::health::buildCheckQuery(other, 1), 0), c));
 }
+
+TEST_CASE("health: sync takes the backend's state and restarts the counts") {
+  HealthState s(config(2, 2));
+  CHECK(check(s, 0, false) == Transition::None);  // one failure of two
+  s.sync(false);                                  // setAuto(false)
+  CHECK_FALSE(s.up());
+  CHECK(check(s, 1 * kSec, true) == Transition::None);
+  CHECK(check(s, 2 * kSec, true) == Transition::WentUp);
+  CHECK(check(s, 3 * kSec, false) == Transition::None);
+  s.sync(true);  // unchanged: the failure still counts
+  CHECK(check(s, 4 * kSec, false) == Transition::WentDown);
+}

@@ -13,7 +13,7 @@ from fakedns import a_addresses, make_query, wait_until
 
 # Fast checks: one a second (the smallest checkInterval), 300 ms to answer.
 FAST = {"checkInterval": 1, "checkTimeout": 300}
-SLACK = 2.5  # seconds: the server table is printed once a second, plus scheduling
+SLACK = 3.0  # seconds: the server table is printed once a second, plus scheduling
 
 
 def state(rows, name):
@@ -31,10 +31,9 @@ def test_silent_backend_marked_down_and_avoided(start_ballast, backends, client)
     b = start_ballast(servers=[dead, live],
                       server_opts=[dict(FAST, checkName="hc.test.", maxCheckFailures=2), {}],
                       lua="setUDPTimeout(1)\n")
-    started = time.monotonic()
     b.wait_servers(lambda rows: state(rows, "b1") == "down", timeout=2 * 1 + SLACK,
                    what="b1 (silent to its checks) marked down after 2 failures")
-    assert time.monotonic() - started >= 1.0, "marked down before its second check failed"
+    assert len(dead.queries) >= 2, "marked down before its second check was sent"
     assert "Marking downstream b1" in b.stderr() and "as 'down'" in b.stderr(), b.diagnostics()
     assert b.servers()["b2"]["State"] == "up"
 
