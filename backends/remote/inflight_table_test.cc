@@ -41,6 +41,18 @@ TEST_CASE("timeouts free only the slots that waited long enough") {
   CHECK(t.outstanding() == 0);
 }
 
+TEST_CASE("expiry tells health checks apart from client queries") {
+  InFlightTable t(4);
+  int client = t.claim(), check = t.claim();
+  t.at(size_t(check)).destination.internal = true;
+  t.publish(size_t(client), 0);
+  t.publish(size_t(check), 0);
+  size_t internal = 99;
+  CHECK(t.expire(5000, 2000, &internal) == 2);
+  CHECK(internal == 1);
+  CHECK(t.outstanding() == 0);
+}
+
 TEST_CASE("concurrent claim and release keep the count right") {
   InFlightTable t(1024);
   std::vector<std::thread> threads;
