@@ -1,13 +1,32 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "core/policy.hh"
 
+#include <array>
 #include <atomic>
+#include <cmath>
 #include <limits>
+#include <random>
 #include <tuple>
 
 namespace ballast::core {
 
 namespace {
+
+/// splitmix64's finaliser: spreads FNV's weak low bits before they are reduced.
+uint64_t mix(uint64_t x) {
+  x ^= x >> 30;
+  x *= 0xbf58476d1ce4e5b9ull;
+  x ^= x >> 27;
+  x *= 0x94d049bb133111ebull;
+  x ^= x >> 31;
+  return x;
+}
+
+uint64_t stringHash(const std::string& s) {
+  uint64_t h = 14695981039346656037ull;
+  for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
+  return h;
+}
 
 class Named : public Policy {
  public:
@@ -54,30 +73,141 @@ class FirstAvailable final : public Named {
   LeastOutstanding fallback_;
 };
 
+/// Each up server in turn. With none up, dnsdist turns to all servers unless
+/// setRoundRobinFailOnNoServer(true).
 class RoundRobin final : public Named {
  public:
-  RoundRobin() : Named("roundrobin") {}
+  explicit RoundRobin(bool failOnNoServer) : Named("roundrobin"), fail_(failOnNoServer) {}
   Backend* select(std::span<Backend* const> servers, const QueryContext&) const override {
-    size_t n = servers.size();
-    if (n == 0) return nullptr;
-    size_t start = next_.fetch_add(1, std::memory_order_relaxed);
-    for (size_t i = 0; i < n; ++i) {
-      Backend* b = servers[(start + i) % n];
-      if (b->isUp()) return b;
+    size_t up = 0;
+    for (Backend* b : servers) up += b->isUp() ? 1 : 0;
+    size_t turn = next_.fetch_add(1, std::memory_order_relaxed);
+    if (up == 0) {
+      if (fail_ || servers.empty()) return nullptr;
+      return servers[turn % servers.size()];
     }
+    // The k-th up server, so a down server's turn is shared out evenly rather than
+    // falling to its neighbour.
+    size_t k = turn % up;
+    for (Backend* b : servers)
+      if (b->isUp() && k-- == 0) return b;
     return nullptr;
   }
 
  private:
+  bool fail_;
   mutable std::atomic<size_t> next_{0};
 };
 
+/// A per-thread generator: no lock and no shared cache line on the query path.
+uint64_t threadRandom() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  return rng();
+}
+
+class WRandom final : public Named {
+ public:
+  WRandom() : Named("wrandom") {}
+  Backend* select(std::span<Backend* const> servers, const QueryContext&) const override {
+    return pickWeighted(servers, threadRandom());
+  }
+};
+
+class WHashed final : public Named {
+ public:
+  explicit WHashed(uint32_t perturbation) : Named("whashed"), perturbation_(perturbation) {}
+  Backend* select(std::span<Backend* const> servers, const QueryContext& q) const override {
+    return pickWeighted(servers, qnameHash(q, perturbation_));
+  }
+
+ private:
+  uint32_t perturbation_;
+};
+
+class CHashed final : public Named {
+ public:
+  CHashed(uint32_t perturbation, double factor)
+      : Named("chashed"), perturbation_(perturbation), factor_(factor) {}
+  Backend* select(std::span<Backend* const> servers, const QueryContext& q) const override {
+    return pickConsistent(servers, qnameHash(q, perturbation_), factor_);
+  }
+
+ private:
+  uint32_t perturbation_;
+  double factor_;
+};
+
+constexpr std::array<const char*, 6> kNames = {"leastOutstanding", "firstAvailable", "roundrobin",
+                                               "wrandom",          "whashed",        "chashed"};
+
 }  // namespace
 
-std::shared_ptr<const Policy> makePolicy(const std::string& name) {
+Backend* pickWeighted(std::span<Backend* const> servers, uint64_t r) {
+  uint64_t total = 0;
+  for (Backend* b : servers)
+    if (b->isUp() && b->weight() > 0) total += uint64_t(b->weight());
+  if (total == 0) return nullptr;
+  uint64_t point = mix(r) % total;
+  for (Backend* b : servers) {
+    if (!b->isUp() || b->weight() <= 0) continue;
+    uint64_t w = uint64_t(b->weight());
+    if (point < w) return b;
+    point -= w;
+  }
+  return nullptr;  // not reached: the two loops see the same servers
+}
+
+Backend* pickConsistent(std::span<Backend* const> servers, uint64_t hash, double balancingFactor) {
+  double target = std::numeric_limits<double>::infinity();
+  if (balancingFactor > 0) {
+    // Counting the query at hand, as dnsdist does, so an idle pool bounds nobody out.
+    double load = 1;
+    double weights = 0;
+    for (Backend* b : servers) {
+      if (!b->isUp()) continue;
+      load += b->outstanding();
+      weights += b->weight();
+    }
+    if (weights > 0) target = load / weights * balancingFactor;
+  }
+  Backend* best = nullptr;
+  Backend* bestAny = nullptr;
+  double bestScore = -1, bestAnyScore = -1;
+  for (Backend* b : servers) {
+    if (!b->isUp() || b->weight() <= 0) continue;
+    // Weighted rendezvous hashing: -w / ln(u) with u uniform in (0, 1) from the pair.
+    uint64_t h = mix(hash ^ mix(stringHash(b->name())));
+    double u = (double(h >> 11) + 0.5) * 0x1.0p-53;
+    double score = -double(b->weight()) / std::log(u);
+    if (score > bestAnyScore) {
+      bestAnyScore = score;
+      bestAny = b;
+    }
+    if (score > bestScore && double(b->outstanding()) <= target * b->weight()) {
+      bestScore = score;
+      best = b;
+    }
+  }
+  return best ? best : bestAny;
+}
+
+uint64_t qnameHash(const QueryContext& q, uint32_t perturbation) {
+  return mix(uint64_t(q.message.question().name.hash()) ^
+             (uint64_t(perturbation) << 32 | perturbation));
+}
+
+std::span<const char* const> policyNames() {
+  return kNames;
+}
+
+std::shared_ptr<const Policy> makePolicy(const std::string& name, const PolicySettings& s) {
   if (name == "leastOutstanding") return std::make_shared<LeastOutstanding>();
   if (name == "firstAvailable") return std::make_shared<FirstAvailable>();
-  if (name == "roundrobin") return std::make_shared<RoundRobin>();
+  if (name == "roundrobin") return std::make_shared<RoundRobin>(s.roundRobinFailOnNoServer);
+  if (name == "wrandom") return std::make_shared<WRandom>();
+  if (name == "whashed") return std::make_shared<WHashed>(s.hashPerturbation);
+  if (name == "chashed")
+    return std::make_shared<CHashed>(s.hashPerturbation, s.consistentHashBalancing);
   return nullptr;
 }
 

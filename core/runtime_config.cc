@@ -5,6 +5,30 @@
 
 namespace ballast::core {
 
+std::shared_ptr<const Policy> bindPolicy(const std::shared_ptr<const Policy>& p,
+                                         const PolicySettings& s) {
+  if (!p) return p;
+  auto made = makePolicy(p->name(), s);
+  return made ? made : p;
+}
+
+void rebindPolicies(RuntimeConfig& cfg) {
+  cfg.policy = bindPolicy(cfg.policy, cfg.policySettings);
+  for (auto& [name, pool] : cfg.pools) {
+    if (!pool->policy) continue;
+    auto copy = std::make_shared<Pool>(*pool);
+    copy->policy = bindPolicy(pool->policy, cfg.policySettings);
+    pool = std::move(copy);
+  }
+}
+
+void setPoolPolicy(RuntimeConfig& cfg, const std::string& name, std::shared_ptr<const Policy> p) {
+  auto& slot = cfg.pools[name];
+  auto copy = slot ? std::make_shared<Pool>(*slot) : std::make_shared<Pool>();
+  copy->policy = bindPolicy(p, cfg.policySettings);
+  slot = std::move(copy);
+}
+
 void rebuildPools(RuntimeConfig& cfg, const std::vector<std::shared_ptr<Backend>>& servers) {
   std::unordered_map<std::string, std::shared_ptr<Pool>> next;
   for (const auto& [name, pool] : cfg.pools) {

@@ -34,6 +34,7 @@ struct RuntimeConfig {
   NetmaskGroup acl = defaultAcl();
   Settings settings;
   std::shared_ptr<const Policy> policy = makePolicy("leastOutstanding");
+  PolicySettings policySettings;  ///< the knobs every policy here was made with
   std::unordered_map<std::string, std::shared_ptr<const Pool>> pools;
 
   const Pool* findPool(const std::string& name) const {
@@ -41,6 +42,19 @@ struct RuntimeConfig {
     return it == pools.end() ? nullptr : it->second.get();
   }
 };
+
+/// `p` made again with `s` (a fresh object of the same name), or `p` itself when
+/// makePolicy does not know its name.
+std::shared_ptr<const Policy> bindPolicy(const std::shared_ptr<const Policy>& p,
+                                         const PolicySettings& s);
+
+/// Makes the global and every per-pool policy again with cfg.policySettings, after a
+/// knob changed.
+void rebindPolicies(RuntimeConfig& cfg);
+
+/// Sets the policy of pool `name` (made with cfg.policySettings), creating the pool empty
+/// if it does not exist; null policy: the pool follows the global one again.
+void setPoolPolicy(RuntimeConfig& cfg, const std::string& name, std::shared_ptr<const Policy> p);
 
 /// Builds the pools map from the server list (each server in each of its pools, the default
 /// pool "" when it names none), keeping the per-pool policies already in `cfg`.
