@@ -9,5 +9,6 @@ void registerServerBindings(lua_State* L);    ///< newServer, showServers, polic
 void registerFrontendBindings(lua_State* L);  ///< addLocal, setLocal, UDP sizes
 void registerAclBindings(lua_State* L);       ///< setACL, addACL, showACL
 void registerSettingBindings(lua_State* L);   ///< runtime settings, statistics, includes
+void registerPoolBindings(lua_State* L);      ///< getPool, showPools, wrandom/whashed/chashed, knobs
 
 }  // namespace ballast::lua

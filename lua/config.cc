@@ -39,6 +39,7 @@ LuaConfig::LuaConfig(Host& host) : host_(host), L_(luaL_newstate()) {
   registerFrontendBindings(L_);
   registerAclBindings(L_);
   registerSettingBindings(L_);
+  registerPoolBindings(L_);  // after registerServerBindings: uses its policy metatable
 }
 
 LuaConfig::~LuaConfig() { lua_close(L_); }
