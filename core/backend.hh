@@ -2,12 +2,15 @@
 #pragma once
 /// The one interface every backend implements, remote server or embedded resolver, and
 /// the description of a query handed to it.
+#include <algorithm>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/address.hh"
@@ -33,9 +36,9 @@ class ResponseSink {
 
 /// Where the answer to a query goes.
 struct Destination {
-  int fd = -1;              ///< UDP: the frontend socket the query arrived on
-  Address client;           ///< the client's address and port
-  Address local;            ///< the address the client queried
+  int fd = -1;                     ///< UDP: the frontend socket the query arrived on
+  Address client;                  ///< the client's address and port
+  Address local;                   ///< the address the client queried
   bool needSourceAddress = false;  ///< the socket is a wildcard bind: answer with pktinfo
   ResponseSink* sink = nullptr;    ///< stream frontends; null for UDP
   uint64_t cookie = 0;             ///< the sink's own reference (connection, stream)
@@ -59,14 +62,14 @@ struct QueryContext {
 struct BackendStats {
   metrics::Counter queries;
   metrics::Counter responses;
-  metrics::Counter drops;        ///< timeouts
+  metrics::Counter drops;  ///< timeouts
   metrics::Counter sendErrors;
-  metrics::Counter reuseds;      ///< queries refused because the in-flight table was full
-  metrics::Counter stateChanges; ///< health-check transitions, up to down or back
+  metrics::Counter reuseds;       ///< queries refused because the in-flight table was full
+  metrics::Counter stateChanges;  ///< health-check transitions, up to down or back
   metrics::MovingAverage latencyUsec{128};
-  metrics::Gauge qps;            ///< set once a second by the maintenance thread
-  metrics::Gauge dropRate;       ///< likewise, drops per second
-  uint64_t lastQueries = 0;      ///< maintenance thread only
+  metrics::Gauge qps;        ///< set once a second by the maintenance thread
+  metrics::Gauge dropRate;   ///< likewise, drops per second
+  uint64_t lastQueries = 0;  ///< maintenance thread only
   uint64_t lastDrops = 0;
 };
 
@@ -82,13 +85,63 @@ struct HealthCheckConfig {
   bool mustResolve = false;  ///< NXDOMAIN and REFUSED fail the check too (SERVFAIL always does)
   bool setCD = false;
   bool useRD = true;
+
+  /// healthCheckMode="lazy": no checks while client queries go well (dnsdist's lazy mode).
+  bool lazy = false;
+  size_t lazySampleSize = 100;         ///< lazyHealthCheckSampleSize: outcomes kept
+  size_t lazyMinSampleCount = 1;       ///< lazyHealthCheckMinSampleCount
+  int lazyThreshold = 20;              ///< lazyHealthCheckThreshold: failure percentage
+  int64_t lazyFailedIntervalSec = 30;  ///< lazyHealthCheckFailedInterval
+  bool lazyTimeoutOnly = false;      ///< lazyHealthCheckMode="TimeoutOnly": SERVFAIL is no failure
+  bool lazyBackOff = false;          ///< lazyHealthCheckUseExponentialBackOff
+  int64_t lazyMaxBackOffSec = 3600;  ///< lazyHealthCheckMaxBackOff
+};
+
+/// The outcomes of the last client queries of a backend in lazy health-check mode: a ring
+/// written with one atomic increment per query from any thread, read by the health checker.
+/// Samples racing a clear() may land on either side of it, which only blurs the ratio.
+class LazySamples {
+ public:
+  /// Sized once, before the backend is shared.
+  void resize(size_t n) {
+    size_ = n == 0 ? 1 : n;
+    ring_ = std::make_unique<std::atomic<uint8_t>[]>(size_);
+    for (size_t i = 0; i < size_; ++i) ring_[i].store(0, std::memory_order_relaxed);
+  }
+  bool enabled() const { return size_ != 0; }
+  void record(bool failed) {
+    uint64_t i = next_.fetch_add(1, std::memory_order_relaxed);
+    ring_[i % size_].store(failed ? kFailed : kOk, std::memory_order_relaxed);
+  }
+  /// Counts the samples since the last clear(): {samples, failures}.
+  std::pair<size_t, size_t> count() const {
+    uint64_t end = next_.load(std::memory_order_relaxed);
+    uint64_t start = clearedAt_.load(std::memory_order_relaxed);
+    size_t n = size_t(std::min<uint64_t>(end - std::min(start, end), size_));
+    size_t failures = 0;
+    for (size_t k = 0; k < n; ++k)
+      failures += ring_[(end - 1 - k) % size_].load(std::memory_order_relaxed) == kFailed;
+    return {n, failures};
+  }
+  void clear() {
+    clearedAt_.store(next_.load(std::memory_order_relaxed), std::memory_order_relaxed);
+  }
+
+ private:
+  static constexpr uint8_t kOk = 1;
+  static constexpr uint8_t kFailed = 2;
+  size_t size_ = 0;
+  std::unique_ptr<std::atomic<uint8_t>[]> ring_;
+  std::atomic<uint64_t> next_{0};
+  std::atomic<uint64_t> clearedAt_{0};
 };
 
 class Backend {
  public:
   enum class Admin : uint8_t { Auto, Up, Down };
 
-  Backend(std::string name, int order, int weight) : name_(std::move(name)), order_(order), weight_(weight) {}
+  Backend(std::string name, int order, int weight)
+      : name_(std::move(name)), order_(order), weight_(weight) {}
   virtual ~Backend() = default;
   Backend(const Backend&) = delete;
   Backend& operator=(const Backend&) = delete;
@@ -113,28 +166,62 @@ class Backend {
   bool healthy() const { return healthy_.load(std::memory_order_relaxed); }
   void setHealthy(bool h) { healthy_.store(h, std::memory_order_relaxed); }
   int order() const { return order_; }
-  int weight() const { return weight_; }
-  double qpsLimit() const { return qpsLimit_; }
-  /// Limits the queries per second policies that honour it (firstAvailable) send here.
+  /// Read by policies on the query path while the console may change it.
+  int weight() const { return weight_.load(std::memory_order_relaxed); }
+  /// Change it through Runtime::changeServer, so the pools are republished.
+  void setWeight(int w) { weight_.store(w, std::memory_order_relaxed); }
+  double qpsLimit() const { return qpsLimit_.load(std::memory_order_relaxed); }
+  /// Limits the queries per second policies that honour it (firstAvailable) send here; 0
+  /// lifts the limit. Safe while queries flow: the query path reads the limiter through an
+  /// atomic pointer, and a replaced limiter is kept until the backend dies (setQPS is a
+  /// rare console command, so the few kept are no concern).
   void setQpsLimit(double q) {
-    qpsLimit_ = q;
-    limiter_ = q > 0 ? std::make_unique<QpsLimiter>(q, q) : nullptr;
+    std::lock_guard lock(mutex_);
+    QpsLimiter* next = nullptr;
+    if (q > 0) {
+      limiters_.push_back(std::make_unique<QpsLimiter>(q, q));
+      next = limiters_.back().get();
+    }
+    qpsLimit_.store(q > 0 ? q : 0, std::memory_order_relaxed);
+    limiter_.store(next, std::memory_order_release);
   }
   /// Takes a token from the qps limit; always true without one.
-  bool qpsAllows(int64_t nowUsec) { return !limiter_ || limiter_->check(nowUsec); }
-  const std::vector<std::string>& pools() const { return pools_; }
-  void setPools(std::vector<std::string> p) { pools_ = std::move(p); }
+  bool qpsAllows(int64_t nowUsec) {
+    QpsLimiter* l = limiter_.load(std::memory_order_acquire);
+    return !l || l->check(nowUsec);
+  }
+  /// A copy: the console may change them while a reader walks them.
+  std::vector<std::string> pools() const {
+    std::lock_guard lock(mutex_);
+    return pools_;
+  }
+  /// Change them through Runtime::changeServer, so the pools are rebuilt and republished.
+  void setPools(std::vector<std::string> p) {
+    std::lock_guard lock(mutex_);
+    pools_ = std::move(p);
+  }
+
+  /// Records the outcome of a client query (answered, SERVFAIL, timed out) for lazy health
+  /// checking; nothing when the backend is not in lazy mode. Lock-free.
+  void recordOutcome(bool timedOut, bool servFail) {
+    if (!lazySamples.enabled()) return;
+    lazySamples.record(timedOut || (servFail && !healthCheck.lazyTimeoutOnly));
+  }
 
   BackendStats stats;
   /// Set at configuration time, before the health checker starts.
   HealthCheckConfig healthCheck;
+  /// Sized at configuration time when healthCheck.lazy is set.
+  LazySamples lazySamples;
 
  private:
   std::string name_;
   int order_;
-  int weight_;
-  double qpsLimit_ = 0;
-  std::unique_ptr<QpsLimiter> limiter_;
+  std::atomic<int> weight_;
+  mutable std::mutex mutex_;  // pools_ and limiters_; never taken on the query path
+  std::atomic<double> qpsLimit_{0};
+  std::atomic<QpsLimiter*> limiter_{nullptr};
+  std::vector<std::unique_ptr<QpsLimiter>> limiters_;
   std::vector<std::string> pools_;
   std::atomic<Admin> admin_{Admin::Auto};
   std::atomic<bool> healthy_{true};

@@ -5,7 +5,9 @@
 
 namespace ballast::core {
 
-Runtime::Runtime() : config(std::make_shared<RuntimeConfig>()) { stats.registerIn(registry); }
+Runtime::Runtime() : config(std::make_shared<RuntimeConfig>()) {
+  stats.registerIn(registry);
+}
 
 void Runtime::update(const std::function<void(RuntimeConfig&)>& change) {
   std::lock_guard lock(mutex_);
@@ -23,13 +25,29 @@ void Runtime::addServer(std::shared_ptr<Backend> b) {
   config.publish(std::move(next));
 }
 
-void Runtime::removeServer(const std::shared_ptr<Backend>& b) {
+bool Runtime::removeServer(const std::shared_ptr<Backend>& b) {
+  {
+    std::lock_guard lock(mutex_);
+    auto it = std::find(servers_.begin(), servers_.end(), b);
+    if (it == servers_.end()) return false;
+    servers_.erase(it);
+    auto next = std::make_shared<RuntimeConfig>(*config.load());
+    rebuildPools(*next, servers_);
+    config.publish(std::move(next));
+  }
+  // Stopped outside the lock: stopping joins the responder, which may be waiting for the
+  // health checker, which may be waiting for this lock in servers(). Queries still holding
+  // an older snapshot keep the backend alive; they are sent but never answered.
+  if (running_) b->stop();
+  return true;
+}
+
+void Runtime::changeServer(const std::function<void()>& change) {
   std::lock_guard lock(mutex_);
-  servers_.erase(std::remove(servers_.begin(), servers_.end(), b), servers_.end());
+  change();
   auto next = std::make_shared<RuntimeConfig>(*config.load());
   rebuildPools(*next, servers_);
   config.publish(std::move(next));
-  if (running_) b->stop();
 }
 
 std::vector<std::shared_ptr<Backend>> Runtime::servers() const {

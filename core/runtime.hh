@@ -47,7 +47,11 @@ class Runtime {
 
   /// Adds a server (and to its pools); started at once if the runtime is running.
   void addServer(std::shared_ptr<Backend> b);
-  void removeServer(const std::shared_ptr<Backend>& b);
+  /// Takes the server out of its pools and stops it. Returns false if it was not there.
+  bool removeServer(const std::shared_ptr<Backend>& b);
+  /// Lets `change` edit a server's pools or weight under the configuration lock, then
+  /// rebuilds the pools and publishes them, so policies see the change at the next query.
+  void changeServer(const std::function<void()>& change);
   std::vector<std::shared_ptr<Backend>> servers() const;
 
   /// Starts every server; later additions start as they come.

@@ -2,7 +2,9 @@
 /// newServer, showServers, policies and the server objects newServer returns.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <memory>
 
 #include "backends/remote/remote_backend.hh"
@@ -29,6 +31,28 @@ core::Backend& checkServer(lua_State* L, int idx) {
   return **p;
 }
 
+std::string lowered(std::string s) {
+  for (auto& ch : s) ch = char(std::tolower(static_cast<unsigned char>(ch)));
+  return s;
+}
+
+/// newServer's lazy health-check options (dnsdist 1.8's names and defaults).
+void readLazyHealthCheck(Options& o, core::HealthCheckConfig& c) {
+  c.lazySampleSize = size_t(o.integer("lazyHealthCheckSampleSize", 1, 1000000).value_or(100));
+  c.lazyMinSampleCount = size_t(o.integer("lazyHealthCheckMinSampleCount", 0, 1000000).value_or(1));
+  c.lazyThreshold = int(o.integer("lazyHealthCheckThreshold", 0, 100).value_or(20));
+  c.lazyFailedIntervalSec = o.integer("lazyHealthCheckFailedInterval", 1, 86400).value_or(30);
+  c.lazyBackOff = o.boolean("lazyHealthCheckUseExponentialBackOff").value_or(false);
+  c.lazyMaxBackOffSec = o.integer("lazyHealthCheckMaxBackOff", 1, 86400 * 365).value_or(3600);
+  std::string mode = lowered(o.string("lazyHealthCheckMode").value_or("TimeoutOrServFail"));
+  if (mode == "timeoutonly") {
+    c.lazyTimeoutOnly = true;
+  } else if (mode != "timeoutorservfail") {
+    throw ConfigError(fmt::format(
+        "newServer: unknown lazyHealthCheckMode '{}' (TimeoutOrServFail or TimeoutOnly)", mode));
+  }
+}
+
 /// newServer's health-check options (dnsdist's names).
 void readHealthCheck(Options& o, core::HealthCheckConfig& c, core::Backend::Admin& admin) {
   if (auto name = o.string("checkName")) {
@@ -52,8 +76,8 @@ void readHealthCheck(Options& o, core::HealthCheckConfig& c, core::Backend::Admi
   c.mustResolve = o.boolean("mustResolve").value_or(false);
   c.setCD = o.boolean("setCD").value_or(false);
   c.useRD = o.boolean("useRD").value_or(true);
-  std::string mode = o.string("healthCheckMode").value_or("auto");
-  for (auto& ch : mode) ch = char(std::tolower(static_cast<unsigned char>(ch)));
+  readLazyHealthCheck(o, c);
+  std::string mode = lowered(o.string("healthCheckMode").value_or("auto"));
   if (mode == "auto") {
     admin = core::Backend::Admin::Auto;
   } else if (mode == "up") {
@@ -61,10 +85,11 @@ void readHealthCheck(Options& o, core::HealthCheckConfig& c, core::Backend::Admi
   } else if (mode == "down") {
     admin = core::Backend::Admin::Down;
   } else if (mode == "lazy") {
-    throw ConfigError("newServer: healthCheckMode=\"lazy\" is not supported yet");
+    admin = core::Backend::Admin::Auto;
+    c.lazy = true;
   } else {
     throw ConfigError(
-        fmt::format("newServer: unknown healthCheckMode '{}' (auto, up or down)", mode));
+        fmt::format("newServer: unknown healthCheckMode '{}' (auto, lazy, up or down)", mode));
   }
 }
 
@@ -86,7 +111,8 @@ int newServer(lua_State* L, Host& h) {
     cfg.sockets = size_t(o.integer("sockets", 1, 1024).value_or(1));
     cfg.qps = o.number("qps").value_or(0);
     if (o.boolean("tcpOnly").value_or(false))
-      throw ConfigError("newServer: tcpOnly=true needs TCP to backends, which ballast does not have yet");
+      throw ConfigError(
+          "newServer: tcpOnly=true needs TCP to backends, which ballast does not have yet");
     readHealthCheck(o, check, admin);
     o.done();
   } else {
@@ -95,6 +121,7 @@ int newServer(lua_State* L, Host& h) {
   if (cfg.pools.size() == 1 && cfg.pools[0].empty()) cfg.pools.clear();
   auto b = std::make_shared<backends::remote::RemoteBackend>(cfg, h.runtime);
   b->healthCheck = check;
+  if (check.lazy) b->lazySamples.resize(check.lazySampleSize);
   b->setAdmin(admin);
   h.runtime.addServer(b);
   pushServer(L, b);
@@ -103,9 +130,12 @@ int newServer(lua_State* L, Host& h) {
 
 std::string stateOf(const core::Backend& b) {
   switch (b.admin()) {
-    case core::Backend::Admin::Up: return "UP";
-    case core::Backend::Admin::Down: return "DOWN";
-    default: return b.healthy() ? "up" : "down";
+    case core::Backend::Admin::Up:
+      return "UP";
+    case core::Backend::Admin::Down:
+      return "DOWN";
+    default:
+      return b.healthy() ? "up" : "down";
   }
 }
 
@@ -116,17 +146,20 @@ std::string joinPools(const std::vector<std::string>& pools) {
 }
 
 int showServers(lua_State*, Host& h) {
-  constexpr auto kRow = "{:<3} {:<20.20} {:<29} {:>5} {:>7.1f} {:>7} {:>3} {:>3} {:>10} {:>7} {:>5.1f} {:>5.1f} {:>11} {}\n";
-  std::string out = fmt::format("{:<3} {:<20} {:<29} {:>5} {:>7} {:>7} {:>3} {:>3} {:>10} {:>7} {:>5} {:>5} {:>11} {}\n",
-                                "#", "Name", "Address", "State", "Qps", "Qlim", "Ord", "Wt",
-                                "Queries", "Drops", "Drate", "Lat", "Outstanding", "Pools");
+  constexpr auto kRow =
+      "{:<3} {:<20.20} {:<29} {:>5} {:>7.1f} {:>7} {:>3} {:>3} {:>10} {:>7} {:>5.1f} {:>5.1f} "
+      "{:>11} {}\n";
+  std::string out = fmt::format(
+      "{:<3} {:<20} {:<29} {:>5} {:>7} {:>7} {:>3} {:>3} {:>10} {:>7} {:>5} {:>5} {:>11} {}\n", "#",
+      "Name", "Address", "State", "Qps", "Qlim", "Ord", "Wt", "Queries", "Drops", "Drate", "Lat",
+      "Outstanding", "Pools");
   size_t n = 0;
   for (const auto& b : h.runtime.servers()) {
-    out += fmt::format(kRow, n++, b->name(), b->addressString(), stateOf(*b), b->stats.qps.value(),
-                       uint64_t(b->qpsLimit()), b->order(), b->weight(), b->stats.queries.value(),
-                       b->stats.drops.value(), b->stats.dropRate.value(),
-                       b->stats.latencyUsec.value() / 1000.0, b->outstanding(),
-                       joinPools(b->pools()));
+    out +=
+        fmt::format(kRow, n++, b->name(), b->addressString(), stateOf(*b), b->stats.qps.value(),
+                    uint64_t(b->qpsLimit()), b->order(), b->weight(), b->stats.queries.value(),
+                    b->stats.drops.value(), b->stats.dropRate.value(),
+                    b->stats.latencyUsec.value() / 1000.0, b->outstanding(), joinPools(b->pools()));
   }
   h.out(out);
   return 0;
@@ -139,7 +172,8 @@ int serverGetName(lua_State* L, Host&) {
 
 int serverGetNameWithAddr(lua_State* L, Host&) {
   auto& b = checkServer(L, 1);
-  std::string s = b.name() == b.addressString() ? b.name() : b.name() + " (" + b.addressString() + ")";
+  std::string s =
+      b.name() == b.addressString() ? b.name() : b.name() + " (" + b.addressString() + ")";
   lua_pushstring(L, s.c_str());
   return 1;
 }
@@ -175,6 +209,69 @@ int serverGetOutstanding(lua_State* L, Host&) {
 int serverGetWeight(lua_State* L, Host&) {
   lua_pushinteger(L, checkServer(L, 1).weight());
   return 1;
+}
+
+/// setWeight(n): policies that weigh servers (wrandom, whashed) see it at the next query.
+int serverSetWeight(lua_State* L, Host& h) {
+  auto& b = checkServer(L, 1);
+  double w = checkNumber(L, 2, "setWeight", "a weight");
+  if (w < 1 || w > 2147483647 || w != std::floor(w))
+    throw ConfigError(fmt::format("setWeight: weight must be a whole number from 1, not {}", w));
+  h.runtime.changeServer([&] { b.setWeight(int(w)); });
+  return 0;
+}
+
+/// setQPS(n): the server's queries-per-second limit, 0 for none.
+int serverSetQPS(lua_State* L, Host&) {
+  double q = checkNumber(L, 2, "setQPS", "a queries-per-second limit");
+  if (q < 0 || !std::isfinite(q)) throw ConfigError(fmt::format("setQPS: invalid limit {}", q));
+  checkServer(L, 1).setQpsLimit(q);
+  return 0;
+}
+
+/// addPool(name): the server joins that pool too. A server created without a pool stays
+/// in the default pool (""), as in dnsdist.
+int serverAddPool(lua_State* L, Host& h) {
+  auto& b = checkServer(L, 1);
+  std::string pool = checkString(L, 2, "addPool", "a pool name");
+  h.runtime.changeServer([&] {
+    auto pools = b.pools();
+    if (pools.empty()) pools.push_back("");
+    if (std::find(pools.begin(), pools.end(), pool) != pools.end()) return;
+    pools.push_back(pool);
+    b.setPools(std::move(pools));
+  });
+  return 0;
+}
+
+/// rmPool(name): the server leaves that pool.
+int serverRmPool(lua_State* L, Host& h) {
+  auto& b = checkServer(L, 1);
+  std::string pool = checkString(L, 2, "rmPool", "a pool name");
+  h.runtime.changeServer([&] {
+    auto pools = b.pools();
+    pools.erase(std::remove(pools.begin(), pools.end(), pool), pools.end());
+    b.setPools(std::move(pools));
+  });
+  return 0;
+}
+
+/// rmServer(n | server): removes the server, by number (from 0) or object, as dnsdist does.
+int rmServer(lua_State* L, Host& h) {
+  std::shared_ptr<core::Backend> victim;
+  if (auto* p = static_cast<std::shared_ptr<core::Backend>*>(luaL_testudata(L, 1, kServerMeta))) {
+    victim = *p;
+  } else {
+    auto servers = h.runtime.servers();
+    double n = checkNumber(L, 1, "rmServer", "a server number or a server");
+    if (n < 0 || n >= double(servers.size()) || n != double(int64_t(n)))
+      throw ConfigError(
+          fmt::format("rmServer: no server number {} (there are {})", n, servers.size()));
+    victim = servers[size_t(n)];
+  }
+  if (!h.runtime.removeServer(victim))
+    throw ConfigError(fmt::format("rmServer: server {} was already removed", victim->name()));
+  return 0;
 }
 
 /// getServer(n): the n-th server, counting from 0 as dnsdist does.
@@ -233,6 +330,7 @@ void registerServerBindings(lua_State* L) {
       {"setServerPolicy", wrap<setServerPolicy>},
       {"getServer", wrap<getServer>},
       {"getServers", wrap<getServers>},
+      {"rmServer", wrap<rmServer>},
   };
   registerAll(L, std::begin(globals), std::end(globals));
 
@@ -251,6 +349,10 @@ void registerServerBindings(lua_State* L) {
       {"isUp", wrap<serverIsUp>},
       {"getOutstanding", wrap<serverGetOutstanding>},
       {"getWeight", wrap<serverGetWeight>},
+      {"setWeight", wrap<serverSetWeight>},
+      {"setQPS", wrap<serverSetQPS>},
+      {"addPool", wrap<serverAddPool>},
+      {"rmPool", wrap<serverRmPool>},
   };
   for (const auto& m : methods) {
     lua_pushcfunction(L, m.fn);

@@ -41,7 +41,8 @@ TEST_CASE("configuration builds servers, binds, ACL and settings") {
     setServFailWhenNoServer(true)
     setMaxUDPOutstanding(1024)
     setSecurityPollSuffix("")
-  )", "test.conf");
+  )",
+            "test.conf");
   REQUIRE(f.rt.startup.locals.size() == 2);
   CHECK(f.rt.startup.locals[1].reusePort);
   CHECK(f.rt.startup.maxUDPOutstanding == 1024);
@@ -63,11 +64,13 @@ TEST_CASE("mistakes are errors with the position and the name") {
   CHECK(errorOf(f.cfg, "\n\nnoSuchFunction()") == "test.conf:3: unknown function 'noSuchFunction'");
   CHECK(errorOf(f.cfg, "newServer{address=\"192.0.2.1\", bogus=1}") ==
         "test.conf:1: newServer: unknown option 'bogus'");
-  CHECK(errorOf(f.cfg, "newServer(\"not-an-address\")").find("test.conf:1: 'not-an-address' is not a valid address") == 0);
+  CHECK(errorOf(f.cfg, "newServer(\"not-an-address\")")
+            .find("test.conf:1: 'not-an-address' is not a valid address") == 0);
   CHECK(errorOf(f.cfg, "newServer{address=\"192.0.2.1\", weight=\"x\"}") ==
         "test.conf:1: newServer: option 'weight' must be a number");
   CHECK(errorOf(f.cfg, "truncateTC(1)") == "test.conf:1: truncateTC: expects true or false");
-  CHECK(errorOf(f.cfg, "setSecurityPollSuffix(\"secpoll.example.\")").find("no security polling") != std::string::npos);
+  CHECK(errorOf(f.cfg, "setSecurityPollSuffix(\"secpoll.example.\")").find("no security polling") !=
+        std::string::npos);
   CHECK(errorOf(f.cfg, "addLocal(\"127.0.0.1:53\", {reusePort=true, tcpFastOpen=1})") ==
         "test.conf:1: addLocal: unknown option 'tcpFastOpen'");
   CHECK(f.rt.servers().empty());  // nothing half-added
@@ -81,7 +84,8 @@ TEST_CASE("statistics and showServers are readable from Lua") {
     local s = getStatisticsCounters()
     print(s["queries"], s["acl-drops"])
     showServers()
-  )", "t");
+  )",
+            "t");
   CHECK(f.output.find("5\t0\n") == 0);
   CHECK(f.output.find("one") != std::string::npos);
   CHECK(f.output.find("Outstanding Pools") != std::string::npos);
@@ -90,7 +94,8 @@ TEST_CASE("statistics and showServers are readable from Lua") {
 TEST_CASE("start-up only functions refuse to run at runtime") {
   Fixture f;
   f.host.configuring = false;
-  CHECK(errorOf(f.cfg, "addLocal(\"127.0.0.1:5300\")") == "test.conf:1: addLocal cannot be used at runtime!");
+  CHECK(errorOf(f.cfg, "addLocal(\"127.0.0.1:5300\")") ==
+        "test.conf:1: addLocal cannot be used at runtime!");
 }
 
 TEST_CASE("newServer reads the health-check options; server objects set the admin state") {
@@ -130,10 +135,83 @@ TEST_CASE("newServer reads the health-check options; server objects set the admi
   CHECK(d.checkType == 1);
   CHECK(d.useRD);
 
-  CHECK(errorOf(f.cfg, "newServer{address=\"192.0.2.4\", healthCheckMode=\"lazy\"}") ==
-        "test.conf:1: newServer: healthCheckMode=\"lazy\" is not supported yet");
+  CHECK(errorOf(f.cfg, "newServer{address=\"192.0.2.4\", healthCheckMode=\"often\"}") ==
+        "test.conf:1: newServer: unknown healthCheckMode 'often' (auto, lazy, up or down)");
   CHECK(errorOf(f.cfg, "newServer{address=\"192.0.2.4\", checkType=\"NOPE\"}") ==
         "test.conf:1: newServer: unknown checkType 'NOPE'");
   CHECK(errorOf(f.cfg, "getServer(7)").find("getServer: no server number 7") != std::string::npos);
   CHECK(f.rt.servers().size() == 3);
+}
+
+TEST_CASE("newServer reads the lazy health-check options") {
+  Fixture f;
+  f.cfg.run(R"(
+    newServer{address="192.0.2.1", healthCheckMode="lazy", lazyHealthCheckSampleSize=50,
+              lazyHealthCheckMinSampleCount=10, lazyHealthCheckThreshold=30,
+              lazyHealthCheckFailedInterval=5, lazyHealthCheckMode="TimeoutOnly",
+              lazyHealthCheckUseExponentialBackOff=true, lazyHealthCheckMaxBackOff=60}
+    newServer{address="192.0.2.2", healthCheckMode="LAZY"}
+    newServer{address="192.0.2.3"}
+  )",
+            "test.conf");
+  auto servers = f.rt.servers();
+  REQUIRE(servers.size() == 3);
+  const auto& c = servers[0]->healthCheck;
+  CHECK(c.lazy);
+  CHECK(c.lazySampleSize == 50);
+  CHECK(c.lazyMinSampleCount == 10);
+  CHECK(c.lazyThreshold == 30);
+  CHECK(c.lazyFailedIntervalSec == 5);
+  CHECK(c.lazyTimeoutOnly);
+  CHECK(c.lazyBackOff);
+  CHECK(c.lazyMaxBackOffSec == 60);
+  CHECK(servers[0]->lazySamples.enabled());
+  CHECK(servers[0]->admin() == core::Backend::Admin::Auto);
+  const auto& d = servers[1]->healthCheck;
+  CHECK(d.lazy);
+  CHECK(d.lazySampleSize == 100);
+  CHECK(d.lazyMinSampleCount == 1);
+  CHECK(d.lazyThreshold == 20);
+  CHECK(d.lazyFailedIntervalSec == 30);
+  CHECK_FALSE(d.lazyTimeoutOnly);
+  CHECK_FALSE(d.lazyBackOff);
+  CHECK(d.lazyMaxBackOffSec == 3600);
+  CHECK_FALSE(servers[2]->healthCheck.lazy);
+  CHECK_FALSE(servers[2]->lazySamples.enabled());
+  CHECK(errorOf(f.cfg, "newServer{address=\"192.0.2.4\", lazyHealthCheckMode=\"x\"}")
+            .find("unknown lazyHealthCheckMode 'x'") != std::string::npos);
+}
+
+TEST_CASE("server objects: setWeight, setQPS, addPool, rmPool; rmServer") {
+  Fixture f;
+  f.cfg.run(R"(
+    newServer{address="192.0.2.1", name="a"}
+    newServer{address="192.0.2.2", name="b", pool="p1"}
+    newServer{address="192.0.2.3", name="c"}
+    getServer(0):setWeight(4)
+    getServer(0):setQPS(10)
+    getServer(0):addPool("p1")
+    getServer(1):addPool("p2")
+    getServer(1):rmPool("p1")
+    rmServer(getServer(2))
+  )",
+            "test.conf");
+  auto servers = f.rt.servers();
+  REQUIRE(servers.size() == 2);
+  CHECK(servers[0]->weight() == 4);
+  CHECK(servers[0]->qpsLimit() == 10);
+  CHECK(servers[0]->pools() == std::vector<std::string>{"", "p1"});
+  CHECK(servers[1]->pools() == std::vector<std::string>{"p2"});
+  auto cfg = f.rt.config.load();
+  REQUIRE(cfg->pools.count("") == 1);
+  REQUIRE(cfg->pools.count("p1") == 1);
+  REQUIRE(cfg->pools.count("p2") == 1);
+  CHECK(cfg->pools.at("")->servers.size() == 1);  // a, still in the default pool; c removed
+  CHECK(cfg->pools.at("p1")->servers == std::vector<core::Backend*>{servers[0].get()});
+  CHECK(cfg->pools.at("p2")->servers == std::vector<core::Backend*>{servers[1].get()});
+  f.cfg.run("getServer(0):setQPS(0) rmServer(1)", "test.conf");
+  CHECK(servers[0]->qpsLimit() == 0);
+  CHECK(f.rt.servers().size() == 1);
+  CHECK(errorOf(f.cfg, "getServer(0):setWeight(0)").find("setWeight") != std::string::npos);
+  CHECK(errorOf(f.cfg, "rmServer(3)").find("rmServer: no server number 3") != std::string::npos);
 }

@@ -63,8 +63,17 @@ void HealthChecker::runOnce(int64_t nowUsec) {
   for (auto& [key, e] : entries_) {
     e.state.sync(e.backend->healthy());
     apply(e, e.state.tick(nowUsec));
-    if (e.backend->admin() == core::Backend::Admin::Auto && e.state.due(nowUsec))
-      send(key, e, nowUsec);
+    bool automatic = e.backend->admin() == core::Backend::Admin::Auto;
+    if (automatic && e.state.lazy() && e.state.lazyStatus() == LazyStatus::Healthy) {
+      auto [samples, failures] = e.backend->lazySamples.count();
+      if (e.state.lazyEvaluate(samples, failures, nowUsec))
+        core::infoLog(
+            "Backend {} reached the lazy health-check threshold ({} failures out of "
+            "{} queries), checking it",
+            nameWithAddress(*e.backend), failures, samples);
+    }
+    if (e.state.takeSampleReset()) e.backend->lazySamples.clear();
+    if (automatic && e.state.due(nowUsec)) send(key, e, nowUsec);
   }
 }
 
@@ -94,6 +103,7 @@ void HealthChecker::deliver(const core::Destination& d, std::span<const uint8_t>
   Entry& e = it->second;
   e.state.sync(e.backend->healthy());
   apply(e, e.state.answered(uint32_t(d.cookie), checkResponse(response, e.backend->healthCheck)));
+  if (e.state.takeSampleReset()) e.backend->lazySamples.clear();
 }
 
 void HealthChecker::apply(Entry& e, Transition t) {

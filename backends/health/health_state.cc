@@ -11,7 +11,13 @@
 namespace ballast::backends::health {
 
 HealthState::HealthState(const core::HealthCheckConfig& cfg)
-    : intervalUsec_(std::max<int64_t>(cfg.intervalSec, 1) * 1000000),
+    : lazy_(cfg.lazy),
+      minSamples_(std::max<size_t>(cfg.lazyMinSampleCount, 1)),
+      threshold_(cfg.lazyThreshold),
+      failedIntervalUsec_(std::max<int64_t>(cfg.lazyFailedIntervalSec, 1) * 1000000),
+      maxBackOffUsec_(std::max<int64_t>(cfg.lazyMaxBackOffSec, 1) * 1000000),
+      backOff_(cfg.lazyBackOff),
+      intervalUsec_(std::max<int64_t>(cfg.intervalSec, 1) * 1000000),
       timeoutUsec_(std::max<int64_t>(cfg.timeoutMs, 1) * 1000),
       maxFailures_(std::max(cfg.maxCheckFailures, 1)),
       rise_(std::max(cfg.rise, 1)) {}
@@ -21,13 +27,40 @@ void HealthState::sync(bool up) {
   up_ = up;
   failures_ = 0;
   successes_ = 0;
+  checkFailures_ = 0;
+  if (lazy_) setLazy(up ? LazyStatus::Healthy : LazyStatus::Failed);
+}
+
+void HealthState::setLazy(LazyStatus s) {
+  if (s != LazyStatus::Failed && s != lazyStatus_) resetSamples_ = true;
+  lazyStatus_ = s;
+}
+
+bool HealthState::lazyEvaluate(size_t samples, size_t failures, int64_t nowUsec) {
+  if (!lazy_ || lazyStatus_ != LazyStatus::Healthy || samples < minSamples_) return false;
+  // dnsdist compares with >=: a threshold of 20 trips at 20 failures out of 100.
+  if (100.0 * double(failures) < double(threshold_) * double(samples)) return false;
+  setLazy(LazyStatus::PotentialFailure);
+  failures_ = 0;
+  successes_ = 0;
+  nextUsec_ = nowUsec;
+  return true;
+}
+
+int64_t HealthState::lazyDelayUsec() const {
+  if (!backOff_) return failedIntervalUsec_;
+  int64_t d = failedIntervalUsec_;
+  for (int i = 0; i < checkFailures_ && d < maxBackOffUsec_; ++i) d *= 2;
+  return std::min(d, maxBackOffUsec_);
 }
 
 uint32_t HealthState::sent(int64_t nowUsec) {
   if (++seq_ == 0) seq_ = 1;
   inFlight_ = true;
   sentUsec_ = nowUsec;
-  nextUsec_ = nowUsec + intervalUsec_;
+  // A check of a failed lazy backend waits its (backed-off) interval even if it times out.
+  nextUsec_ =
+      nowUsec + (lazy_ && lazyStatus_ == LazyStatus::Failed ? lazyDelayUsec() : intervalUsec_);
   return seq_;
 }
 
@@ -46,15 +79,33 @@ Transition HealthState::tick(int64_t nowUsec) {
 Transition HealthState::record(bool ok) {
   if (ok) {
     failures_ = 0;
-    if (up_ || ++successes_ < rise_) return Transition::None;
+    checkFailures_ = 0;
+    if (up_) {
+      if (lazy_) setLazy(LazyStatus::Healthy);  // a suspected backend answered: all is well
+      return Transition::None;
+    }
+    if (++successes_ < rise_) {
+      if (lazy_) nextUsec_ = sentUsec_ + failedIntervalUsec_;
+      return Transition::None;
+    }
     up_ = true;
     successes_ = 0;
+    if (lazy_) setLazy(LazyStatus::Healthy);
     return Transition::WentUp;
   }
   successes_ = 0;
-  if (!up_ || ++failures_ < maxFailures_) return Transition::None;
+  ++checkFailures_;
+  if (!up_) {
+    if (lazy_) nextUsec_ = sentUsec_ + lazyDelayUsec();
+    return Transition::None;
+  }
+  if (++failures_ < maxFailures_) return Transition::None;
   up_ = false;
   failures_ = 0;
+  if (lazy_) {
+    setLazy(LazyStatus::Failed);
+    nextUsec_ = sentUsec_ + lazyDelayUsec();
+  }
   return Transition::WentDown;
 }
 

@@ -3,6 +3,13 @@
 /// The health of one backend as its checks come and go: pure logic over the `now` it is
 /// given, so failures, rise and timeouts are tested on a fake clock. Not thread-safe; the
 /// health checker serialises calls.
+///
+/// Lazy mode (dnsdist's healthCheckMode="lazy") sends no check while the backend is
+/// healthy. When the client queries' failure ratio reaches the threshold the backend is
+/// "potentially failed": checks run each checkInterval, and maxCheckFailures failures in a
+/// row mark it down ("failed"), one success makes it healthy again. Once down it is checked
+/// each lazyHealthCheckFailedInterval (doubled per failed check with exponential back-off,
+/// up to lazyHealthCheckMaxBackOff) until `rise` successes bring it back up.
 #include <cstdint>
 #include <span>
 #include <vector>
@@ -12,6 +19,7 @@
 namespace ballast::backends::health {
 
 enum class Transition : uint8_t { None, WentUp, WentDown };
+enum class LazyStatus : uint8_t { Healthy, PotentialFailure, Failed };
 
 class HealthState {
  public:
@@ -23,8 +31,24 @@ class HealthState {
   /// the count of failures or successes afresh when it differs.
   void sync(bool up);
   bool inFlight() const { return inFlight_; }
-  /// A check should be sent: none is waiting for its answer and the interval has passed.
-  bool due(int64_t nowUsec) const { return !inFlight_ && nowUsec >= nextUsec_; }
+  /// A check should be sent: none is waiting for its answer and the interval has passed
+  /// (and, in lazy mode, the backend is suspected or down).
+  bool due(int64_t nowUsec) const {
+    return !inFlight_ && nowUsec >= nextUsec_ && (!lazy_ || lazyStatus_ != LazyStatus::Healthy);
+  }
+  bool lazy() const { return lazy_; }
+  LazyStatus lazyStatus() const { return lazyStatus_; }
+  /// Lazy mode, healthy: judges the client samples since the last reset. Reaching the
+  /// threshold over at least the minimum count makes the backend potentially failed, with
+  /// a check due at once; returns true then.
+  bool lazyEvaluate(size_t samples, size_t failures, int64_t nowUsec);
+  /// Whether the client samples should be forgotten (the lazy status became healthy or
+  /// potentially failed since the last call).
+  bool takeSampleReset() {
+    bool r = resetSamples_;
+    resetSamples_ = false;
+    return r;
+  }
   /// Records a check sent at `now`; returns its sequence number, never 0.
   uint32_t sent(int64_t nowUsec);
   /// The answer to check `seq` came; `ok` is the verdict on it. An answer to an older
@@ -35,7 +59,18 @@ class HealthState {
 
  private:
   Transition record(bool ok);
+  int64_t lazyDelayUsec() const;  // from a check to the next while down
+  void setLazy(LazyStatus s);
 
+  bool lazy_;
+  LazyStatus lazyStatus_ = LazyStatus::Healthy;
+  bool resetSamples_ = false;
+  size_t minSamples_;
+  int threshold_;
+  int64_t failedIntervalUsec_;
+  int64_t maxBackOffUsec_;
+  bool backOff_;
+  int checkFailures_ = 0;  // consecutive failed checks, up or down (the back-off exponent)
   int64_t intervalUsec_;
   int64_t timeoutUsec_;
   int maxFailures_;

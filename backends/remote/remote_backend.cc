@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "backends/remote/remote_backend.hh"
 
-#include <fmt/format.h>
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -15,6 +15,7 @@
 #include "core/clock.hh"
 #include "core/socket_buffers.hh"
 #include "dns/header.hh"
+#include "dns/types.hh"
 
 namespace ballast::backends::remote {
 
@@ -108,6 +109,7 @@ void RemoteBackend::handleResponse(uint8_t* buf, size_t len, const core::Setting
     return;
   }
   int64_t latency = core::monotonicUsec() - slot.sentUsec;
+  recordOutcome(false, dns::HeaderView(buf).rcode() == dns::rcode::ServFail);
   stats.responses.inc();
   stats.latencyUsec.add(double(latency));
   rt_.stats.latency.record(uint64_t(latency < 0 ? 0 : latency));
@@ -172,6 +174,7 @@ void RemoteBackend::responderLoop() {
       size_t internal = 0;
       size_t expired = table_->expire(nowMs, settings.udpTimeoutMs, &internal) - internal;
       if (expired) {
+        for (size_t i = 0; i < expired && lazySamples.enabled(); ++i) recordOutcome(true, false);
         stats.drops.inc(expired);
         rt_.stats.downstreamTimeouts.inc(expired);
       }

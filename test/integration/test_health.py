@@ -134,8 +134,8 @@ def test_health_check_mode_option(start_ballast, backends, tmp_path):
     assert state(rows, "b1") == "UP" and state(rows, "b2") == "DOWN", rows
     assert be1.count == 0 and be2.other_queries == 0, "forced servers were health-checked"
 
-    path = tmp_path / "lazy.conf"
-    path.write_text(f'newServer{{address="{be2.address}", healthCheckMode="lazy"}}\n')
+    path = tmp_path / "bad-mode.conf"
+    path.write_text(f'newServer{{address="{be2.address}", healthCheckMode="sometimes"}}\n')
     res = harness.run_binary(["-C", str(path), "--check-config"])
     assert res.returncode == 1
-    assert 'healthCheckMode="lazy" is not supported yet' in res.stdout + res.stderr
+    assert "unknown healthCheckMode 'sometimes'" in res.stdout + res.stderr
