@@ -3,7 +3,9 @@
 
 import dns.message
 import dns.rcode
+import pytest
 
+import harness
 from fakedns import a_addresses, make_query
 
 
@@ -121,3 +123,30 @@ def test_show_pools_lists_pools_and_servers(start_ballast, backends):
     assert "wrandom" in by_name["abuse"]
     assert f"b2 {bes[1].address}, b3 {bes[2].address}" in by_name["abuse"]
     assert by_name["empty"].split() == ["leastOutstanding"]
+
+
+def test_perturbation_set_after_the_policy_still_applies(start_ballast, backends, client):
+    """setWHashedPertubation after setServerPolicy(whashed) reshuffles names, as in dnsdist."""
+    bes = [backends() for _ in range(4)]
+    names = [f"pt-{i}.test." for i in range(120)]
+    c = client()
+    b = start_ballast(servers=bes, lua="setServerPolicy(whashed)\n")
+    plain = ask_many(c, b.listen[0], names)
+    b2 = start_ballast(servers=bes, lua="setServerPolicy(whashed)\nsetWHashedPertubation(99)\n")
+    seeded = ask_many(c, b2.listen[0], names)
+    moved = sum(1 for n in names if plain[n] != seeded[n])
+    assert moved >= 40, f"only {moved} of {len(names)} names moved with another perturbation"
+
+
+@pytest.mark.parametrize("line, words", [
+    ("setConsistentHashingBalancingFactor(0.5)", ["setConsistentHashingBalancingFactor", "1.0"]),
+    ('setPoolServerPolicy("roundrobin", "")', ["setPoolServerPolicy", "policy"]),
+    ("setWHashedPertubation(-1)", ["setWHashedPertubation"]),
+])
+def test_bad_policy_settings_rejected(tmp_path, ballast_binary, line, words):
+    conf = tmp_path / "bad.conf"
+    conf.write_text('setLocal("127.0.0.1:5399")\n' + line + "\n")
+    r = harness.run_binary(["--check-config", "-C", str(conf)])
+    assert r.returncode != 0, f"accepted {line!r}: {r.stdout}{r.stderr}"
+    text = r.stdout + r.stderr
+    assert "bad.conf:2" in text and all(w in text for w in words), text
