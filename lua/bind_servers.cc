@@ -100,6 +100,12 @@ int newServer(lua_State* L, Host& h) {
   if (lua_type(L, 1) == LUA_TSTRING) {
     cfg.address = core::Address::parse(lua_tostring(L, 1));
   } else if (lua_type(L, 1) == LUA_TTABLE) {
+    // Running Lua from the health-check thread needs the shared state's lock taken in a
+    // way that cannot deadlock with rmServer joining a responder; not done yet.
+    lua_getfield(L, 1, "checkFunction");
+    bool hasCheckFunction = !lua_isnil(L, -1);
+    lua_pop(L, 1);
+    if (hasCheckFunction) throw ConfigError("newServer: checkFunction is not supported yet");
     Options o(L, 1, "newServer");
     auto address = o.string("address");
     if (!address) throw ConfigError("newServer: option 'address' is required");

@@ -178,6 +178,8 @@ TEST_CASE("newServer reads the lazy health-check options") {
   CHECK(d.lazyMaxBackOffSec == 3600);
   CHECK_FALSE(servers[2]->healthCheck.lazy);
   CHECK_FALSE(servers[2]->lazySamples.enabled());
+  CHECK(errorOf(f.cfg, "newServer{address=\"192.0.2.4\", checkFunction=function() end}") ==
+        "test.conf:1: newServer: checkFunction is not supported yet");
   CHECK(errorOf(f.cfg, "newServer{address=\"192.0.2.4\", lazyHealthCheckMode=\"x\"}")
             .find("unknown lazyHealthCheckMode 'x'") != std::string::npos);
 }
