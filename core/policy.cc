@@ -89,9 +89,13 @@ class RoundRobin final : public Named {
     // The k-th up server, so a down server's turn is shared out evenly rather than
     // falling to its neighbour.
     size_t k = turn % up;
-    for (Backend* b : servers)
-      if (b->isUp() && k-- == 0) return b;
-    return nullptr;
+    Backend* last = nullptr;
+    for (Backend* b : servers) {
+      if (!b->isUp()) continue;
+      if (k-- == 0) return b;
+      last = b;
+    }
+    return last;  // one went down between the two passes
   }
 
  private:
@@ -144,17 +148,21 @@ constexpr std::array<const char*, 6> kNames = {"leastOutstanding", "firstAvailab
 
 Backend* pickWeighted(std::span<Backend* const> servers, uint64_t r) {
   uint64_t total = 0;
-  for (Backend* b : servers)
-    if (b->isUp() && b->weight() > 0) total += uint64_t(b->weight());
+  for (Backend* b : servers) {
+    int w = b->weight();
+    if (b->isUp() && w > 0) total += uint64_t(w);
+  }
   if (total == 0) return nullptr;
   uint64_t point = mix(r) % total;
+  Backend* last = nullptr;
   for (Backend* b : servers) {
-    if (!b->isUp() || b->weight() <= 0) continue;
-    uint64_t w = uint64_t(b->weight());
-    if (point < w) return b;
-    point -= w;
+    int w = b->weight();  // read once: setWeight may run at the same time
+    if (!b->isUp() || w <= 0) continue;
+    if (point < uint64_t(w)) return b;
+    point -= uint64_t(w);
+    last = b;
   }
-  return nullptr;  // not reached: the two loops see the same servers
+  return last;  // a server went down or lost weight between the two passes
 }
 
 Backend* pickConsistent(std::span<Backend* const> servers, uint64_t hash, double balancingFactor) {
