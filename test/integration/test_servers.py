@@ -69,7 +69,7 @@ class Console:
         raise AssertionError(f"command not run within {timeout}s{b.diagnostics()}")
 
 
-def test_set_weight_and_get_weight(start_ballast, backends, tmp_path):
+def test_set_weight_and_qps(start_ballast, backends, tmp_path):
     con = Console(tmp_path)
     b = start_ballast(servers=[backends(), backends()],
                       lua='getServer(0):setWeight(5)\n' + con.lua())
@@ -83,6 +83,10 @@ def test_set_weight_and_get_weight(start_ballast, backends, tmp_path):
     out = con.run(b, 'local ok = pcall(function() getServer(1):setWeight(0) end)\n'
                      'io.stdout:write("REFUSED ", tostring(not ok), " ", getServer(1):getWeight(), "\\n")')
     assert "REFUSED true 7" in out, out
+    con.run(b, 'getServer(0):setQPS(50)')
+    b.wait_servers(lambda rows: rows["b1"]["Qlim"] == 50, timeout=SLACK, what="b1 Qlim 50")
+    con.run(b, 'getServer(0):setQPS(0)')
+    b.wait_servers(lambda rows: rows["b1"]["Qlim"] == 0, timeout=SLACK, what="b1 Qlim back to 0")
 
 
 def test_add_and_remove_pool(start_ballast, backends, client, tmp_path):
