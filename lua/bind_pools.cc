@@ -10,6 +10,7 @@
 
 #include "lua/binding.hh"
 #include "lua/bindings.hh"
+#include "lua/userdata.hh"
 
 namespace ballast::lua {
 
@@ -18,11 +19,10 @@ namespace {
 const char kPoolMeta[] = "ballast.Pool";
 const char kPolicyMeta[] = "ballast.ServerPolicy";  // created by registerServerBindings
 
-void pushPolicy(lua_State* L, std::shared_ptr<const core::Policy> p) {
-  void* mem = lua_newuserdata(L, sizeof(std::shared_ptr<const core::Policy>));
-  new (mem) std::shared_ptr<const core::Policy>(std::move(p));
-  luaL_getmetatable(L, kPolicyMeta);
-  lua_setmetatable(L, -2);
+using PolicyRef = std::shared_ptr<const core::Policy>;
+
+void pushPolicy(lua_State* L, PolicyRef p) {
+  pushUserdata(L, kPolicyMeta, std::move(p));
 }
 
 /// Sets every policy global again, made with `s`, so that a later
@@ -47,7 +47,7 @@ void changeSettings(lua_State* L, Host& h, F edit) {
 }
 
 const std::string& checkPool(lua_State* L, int idx) {
-  return *static_cast<std::string*>(luaL_checkudata(L, idx, kPoolMeta));
+  return checkUserdata<std::string>(L, idx, kPoolMeta);
 }
 
 /// getPool(name): the pool of that name, created empty if it does not exist (as dnsdist).
@@ -56,22 +56,13 @@ int getPool(lua_State* L, Host& h) {
   h.runtime.update([&](core::RuntimeConfig& c) {
     if (!c.findPool(name)) c.pools.emplace(name, std::make_shared<core::Pool>());
   });
-  void* mem = lua_newuserdata(L, sizeof(std::string));
-  new (mem) std::string(name);
-  luaL_getmetatable(L, kPoolMeta);
-  lua_setmetatable(L, -2);
+  pushUserdata(L, kPoolMeta, name);
   return 1;
 }
 
 int poolGetName(lua_State* L, Host&) {
   lua_pushstring(L, checkPool(L, 1).c_str());
   return 1;
-}
-
-int poolGc(lua_State* L) {
-  using std::string;
-  static_cast<string*>(luaL_checkudata(L, 1, kPoolMeta))->~string();
-  return 0;
 }
 
 std::string serverList(const core::Pool& p) {
@@ -103,7 +94,7 @@ int showPools(lua_State*, Host& h) {
 
 /// setPoolServerPolicy(policy, pool)
 int setPoolServerPolicy(lua_State* L, Host& h) {
-  auto* p = static_cast<std::shared_ptr<const core::Policy>*>(luaL_testudata(L, 1, kPolicyMeta));
+  auto* p = testUserdata<PolicyRef>(L, 1, kPolicyMeta);
   if (!p) throw ConfigError("setPoolServerPolicy: expects a policy such as leastOutstanding");
   std::string pool = checkString(L, 2, "setPoolServerPolicy", "a pool name");
   auto policy = *p;
@@ -148,16 +139,8 @@ void registerPoolBindings(lua_State* L) {
   };
   registerAll(L, std::begin(globals), std::end(globals));
 
-  luaL_newmetatable(L, kPoolMeta);
-  lua_pushcfunction(L, poolGc);
-  lua_setfield(L, -2, "__gc");
-  lua_newtable(L);
-  lua_pushcfunction(L, wrap<poolGetName>);
-  lua_setfield(L, -2, "getName");
-  lua_setfield(L, -2, "__index");
-  lua_pushcfunction(L, wrap<poolGetName>);
-  lua_setfield(L, -2, "__tostring");
-  lua_pop(L, 1);
+  registerUserdataType<std::string>(L, kPoolMeta, {{"getName", wrap<poolGetName>}},
+                                    wrap<poolGetName>);
 
   setPolicyGlobals(L, core::PolicySettings{});
 }

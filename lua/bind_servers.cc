@@ -11,6 +11,7 @@
 #include "dns/types.hh"
 #include "lua/binding.hh"
 #include "lua/bindings.hh"
+#include "lua/userdata.hh"
 
 namespace ballast::lua {
 
@@ -19,16 +20,15 @@ namespace {
 const char kServerMeta[] = "ballast.Server";
 const char kPolicyMeta[] = "ballast.ServerPolicy";
 
-void pushServer(lua_State* L, std::shared_ptr<core::Backend> b) {
-  void* mem = lua_newuserdata(L, sizeof(std::shared_ptr<core::Backend>));
-  new (mem) std::shared_ptr<core::Backend>(std::move(b));
-  luaL_getmetatable(L, kServerMeta);
-  lua_setmetatable(L, -2);
+using ServerRef = std::shared_ptr<core::Backend>;
+using PolicyRef = std::shared_ptr<const core::Policy>;
+
+void pushServer(lua_State* L, ServerRef b) {
+  pushUserdata(L, kServerMeta, std::move(b));
 }
 
 core::Backend& checkServer(lua_State* L, int idx) {
-  auto* p = static_cast<std::shared_ptr<core::Backend>*>(luaL_checkudata(L, idx, kServerMeta));
-  return **p;
+  return *checkUserdata<ServerRef>(L, idx, kServerMeta);
 }
 
 std::string lowered(std::string s) {
@@ -265,7 +265,7 @@ int serverRmPool(lua_State* L, Host& h) {
 /// rmServer(n | server): removes the server, by number (from 0) or object, as dnsdist does.
 int rmServer(lua_State* L, Host& h) {
   std::shared_ptr<core::Backend> victim;
-  if (auto* p = static_cast<std::shared_ptr<core::Backend>*>(luaL_testudata(L, 1, kServerMeta))) {
+  if (auto* p = testUserdata<ServerRef>(L, 1, kServerMeta)) {
     victim = *p;
   } else {
     auto servers = h.runtime.servers();
@@ -301,29 +301,16 @@ int getServers(lua_State* L, Host& h) {
   return 1;
 }
 
-int serverGc(lua_State* L) {
-  auto* p = static_cast<std::shared_ptr<core::Backend>*>(luaL_checkudata(L, 1, kServerMeta));
-  p->~shared_ptr();
-  return 0;
-}
-
 int setServerPolicy(lua_State* L, Host& h) {
-  auto* p = static_cast<std::shared_ptr<const core::Policy>*>(luaL_testudata(L, 1, kPolicyMeta));
+  auto* p = testUserdata<PolicyRef>(L, 1, kPolicyMeta);
   if (!p) throw ConfigError("setServerPolicy: expects a policy such as leastOutstanding");
   auto policy = *p;
   h.runtime.update([&](core::RuntimeConfig& c) { c.policy = policy; });
   return 0;
 }
 
-int policyGc(lua_State* L) {
-  auto* p = static_cast<std::shared_ptr<const core::Policy>*>(luaL_checkudata(L, 1, kPolicyMeta));
-  p->~shared_ptr();
-  return 0;
-}
-
 int policyToString(lua_State* L) {
-  auto* p = static_cast<std::shared_ptr<const core::Policy>*>(luaL_checkudata(L, 1, kPolicyMeta));
-  lua_pushstring(L, (*p)->name().c_str());
+  lua_pushstring(L, checkUserdata<PolicyRef>(L, 1, kPolicyMeta)->name().c_str());
   return 1;
 }
 
@@ -340,48 +327,24 @@ void registerServerBindings(lua_State* L) {
   };
   registerAll(L, std::begin(globals), std::end(globals));
 
-  luaL_newmetatable(L, kServerMeta);
-  lua_pushcfunction(L, serverGc);
-  lua_setfield(L, -2, "__gc");
-  lua_newtable(L);
-  lua_pushcfunction(L, wrap<serverGetName>);
-  lua_setfield(L, -2, "getName");
-  lua_pushcfunction(L, wrap<serverGetNameWithAddr>);
-  lua_setfield(L, -2, "getNameWithAddr");
-  static const Binding methods[] = {
-      {"setUp", wrap<serverSetUp>},
-      {"setDown", wrap<serverSetDown>},
-      {"setAuto", wrap<serverSetAuto>},
-      {"isUp", wrap<serverIsUp>},
-      {"getOutstanding", wrap<serverGetOutstanding>},
-      {"getWeight", wrap<serverGetWeight>},
-      {"setWeight", wrap<serverSetWeight>},
-      {"setQPS", wrap<serverSetQPS>},
-      {"addPool", wrap<serverAddPool>},
-      {"rmPool", wrap<serverRmPool>},
-  };
-  for (const auto& m : methods) {
-    lua_pushcfunction(L, m.fn);
-    lua_setfield(L, -2, m.name);
-  }
-  lua_setfield(L, -2, "__index");
-  lua_pushcfunction(L, wrap<serverGetNameWithAddr>);
-  lua_setfield(L, -2, "__tostring");
-  lua_pop(L, 1);
-
-  luaL_newmetatable(L, kPolicyMeta);
-  lua_pushcfunction(L, policyGc);
-  lua_setfield(L, -2, "__gc");
-  lua_pushcfunction(L, policyToString);
-  lua_setfield(L, -2, "__tostring");
-  lua_pop(L, 1);
-  for (const char* name : {"leastOutstanding", "firstAvailable", "roundrobin"}) {
-    void* mem = lua_newuserdata(L, sizeof(std::shared_ptr<const core::Policy>));
-    new (mem) std::shared_ptr<const core::Policy>(core::makePolicy(name));
-    luaL_getmetatable(L, kPolicyMeta);
-    lua_setmetatable(L, -2);
-    lua_setglobal(L, name);
-  }
+  registerUserdataType<ServerRef>(L, kServerMeta,
+                                  {
+                                      {"getName", wrap<serverGetName>},
+                                      {"getNameWithAddr", wrap<serverGetNameWithAddr>},
+                                      {"setUp", wrap<serverSetUp>},
+                                      {"setDown", wrap<serverSetDown>},
+                                      {"setAuto", wrap<serverSetAuto>},
+                                      {"isUp", wrap<serverIsUp>},
+                                      {"getOutstanding", wrap<serverGetOutstanding>},
+                                      {"getWeight", wrap<serverGetWeight>},
+                                      {"setWeight", wrap<serverSetWeight>},
+                                      {"setQPS", wrap<serverSetQPS>},
+                                      {"addPool", wrap<serverAddPool>},
+                                      {"rmPool", wrap<serverRmPool>},
+                                  },
+                                  wrap<serverGetNameWithAddr>);
+  // The policy globals themselves are made by registerPoolBindings, with the policy knobs.
+  registerUserdataType<PolicyRef>(L, kPolicyMeta, {}, policyToString);
 }
 
 }  // namespace ballast::lua

@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#pragma once
+/// C++ values owned by Lua full userdata (servers, pools, policies): one way to push, check
+/// and destroy them, and to declare their metatable with its methods.
+#include <lua.hpp>
+
+#include <initializer_list>
+#include <new>
+#include <utility>
+
+#include "lua/binding.hh"
+
+namespace ballast::lua {
+
+/// Moves `value` into a new userdata with the metatable `meta`, left on the stack.
+template <typename T>
+void pushUserdata(lua_State* L, const char* meta, T value) {
+  new (lua_newuserdata(L, sizeof(T))) T(std::move(value));
+  luaL_getmetatable(L, meta);
+  lua_setmetatable(L, -2);
+}
+
+/// The value at `idx`, or a Lua error naming the expected type.
+template <typename T>
+T& checkUserdata(lua_State* L, int idx, const char* meta) {
+  return *static_cast<T*>(luaL_checkudata(L, idx, meta));
+}
+
+/// The value at `idx`, or null when it is not of that type.
+template <typename T>
+T* testUserdata(lua_State* L, int idx, const char* meta) {
+  return static_cast<T*>(luaL_testudata(L, idx, meta));
+}
+
+template <typename T>
+int destroyUserdata(lua_State* L) {
+  static_cast<T*>(lua_touserdata(L, 1))->~T();
+  return 0;
+}
+
+/// Creates the metatable `meta` for userdata holding a T: __gc destroys it, `methods` are
+/// reachable with ':' and `toString` (if any) serves tostring().
+template <typename T>
+void registerUserdataType(lua_State* L, const char* meta, std::initializer_list<Binding> methods,
+                          lua_CFunction toString = nullptr) {
+  luaL_newmetatable(L, meta);
+  lua_pushcfunction(L, destroyUserdata<T>);
+  lua_setfield(L, -2, "__gc");
+  if (methods.size()) {
+    lua_newtable(L);
+    for (const auto& m : methods) {
+      lua_pushcfunction(L, m.fn);
+      lua_setfield(L, -2, m.name);
+    }
+    lua_setfield(L, -2, "__index");
+  }
+  if (toString) {
+    lua_pushcfunction(L, toString);
+    lua_setfield(L, -2, "__tostring");
+  }
+  lua_pop(L, 1);
+}
+
+}  // namespace ballast::lua
