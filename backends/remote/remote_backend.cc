@@ -76,6 +76,8 @@ bool RemoteBackend::submit(core::QueryContext& q, core::UdpSender& out) {
     rt_.stats.udpOutstandingFull.inc();
     return false;
   }
+  // Counted before the slot is visible, so its answer cannot be counted off first.
+  if (q.destination.internal) internalInFlight_.fetch_add(1, std::memory_order_relaxed);
   InFlight& slot = table_->at(size_t(id));
   slot.destination = q.destination;
   slot.pending.fill(q);
@@ -101,6 +103,7 @@ void RemoteBackend::handleResponse(uint8_t* buf, size_t len, const core::Setting
     // A health check: the checker judges the answer; no client figure moves.
     core::Destination d = slot.destination;
     table_->release(id);
+    internalInFlight_.fetch_sub(1, std::memory_order_relaxed);
     d.sink->deliver(d, {buf, len});
     return;
   }
@@ -173,6 +176,7 @@ void RemoteBackend::responderLoop() {
       lastSweepMs = nowMs;
       size_t internal = 0;
       size_t expired = table_->expire(nowMs, settings.udpTimeoutMs, &internal) - internal;
+      if (internal) internalInFlight_.fetch_sub(uint32_t(internal), std::memory_order_relaxed);
       if (expired) {
         for (size_t i = 0; i < expired && lazySamples.enabled(); ++i) recordOutcome(true, false);
         stats.drops.inc(expired);

@@ -35,7 +35,14 @@ class RemoteBackend final : public core::Backend {
   void start() override;
   void stop() override;
   bool submit(core::QueryContext& q, core::UdpSender& out) override;
-  uint32_t outstanding() const override { return table_ ? table_->outstanding() : 0; }
+  /// Client queries in flight: what policies balance on. Health checks are left out, so a
+  /// check in flight does not push client queries to another server.
+  uint32_t outstanding() const override {
+    if (!table_) return 0;
+    uint32_t all = table_->outstanding(),
+             internal = internalInFlight_.load(std::memory_order_relaxed);
+    return all > internal ? all - internal : 0;
+  }
 
  private:
   void openSockets();
@@ -49,6 +56,7 @@ class RemoteBackend final : public core::Backend {
   std::unique_ptr<InFlightTable> table_;
   std::vector<int> fds_;
   std::atomic<size_t> nextSocket_{0};
+  std::atomic<uint32_t> internalInFlight_{0};  ///< health checks among the table's slots
   std::thread responder_;
   std::atomic<bool> stopping_{false};
 };
