@@ -30,9 +30,8 @@ def new_addr():
     return harness.ADDRESSES.next
 
 
-@pytest.fixture
-def backends():
-    """Factory for FakeBackends on fresh loopback addresses; all stopped at teardown."""
+def _backend_factory():
+    """Yields a factory of FakeBackends on fresh loopback addresses; stops them all after."""
     made = []
 
     def make(mode="normal", host=None, **kw):
@@ -43,6 +42,12 @@ def backends():
     yield make
     for be in made:
         be.stop()
+
+
+@pytest.fixture
+def backends():
+    """Factory for FakeBackends on fresh loopback addresses; all stopped at teardown."""
+    yield from _backend_factory()
 
 
 @pytest.fixture
@@ -142,13 +147,4 @@ def module_ballast(ballast_binary, tmp_path_factory):
 @pytest.fixture(scope="module")
 def module_backends():
     """FakeBackends shared by a module's tests; stopped after the module."""
-    made = []
-
-    def make(mode="normal", host=None, **kw):
-        be = FakeBackend(host or harness.ADDRESSES.next(), mode=mode, **kw)
-        made.append(be)
-        return be
-
-    yield make
-    for be in made:
-        be.stop()
+    yield from _backend_factory()
