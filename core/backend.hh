@@ -148,6 +148,11 @@ class Backend {
 
   const std::string& name() const { return name_; }
   virtual std::string addressString() const = 0;
+  /// "name (address)", or just the address when the server has no name of its own.
+  std::string nameWithAddress() const {
+    std::string a = addressString();
+    return name_ == a ? name_ : name_ + " (" + a + ")";
+  }
   /// Starts the backend's threads. `stats` and `config` outlive the backend.
   virtual void start() = 0;
   virtual void stop() = 0;
@@ -172,23 +177,15 @@ class Backend {
   void setWeight(int w) { weight_.store(w, std::memory_order_relaxed); }
   double qpsLimit() const { return qpsLimit_.load(std::memory_order_relaxed); }
   /// Limits the queries per second policies that honour it (firstAvailable) send here; 0
-  /// lifts the limit. Safe while queries flow: the query path reads the limiter through an
-  /// atomic pointer, and a replaced limiter is kept until the backend dies (setQPS is a
-  /// rare console command, so the few kept are no concern).
+  /// lifts the limit. Safe while queries flow: the limiter changes its rate under its lock.
   void setQpsLimit(double q) {
-    std::lock_guard lock(mutex_);
-    QpsLimiter* next = nullptr;
-    if (q > 0) {
-      limiters_.push_back(std::make_unique<QpsLimiter>(q, q));
-      next = limiters_.back().get();
-    }
-    qpsLimit_.store(q > 0 ? q : 0, std::memory_order_relaxed);
-    limiter_.store(next, std::memory_order_release);
+    q = q > 0 ? q : 0;
+    limiter_.setRate(q, q);
+    qpsLimit_.store(q, std::memory_order_relaxed);
   }
-  /// Takes a token from the qps limit; always true without one.
+  /// Takes a token from the qps limit; always true without one (and then takes no lock).
   bool qpsAllows(int64_t nowUsec) {
-    QpsLimiter* l = limiter_.load(std::memory_order_acquire);
-    return !l || l->check(nowUsec);
+    return qpsLimit_.load(std::memory_order_relaxed) == 0 || limiter_.check(nowUsec);
   }
   /// A copy: the console may change them while a reader walks them.
   std::vector<std::string> pools() const {
@@ -218,10 +215,9 @@ class Backend {
   std::string name_;
   int order_;
   std::atomic<int> weight_;
-  mutable std::mutex mutex_;  // pools_ and limiters_; never taken on the query path
+  mutable std::mutex mutex_;  // pools_; never taken on the query path
   std::atomic<double> qpsLimit_{0};
-  std::atomic<QpsLimiter*> limiter_{nullptr};
-  std::vector<std::unique_ptr<QpsLimiter>> limiters_;
+  QpsLimiter limiter_{0, 0};
   std::vector<std::string> pools_;
   std::atomic<Admin> admin_{Admin::Auto};
   std::atomic<bool> healthy_{true};

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #pragma once
-/// A token bucket: `rate` per second, bursting up to `burst`. Used for a server's qps limit.
+/// A token bucket: `rate` per second, bursting up to `burst`. Used for a server's qps limit;
+/// the rate can change while queries flow (setQPS).
 #include <cstdint>
 #include <mutex>
 
@@ -17,11 +18,13 @@ class QpsLimiter {
     tokens_ -= 1;
     return true;
   }
-  /// Whether a token is available, without taking it.
-  bool peek(int64_t nowUsec) {
+  /// New rate and burst; the bucket starts full again.
+  void setRate(double rate, double burst) {
     std::lock_guard lock(mutex_);
-    refill(nowUsec);
-    return tokens_ >= 1;
+    rate_ = rate;
+    burst_ = burst;
+    tokens_ = burst;
+    last_ = 0;
   }
 
  private:

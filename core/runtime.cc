@@ -20,9 +20,7 @@ void Runtime::addServer(std::shared_ptr<Backend> b) {
   std::lock_guard lock(mutex_);
   if (running_) b->start();
   servers_.push_back(std::move(b));
-  auto next = std::make_shared<RuntimeConfig>(*config.load());
-  rebuildPools(*next, servers_);
-  config.publish(std::move(next));
+  republishPools();
 }
 
 bool Runtime::removeServer(const std::shared_ptr<Backend>& b) {
@@ -31,9 +29,7 @@ bool Runtime::removeServer(const std::shared_ptr<Backend>& b) {
     auto it = std::find(servers_.begin(), servers_.end(), b);
     if (it == servers_.end()) return false;
     servers_.erase(it);
-    auto next = std::make_shared<RuntimeConfig>(*config.load());
-    rebuildPools(*next, servers_);
-    config.publish(std::move(next));
+    republishPools();
   }
   // Stopped outside the lock: stopping joins the responder, which may be waiting for the
   // health checker, which may be waiting for this lock in servers(). Queries still holding
@@ -45,6 +41,10 @@ bool Runtime::removeServer(const std::shared_ptr<Backend>& b) {
 void Runtime::changeServer(const std::function<void()>& change) {
   std::lock_guard lock(mutex_);
   change();
+  republishPools();
+}
+
+void Runtime::republishPools() {
   auto next = std::make_shared<RuntimeConfig>(*config.load());
   rebuildPools(*next, servers_);
   config.publish(std::move(next));

@@ -60,6 +60,9 @@ class Runtime {
   bool running() const { return running_.load(); }
 
  private:
+  /// A new snapshot with the pools rebuilt from servers_; the caller holds mutex_.
+  void republishPools();
+
   mutable std::mutex mutex_;  // serialises configuration changes, not the query path
   std::vector<std::shared_ptr<Backend>> servers_;
   std::atomic<bool> running_{false};

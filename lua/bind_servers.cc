@@ -177,10 +177,7 @@ int serverGetName(lua_State* L, Host&) {
 }
 
 int serverGetNameWithAddr(lua_State* L, Host&) {
-  auto& b = checkServer(L, 1);
-  std::string s =
-      b.name() == b.addressString() ? b.name() : b.name() + " (" + b.addressString() + ")";
-  lua_pushstring(L, s.c_str());
+  lua_pushstring(L, checkServer(L, 1).nameWithAddress().c_str());
   return 1;
 }
 

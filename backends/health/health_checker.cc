@@ -12,9 +12,6 @@ namespace ballast::backends::health {
 namespace {
 constexpr auto kTick = std::chrono::milliseconds(20);  // timer resolution of checks
 
-std::string nameWithAddress(const core::Backend& b) {
-  return b.name() == b.addressString() ? b.name() : b.name() + " (" + b.addressString() + ")";
-}
 }  // namespace
 
 HealthChecker::~HealthChecker() {
@@ -70,7 +67,7 @@ void HealthChecker::runOnce(int64_t nowUsec) {
         core::infoLog(
             "Backend {} reached the lazy health-check threshold ({} failures out of "
             "{} queries), checking it",
-            nameWithAddress(*e.backend), failures, samples);
+            e.backend->nameWithAddress(), failures, samples);
     }
     if (e.state.takeSampleReset()) e.backend->lazySamples.clear();
     if (automatic && e.state.due(nowUsec)) send(key, e, nowUsec);
@@ -111,7 +108,7 @@ void HealthChecker::apply(Entry& e, Transition t) {
   bool up = t == Transition::WentUp;
   e.backend->setHealthy(up);
   e.backend->stats.stateChanges.inc();
-  core::warnLog("Marking downstream {} as '{}'", nameWithAddress(*e.backend), up ? "up" : "down");
+  core::warnLog("Marking downstream {} as '{}'", e.backend->nameWithAddress(), up ? "up" : "down");
 }
 
 }  // namespace ballast::backends::health
