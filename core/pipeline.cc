@@ -143,4 +143,12 @@ bool processResponse(uint8_t* packet, size_t& len, size_t capacity, const Pendin
   return true;
 }
 
+void sendToClient(const Destination& d, const uint8_t* packet, size_t len, UdpSender& sender) {
+  if (d.sink) {
+    d.sink->deliver(d, {packet, len});
+  } else {
+    sender.add(d.fd, &d.client, d.needSourceAddress ? &d.local : nullptr, packet, len, nullptr);
+  }
+}
+
 }  // namespace ballast::core

@@ -41,4 +41,8 @@ struct PendingQuery {
 bool processResponse(uint8_t* packet, size_t& len, size_t capacity, const PendingQuery& pending,
                      const Settings& settings, GlobalStats& stats);
 
+/// Sends a finished response to its client: handed to the sink for stream frontends, queued
+/// in `sender` (flushed by the caller once per batch) for UDP.
+void sendToClient(const Destination& d, const uint8_t* packet, size_t len, UdpSender& sender);
+
 }  // namespace ballast::core

@@ -118,11 +118,7 @@ void RemoteBackend::handleResponse(uint8_t* buf, size_t len, const core::Setting
   rt_.stats.latency.record(uint64_t(latency < 0 ? 0 : latency));
   core::Destination d = slot.destination;
   table_->release(id);
-  if (d.sink) {
-    d.sink->deliver(d, {buf, len});
-  } else {
-    sender.add(d.fd, &d.client, d.needSourceAddress ? &d.local : nullptr, buf, len, nullptr);
-  }
+  core::sendToClient(d, buf, len, sender);
 }
 
 void RemoteBackend::responderLoop() {
