@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/address.hh"
+#include "core/packet_cache.hh"
 #include "core/qps_limiter.hh"
 #include "core/udp_sender.hh"
 #include "dns/message.hh"
@@ -56,6 +57,8 @@ struct QueryContext {
   dns::MessageView message;  ///< the parsed query
   Destination destination;
   int64_t receivedUsec = 0;  ///< monotonic
+  PacketCache* cache = nullptr;  ///< the pool's cache, set on a miss: the answer goes in
+  CacheKey cacheKey;
 };
 
 /// Per-backend figures, as dnsdist's showServers shows them.

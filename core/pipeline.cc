@@ -3,6 +3,8 @@
 
 #include <cstring>
 
+#include "core/clock.hh"
+
 #include "dns/header.hh"
 #include "dns/types.hh"
 #include "dns/writer.hh"
@@ -31,6 +33,25 @@ QueryAction answerEmpty(QueryContext& q, GlobalStats& stats) {
   stats.selfAnswered.inc();
   stats.countFrontendRcode(dns::rcode::NotImp);
   return QueryAction::Answer;
+}
+
+uint32_t nowSeconds() { return uint32_t(monotonicUsec() / 1000000); }
+
+/// The answer from `cache` for the parsed query in q, written over it. Fills q.cacheKey.
+PacketCache::Result cacheLookup(QueryContext& q, PacketCache& cache, PacketCache::Stale stale,
+                                uint32_t staleWindow) {
+  size_t len = 0;
+  auto r = cache.lookup(q.cacheKey, q.message, nowSeconds(), q.packet, q.capacity, len, stale,
+                        staleWindow);
+  if (r != PacketCache::Result::Miss) q.length = len;
+  return r;
+}
+
+/// True when some server of the pool could take a query (up, whatever its QPS limit).
+bool anyServerUp(const Pool& pool) {
+  for (const Backend* b : pool.servers)
+    if (b->isUp()) return true;
+  return false;
 }
 
 }  // namespace
@@ -63,16 +84,42 @@ QueryAction processQuery(QueryContext& q, const RuntimeConfig& cfg, GlobalStats&
   if (h.rd()) stats.rdQueries.inc();
 
   const Pool* pool = cfg.findPool("");
+  PacketCache* cache = pool ? pool->cache : nullptr;
+  if (cache) {
+    q.cacheKey = cache->makeKey(q.message, q.destination.sink != nullptr);
+    if (cacheLookup(q, *cache, PacketCache::Stale::No, 0) == PacketCache::Result::Hit) {
+      stats.cacheHits.inc();
+      stats.countFrontendRcode(dns::HeaderView(q.packet).rcode());
+      return QueryAction::Answer;
+    }
+    stats.cacheMisses.inc();
+    cache->stats.misses.inc();
+    q.cache = cache;
+  }
   Backend* backend = nullptr;
   if (pool) {
     const Policy& policy = pool->policy ? *pool->policy : *cfg.policy;
     backend = policy.select(pool->servers, q);
   }
   if (!backend) {
+    if (cache) {
+      bool down = !anyServerUp(*pool);
+      cache->setBackendsDown(down);
+      // The pool is down: what was answered recently is still answered, for as long as
+      // setStaleCacheEntriesTTL allows.
+      if (down && cfg.settings.staleCacheEntriesTTL &&
+          cacheLookup(q, *cache, PacketCache::Stale::Allowed, cfg.settings.staleCacheEntriesTTL) ==
+              PacketCache::Result::StaleHit) {
+        stats.cacheStaleHits.inc();
+        stats.countFrontendRcode(dns::HeaderView(q.packet).rcode());
+        return QueryAction::Answer;
+      }
+    }
     stats.noPolicy.inc();
     if (cfg.settings.servFailWhenNoServer) return answerLocally(q, dns::rcode::ServFail, stats);
     return QueryAction::Drop;
   }
+  if (cache) cache->setBackendsDown(false);
   return backend->submit(q, out) ? QueryAction::Forwarded : QueryAction::Drop;
 }
 
@@ -82,6 +129,8 @@ void PendingQuery::fill(const QueryContext& q) {
   qtype = question.qtype;
   qclass = question.qclass;
   qnameLength = uint8_t(question.name.decompress(qname));
+  cache = q.cache;
+  cacheKey = q.cacheKey;
 }
 
 namespace {
@@ -139,7 +188,30 @@ bool processResponse(uint8_t* packet, size_t& len, size_t capacity, const Pendin
   stats.responses.inc();
   uint8_t rc = h.rcode();
   if (rc == dns::rcode::ServFail) stats.servfailResponses.inc();
+  if (pending.cache) {
+    // A stale answer beats a SERVFAIL (and is not replaced by it in the cache).
+    if (rc == dns::rcode::ServFail && answerStale(pending, settings, stats, packet, capacity, len))
+      return true;
+    if (h.qdcount() != 0) pending.cache->insert(pending.cacheKey, packet, len, nowSeconds());
+  }
   stats.countFrontendRcode(rc);
+  return true;
+}
+
+bool answerStale(const PendingQuery& pending, const Settings& settings, GlobalStats& stats,
+                 uint8_t* packet, size_t capacity, size_t& len) {
+  if (!pending.cache || !settings.staleOnBackendFailure || !settings.staleCacheEntriesTTL)
+    return false;
+  // Fresh entries too: one may have arrived since this query missed.
+  size_t n = 0;
+  auto r = pending.cache->lookup(pending.cacheKey, pending.clientId,
+                                 {pending.qname, pending.qnameLength}, nowSeconds(), packet,
+                                 capacity, n, PacketCache::Stale::Allowed,
+                                 settings.staleCacheEntriesTTL);
+  if (r == PacketCache::Result::Miss) return false;
+  len = n;
+  if (r == PacketCache::Result::StaleHit) stats.cacheStaleHits.inc();
+  stats.countFrontendRcode(dns::HeaderView(packet).rcode());
   return true;
 }
 

@@ -30,16 +30,26 @@ struct PendingQuery {
   uint16_t qclass = 0;
   uint8_t qnameLength = 0;
   uint8_t qname[255];  ///< the client's qname, uncompressed, in the client's letter case
+  PacketCache* cache = nullptr;  ///< where the answer goes, and stale answers come from
+  CacheKey cacheKey;
 
   /// Copies what is needed from the parsed query.
   void fill(const QueryContext& q);
 };
 
 /// Checks a backend's response to `pending` and rewrites it for the client (ID restored,
-/// qname case fixed up, TC truncation). Returns false, having counted it, when the response
-/// must be dropped. On success updates `len` and counts the rcode.
+/// qname case fixed up, TC truncation), and stores it in the pool's cache. A SERVFAIL is
+/// replaced by a stale answer from the cache when there is one (see answerStale). Returns
+/// false, having counted it, when the response must be dropped. On success updates `len`
+/// and counts the rcode.
 bool processResponse(uint8_t* packet, size_t& len, size_t capacity, const PendingQuery& pending,
                      const Settings& settings, GlobalStats& stats);
+
+/// Writes into packet[0..capacity) a stale answer to `pending` from its pool's cache, when
+/// serving stale on backend failure is on and one exists (RFC 8767): what a backend does
+/// instead of dropping a query that timed out. Counts it.
+bool answerStale(const PendingQuery& pending, const Settings& settings, GlobalStats& stats,
+                 uint8_t* packet, size_t capacity, size_t& len);
 
 /// Sends a finished response to its client: handed to the sink for stream frontends, queued
 /// in `sender` (flushed by the caller once per batch) for UDP.

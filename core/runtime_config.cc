@@ -34,6 +34,7 @@ void rebuildPools(RuntimeConfig& cfg, const std::vector<std::shared_ptr<Backend>
   for (const auto& [name, pool] : cfg.pools) {
     auto p = std::make_shared<Pool>();
     p->policy = pool->policy;
+    p->cache = pool->cache;
     next.emplace(name, std::move(p));
   }
   auto addTo = [&](const std::string& poolName, const std::shared_ptr<Backend>& b) {

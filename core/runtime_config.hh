@@ -10,6 +10,7 @@
 
 #include "core/backend.hh"
 #include "core/netmask.hh"
+#include "core/packet_cache.hh"
 #include "core/policy.hh"
 
 namespace ballast::core {
@@ -21,6 +22,12 @@ struct Settings {
   bool allowEmptyResponse = false;
   bool dropEmptyQueries = false;
   uint32_t udpTimeoutMs = 2000;
+  /// setStaleCacheEntriesTTL: how long past expiry a cached answer may still be served
+  /// when backends fail (0: never).
+  uint32_t staleCacheEntriesTTL = 0;
+  /// Serve stale also when the chosen backend times out or answers SERVFAIL while up
+  /// (RFC 8767), not only when the whole pool is down.
+  bool staleOnBackendFailure = true;
 };
 
 /// A pool's servers, kept alive by the snapshot that lists them.
@@ -28,6 +35,9 @@ struct Pool {
   std::vector<std::shared_ptr<Backend>> owners;
   std::vector<Backend*> servers;  ///< same order as owners; what policies iterate
   std::shared_ptr<const Policy> policy;  ///< null: the global policy
+  /// Owned by the Runtime's cache registry: in-flight queries may still insert into a cache
+  /// after it left the pool.
+  PacketCache* cache = nullptr;
 };
 
 struct RuntimeConfig {

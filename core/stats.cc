@@ -30,6 +30,10 @@ void GlobalStats::registerIn(metrics::Registry& r) const {
   r.add("noncompliant-responses", nonCompliantResponses, "Number of responses dropped as non-compliant");
   r.add("no-policy", noPolicy, "Number of queries dropped because no server was available");
   r.add("self-answered", selfAnswered, "Number of self-answered responses");
+  r.add("cache-hits", cacheHits, "Number of answers sent from the packet cache");
+  r.add("cache-misses", cacheMisses, "Number of queries not found in the packet cache of their pool");
+  r.add("cache-stale-hits", cacheStaleHits,
+        "Number of expired cache entries served because no backend answered");
   r.add("udp-outstanding-full", udpOutstandingFull,
         "Number of queries dropped because a backend had too many outstanding UDP queries");
   r.addLatency(latency);

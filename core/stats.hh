@@ -26,6 +26,9 @@ struct GlobalStats {
   metrics::Counter noPolicy;               ///< no backend available
   metrics::Counter selfAnswered;
   metrics::Counter udpOutstandingFull;     ///< a backend's in-flight table was full
+  metrics::Counter cacheHits;
+  metrics::Counter cacheMisses;            ///< only where the pool has a cache
+  metrics::Counter cacheStaleHits;         ///< expired entries served because backends failed
   metrics::LatencyStats latency;
 
   /// Counts an answer sent to a client in the frontend-* counter of its rcode.

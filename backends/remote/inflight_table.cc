@@ -50,22 +50,4 @@ void InFlightTable::release(size_t i) {
   outstanding_.fetch_sub(1, std::memory_order_relaxed);
 }
 
-size_t InFlightTable::expire(int64_t nowMs, int64_t timeoutMs, size_t* internal) {
-  size_t expired = 0;
-  size_t own = 0;
-  for (size_t i = 0; i < slots_.size(); ++i) {
-    // Acquire: the slot's contents, published with the Waiting word, are read below.
-    uint64_t w = words_[i].load(std::memory_order_acquire);
-    if (stateOf(w) != Waiting || nowMs - int64_t(w >> 8) < timeoutMs) continue;
-    bool isInternal = slots_[i].destination.internal;
-    if (words_[i].compare_exchange_strong(w, word(Free, 0), std::memory_order_acq_rel)) {
-      outstanding_.fetch_sub(1, std::memory_order_relaxed);
-      ++expired;
-      own += isInternal ? 1 : 0;
-    }
-  }
-  if (internal) *internal = own;
-  return expired;
-}
-
 }  // namespace ballast::backends::remote

@@ -38,9 +38,28 @@ class InFlightTable {
   void putBack(size_t i);
   /// Frees a taken slot.
   void release(size_t i);
-  /// Frees every slot waiting longer than timeoutMs; returns how many, and in `internal`
-  /// (when given) how many of those were ballast's own queries (health checks).
-  size_t expire(int64_t nowMs, int64_t timeoutMs, size_t* internal = nullptr);
+  /// Takes every slot waiting longer than timeoutMs, calls onExpired(slot) on it (to answer
+  /// its client some other way, or count it), then frees it; returns how many. Responder
+  /// thread only, as take().
+  template <typename F>
+  size_t expire(int64_t nowMs, int64_t timeoutMs, F&& onExpired) {
+    size_t expired = 0;
+    for (size_t i = 0; i < slots_.size(); ++i) {
+      // Acquire: the slot's contents, published with the Waiting word, are read below.
+      uint64_t w = words_[i].load(std::memory_order_acquire);
+      if (stateOf(w) != Waiting || nowMs - int64_t(w >> 8) < timeoutMs) continue;
+      if (!words_[i].compare_exchange_strong(w, word(Taken, int64_t(w >> 8)),
+                                             std::memory_order_acq_rel))
+        continue;
+      onExpired(slots_[i]);
+      release(i);
+      ++expired;
+    }
+    return expired;
+  }
+  size_t expire(int64_t nowMs, int64_t timeoutMs) {
+    return expire(nowMs, timeoutMs, [](InFlight&) {});
+  }
 
   size_t capacity() const { return slots_.size(); }
   uint32_t outstanding() const { return outstanding_.load(std::memory_order_relaxed); }

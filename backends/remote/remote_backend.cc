@@ -128,6 +128,7 @@ void RemoteBackend::responderLoop() {
   std::vector<pollfd> pfds;
   for (int fd : fds_) pfds.push_back({fd, POLLIN, 0});
   core::UdpSender sender;
+  std::vector<uint8_t> staleBuffer(kBufferSize);
   core::Published<core::RuntimeConfig>::Reader config(rt_.config);
   int64_t lastSweepMs = core::monotonicUsec() / 1000;
 
@@ -170,14 +171,22 @@ void RemoteBackend::responderLoop() {
     int64_t nowMs = core::monotonicUsec() / 1000;
     if (nowMs - lastSweepMs >= kSweepMs) {
       lastSweepMs = nowMs;
-      size_t internal = 0;
-      size_t expired = table_->expire(nowMs, settings.udpTimeoutMs, &internal) - internal;
-      if (internal) internalInFlight_.fetch_sub(uint32_t(internal), std::memory_order_relaxed);
-      if (expired) {
-        for (size_t i = 0; i < expired && lazySamples.enabled(); ++i) recordOutcome(true, false);
-        stats.drops.inc(expired);
-        rt_.stats.downstreamTimeouts.inc(expired);
-      }
+      table_->expire(nowMs, settings.udpTimeoutMs, [&](InFlight& slot) {
+        if (slot.destination.internal) {
+          internalInFlight_.fetch_sub(1, std::memory_order_relaxed);
+          return;
+        }
+        recordOutcome(true, false);
+        stats.drops.inc();
+        rt_.stats.downstreamTimeouts.inc();
+        // The client still gets an answer when the cache has a stale one (RFC 8767).
+        size_t len = 0;
+        if (core::answerStale(slot.pending, settings, rt_.stats, staleBuffer.data(),
+                              staleBuffer.size(), len)) {
+          core::sendToClient(slot.destination, staleBuffer.data(), len, sender);
+          sender.flush();  // staleBuffer is reused by the next expired slot
+        }
+      });
     }
   }
 }
