@@ -165,19 +165,19 @@ CacheKey PacketCache::makeKey(const dns::MessageView& query, bool tcp) const {
 }
 
 PacketCache::Result PacketCache::lookup(const CacheKey& key, const dns::MessageView& query,
-                                        uint32_t now, uint8_t* out, size_t capacity,
-                                        size_t& len, Stale stale, uint32_t staleWindow) {
+                                        uint32_t now, uint8_t* out, size_t capacity, size_t& len,
+                                        Stale stale, uint32_t staleWindow) {
   // A query's name cannot be compressed (nothing precedes it), so it is the wire form.
   const uint8_t* p = query.packet().data();
   return lookup(key, dns::HeaderView(p).id(),
-                {p + dns::kHeaderSize, query.question().name.inPacketLength()}, now, out,
-                capacity, len, stale, staleWindow);
+                {p + dns::kHeaderSize, query.question().name.inPacketLength()}, now, out, capacity,
+                len, stale, staleWindow);
 }
 
 PacketCache::Result PacketCache::lookup(const CacheKey& key, uint16_t clientId,
-                                        std::span<const uint8_t> qname, uint32_t now,
-                                        uint8_t* out, size_t capacity, size_t& len,
-                                        Stale stale, uint32_t staleWindow) {
+                                        std::span<const uint8_t> qname, uint32_t now, uint8_t* out,
+                                        size_t capacity, size_t& len, Stale stale,
+                                        uint32_t staleWindow) {
   if (qname.size() > dns::kMaxNameLength) return Result::Miss;
   // `out` may be the query's own buffer: keep its name before the answer overwrites it.
   uint8_t name[dns::kMaxNameLength];
@@ -256,8 +256,7 @@ uint32_t PacketCache::ttlFor(const uint8_t* response, size_t, const dns::Message
   return std::min(minTtl, opts_.maxTTL);
 }
 
-void PacketCache::insert(const CacheKey& key, const uint8_t* response, size_t len,
-                         uint32_t now) {
+void PacketCache::insert(const CacheKey& key, const uint8_t* response, size_t len, uint32_t now) {
   dns::MessageView m;
   if (len > UINT16_MAX || dns::MessageView::parse({response, len}, m) != dns::ParseError::None)
     return;
@@ -280,18 +279,18 @@ void PacketCache::insert(const CacheKey& key, const uint8_t* response, size_t le
   }
 
   Shard& s = shardFor(key.hash);
-  std::unique_lock lock(s.mutex, std::try_to_lock);
-  if (!lock.owns_lock()) {
+  std::unique_lock lock(s.mutex, std::defer_lock);
+  if (opts_.deferrableInsertLock ? !lock.try_lock() : (lock.lock(), false)) {
     stats.deferredInserts.inc();
     return;
   }
   auto it = s.map.find(key.hash);
   if (it != s.map.end()) {
     Entry* old = it->second;
-    bool sameQuestion =
-        old->qtype == key.qtype && old->qclass == key.qclass && old->flags == key.flags &&
-        m.question().name.equalsWire(
-            {old->bytes() + dns::kHeaderSize, old->length - dns::kHeaderSize});
+    bool sameQuestion = old->qtype == key.qtype && old->qclass == key.qclass &&
+                        old->flags == key.flags &&
+                        m.question().name.equalsWire(
+                            {old->bytes() + dns::kHeaderSize, old->length - dns::kHeaderSize});
     if (!sameQuestion) {
       stats.insertCollisions.inc();
       return;
@@ -315,6 +314,10 @@ void PacketCache::insert(const CacheKey& key, const uint8_t* response, size_t le
   for (size_t i = 0; i < ttlCount; ++i) {
     e->bytes()[len + 2 * i] = uint8_t(offsets[i] >> 8);
     e->bytes()[len + 2 * i + 1] = uint8_t(offsets[i]);
+    // No record served from here claims to live longer than the entry does (maxTTL, the
+    // negative TTL of RFC 2308).
+    uint8_t* field = e->bytes() + offsets[i];
+    if (readU32(field) > ttl) writeU32(field, ttl);
   }
   s.map.emplace(key.hash, e);
   s.pushFront(e);
@@ -383,9 +386,10 @@ size_t PacketCache::dump(std::string& out, uint32_t now) const {
     for (const auto& [hash, e] : s.map) {
       dns::NameRef n({e->bytes(), e->length}, dns::kHeaderSize);
       long ttl = long(e->expiry) - long(now);
-      out += fmt::format("{} {} {} {} rcode={} {} bytes{}\n", n.toString(), ttl, dns::qclassToString(e->qclass),
-                         dns::qtypeToString(e->qtype), dns::HeaderView(e->bytes()).rcode(),
-                         e->length, e->negative ? " negative" : "");
+      out += fmt::format("{} {} {} {} rcode={} {} bytes{}\n", n.toString(), ttl,
+                         dns::qclassToString(e->qclass), dns::qtypeToString(e->qtype),
+                         dns::HeaderView(e->bytes()).rcode(), e->length,
+                         e->negative ? " negative" : "");
       ++count;
     }
   }

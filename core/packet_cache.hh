@@ -23,7 +23,7 @@ namespace ballast::core {
 struct PacketCacheOptions {
   size_t maxEntries = 0;
   uint32_t maxTTL = 86400;
-  uint32_t minTTL = 0;  ///< answers with a smaller TTL are not cached (counted)
+  uint32_t minTTL = 0;                ///< answers with a smaller TTL are not cached (counted)
   uint32_t temporaryFailureTTL = 60;  ///< SERVFAIL and REFUSED
   uint32_t staleTTL = 60;             ///< the TTL a stale answer carries
   uint32_t maxNegativeTTL = 3600;
@@ -32,6 +32,7 @@ struct PacketCacheOptions {
   /// Expired entries are not purged while a pool using the cache has no server up.
   bool keepStaleData = false;
   bool cookieHashing = false;         ///< EDNS cookies split entries
+  bool deferrableInsertLock = true;   ///< skip an insert rather than wait for a busy shard
   std::vector<uint16_t> skipOptions;  ///< EDNS options that do not split entries
 };
 
@@ -40,7 +41,7 @@ struct CacheKey {
   uint64_t hash = 0;
   uint16_t qtype = 0;
   uint16_t qclass = 0;
-  uint8_t flags = 0;  ///< kRd | kCd | kDo | kEdns | kTcp
+  uint8_t flags = 0;     ///< kRd | kCd | kDo | kEdns | kTcp
   uint16_t maxSize = 0;  ///< the largest answer the client accepts (UDP)
 
   static constexpr uint8_t kRd = 1, kCd = 2, kDo = 4, kEdns = 8, kTcp = 16;
@@ -81,12 +82,11 @@ class PacketCache {
   /// Stale::Allowed accepts entries expired for less than `staleWindow` seconds. `out` may
   /// hold the query itself. Never allocates. `len` receives the answer's length.
   Result lookup(const CacheKey& key, uint16_t clientId, std::span<const uint8_t> qname,
-                uint32_t now, uint8_t* out, size_t capacity, size_t& len,
-                Stale stale = Stale::No, uint32_t staleWindow = 0);
+                uint32_t now, uint8_t* out, size_t capacity, size_t& len, Stale stale = Stale::No,
+                uint32_t staleWindow = 0);
   /// The same for a parsed query (its ID and name).
   Result lookup(const CacheKey& key, const dns::MessageView& query, uint32_t now, uint8_t* out,
-                size_t capacity, size_t& len, Stale stale = Stale::No,
-                uint32_t staleWindow = 0);
+                size_t capacity, size_t& len, Stale stale = Stale::No, uint32_t staleWindow = 0);
 
   /// Stores a response that passed the response checks. Decides whether and how long from
   /// its rcode and records (RFC 2308 for negative answers).

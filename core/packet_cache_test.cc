@@ -92,9 +92,8 @@ Lookup lookup(PacketCache& c, const Query& q, uint32_t now,
   Lookup l;
   l.out.resize(4096);
   size_t len = 0;
-  l.result =
-      c.lookup(c.makeKey(q.view, false), q.view, now, l.out.data(), l.out.size(), len, stale,
-               window);
+  l.result = c.lookup(c.makeKey(q.view, false), q.view, now, l.out.data(), l.out.size(), len, stale,
+                      window);
   l.out.resize(l.result == PacketCache::Result::Miss ? 0 : len);
   return l;
 }
@@ -135,11 +134,12 @@ TEST_CASE("the key separates what changes an answer") {
     CHECK(lookup(c, makeQuery("c.example.", 2, dns::qtype::A, true, true, true), 0).result ==
           PacketCache::Result::Miss);
     std::vector<uint8_t> cookie = {0, 10, 0, 8, 1, 2, 3, 4, 5, 6, 7, 8};
-    CHECK(lookup(c, makeQuery("c.example.", 2, dns::qtype::A, true, true, false, cookie), 0)
-              .result == PacketCache::Result::Hit);
+    CHECK(
+        lookup(c, makeQuery("c.example.", 2, dns::qtype::A, true, true, false, cookie), 0).result ==
+        PacketCache::Result::Hit);
     std::vector<uint8_t> nsid = {0, 3, 0, 0};
-    CHECK(lookup(c, makeQuery("c.example.", 2, dns::qtype::A, true, true, false, nsid), 0)
-              .result == PacketCache::Result::Miss);
+    CHECK(lookup(c, makeQuery("c.example.", 2, dns::qtype::A, true, true, false, nsid), 0).result ==
+          PacketCache::Result::Miss);
   }
 }
 
@@ -319,4 +319,16 @@ TEST_CASE("an answer too large for the client's UDP size is a miss") {
   insert(c, q, buf, 0);
   CHECK(c.entries() == 1);
   CHECK(lookup(c, q, 1).result == PacketCache::Result::Miss);  // 512 without EDNS
+}
+
+TEST_CASE("served TTLs never exceed the entry's lifetime") {
+  auto o = opts(100);
+  o.maxTTL = 60;
+  PacketCache c(o);
+  insert(c, makeQuery("a.example.", 1), makeAnswer("a.example.", 300), 0);
+  auto l = lookup(c, makeQuery("a.example.", 2), 0);
+  CHECK(firstTtl(l.out.data(), l.out.size()) == 60);
+  insert(c, makeQuery("x.example.", 1), makeNegative("x.example.", 3600, 30), 0);
+  l = lookup(c, makeQuery("x.example.", 2), 10);
+  CHECK(firstTtl(l.out.data(), l.out.size()) == 20);  // the SOA: min(TTL, minimum) - age
 }

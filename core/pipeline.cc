@@ -35,7 +35,9 @@ QueryAction answerEmpty(QueryContext& q, GlobalStats& stats) {
   return QueryAction::Answer;
 }
 
-uint32_t nowSeconds() { return uint32_t(monotonicUsec() / 1000000); }
+uint32_t nowSeconds() {
+  return uint32_t(monotonicUsec() / 1000000);
+}
 
 /// The answer from `cache` for the parsed query in q, written over it. Fills q.cacheKey.
 PacketCache::Result cacheLookup(QueryContext& q, PacketCache& cache, PacketCache::Stale stale,
@@ -204,10 +206,9 @@ bool answerStale(const PendingQuery& pending, const Settings& settings, GlobalSt
     return false;
   // Fresh entries too: one may have arrived since this query missed.
   size_t n = 0;
-  auto r = pending.cache->lookup(pending.cacheKey, pending.clientId,
-                                 {pending.qname, pending.qnameLength}, nowSeconds(), packet,
-                                 capacity, n, PacketCache::Stale::Allowed,
-                                 settings.staleCacheEntriesTTL);
+  auto r = pending.cache->lookup(
+      pending.cacheKey, pending.clientId, {pending.qname, pending.qnameLength}, nowSeconds(),
+      packet, capacity, n, PacketCache::Stale::Allowed, settings.staleCacheEntriesTTL);
   if (r == PacketCache::Result::Miss) return false;
   len = n;
   if (r == PacketCache::Result::StaleHit) stats.cacheStaleHits.inc();

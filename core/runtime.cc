@@ -67,4 +67,14 @@ void Runtime::stopServers() {
   running_ = false;
 }
 
+void Runtime::keepCache(std::shared_ptr<PacketCache> c) {
+  std::lock_guard lock(mutex_);
+  caches_.push_back(std::move(c));
+}
+
+std::vector<std::shared_ptr<PacketCache>> Runtime::caches() const {
+  std::lock_guard lock(mutex_);
+  return caches_;
+}
+
 }  // namespace ballast::core

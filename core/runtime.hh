@@ -54,6 +54,11 @@ class Runtime {
   void changeServer(const std::function<void()>& change);
   std::vector<std::shared_ptr<Backend>> servers() const;
 
+  /// Keeps a packet cache for the life of the process: pools refer to it by pointer, and a
+  /// query in flight may still insert into it after its pool dropped it.
+  void keepCache(std::shared_ptr<PacketCache> c);
+  std::vector<std::shared_ptr<PacketCache>> caches() const;
+
   /// Starts every server; later additions start as they come.
   void startServers();
   void stopServers();
@@ -65,6 +70,7 @@ class Runtime {
 
   mutable std::mutex mutex_;  // serialises configuration changes, not the query path
   std::vector<std::shared_ptr<Backend>> servers_;
+  std::vector<std::shared_ptr<PacketCache>> caches_;
   std::atomic<bool> running_{false};
 };
 

@@ -28,6 +28,7 @@ struct Settings {
   /// Serve stale also when the chosen backend times out or answers SERVFAIL while up
   /// (RFC 8767), not only when the whole pool is down.
   bool staleOnBackendFailure = true;
+  uint32_t cacheCleaningDelaySec = 60;  ///< setCacheCleaningDelay: how often expired entries go
 };
 
 /// A pool's servers, kept alive by the snapshot that lists them.

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "backends/health/health_checker.hh"
+#include "core/clock.hh"
 #include "core/log.hh"
 #include "daemon/options.hh"
 #include "frontend/udp_listener.hh"
@@ -74,12 +75,23 @@ class Maintenance {
       b->stats.lastQueries = q;
       b->stats.lastDrops = d;
     }
+    purgeCaches();
     std::string error = lua_.callMaintenance();
     if (!error.empty()) fmt::print(stderr, "Error during execution of maintenance function: {}\n", error);
   }
 
+  /// Every setCacheCleaningDelay seconds, entries past their stale window leave the caches.
+  void purgeCaches() {
+    auto cfg = rt_.config.load();
+    uint32_t now = uint32_t(core::monotonicUsec() / 1000000);
+    if (now - lastPurge_ < cfg->settings.cacheCleaningDelaySec) return;
+    lastPurge_ = now;
+    for (const auto& c : rt_.caches()) c->purgeExpired(now, cfg->settings.staleCacheEntriesTTL);
+  }
+
   core::Runtime& rt_;
   lua::LuaConfig& lua_;
+  uint32_t lastPurge_ = uint32_t(core::monotonicUsec() / 1000000);
   std::thread thread_;
   std::mutex mutex_;
   std::condition_variable cv_;

@@ -86,7 +86,7 @@ int showPools(lua_State*, Host& h) {
   for (const auto& name : names) {
     const core::Pool& p = *cfg->findPool(name);
     const auto& policy = p.policy ? p.policy : cfg->policy;
-    out += fmt::format(kRow, name, "", policy->name(), serverList(p));
+    out += fmt::format(kRow, name, poolCacheDescription(p.cache), policy->name(), serverList(p));
   }
   h.out(out);
   return 0;

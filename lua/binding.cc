@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "lua/binding.hh"
 
+#include <fmt/format.h>
+
 #include <cmath>
 #include <fstream>
 #include <sstream>
@@ -209,6 +211,29 @@ std::optional<std::vector<std::string>> Options::strings(const char* key) {
     lua_pop(L_, 1);
     throw;
   }
+}
+
+std::optional<std::vector<int64_t>> Options::integers(const char* key, int64_t min,
+                                                     int64_t max) {
+  if (!push(key)) return std::nullopt;
+  std::vector<int64_t> out;
+  bool ok = lua_istable(L_, -1);
+  for (size_t i = 1; ok; ++i) {
+    lua_rawgeti(L_, -1, int(i));
+    if (lua_isnil(L_, -1)) {
+      lua_pop(L_, 1);
+      break;
+    }
+    double d = lua_isnumber(L_, -1) ? lua_tonumber(L_, -1) : -1e300;
+    lua_pop(L_, 1);
+    ok = d >= double(min) && d <= double(max) && d == double(int64_t(d));
+    if (ok) out.push_back(int64_t(d));
+  }
+  lua_pop(L_, 1);
+  if (!ok)
+    throw ConfigError(fmt::format("{}: option '{}' must be an array of integers from {} to {}",
+                                  fn_, key, min, max));
+  return out;
 }
 
 void Options::done() {

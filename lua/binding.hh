@@ -73,6 +73,8 @@ class Options {
   std::optional<int64_t> integer(const char* key, int64_t min, int64_t max);
   std::optional<bool> boolean(const char* key);
   std::optional<std::vector<std::string>> strings(const char* key);
+  /// An array of integers, each in [min, max].
+  std::optional<std::vector<int64_t>> integers(const char* key, int64_t min, int64_t max);
   void done();
 
  private:

@@ -3,12 +3,20 @@
 /// One registration function per API area (one binding file each).
 #include <lua.hpp>
 
+#include <string>
+
+#include "core/packet_cache.hh"
+
 namespace ballast::lua {
 
 void registerServerBindings(lua_State* L);    ///< newServer, showServers, policies
 void registerFrontendBindings(lua_State* L);  ///< addLocal, setLocal, UDP sizes
 void registerAclBindings(lua_State* L);       ///< setACL, addACL, showACL
 void registerSettingBindings(lua_State* L);   ///< runtime settings, statistics, includes
-void registerPoolBindings(lua_State* L);      ///< getPool, showPools, wrandom/whashed/chashed, knobs
+void registerPoolBindings(lua_State* L);
+void registerCacheBindings(lua_State* L);     ///< newPacketCache, pool:setCache, stale settings      ///< getPool, showPools, wrandom/whashed/chashed, knobs
+
+/// "entries/maxEntries" for showPools; "" without a cache.
+std::string poolCacheDescription(const core::PacketCache* c);
 
 }  // namespace ballast::lua

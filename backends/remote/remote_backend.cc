@@ -134,7 +134,7 @@ void RemoteBackend::responderLoop() {
 
   // Reads what is waiting on `fd`; `wait` blocks for the first datagram (up to the socket's
   // receive timeout), which saves a poll() per wake-up when there is only one socket.
-  auto drain = [&](int fd, bool wait, const core::Settings& settings) {
+  auto drain = [&](int fd, bool wait) {
     for (size_t i = 0; i < kBatch; ++i) {
       iovs[i] = {storage.data() + i * kBufferSize, kBufferSize};
       msgs[i].msg_hdr = {};
@@ -142,6 +142,8 @@ void RemoteBackend::responderLoop() {
       msgs[i].msg_hdr.msg_iovlen = 1;
     }
     int n = recvmmsg(fd, msgs.data(), kBatch, wait ? MSG_WAITFORONE : MSG_DONTWAIT, nullptr);
+    // Read after the wait, so a change published while blocked applies to this batch.
+    const core::Settings& settings = config.get().settings;
     for (int i = 0; i < n; ++i) {
       if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) {
         rt_.stats.nonCompliantResponses.inc();
@@ -161,16 +163,16 @@ void RemoteBackend::responderLoop() {
   }
 
   while (!stopping_.load(std::memory_order_relaxed)) {
-    const core::Settings& settings = config.get().settings;
     if (fds_.size() == 1) {
-      drain(fds_[0], true, settings);
+      drain(fds_[0], true);
     } else if (poll(pfds.data(), pfds.size(), kSweepMs) > 0) {
       for (auto& p : pfds)
-        if (p.revents & POLLIN) drain(p.fd, false, settings);
+        if (p.revents & POLLIN) drain(p.fd, false);
     }
     int64_t nowMs = core::monotonicUsec() / 1000;
     if (nowMs - lastSweepMs >= kSweepMs) {
       lastSweepMs = nowMs;
+      const core::Settings& settings = config.get().settings;
       table_->expire(nowMs, settings.udpTimeoutMs, [&](InFlight& slot) {
         if (slot.destination.internal) {
           internalInFlight_.fetch_sub(1, std::memory_order_relaxed);

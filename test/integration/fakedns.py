@@ -23,7 +23,9 @@ qname); lowercase (answers with the qname lowercased); duplicate (answers
 twice); short-response (answers with 5 bytes); wrong-qtype, wrong-qclass
 (the question's type or class changed); qr-clear (QR bit cleared);
 empty-response (header only, qdcount=0, rcode from the first label); tc (TC bit
-set, answer records kept). The wire
+set, answer records kept); servfail (SERVFAIL to everything in the zone).
+Negative answers (NXDOMAIN, or NOERROR without an A record) whose first label
+contains "-soa" carry the zone's SOA (TTL 300, minimum 30), so they can be cached. The wire
 of every response sent is kept in ``sent``.
 """
 
@@ -46,7 +48,8 @@ TEST_ZONE = dns.name.from_text("test.")
 WRONG_QNAME = dns.name.from_text("wrong-question.invalid.")
 
 MODES = ("normal", "silent", "wrong-question", "wrong-qtype", "wrong-qclass", "delayed",
-         "lowercase", "duplicate", "short-response", "qr-clear", "empty-response", "tc")
+         "lowercase", "duplicate", "short-response", "qr-clear", "empty-response", "tc",
+         "servfail")
 
 
 def family_of(host):
@@ -234,6 +237,8 @@ class FakeBackend:
         qname = question.name
         first = qname.labels[0].decode("ascii", "replace").lower() if qname.labels else ""
         rcode = self._rcode_for(qname) if in_zone else dns.rcode.NOERROR
+        if mode == "servfail":
+            rcode = dns.rcode.SERVFAIL
         response.set_rcode(rcode)
         rdclass, rdtype = question.rdclass, question.rdtype
         if mode == "wrong-question":
@@ -256,6 +261,10 @@ class FakeBackend:
             else:
                 rrset = dns.rrset.from_text(qname, self.ttl, "IN", "A", self.answer)
             response.answer.append(rrset)
+        if in_zone and "-soa" in first and rcode in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN) \
+                and not response.answer:
+            response.authority.append(dns.rrset.from_text(
+                self.zone, 300, "IN", "SOA", f"ns.{self.zone} admin.{self.zone} 1 3600 600 86400 30"))
         return response
 
     def _schedule(self, delay, wire, dest):

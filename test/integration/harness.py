@@ -150,6 +150,27 @@ def maintenance_lua(counters_path, show_servers=True):
   io.stdout:flush()
   io.stdout:write("\\n{SERVERS_END} ", tostring(__harness_seq), "\\n")
   io.stdout:flush()""" if show_servers else ""
+    run = str(counters_path) + ".run.lua"
+    out = str(counters_path) + ".run.out"
+    runner = f"""
+  local rf = io.open({lua_value(run)}, "r")
+  if rf ~= nil then
+    local code = rf:read("*a")
+    rf:close()
+    os.remove({lua_value(run)})
+    local fn, err = loadstring(code, "=run")
+    local text
+    if fn == nil then
+      text = "error " .. tostring(err)
+    else
+      local ok, res = pcall(fn)
+      text = (ok and "ok " or "error ") .. tostring(res)
+    end
+    local of = io.open({lua_value(out + ".tmp")}, "w")
+    of:write(text)
+    of:close()
+    os.rename({lua_value(out + ".tmp")}, {lua_value(out)})
+  end"""
     return f"""
 -- integration harness: no security polling (it would query the system's
 -- resolver, off this machine); a counters snapshot and the server table once
@@ -171,7 +192,7 @@ function maintenance()
     end
     f:close()
     os.rename({lua_value(tmp)}, {lua_value(str(counters_path))})
-  end{servers}
+  end{servers}{runner}
 end
 """
 
@@ -368,6 +389,25 @@ class Ballast:
             return None
 
     # ---- counters ---------------------------------------------------------
+    def run_lua(self, code, timeout=4.0):
+        """Runs Lua in the live process from its next maintenance() (a test's console):
+        returns what the chunk returned, as a string; a Lua error fails the test."""
+        run = Path(str(self.counters_path) + ".run.lua")
+        out = Path(str(self.counters_path) + ".run.out")
+        out.unlink(missing_ok=True)
+        tmp = run.with_suffix(".tmp")
+        tmp.write_text(code)
+        tmp.rename(run)
+        deadline = time.monotonic() + timeout
+        while not out.exists():
+            if time.monotonic() > deadline or not self.alive():
+                raise AssertionError(f"Lua not run within {timeout}s: {code!r}{self.diagnostics()}")
+            time.sleep(0.05)
+        status, _, value = out.read_text().partition(" ")
+        out.unlink()
+        assert status == "ok", f"Lua {code!r} failed: {value}"
+        return value
+
     def counters(self):
         """The latest snapshot written by maintenance(), or None."""
         try:
