@@ -32,6 +32,8 @@ usage: bench/run.sh [options]
   --outstanding N     dnsperf -q (default 500)
   --threads N         dnsperf -T (default 1)
   --names N           distinct names bench-N.example. (default 5000)
+  --cache             give both servers a packet cache (newPacketCache, same
+                      options), so after the warm-up every query is a hit
   --no-latency        no per-query latency collection (dnsperf 2.10 needs -v
                       for it, which costs dnsperf some throughput)
   --server-cpu LIST   taskset CPU list of the server (default 0)
@@ -65,6 +67,7 @@ server_cpu=0
 load_cpu=1
 results_dir="$here/results"
 keep_tmp=0
+use_cache=0
 
 need_arg() { [ $# -ge 2 ] || { echo "run.sh: $1 needs a value" >&2; exit 2; }; }
 while [ $# -gt 0 ]; do
@@ -88,6 +91,7 @@ while [ $# -gt 0 ]; do
     --no-install) do_install=0; shift ;;
     --results-dir) need_arg "$@"; results_dir=$2; shift 2 ;;
     --keep-tmp) keep_tmp=1; shift ;;
+    --cache) use_cache=1; shift ;;
     -h|--help) usage; exit 0 ;;
     *) echo "run.sh: unknown option: $1" >&2; usage >&2; exit 2 ;;
   esac
@@ -274,16 +278,23 @@ EOF
 }
 
 # ballast and dnsdist get the same configuration: plain forwarding to one
-# backend, no packet cache, no console, no webserver, no security polling.
+# backend, no console, no webserver, no security polling; with --cache, the
+# same packet cache on the default pool.
 write_lb_conf() {
   local name=$1 port=$2
   cat >"$tmp/$name.conf" <<EOF
--- $name configuration written by ballast bench/run.sh: plain forwarding, no cache
+-- $name configuration written by ballast bench/run.sh
 setSecurityPollSuffix("")
 addLocal("127.0.0.1:$port")
 newServer{address="127.0.0.1:$UNBOUND_PORT"}
 setMaxUDPOutstanding(65535)
 EOF
+  if [ "$use_cache" = 1 ]; then
+    cat >>"$tmp/$name.conf" <<EOF
+pc = newPacketCache($((names * 2)), {maxTTL=86400, minTTL=0})
+getPool(""):setCache(pc)
+EOF
+  fi
 }
 
 # ------------------------------------------------------------------ ballast ---

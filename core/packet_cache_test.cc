@@ -3,6 +3,9 @@
 
 #include <doctest.h>
 
+#include <atomic>
+#include <cstdlib>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -12,6 +15,20 @@
 
 using namespace ballast;
 using namespace ballast::core;
+
+// Counts every allocation in this test binary, to prove a cache hit makes none. (GCC cannot
+// see that these replace the global operators, and takes free() after new for a mismatch.)
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+namespace {
+std::atomic<size_t> gAllocations{0};
+}
+void* operator new(size_t n) {
+  ++gAllocations;
+  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, size_t) noexcept { std::free(p); }
 
 namespace {
 
@@ -331,4 +348,22 @@ TEST_CASE("served TTLs never exceed the entry's lifetime") {
   insert(c, makeQuery("x.example.", 1), makeNegative("x.example.", 3600, 30), 0);
   l = lookup(c, makeQuery("x.example.", 2), 10);
   CHECK(firstTtl(l.out.data(), l.out.size()) == 20);  // the SOA: min(TTL, minimum) - age
+}
+
+TEST_CASE("a hit allocates nothing") {
+  auto o = opts(100, 4);
+  o.skipOptions = {3};
+  PacketCache c(o);
+  std::vector<uint8_t> cookie = {0, 10, 0, 8, 1, 2, 3, 4, 5, 6, 7, 8};
+  auto q = makeQuery("alloc.example.", 1, dns::qtype::A, true, true, true, cookie);
+  c.insert(c.makeKey(q.view, false), makeAnswer("alloc.example.", 300).data(),
+           makeAnswer("alloc.example.", 300).size(), 0);
+  std::vector<uint8_t> out(4096);
+  size_t len = 0;
+  size_t before = gAllocations.load();
+  PacketCache::Result r = PacketCache::Result::Miss;
+  for (int i = 0; i < 100; ++i)
+    r = c.lookup(c.makeKey(q.view, false), q.view, 1, out.data(), out.size(), len);
+  CHECK(gAllocations.load() == before);
+  CHECK(r == PacketCache::Result::Hit);
 }
