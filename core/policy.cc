@@ -111,21 +111,26 @@ uint64_t threadRandom() {
 
 class WRandom final : public Named {
  public:
-  WRandom() : Named("wrandom") {}
+  explicit WRandom(double factor) : Named("wrandom"), factor_(factor) {}
   Backend* select(std::span<Backend* const> servers, const QueryContext&) const override {
-    return pickWeighted(servers, threadRandom());
+    return pickWeighted(servers, threadRandom(), factor_);
   }
+
+ private:
+  double factor_;
 };
 
 class WHashed final : public Named {
  public:
-  explicit WHashed(uint32_t perturbation) : Named("whashed"), perturbation_(perturbation) {}
+  WHashed(uint32_t perturbation, double factor)
+      : Named("whashed"), perturbation_(perturbation), factor_(factor) {}
   Backend* select(std::span<Backend* const> servers, const QueryContext& q) const override {
-    return pickWeighted(servers, qnameHash(q, perturbation_));
+    return pickWeighted(servers, qnameHash(q, perturbation_), factor_);
   }
 
  private:
   uint32_t perturbation_;
+  double factor_;
 };
 
 class CHashed final : public Named {
@@ -146,38 +151,55 @@ constexpr std::array<const char*, 6> kNames = {"leastOutstanding", "firstAvailab
 
 }  // namespace
 
-Backend* pickWeighted(std::span<Backend* const> servers, uint64_t r) {
+namespace {
+
+/// Outstanding queries a server of weight 1 may have under a balancing factor (dnsdist's
+/// bounded load): factor x (1 + all outstanding) / all weights; infinite when off.
+double loadBound(std::span<Backend* const> servers, double factor) {
+  if (factor <= 0) return std::numeric_limits<double>::infinity();
+  // Counting the query at hand, as dnsdist does, so an idle pool bounds nobody out.
+  double load = 1, weights = 0;
+  for (Backend* b : servers) {
+    if (!b->isUp()) continue;
+    load += b->outstanding();
+    weights += b->weight();
+  }
+  return weights > 0 ? load / weights * factor : std::numeric_limits<double>::infinity();
+}
+
+Backend* pickWeightedUnder(std::span<Backend* const> servers, uint64_t r, double bound) {
+  auto eligible = [bound](const Backend* b, int w) {
+    return b->isUp() && w > 0 && double(b->outstanding()) <= bound * w;
+  };
   uint64_t total = 0;
   for (Backend* b : servers) {
     int w = b->weight();
-    if (b->isUp() && w > 0) total += uint64_t(w);
+    if (eligible(b, w)) total += uint64_t(w);
   }
   if (total == 0) return nullptr;
   uint64_t point = mix(r) % total;
   Backend* last = nullptr;
   for (Backend* b : servers) {
     int w = b->weight();  // read once: setWeight may run at the same time
-    if (!b->isUp() || w <= 0) continue;
+    if (!eligible(b, w)) continue;
     if (point < uint64_t(w)) return b;
     point -= uint64_t(w);
     last = b;
   }
-  return last;  // a server went down or lost weight between the two passes
+  return last;  // a server went down, lost weight or gained load between the two passes
+}
+
+}  // namespace
+
+Backend* pickWeighted(std::span<Backend* const> servers, uint64_t r, double balancingFactor) {
+  double bound = loadBound(servers, balancingFactor);
+  Backend* b = pickWeightedUnder(servers, r, bound);
+  if (!b && balancingFactor > 0) b = pickWeightedUnder(servers, r, loadBound(servers, 0));
+  return b;
 }
 
 Backend* pickConsistent(std::span<Backend* const> servers, uint64_t hash, double balancingFactor) {
-  double target = std::numeric_limits<double>::infinity();
-  if (balancingFactor > 0) {
-    // Counting the query at hand, as dnsdist does, so an idle pool bounds nobody out.
-    double load = 1;
-    double weights = 0;
-    for (Backend* b : servers) {
-      if (!b->isUp()) continue;
-      load += b->outstanding();
-      weights += b->weight();
-    }
-    if (weights > 0) target = load / weights * balancingFactor;
-  }
+  double target = loadBound(servers, balancingFactor);
   Backend* best = nullptr;
   Backend* bestAny = nullptr;
   double bestScore = -1, bestAnyScore = -1;
@@ -212,8 +234,8 @@ std::shared_ptr<const Policy> makePolicy(const std::string& name, const PolicySe
   if (name == "leastOutstanding") return std::make_shared<LeastOutstanding>();
   if (name == "firstAvailable") return std::make_shared<FirstAvailable>();
   if (name == "roundrobin") return std::make_shared<RoundRobin>(s.roundRobinFailOnNoServer);
-  if (name == "wrandom") return std::make_shared<WRandom>();
-  if (name == "whashed") return std::make_shared<WHashed>(s.hashPerturbation);
+  if (name == "wrandom") return std::make_shared<WRandom>(s.weightedBalancing);
+  if (name == "whashed") return std::make_shared<WHashed>(s.hashPerturbation, s.weightedBalancing);
   if (name == "chashed")
     return std::make_shared<CHashed>(s.hashPerturbation, s.consistentHashBalancing);
   return nullptr;

@@ -17,6 +17,7 @@ namespace ballast::core {
 struct PolicySettings {
   uint32_t hashPerturbation = 0;       ///< seeds whashed's and chashed's qname hash
   double consistentHashBalancing = 0;  ///< chashed: 0 off, else skip servers above f x average
+  double weightedBalancing = 0;        ///< wrandom, whashed: the same bound
   bool roundRobinFailOnNoServer = false;
   bool operator==(const PolicySettings&) const = default;
 };
@@ -39,8 +40,10 @@ std::shared_ptr<const Policy> makePolicy(const std::string& name, const PolicySe
 std::span<const char* const> policyNames();
 
 /// Weighted pick among the servers that are up: `r` (any 64-bit value) lands in one
-/// server's share of the summed weights. Null when none is up. wrandom and whashed.
-Backend* pickWeighted(std::span<Backend* const> servers, uint64_t r);
+/// server's share of the summed weights. Null when none is up. wrandom and whashed. With
+/// `balancingFactor` > 0, servers over the bound pickConsistent describes are left out
+/// (dnsdist's setWeightedBalancingFactor), unless all are.
+Backend* pickWeighted(std::span<Backend* const> servers, uint64_t r, double balancingFactor = 0);
 
 /// Consistent hashing (weighted rendezvous): every up server scores the hash, the highest
 /// score wins, so a name stays on its server and only the names of a server that leaves

@@ -202,3 +202,27 @@ TEST_CASE("rebindPolicies remakes global and pool policies with the knobs") {
   CHECK(cfg.findPool("p")->policy->select(s.list, q.q) == nullptr);
   CHECK(cfg.findPool("p")->servers.empty());
 }
+
+TEST_CASE("weighted balancing factor leaves loaded servers out of wrandom and whashed") {
+  Servers s;
+  s.add("busy", 1, 100);
+  s.add("idle", 1, 0);
+  Query q("x.example.");
+  // Bound: 2 x (1 + 100) / 2 = 101 outstanding per unit of weight: nobody is over it.
+  auto loose = makePolicy("wrandom", PolicySettings{.weightedBalancing = 2});
+  std::map<std::string, int> counts;
+  for (int i = 0; i < 400; ++i) counts[nameOf(loose->select(s.list, q.q))]++;
+  CHECK(counts["busy"] > 100);
+  // Bound: 1.5 x 101 / 2 = 75.75: busy is over it.
+  for (const char* name : {"wrandom", "whashed"}) {
+    auto p = makePolicy(name, PolicySettings{.weightedBalancing = 1.5});
+    for (int i = 0; i < 100; ++i) {
+      Query each("n" + std::to_string(i) + ".example.");
+      CHECK(nameOf(p->select(s.list, each.q)) == "idle");
+    }
+  }
+  // Load moves: now idle is the one over the bound.
+  s.owned[1]->outstanding_ = 1000;
+  auto p = makePolicy("whashed", PolicySettings{.weightedBalancing = 1.5});
+  CHECK(nameOf(p->select(s.list, q.q)) == "busy");
+}

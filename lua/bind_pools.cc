@@ -18,6 +18,7 @@ namespace {
 
 const char kPoolMeta[] = "ballast.Pool";
 const char kPolicyMeta[] = "ballast.ServerPolicy";  // created by registerServerBindings
+const char kServerMeta[] = "ballast.Server";        // likewise
 
 using PolicyRef = std::shared_ptr<const core::Policy>;
 
@@ -120,6 +121,38 @@ int setConsistentHashingBalancingFactor(lua_State* L, Host& h) {
   return 0;
 }
 
+/// setWeightedBalancingFactor(f): dnsdist's bounded load for wrandom and whashed.
+int setWeightedBalancingFactor(lua_State* L, Host& h) {
+  double f = checkNumber(L, 1, "setWeightedBalancingFactor", "a number");
+  if (f != 0 && !(f >= 1.0))
+    throw ConfigError("setWeightedBalancingFactor: expects 0 (off) or a factor of 1.0 or more");
+  changeSettings(L, h, [&](core::PolicySettings& s) { s.weightedBalancing = f; });
+  return 0;
+}
+
+/// rmPoolServerPolicy(pool): the pool follows the global policy again.
+int rmPoolServerPolicy(lua_State* L, Host& h) {
+  std::string pool = checkString(L, 1, "rmPoolServerPolicy", "a pool name");
+  h.runtime.update([&](core::RuntimeConfig& c) {
+    if (c.findPool(pool)) core::setPoolPolicy(c, pool, nullptr);
+  });
+  return 0;
+}
+
+/// getPoolServers(pool): the pool's servers, in order, as server objects.
+int getPoolServers(lua_State* L, Host& h) {
+  std::string name = checkString(L, 1, "getPoolServers", "a pool name");
+  auto cfg = h.runtime.config.load();
+  const core::Pool* pool = cfg->findPool(name);
+  lua_newtable(L);
+  if (!pool) return 1;
+  for (size_t i = 0; i < pool->owners.size(); ++i) {
+    pushUserdata(L, kServerMeta, pool->owners[i]);
+    lua_rawseti(L, -2, int(i + 1));
+  }
+  return 1;
+}
+
 int setRoundRobinFailOnNoServer(lua_State* L, Host& h) {
   bool fail = checkBool(L, 1, "setRoundRobinFailOnNoServer");
   changeSettings(L, h, [&](core::PolicySettings& s) { s.roundRobinFailOnNoServer = fail; });
@@ -136,6 +169,9 @@ void registerPoolBindings(lua_State* L) {
       {"setWHashedPertubation", wrap<setWHashedPertubation>},
       {"setConsistentHashingBalancingFactor", wrap<setConsistentHashingBalancingFactor>},
       {"setRoundRobinFailOnNoServer", wrap<setRoundRobinFailOnNoServer>},
+      {"setWeightedBalancingFactor", wrap<setWeightedBalancingFactor>},
+      {"rmPoolServerPolicy", wrap<rmPoolServerPolicy>},
+      {"getPoolServers", wrap<getPoolServers>},
   };
   registerAll(L, std::begin(globals), std::end(globals));
 

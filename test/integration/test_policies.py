@@ -101,6 +101,24 @@ def test_pool_policy_overrides_global(start_ballast, backends, client):
     assert shares(got, bes) == {bes[0].answer: 60, bes[1].answer: 0, bes[2].answer: 0}
 
 
+def test_rm_pool_server_policy_and_get_pool_servers(start_ballast, backends, client):
+    bes = [backends() for _ in range(3)]
+    b = start_ballast(servers=bes, server_opts=[{}, {"pool": "abuse"}, {"pool": ["abuse", ""]}],
+                      lua='setServerPolicy(roundrobin)\n'
+                          'setPoolServerPolicy(firstAvailable, "")\n'
+                          'setWeightedBalancingFactor(1.5)\n')
+    names = b.run_lua('local t = {} for _, s in ipairs(getPoolServers("abuse")) do '
+                      't[#t + 1] = s:getName() end return table.concat(t, ",")')
+    assert names == "b2,b3"
+    assert b.run_lua('return #getPoolServers("nope")') == "0"
+    got = ask_many(client(), b.listen[0], [f"pre-{i}.test." for i in range(20)], burst=1)
+    assert shares(got, bes)[bes[0].answer] == 20, "firstAvailable on the default pool"
+    b.run_lua('rmPoolServerPolicy("") return 1')
+    got = ask_many(client(), b.listen[0], [f"post-{i}.test." for i in range(20)], burst=1)
+    assert shares(got, bes) == {bes[0].answer: 10, bes[1].answer: 0, bes[2].answer: 10}, \
+        "the default pool did not go back to the global roundrobin"
+
+
 def test_show_pools_lists_pools_and_servers(start_ballast, backends):
     bes = [backends() for _ in range(3)]
     b = start_ballast(servers=bes, server_opts=[{}, {"pool": "abuse"}, {"pool": ["abuse", ""]}],
@@ -142,6 +160,7 @@ def test_perturbation_set_after_the_policy_still_applies(start_ballast, backends
     ("setConsistentHashingBalancingFactor(0.5)", ["setConsistentHashingBalancingFactor", "1.0"]),
     ('setPoolServerPolicy("roundrobin", "")', ["setPoolServerPolicy", "policy"]),
     ("setWHashedPertubation(-1)", ["setWHashedPertubation"]),
+    ("setWeightedBalancingFactor(0.9)", ["setWeightedBalancingFactor", "1.0"]),
 ])
 def test_bad_policy_settings_rejected(tmp_path, ballast_binary, line, words):
     conf = tmp_path / "bad.conf"
