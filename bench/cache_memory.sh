@@ -116,7 +116,7 @@ EOF
   awk -v n="$name" -v b="$before" -v a="$after" -v c="$count" \
     -v done="$(awk '/Queries completed/ { print $3 }' "$tmp/$name.dnsperf")" 'BEGIN {
       printf "%-8s entries %8d (queries completed %s)  RSS %7.1f MB -> %7.1f MB  %6.1f bytes/entry\n",
-        n, c, done, b / 1024, a / 1024, c > 0 ? (a - b) * 1024 / c : 0 }'
+        n, c, done, b / 1024, a / 1024, (c > 0 ? (a - b) * 1024 / c : 0) }'
 }
 
 measure ballast "$ballast_bin" --supervised -C
