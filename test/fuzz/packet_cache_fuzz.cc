@@ -22,7 +22,8 @@ using namespace ballast;
   } while (0)
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  static core::PacketCache cache([] {
+  // A cache per input: a hit can only be this input's own entry.
+  core::PacketCache cache([] {
     core::PacketCacheOptions o;
     o.maxEntries = 64;
     o.shards = 4;
