@@ -601,7 +601,8 @@ report() {
   esac
   echo "ballast forwarding benchmark, $(date -u '+%Y-%m-%d %H:%M:%S UTC'), $(nproc) CPUs: $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')"
   versions
-  echo "path: dnsperf -> server (no cache) -> unbound local-data 127.0.0.1:$UNBOUND_PORT; ballast :$BALLAST_PORT, dnsdist :$DNSDIST_PORT"
+  cache_words="no cache"; [ "$use_cache" = 1 ] && cache_words="packet cache: every measured query a hit"
+  echo "path: dnsperf -> server ($cache_words) -> unbound local-data 127.0.0.1:$UNBOUND_PORT; ballast :$BALLAST_PORT, dnsdist :$DNSDIST_PORT"
   echo "load: dnsperf -c $clients -T $threads -q $outstanding -t $DNSPERF_TIMEOUT, ${duration}s per run after ${warmup}s warm-up, $rounds round(s), $mode, $names names"
   echo "pinning: server on CPU $server_cpu alone; dnsperf and unbound share CPU $load_cpu"
   echo "load average before the runs: $load_before"
