@@ -39,9 +39,11 @@ def test_hit_has_client_id_and_case_and_skips_the_backend(start_ballast, backend
     assert a_addresses(second) == [be.host]
     assert be.count == 1, f"the backend was asked {be.count} times for a cached name"
     b.wait_deltas(base, {"cache-hits": 1, "cache-misses": 1, "queries": 2})
-    # The harness's readiness probe was a miss too, and is cached.
-    stats = b.run_lua("local s = pc:getStats() return s.hits .. ' ' .. s.misses .. ' ' .. s.entries")
-    assert stats == "1 2 2", stats
+    # The harness's readiness probes (one or more, on a slow start) were misses too, and
+    # their name is cached.
+    hits, misses, entries = b.run_lua(
+        "local s = pc:getStats() return s.hits .. ' ' .. s.misses .. ' ' .. s.entries").split()
+    assert (hits, entries) == ("1", "2") and int(misses) >= 2, (hits, misses, entries)
 
 
 def test_ttl_ages_and_entries_expire(start_ballast, backends, client):
