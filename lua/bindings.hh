@@ -10,5 +10,6 @@ void registerFrontendBindings(lua_State* L);  ///< addLocal, setLocal, UDP sizes
 void registerAclBindings(lua_State* L);       ///< setACL, addACL, showACL
 void registerSettingBindings(lua_State* L);   ///< runtime settings, statistics, includes
 void registerPoolBindings(lua_State* L);      ///< getPool, showPools, wrandom/whashed/chashed, knobs
+void registerConsoleBindings(lua_State* L);   ///< controlSocket, setKey, dumpStats, shutdown...
 
 }  // namespace ballast::lua
