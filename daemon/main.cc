@@ -17,8 +17,8 @@
 #include <vector>
 
 #include "backends/health/health_checker.hh"
-#include "console/client.hh"
 #include "console/server.hh"
+#include "daemon/console_mode.hh"
 #include "core/log.hh"
 #include "daemon/options.hh"
 #include "frontend/udp_listener.hh"
@@ -49,9 +49,7 @@ void notifySystemd(const char* state) {
 class Maintenance {
  public:
   Maintenance(core::Runtime& rt, lua::LuaConfig& lua) : rt_(rt), lua_(lua) {}
-  void start() {
-    thread_ = std::thread([this] { loop(); });
-  }
+  void start() { thread_ = std::thread([this] { loop(); }); }
   void stop() {
     {
       std::lock_guard lock(mutex_);
@@ -79,8 +77,7 @@ class Maintenance {
       b->stats.lastDrops = d;
     }
     std::string error = lua_.callMaintenance();
-    if (!error.empty())
-      fmt::print(stderr, "Error during execution of maintenance function: {}\n", error);
+    if (!error.empty()) fmt::print(stderr, "Error during execution of maintenance function: {}\n", error);
   }
 
   core::Runtime& rt_;
@@ -91,87 +88,8 @@ class Maintenance {
   bool stopping_ = false;
 };
 
-/// `ballast -c`: the address and key from the command line, else from the configuration.
-int runConsoleClient(const daemon::Options& opts) {
-  core::Runtime rt;
-  lua::Host host{rt, [](std::string_view) {}};
-  lua::LuaConfig lua(host);
-  bool needConfig = opts.clientAddress.empty() || opts.clientKey.empty();
-  if (needConfig || access(opts.configFile.c_str(), R_OK) == 0) {
-    try {
-      lua.loadFile(opts.configFile);
-    } catch (const std::exception& e) {
-      if (needConfig) {
-        fmt::print(stderr, "{}\n", e.what());
-        return 1;
-      }
-    }
-  }
-  console::ClientOptions c;
-  std::string address = opts.clientAddress.empty() ? host.console.address.value_or("127.0.0.1:5199")
-                                                   : opts.clientAddress;
-  std::string key = opts.clientKey.empty() ? host.console.key : opts.clientKey;
-  try {
-    c.server = core::Address::parse(address, 5199);
-  } catch (const std::exception& e) {
-    fmt::print(stderr, "ballast: bad console address '{}': {}\n", address, e.what());
-    return 1;
-  }
-  if (key.empty()) {
-    fmt::print(stderr, "ballast: no console key: use -k KEY or setKey() in {}\n", opts.configFile);
-    return 1;
-  }
-  auto parsed = console::parseKey(key);
-  if (!parsed) {
-    fmt::print(stderr,
-               "ballast: the console key must be 32 bytes in base64, as makeKey() prints\n");
-    return 1;
-  }
-  c.key = *parsed;
-  if (opts.execute) c.command = opts.command;
-  c.completions = lua.functionNames();
-  if (const char* home = getenv("HOME")) c.historyFile = std::string(home) + "/.ballast_history";
-  return console::runClient(c);
-}
-
-/// The control socket, if the configuration asked for one and set a key.
-std::unique_ptr<console::ConsoleServer> startConsole(const daemon::Options& opts, lua::Host& host,
-                                                     lua::LuaConfig& lua) {
-  if (!host.console.address) return nullptr;
-  std::string key;
-  {
-    std::lock_guard lock(host.console.mutex);
-    if (host.console.key.empty()) host.console.key = opts.clientKey;
-    key = host.console.key;
-  }
-  auto parsed = console::parseKey(key);
-  if (!parsed) {
-    fmt::print(
-        stderr, "ballast: not starting the console on {}: {} (makeKey() prints one for setKey())\n",
-        *host.console.address,
-        key.empty() ? "no key set with setKey() or -k" : "the -k key is not 32 bytes of base64");
-    return nullptr;
-  }
-  auto exec = [&host, &lua](const std::string& command, bool& failed) {
-    size_t max;
-    {
-      std::lock_guard lock(host.console.mutex);
-      max = host.console.outputMaxSize;
-    }
-    auto reply = lua.runConsoleCommand(command, max);
-    failed = reply.failed;
-    return reply.text;
-  };
-  auto server = std::make_unique<console::ConsoleServer>(
-      core::Address::parse(*host.console.address, 5199), *parsed, host.console, exec);
-  server->stats.registerIn(host.runtime.registry);
-  server->start();
-  fmt::print(stderr, "Accepting control connections on {}\n", server->address().toStringWithPort());
-  return server;
-}
-
 int run(const daemon::Options& opts) {
-  if (opts.client) return runConsoleClient(opts);
+  if (opts.client) return daemon::runConsoleClient(opts);
   core::verboseLogging() = opts.verbose;
   core::Runtime rt;
   lua::Host host{rt, [](std::string_view s) {
@@ -183,8 +101,7 @@ int run(const daemon::Options& opts) {
     lua.loadFile(opts.configFile);
     if (!opts.locals.empty()) {
       rt.startup.locals.clear();
-      for (const auto& l : opts.locals)
-        rt.startup.locals.push_back({core::Address::parse(l), false});
+      for (const auto& l : opts.locals) rt.startup.locals.push_back({core::Address::parse(l), false});
     }
     for (const auto& m : opts.acl) {
       core::NetmaskGroup probe;
@@ -195,8 +112,7 @@ int run(const daemon::Options& opts) {
     fmt::print(stderr, "{}\n", e.what());
     return 1;
   }
-  if (rt.startup.locals.empty())
-    rt.startup.locals.push_back({core::Address::parse("127.0.0.1:53"), false});
+  if (rt.startup.locals.empty()) rt.startup.locals.push_back({core::Address::parse("127.0.0.1:53"), false});
   if (opts.checkConfig) {
     fmt::print("Configuration '{}' OK!\n", opts.configFile);
     return 0;
@@ -232,7 +148,7 @@ int run(const daemon::Options& opts) {
   maintenance.start();
   std::unique_ptr<console::ConsoleServer> console;
   try {
-    console = startConsole(opts, host, lua);
+    console = daemon::startConsole(opts, host, lua);
   } catch (const std::exception& e) {
     fmt::print(stderr, "ballast: {}\n", e.what());
     maintenance.stop();

@@ -52,24 +52,12 @@ Options parseCommandLine(int argc, char** argv) {
   int c;
   while ((c = getopt_long(argc, argv, "C:l:vhc::k:e:", longOptions, nullptr)) != -1) {
     switch (c) {
-      case 'C':
-        o.configFile = optarg;
-        break;
-      case 'l':
-        o.locals.emplace_back(optarg);
-        break;
-      case kAcl:
-        o.acl.emplace_back(optarg);
-        break;
-      case kCheckConfig:
-        o.checkConfig = true;
-        break;
-      case kSupervised:
-        o.supervised = true;
-        break;
-      case 'v':
-        o.verbose = true;
-        break;
+      case 'C': o.configFile = optarg; break;
+      case 'l': o.locals.emplace_back(optarg); break;
+      case kAcl: o.acl.emplace_back(optarg); break;
+      case kCheckConfig: o.checkConfig = true; break;
+      case kSupervised: o.supervised = true; break;
+      case 'v': o.verbose = true; break;
       case kVersion:
         fmt::print("ballast {}\n", BALLAST_VERSION);
         std::exit(0);
@@ -80,9 +68,7 @@ Options parseCommandLine(int argc, char** argv) {
         o.client = true;
         if (optarg) o.clientAddress = optarg;
         break;
-      case 'k':
-        o.clientKey = optarg;
-        break;
+      case 'k': o.clientKey = optarg; break;
       case 'e':
         o.execute = true;
         o.command = optarg;
@@ -96,8 +82,7 @@ Options parseCommandLine(int argc, char** argv) {
   if (o.client && o.clientAddress.empty() && optind < argc) o.clientAddress = argv[optind++];
   if (o.execute) o.client = true;  // -e means the client; -k alone also keys the server
   if (optind < argc) {
-    fmt::print(stderr,
-               "ballast: unexpected argument '{}'\nTry 'ballast --help' for more information.\n",
+    fmt::print(stderr, "ballast: unexpected argument '{}'\nTry 'ballast --help' for more information.\n",
                argv[optind]);
     std::exit(1);
   }
