@@ -365,3 +365,79 @@ def test_ballast_client_drives_dnsdist(tmp_path):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(5)
+
+
+# ---- interactive session (tmux) ----------------------------------------------
+
+TMUX = shutil.which("tmux")
+
+
+class Tmux:
+    """One interactive `ballast -c` in a detached tmux session on its own tmux server."""
+
+    def __init__(self, tmp_path, command, home):
+        self.socket = f"ballast-console-{os.getpid()}-{time.monotonic_ns()}"
+        self.tmux = [TMUX, "-L", self.socket]
+        subprocess.run(self.tmux + ["-f", "/dev/null", "new-session", "-d", "-s", "t",
+                                    "-x", "160", "-y", "40",
+                                    f"env HOME={home} TERM=xterm {command}"],
+                       check=True, timeout=10)
+
+    def keys(self, *keys):
+        subprocess.run(self.tmux + ["send-keys", "-t", "t"] + list(keys), check=True, timeout=10)
+
+    def screen(self):
+        p = subprocess.run(self.tmux + ["capture-pane", "-p", "-t", "t"], capture_output=True,
+                           text=True, timeout=10)
+        return p.stdout
+
+    def wait_for(self, text, timeout=5.0):
+        assert wait_until(lambda: text in self.screen(), timeout, 0.05), \
+            f"{text!r} never appeared on the screen:\n{self.screen()}"
+
+    def wait_prompt(self, timeout=5.0):
+        """An empty prompt on the last non-blank line (tmux drops trailing spaces)."""
+        def prompt():
+            lines = [l for l in self.screen().splitlines() if l.strip()]
+            return bool(lines) and lines[-1].rstrip() == ">"
+        assert wait_until(prompt, timeout, 0.05), f"no prompt:\n{self.screen()}"
+
+    def alive(self):
+        return subprocess.run(self.tmux + ["has-session", "-t", "t"], capture_output=True,
+                              timeout=10).returncode == 0
+
+    def close(self):
+        subprocess.run(self.tmux + ["kill-server"], capture_output=True, timeout=10)
+
+
+@pytest.mark.skipif(TMUX is None, reason="tmux is not installed")
+def test_interactive_completion_and_history(console, tmp_path):
+    b, _, _ = console
+    home = tmp_path / "home"
+    home.mkdir()
+    command = f"{harness.ballast_bin()} -C {b.config_path} -c"
+    t = Tmux(tmp_path, command, home)
+    try:
+        t.wait_prompt()
+        t.keys("showVer", "Tab")
+        t.wait_for("> showVersion(")  # completed from the configuration's function names
+        t.keys(")", "Enter")
+        t.wait_for("ballast ")
+        t.keys("getServer(0)", "Enter")
+        t.wait_for("\nb1")
+        t.keys("quit", "Enter")
+        assert wait_until(lambda: not t.alive(), 5.0, 0.05), "quit did not end the session"
+    finally:
+        t.close()
+    history = (home / ".ballast_history").read_text()
+    assert "showVersion()" in history and "getServer(0)" in history
+
+    t = Tmux(tmp_path, command, home)
+    try:
+        t.wait_prompt()
+        t.keys("Up")
+        t.wait_for("> getServer(0)")  # the previous session's last command
+        t.keys("Up")
+        t.wait_for("> showVersion()")
+    finally:
+        t.close()
