@@ -105,6 +105,12 @@ Runtime::Staged* Runtime::mine() const {
   return staged_ && staged_->owner == std::this_thread::get_id() ? staged_.get() : nullptr;
 }
 
+std::shared_ptr<const RuntimeConfig> Runtime::current() const {
+  std::lock_guard lock(mutex_);
+  if (const Staged* s = mine()) return s->config;
+  return config.load();
+}
+
 void Runtime::beginStaging() {
   std::lock_guard lock(mutex_);
   if (staged_) throw std::logic_error("a configuration change is already being staged");

@@ -73,6 +73,9 @@ class Runtime {
   void beginStaging();
   void commitStaging();
   void rollbackStaging();
+  /// The snapshot configuration code should read: the staged one on the staging thread
+  /// (so a command sees its own changes), the published one elsewhere.
+  std::shared_ptr<const RuntimeConfig> current() const;
 
  private:
   /// A new snapshot with the pools rebuilt from servers_; the caller holds mutex_.

@@ -43,6 +43,8 @@ TEST_CASE("staged changes are invisible until commit, then published at once") {
   CHECK(b->starts == 0);
   CHECK(rt.config.generation() == gen);
   CHECK_FALSE(rt.config.load()->settings.truncateTC);
+  CHECK(rt.current()->settings.truncateTC);
+  CHECK(rt.current()->findPool("")->servers.size() == 2);
   size_t seenElsewhere = 0;
   std::thread([&] { seenElsewhere = rt.servers().size(); }).join();
   CHECK(seenElsewhere == 1);

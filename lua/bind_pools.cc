@@ -77,7 +77,7 @@ std::string serverList(const core::Pool& p) {
 
 /// showPools(): dnsdist's table, pools by name.
 int showPools(lua_State*, Host& h) {
-  auto cfg = h.runtime.config.load();
+  auto cfg = h.runtime.current();
   std::vector<std::string> names;
   for (const auto& entry : cfg->pools) names.push_back(entry.first);
   std::sort(names.begin(), names.end());

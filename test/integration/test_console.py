@@ -129,6 +129,14 @@ def test_failed_command_changes_nothing(console, backends):
     assert other.count == 0
 
 
+def test_command_sees_its_own_changes(console, backends):
+    b, _, _ = console
+    other = backends()
+    out = ok(b, f'newServer{{address="{other.address}", name="fresh", pool="newpool"}}; '
+                'showPools()')
+    assert any(line.startswith("newpool") and "fresh" in line for line in out.splitlines()), out
+
+
 def test_unknown_function_and_syntax_error_fail_with_lua_message(console):
     b, _, _ = console
     rc, out = run(b, "noSuchFunction()")
