@@ -154,7 +154,13 @@ void ConsoleServer::serve(Connection& c) {
     if (failed) stats.commandErrors.inc();
     return reply;
   };
-  ServerSession session(key_, randomNonce(), kMaxCommandSize, counted);
+  // setKey() from the console applies to the connections opened after it.
+  Key key = key_;
+  {
+    std::lock_guard lock(settings_.mutex);
+    if (auto k = parseKey(settings_.key)) key = *k;
+  }
+  ServerSession session(key, randomNonce(), kMaxCommandSize, counted);
   std::vector<uint8_t> buf(65536);
   std::string out;
   bool handshaken = false;

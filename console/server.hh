@@ -36,7 +36,8 @@ constexpr int kHandshakeTimeoutMs = 5000;
 
 class ConsoleServer {
  public:
-  /// Binds `address` at once (throws std::runtime_error with the reason).
+  /// Binds `address` at once (throws std::runtime_error with the reason). `key` serves
+  /// until settings.key holds another valid key (setKey() at run time).
   ConsoleServer(const core::Address& address, const Key& key, const lua::ConsoleSettings& settings,
                 Executor exec);
   ~ConsoleServer();

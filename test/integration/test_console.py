@@ -326,6 +326,19 @@ def test_no_key_no_console(start_ballast, backends):
         socket.create_connection((setup.host, setup.port), timeout=1)
 
 
+def test_setkey_at_run_time_applies_to_new_connections(console):
+    b, setup, _ = console
+    new = cp.new_key()
+    old_conn = cp.Console(setup.host, setup.port, setup.key)
+    assert old_conn.send(f'setKey("{new}")') == ""
+    assert old_conn.send("1") == "1\n"  # an open connection keeps its key
+    fresh = cp.Console(setup.host, setup.port, new)
+    assert fresh.send("2") == "2\n"
+    stale = cp.Console(setup.host, setup.port, setup.key)
+    stale.send_raw(stale.frame("3"))
+    assert stale.closed_by_server()
+
+
 def test_connection_logging_can_be_turned_off(console):
     b, setup, _ = console
     ok(b, "setConsoleConnectionsLogging(false)")
