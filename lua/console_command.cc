@@ -5,6 +5,7 @@
 #include <lua.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <vector>
 
 #include <fmt/format.h>
@@ -17,7 +18,7 @@ namespace {
 
 /// A number as dnsdist prints it: whole numbers without a fraction.
 std::string numberText(double d) {
-  if (d == double(int64_t(d)) && d > -1e15 && d < 1e15) return fmt::format("{}", int64_t(d));
+  if (d > -1e15 && d < 1e15 && d == std::floor(d)) return fmt::format("{}", int64_t(d));
   return fmt::format("{}", d);
 }
 

@@ -53,6 +53,8 @@ TEST_CASE("return values are printed as dnsdist prints them") {
   Fixture f;
   CHECK(f.run("1+1").text == "2\n");
   CHECK(f.run("0.5").text == "0.5\n");
+  CHECK(f.run("1e300").text == "1e+300\n");
+  CHECK(f.run("1/0").text == "inf\n");
   CHECK(f.run("'text'").text == "text\n");
   CHECK(f.run("nil").text == "");
   CHECK(f.run("x = 3").text == "");  // not an expression: run as a statement
