@@ -20,7 +20,11 @@ namespace {
 int controlSocket(lua_State* L, Host& h) {
   requireConfiguring(h, "controlSocket");
   std::string addr = checkString(L, 1, "controlSocket", "the address");
-  core::Address::parse(addr, 5199);  // validate now: the error then has the file and line
+  try {
+    core::Address::parse(addr, 5199);  // validate now: the error then has the file and line
+  } catch (const std::exception& e) {
+    throw ConfigError(std::string("controlSocket: ") + e.what());
+  }
   h.console.address = addr;
   return 0;
 }

@@ -462,3 +462,18 @@ def test_interactive_completion_and_history(console, tmp_path):
         t.wait_for("> showVersion()")
     finally:
         t.close()
+
+
+# ---- configuration errors ----------------------------------------------------
+
+@pytest.mark.parametrize("line, reason", [
+    ('setKey("c2hvcnQ=")', "32 bytes in base64"),
+    ('controlSocket("not an address")', "controlSocket"),
+    ("setConsoleMaximumConcurrentConnections(-1)", "whole number"),
+], ids=["short-key", "bad-address", "negative-limit"])
+def test_bad_console_configuration_names_file_and_line(tmp_path, line, reason):
+    conf = tmp_path / "bad.conf"
+    conf.write_text(f'setLocal("127.0.0.1:5300")\n{line}\n')
+    res = harness.run_binary(["-C", str(conf), "--check-config"])
+    assert res.returncode == 1
+    assert f"{conf}:2:" in res.stderr and reason in res.stderr, res.stderr
