@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -121,6 +122,9 @@ void ConsoleServer::acceptLoop() {
       close(fd);
       continue;
     }
+    // A client that stops reading cannot hold its thread (and stop()) for ever.
+    timeval sendTimeout{kSendTimeoutSec, 0};
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &sendTimeout, sizeof(sendTimeout));
     stats.connections.inc();
     if (logging) core::warnLog("Got control connection from {}", peer.toStringWithPort());
     auto c = std::make_unique<Connection>();

@@ -33,6 +33,8 @@ struct ConsoleStats {
 constexpr size_t kMaxCommandSize = 1 << 20;
 /// A client must send its nonce within this time.
 constexpr int kHandshakeTimeoutMs = 5000;
+/// A reply not taken by the client within this time ends the connection.
+constexpr int kSendTimeoutSec = 10;
 
 class ConsoleServer {
  public:
