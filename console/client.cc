@@ -134,7 +134,6 @@ int interactive(ClientConnection& conn, const ClientOptions& o) {
     if (line.empty()) continue;
     add_history(line.c_str());
     if (!o.historyFile.empty()) write_history(o.historyFile.c_str());
-    if (line == "help" || line == "?") line = "help()";
     std::string reply = conn.run(line);
     printReply(reply);
     status = replyFailed(reply) ? 1 : 0;
