@@ -123,6 +123,10 @@ int interactive(ClientConnection& conn, const ClientOptions& o) {
   gCompletions = &o.completions;
   rl_attempted_completion_function = complete;
   rl_completion_append_character = '\0';
+  // Complete the name after '(' or ':' too: print(showS<tab>, getServer(0):setD<tab>.
+  static char breaks[] = " \t\n\"\\'`@$><=;|&{(:,";
+  rl_completer_word_break_characters = breaks;
+  rl_basic_word_break_characters = breaks;  // the one libedit reads
   if (!o.historyFile.empty()) read_history(o.historyFile.c_str());
   int status = 0;
   for (;;) {

@@ -39,7 +39,8 @@ class LuaConfig {
   /// runtime is staged and published only if the command succeeds; a failed command
   /// leaves the runtime as it was and its text ends with "Error: <Lua's message>".
   ConsoleReply runConsoleCommand(const std::string& line, size_t maxOutput);
-  /// Names of the global functions, sorted: the console client's completions.
+  /// Names of the global functions and of the methods of ballast's objects, sorted and
+  /// unique: the console client's completions.
   std::vector<std::string> functionNames();
 
  private:

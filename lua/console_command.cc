@@ -142,7 +142,26 @@ std::vector<std::string> LuaConfig::functionNames() {
     lua_pop(L_, 1);
   }
   lua_pop(L_, 1);
+  // Methods of the objects the bindings hand out (metatables "ballast.*"), for
+  // getServer(0):setD<tab>.
+  lua_pushnil(L_);
+  while (lua_next(L_, LUA_REGISTRYINDEX) != 0) {
+    if (lua_type(L_, -2) == LUA_TSTRING && lua_istable(L_, -1) &&
+        std::string_view(lua_tostring(L_, -2)).rfind("ballast.", 0) == 0) {
+      lua_getfield(L_, -1, "__index");
+      if (lua_istable(L_, -1)) {
+        lua_pushnil(L_);
+        while (lua_next(L_, -2) != 0) {
+          if (lua_type(L_, -2) == LUA_TSTRING) names.emplace_back(lua_tostring(L_, -2));
+          lua_pop(L_, 1);
+        }
+      }
+      lua_pop(L_, 1);
+    }
+    lua_pop(L_, 1);
+  }
   std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
   return names;
 }
 

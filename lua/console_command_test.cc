@@ -2,6 +2,8 @@
 // Console commands in the shared Lua state: all-or-nothing changes, output, return values.
 #include <doctest.h>
 
+#include <algorithm>
+
 #include "lua/config.hh"
 
 using namespace ballast;
@@ -70,4 +72,14 @@ TEST_CASE("output is cut at the limit and print() goes back to its owner afterwa
   CHECK(r.text.find("[output cut at 10 bytes") != std::string::npos);
   f.lua.run("print('after')", "test");
   CHECK(f.printed == "after\n");
+}
+
+TEST_CASE("completions: global functions and object methods") {
+  Fixture f;
+  auto names = f.lua.functionNames();
+  auto has = [&](const char* n) { return std::find(names.begin(), names.end(), n) != names.end(); };
+  CHECK(has("newServer"));
+  CHECK(has("showVersion"));
+  CHECK(has("setDown"));  // a server's method
+  CHECK(std::is_sorted(names.begin(), names.end()));
 }

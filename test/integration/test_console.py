@@ -410,7 +410,8 @@ class Tmux:
     def screen(self):
         p = subprocess.run(self.tmux + ["capture-pane", "-p", "-t", "t"], capture_output=True,
                            text=True, timeout=10)
-        return p.stdout
+        return "\n".join(line.rstrip() for line in p.stdout.splitlines()) + "\n"
+
 
     def wait_for(self, text, timeout=5.0):
         assert wait_until(lambda: text in self.screen(), timeout, 0.05), \
@@ -444,6 +445,10 @@ def test_interactive_completion_and_history(console, tmp_path):
         t.wait_for("> showVersion(")  # completed from the configuration's function names
         t.keys(")", "Enter")
         t.wait_for("ballast ")
+        t.keys("getServer(0):getWei", "Tab")
+        t.wait_for("> getServer(0):getWeight(")  # a method of the server object
+        t.keys(")", "Enter")
+        t.wait_for("getWeight()\n1\n")
         t.keys("getServer(0)", "Enter")
         t.wait_for("\nb1")
         t.keys("quit", "Enter")
@@ -457,7 +462,9 @@ def test_interactive_completion_and_history(console, tmp_path):
     try:
         t.wait_prompt()
         t.keys("Up")
-        t.wait_for("> getServer(0)")  # the previous session's last command
+        t.wait_for("> getServer(0)\n")  # the previous session's last command
+        t.keys("Up")
+        t.wait_for("> getServer(0):getWeight()")
         t.keys("Up")
         t.wait_for("> showVersion()")
     finally:
