@@ -339,6 +339,14 @@ def test_setkey_at_run_time_applies_to_new_connections(console):
     assert stale.closed_by_server()
 
 
+def test_key_from_the_command_line_keys_the_server(start_ballast, backends):
+    setup = ConsoleSetup()
+    b = start_ballast(servers=[backends()], lua=f'controlSocket("{setup.address}")',
+                      args=["-k", setup.key])
+    wait_console(setup)
+    assert cp.Console(setup.host, setup.port, setup.key).send("getServer(0)") == "b1\n"
+
+
 def test_connection_logging_can_be_turned_off(console):
     b, setup, _ = console
     ok(b, "setConsoleConnectionsLogging(false)")
