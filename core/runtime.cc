@@ -2,6 +2,7 @@
 #include "core/runtime.hh"
 
 #include <algorithm>
+#include <stdexcept>
 
 namespace ballast::core {
 
@@ -11,6 +12,13 @@ Runtime::Runtime() : config(std::make_shared<RuntimeConfig>()) {
 
 void Runtime::update(const std::function<void(RuntimeConfig&)>& change) {
   std::lock_guard lock(mutex_);
+  if (Staged* s = mine()) {
+    auto next = std::make_shared<RuntimeConfig>(*s->config);
+    change(*next);
+    s->config = std::move(next);
+    s->changed = true;
+    return;
+  }
   auto next = std::make_shared<RuntimeConfig>(*config.load());
   change(*next);
   config.publish(std::move(next));
@@ -18,6 +26,12 @@ void Runtime::update(const std::function<void(RuntimeConfig&)>& change) {
 
 void Runtime::addServer(std::shared_ptr<Backend> b) {
   std::lock_guard lock(mutex_);
+  if (Staged* s = mine()) {
+    s->added.push_back(b);
+    s->servers.push_back(std::move(b));
+    republishPools();
+    return;
+  }
   if (running_) b->start();
   servers_.push_back(std::move(b));
   republishPools();
@@ -26,6 +40,18 @@ void Runtime::addServer(std::shared_ptr<Backend> b) {
 bool Runtime::removeServer(const std::shared_ptr<Backend>& b) {
   {
     std::lock_guard lock(mutex_);
+    if (Staged* s = mine()) {
+      auto it = std::find(s->servers.begin(), s->servers.end(), b);
+      if (it == s->servers.end()) return false;
+      s->servers.erase(it);
+      auto added = std::find(s->added.begin(), s->added.end(), b);
+      if (added != s->added.end())
+        s->added.erase(added);  // never started, nothing to stop
+      else
+        s->removed.push_back(b);
+      republishPools();
+      return true;
+    }
     auto it = std::find(servers_.begin(), servers_.end(), b);
     if (it == servers_.end()) return false;
     servers_.erase(it);
@@ -45,6 +71,13 @@ void Runtime::changeServer(const std::function<void()>& change) {
 }
 
 void Runtime::republishPools() {
+  if (Staged* s = mine()) {
+    auto next = std::make_shared<RuntimeConfig>(*s->config);
+    rebuildPools(*next, s->servers);
+    s->config = std::move(next);
+    s->changed = true;
+    return;
+  }
   auto next = std::make_shared<RuntimeConfig>(*config.load());
   rebuildPools(*next, servers_);
   config.publish(std::move(next));
@@ -52,6 +85,7 @@ void Runtime::republishPools() {
 
 std::vector<std::shared_ptr<Backend>> Runtime::servers() const {
   std::lock_guard lock(mutex_);
+  if (const Staged* s = mine()) return s->servers;
   return servers_;
 }
 
@@ -75,6 +109,57 @@ void Runtime::keepCache(std::shared_ptr<PacketCache> c) {
 std::vector<std::shared_ptr<PacketCache>> Runtime::caches() const {
   std::lock_guard lock(mutex_);
   return caches_;
+}
+
+Runtime::Staged* Runtime::mine() const {
+  return staged_ && staged_->owner == std::this_thread::get_id() ? staged_.get() : nullptr;
+}
+
+std::shared_ptr<const RuntimeConfig> Runtime::current() const {
+  std::lock_guard lock(mutex_);
+  if (const Staged* s = mine()) return s->config;
+  return config.load();
+}
+
+void Runtime::beginStaging() {
+  std::lock_guard lock(mutex_);
+  if (staged_) throw std::logic_error("a configuration change is already being staged");
+  auto s = std::make_unique<Staged>();
+  s->owner = std::this_thread::get_id();
+  s->config = std::make_shared<RuntimeConfig>(*config.load());
+  s->servers = servers_;
+  for (const auto& b : servers_)
+    s->before.push_back({b, b->admin(), b->weight(), b->qpsLimit(), b->pools()});
+  staged_ = std::move(s);
+}
+
+void Runtime::commitStaging() {
+  std::vector<std::shared_ptr<Backend>> removed;
+  {
+    std::lock_guard lock(mutex_);
+    if (!mine()) throw std::logic_error("commitStaging() without beginStaging()");
+    auto s = std::move(staged_);
+    if (s->changed) config.publish(std::move(s->config));
+    servers_ = std::move(s->servers);
+    if (running_)
+      for (auto& b : s->added) b->start();
+    removed = std::move(s->removed);
+  }
+  // Stopped outside the lock, as in removeServer().
+  if (running_)
+    for (auto& b : removed) b->stop();
+}
+
+void Runtime::rollbackStaging() {
+  std::lock_guard lock(mutex_);
+  if (!mine()) throw std::logic_error("rollbackStaging() without beginStaging()");
+  for (auto& a : staged_->before) {
+    a.server->setAdmin(a.admin);
+    a.server->setWeight(a.weight);
+    a.server->setQpsLimit(a.qpsLimit);
+    a.server->setPools(std::move(a.pools));
+  }
+  staged_.reset();
 }
 
 }  // namespace ballast::core

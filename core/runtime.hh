@@ -8,6 +8,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/address.hh"
@@ -64,6 +65,23 @@ class Runtime {
   void stopServers();
   bool running() const { return running_.load(); }
 
+  /// Staging, for console commands: between beginStaging() and commitStaging() or
+  /// rollbackStaging(), every change made by the calling thread through update(),
+  /// addServer(), removeServer() and changeServer() goes into one staged snapshot that the
+  /// query path does not see, and servers() on that thread lists the staged servers.
+  /// Commit publishes it once (starting the servers added, stopping those removed);
+  /// rollback drops it: servers added are never started, and the attributes servers hold
+  /// themselves (admin state, weight, QPS limit, pools), which change in place, are put
+  /// back as they were at beginStaging(). Other threads keep seeing the published state.
+  /// Configuration changes come from the one Lua state, whose lock serialises them, so
+  /// one staging at a time is enough; a second beginStaging() throws std::logic_error.
+  void beginStaging();
+  void commitStaging();
+  void rollbackStaging();
+  /// The snapshot configuration code should read: the staged one on the staging thread
+  /// (so a command sees its own changes), the published one elsewhere.
+  std::shared_ptr<const RuntimeConfig> current() const;
+
  private:
   /// A new snapshot with the pools rebuilt from servers_; the caller holds mutex_.
   void republishPools();
@@ -72,6 +90,25 @@ class Runtime {
   std::vector<std::shared_ptr<Backend>> servers_;
   std::vector<std::shared_ptr<PacketCache>> caches_;
   std::atomic<bool> running_{false};
+
+  struct ServerAttributes {
+    std::shared_ptr<Backend> server;
+    Backend::Admin admin;
+    int weight;
+    double qpsLimit;
+    std::vector<std::string> pools;
+  };
+  struct Staged {
+    std::thread::id owner;
+    std::shared_ptr<RuntimeConfig> config;
+    std::vector<std::shared_ptr<Backend>> servers;
+    std::vector<std::shared_ptr<Backend>> added, removed;
+    std::vector<ServerAttributes> before;
+    bool changed = false;
+  };
+  /// The staging of the calling thread, or null; the caller holds mutex_.
+  Staged* mine() const;
+  std::unique_ptr<Staged> staged_;
 };
 
 }  // namespace ballast::core

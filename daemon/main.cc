@@ -18,6 +18,8 @@
 
 #include "backends/health/health_checker.hh"
 #include "core/clock.hh"
+#include "console/server.hh"
+#include "daemon/console_mode.hh"
 #include "core/log.hh"
 #include "daemon/options.hh"
 #include "frontend/udp_listener.hh"
@@ -99,6 +101,7 @@ class Maintenance {
 };
 
 int run(const daemon::Options& opts) {
+  if (opts.client) return daemon::runConsoleClient(opts);
   core::verboseLogging() = opts.verbose;
   core::Runtime rt;
   lua::Host host{rt, [](std::string_view s) {
@@ -155,6 +158,17 @@ int run(const daemon::Options& opts) {
   checker.start();
   Maintenance maintenance(rt, lua);
   maintenance.start();
+  std::unique_ptr<console::ConsoleServer> console;
+  try {
+    console = daemon::startConsole(opts, host, lua);
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "ballast: {}\n", e.what());
+    maintenance.stop();
+    checker.stop();
+    for (auto& l : listeners) l->stop();
+    rt.stopServers();
+    return 1;
+  }
   if (opts.supervised) notifySystemd("READY=1");
   fmt::print(stderr, "ballast {} started with {} listener(s) and {} server(s)\n", BALLAST_VERSION,
              listeners.size(), rt.servers().size());
@@ -163,6 +177,7 @@ int run(const daemon::Options& opts) {
   sigwait(&stopSignals, &sig);
   fmt::print(stderr, "ballast: {} received, stopping\n", strsignal(sig));
   if (opts.supervised) notifySystemd("STOPPING=1");
+  if (console) console->stop();
   maintenance.stop();
   checker.stop();
   for (auto& l : listeners) l->stop();

@@ -22,8 +22,11 @@ A DNS load balancer with embedded recursive resolvers, configured as dnsdist.
   -v, --verbose          log more
       --version          print the version and exit
   -h, --help             print this help and exit
-  -c, --client, -k, --setkey KEY, -e, --execute CMD
-                         console client options (not available yet in this version)
+  -c, --client [ADDR]    be the console client of the ballast (or dnsdist) at ADDR, or
+                         at the configuration's controlSocket(); commands are read
+                         interactively, or one per line from a pipe
+  -k, --setkey KEY       console key (base64), instead of the configuration's setKey()
+  -e, --execute CMD      run the console command CMD and exit (status 1 if it failed)
 )";
 
 enum LongOnly { kAcl = 1000, kCheckConfig, kSupervised, kVersion };
@@ -40,14 +43,14 @@ Options parseCommandLine(int argc, char** argv) {
       {"verbose", no_argument, nullptr, 'v'},
       {"version", no_argument, nullptr, kVersion},
       {"help", no_argument, nullptr, 'h'},
-      {"client", no_argument, nullptr, 'c'},
+      {"client", optional_argument, nullptr, 'c'},
       {"setkey", required_argument, nullptr, 'k'},
       {"execute", required_argument, nullptr, 'e'},
       {nullptr, 0, nullptr, 0},
   };
   Options o;
   int c;
-  while ((c = getopt_long(argc, argv, "C:l:vhck:e:", longOptions, nullptr)) != -1) {
+  while ((c = getopt_long(argc, argv, "C:l:vhc::k:e:", longOptions, nullptr)) != -1) {
     switch (c) {
       case 'C': o.configFile = optarg; break;
       case 'l': o.locals.emplace_back(optarg); break;
@@ -62,15 +65,22 @@ Options parseCommandLine(int argc, char** argv) {
         fmt::print("{}", kHelp);
         std::exit(0);
       case 'c':
-      case 'k':
+        o.client = true;
+        if (optarg) o.clientAddress = optarg;
+        break;
+      case 'k': o.clientKey = optarg; break;
       case 'e':
-        fmt::print(stderr, "ballast: the console client (-c, -k, -e) is not available in this version\n");
-        std::exit(1);
+        o.execute = true;
+        o.command = optarg;
+        break;
       default:
         fmt::print(stderr, "Try 'ballast --help' for more information.\n");
         std::exit(1);
     }
   }
+  // dnsdist's form: `-c 127.0.0.1:5199`, the address as the argument after the options.
+  if (o.client && o.clientAddress.empty() && optind < argc) o.clientAddress = argv[optind++];
+  if (o.execute) o.client = true;  // -e means the client; -k alone also keys the server
   if (optind < argc) {
     fmt::print(stderr, "ballast: unexpected argument '{}'\nTry 'ballast --help' for more information.\n",
                argv[optind]);

@@ -13,6 +13,11 @@ struct Options {
   bool supervised = false;
   bool checkConfig = false;
   bool verbose = false;
+  bool client = false;        ///< -c: be the console client
+  std::string clientAddress;  ///< -c ADDR (or the first argument after -c); empty: config's
+  std::string clientKey;      ///< -k KEY; empty: the config's setKey()
+  bool execute = false;       ///< -e CMD given
+  std::string command;        ///< -e CMD
 };
 
 /// Parses argv. Prints help or version and exits for --help/--version; prints the problem

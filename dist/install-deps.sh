@@ -11,6 +11,7 @@ packages=(
   libsodium-dev doctest-dev
   python3 python3-dnspython python3-pytest
   clang-format
+  libedit-dev tmux                     # console client line editing; its interactive test
 )
 
 missing=()

@@ -24,7 +24,7 @@ int addACL(lua_State* L, Host& h) {
 
 int showACL(lua_State*, Host& h) {
   std::string out;
-  for (const auto& m : h.runtime.config.load()->acl.toStrings()) out += m + "\n";
+  for (const auto& m : h.runtime.current()->acl.toStrings()) out += m + "\n";
   h.out(out);
   return 0;
 }

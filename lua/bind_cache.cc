@@ -191,7 +191,7 @@ int poolUnsetCache(lua_State* L, Host& h) {
 
 int poolGetCache(lua_State* L, Host& h) {
   const std::string& name = checkPool(L);
-  auto cfg = h.runtime.config.load();
+  auto cfg = h.runtime.current();
   const core::Pool* pool = cfg->findPool(name);
   if (pool && pool->cache)
     for (auto& c : h.runtime.caches())

@@ -78,7 +78,7 @@ std::string serverList(const core::Pool& p) {
 
 /// showPools(): dnsdist's table, pools by name.
 int showPools(lua_State*, Host& h) {
-  auto cfg = h.runtime.config.load();
+  auto cfg = h.runtime.current();
   std::vector<std::string> names;
   for (const auto& entry : cfg->pools) names.push_back(entry.first);
   std::sort(names.begin(), names.end());
@@ -142,7 +142,7 @@ int rmPoolServerPolicy(lua_State* L, Host& h) {
 /// getPoolServers(pool): the pool's servers, in order, as server objects.
 int getPoolServers(lua_State* L, Host& h) {
   std::string name = checkString(L, 1, "getPoolServers", "a pool name");
-  auto cfg = h.runtime.config.load();
+  auto cfg = h.runtime.current();
   const core::Pool* pool = cfg->findPool(name);
   lua_newtable(L);
   if (!pool) return 1;

@@ -13,8 +13,9 @@ void registerServerBindings(lua_State* L);    ///< newServer, showServers, polic
 void registerFrontendBindings(lua_State* L);  ///< addLocal, setLocal, UDP sizes
 void registerAclBindings(lua_State* L);       ///< setACL, addACL, showACL
 void registerSettingBindings(lua_State* L);   ///< runtime settings, statistics, includes
-void registerPoolBindings(lua_State* L);
-void registerCacheBindings(lua_State* L);     ///< newPacketCache, pool:setCache, stale settings      ///< getPool, showPools, wrandom/whashed/chashed, knobs
+void registerPoolBindings(lua_State* L);      ///< getPool, showPools, wrandom/whashed/chashed, knobs
+void registerCacheBindings(lua_State* L);     ///< newPacketCache, pool:setCache, stale settings
+void registerConsoleBindings(lua_State* L);   ///< controlSocket, setKey, dumpStats, shutdown...
 
 /// "entries/maxEntries" for showPools; "" without a cache.
 std::string poolCacheDescription(const core::PacketCache* c);

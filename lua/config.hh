@@ -4,6 +4,7 @@
 /// LuaJIT with dnsdist's functions registered, one lock around every use.
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "lua/binding.hh"
 #include "lua/host.hh"
@@ -26,6 +27,21 @@ class LuaConfig {
   /// Calls the global maintenance() if the configuration defined one; returns the error
   /// message if it failed, empty otherwise.
   std::string callMaintenance();
+
+  /// What a console command printed and returned, and whether it failed.
+  struct ConsoleReply {
+    std::string text;
+    bool failed = false;
+  };
+  /// Runs one console command (lua/console_command.cc): as "return <line>" when that
+  /// parses, else as is; print() and show*() output and the returned value, printed as
+  /// dnsdist prints it, make the text, cut at `maxOutput` bytes. Every change to the
+  /// runtime is staged and published only if the command succeeds; a failed command
+  /// leaves the runtime as it was and its text ends with "Error: <Lua's message>".
+  ConsoleReply runConsoleCommand(const std::string& line, size_t maxOutput);
+  /// Names of the global functions and of the methods of ballast's objects, sorted and
+  /// unique: the console client's completions.
+  std::vector<std::string> functionNames();
 
  private:
   void runLoaded(int loadStatus);

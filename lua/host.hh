@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/runtime.hh"
+#include "lua/console_settings.hh"
 
 namespace ballast::lua {
 
@@ -22,6 +23,7 @@ struct Host {
   /// Files loaded so far; Lua knows them by index (its chunk names are cut at 60 bytes,
   /// and an operator needs the whole path in an error).
   std::vector<std::string> files;
+  ConsoleSettings console;  ///< controlSocket, setKey and the console's limits
 };
 
 }  // namespace ballast::lua

@@ -1,0 +1,118 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// Runtime staging: a console command's changes are published together or not at all.
+#include "core/runtime.hh"
+
+#include <doctest.h>
+
+#include <thread>
+
+using namespace ballast::core;
+
+namespace {
+
+class CountingBackend : public Backend {
+ public:
+  explicit CountingBackend(std::string name) : Backend(std::move(name), 1, 1) {}
+  std::string addressString() const override { return "192.0.2.1:53"; }
+  void start() override { ++starts; }
+  void stop() override { ++stops; }
+  bool submit(QueryContext&, UdpSender&) override { return false; }
+  uint32_t outstanding() const override { return 0; }
+  int starts = 0, stops = 0;
+};
+
+size_t poolSize(const Runtime& rt, const std::string& pool) {
+  const Pool* p = rt.config.load()->findPool(pool);
+  return p ? p->servers.size() : 0;
+}
+
+}  // namespace
+
+TEST_CASE("staged changes are invisible until commit, then published at once") {
+  Runtime rt;
+  auto a = std::make_shared<CountingBackend>("a");
+  rt.addServer(a);
+  rt.startServers();
+  auto gen = rt.config.generation();
+
+  rt.beginStaging();
+  auto b = std::make_shared<CountingBackend>("b");
+  rt.addServer(b);
+  rt.update([](RuntimeConfig& c) { c.settings.truncateTC = true; });
+  CHECK(rt.servers().size() == 2);  // the staging thread sees its own changes
+  CHECK(b->starts == 0);
+  CHECK(rt.config.generation() == gen);
+  CHECK_FALSE(rt.config.load()->settings.truncateTC);
+  CHECK(rt.current()->settings.truncateTC);
+  CHECK(rt.current()->findPool("")->servers.size() == 2);
+  size_t seenElsewhere = 0;
+  std::thread([&] { seenElsewhere = rt.servers().size(); }).join();
+  CHECK(seenElsewhere == 1);
+
+  rt.commitStaging();
+  CHECK(rt.config.generation() == gen + 1);
+  CHECK(rt.config.load()->settings.truncateTC);
+  CHECK(poolSize(rt, "") == 2);
+  CHECK(rt.servers().size() == 2);
+  CHECK(b->starts == 1);
+}
+
+TEST_CASE("rollback leaves the published state and the servers as they were") {
+  Runtime rt;
+  auto a = std::make_shared<CountingBackend>("a");
+  rt.addServer(a);
+  rt.startServers();
+  auto before = rt.config.load();
+
+  rt.beginStaging();
+  auto b = std::make_shared<CountingBackend>("b");
+  rt.addServer(b);
+  CHECK(rt.removeServer(a));
+  a->setAdmin(Backend::Admin::Down);
+  rt.changeServer([&] {
+    a->setWeight(7);
+    a->setPools({"other"});
+  });
+  a->setQpsLimit(10);
+  rt.update([](RuntimeConfig& c) { c.settings.truncateTC = true; });
+  rt.rollbackStaging();
+
+  CHECK(rt.config.load() == before);
+  REQUIRE(rt.servers().size() == 1);
+  CHECK(rt.servers()[0] == a);
+  CHECK(b->starts == 0);
+  CHECK(a->stops == 0);
+  CHECK(a->admin() == Backend::Admin::Auto);
+  CHECK(a->weight() == 1);
+  CHECK(a->qpsLimit() == 0);
+  CHECK(a->pools().empty());
+}
+
+TEST_CASE("a server removed in a committed staging is stopped; one added and removed is not") {
+  Runtime rt;
+  auto a = std::make_shared<CountingBackend>("a");
+  rt.addServer(a);
+  rt.startServers();
+  rt.beginStaging();
+  auto b = std::make_shared<CountingBackend>("b");
+  rt.addServer(b);
+  CHECK(rt.removeServer(b));
+  CHECK(rt.removeServer(a));
+  CHECK(a->stops == 0);
+  rt.commitStaging();
+  CHECK(a->stops == 1);
+  CHECK(b->starts == 0);
+  CHECK(b->stops == 0);
+  CHECK(rt.servers().empty());
+  CHECK(poolSize(rt, "") == 0);
+}
+
+TEST_CASE("a read-only staging publishes nothing; nested staging is refused") {
+  Runtime rt;
+  auto gen = rt.config.generation();
+  rt.beginStaging();
+  CHECK_THROWS_AS(rt.beginStaging(), std::logic_error);
+  rt.commitStaging();
+  CHECK(rt.config.generation() == gen);
+  CHECK_THROWS_AS(rt.commitStaging(), std::logic_error);
+}
