@@ -73,6 +73,8 @@ class Options {
   std::optional<int64_t> integer(const char* key, int64_t min, int64_t max);
   std::optional<bool> boolean(const char* key);
   std::optional<std::vector<std::string>> strings(const char* key);
+  /// A table option: true with the table pushed on the stack (the caller pops it).
+  bool table(const char* key);
   void done();
 
  private:
