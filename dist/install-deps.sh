@@ -11,6 +11,7 @@ packages=(
   libsodium-dev doctest-dev
   python3 python3-dnspython python3-pytest
   clang-format
+  nsd                                  # the fake hierarchy of the resolver tests
 )
 
 missing=()

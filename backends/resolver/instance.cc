@@ -157,10 +157,11 @@ Detached ResolverInstance::serve(Job job) {
   } else {
     Budget budget{resolver_->config().maxQueriesPerResolution, trace.on() ? &trace : nullptr};
     a = co_await iterator_->resolve(job.qname, job.qtype, budget, 0);
-    (a.fromCache ? rs.cacheHits : rs.cacheMisses).inc();
+    // Health checks are ballast's own questions: out of the client figures here too.
+    if (!job.destination.internal) (a.fromCache ? rs.cacheHits : rs.cacheMisses).inc();
     trace.add(a.fromCache ? "cache hit" : "resolved");
   }
-  if (a.rcode == dns::rcode::ServFail) rs.servfails.inc();
+  if (a.rcode == dns::rcode::ServFail && !job.destination.internal) rs.servfails.inc();
   trace.add("answer " + dns::rcodeToString(a.rcode));
   if (trace.on()) core::warnLog("resolver {} trace: {}", name(), trace.text());
   if (!stopping_.load(std::memory_order_relaxed)) answer(job, a);

@@ -41,7 +41,7 @@ class FakeAuth:
     """A scripted authoritative server on (host, 53), UDP and TCP.
 
     handler(query, tcp) returns a dns.message.Message to send, or None to stay
-    silent. Every query is kept in ``queries`` as (qname, qtype, tcp, edns).
+    silent. Every query is kept in ``queries`` as (qname, qtype, tcp, edns, rd).
     """
 
     def __init__(self, host, handler):
@@ -60,6 +60,10 @@ class FakeAuth:
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
 
+    def matching(self, qname):
+        with self.lock:
+            return [q for q in self.queries if q[0] == qname.lower()]
+
     def count(self, qname=None, qtype=None):
         with self.lock:
             return sum(1 for q in self.queries
@@ -73,7 +77,8 @@ class FakeAuth:
             return None
         with self.lock:
             self.queries.append((q.question[0].name.to_text().lower(),
-                                 dns.rdatatype.to_text(q.question[0].rdtype), tcp, q.edns >= 0))
+                                 dns.rdatatype.to_text(q.question[0].rdtype), tcp, q.edns >= 0,
+                                 bool(q.flags & dns.flags.RD)))
         r = self.handler(q, tcp)
         return None if r is None else r.to_wire(max_size=65535)
 
