@@ -78,6 +78,7 @@ void registerStats(core::Runtime& rt, const std::shared_ptr<res::Resolver>& r) {
   rt.registry.add(p + "servfails", s.servfails, "client questions answered SERVFAIL");
   rt.registry.add(p + "over-capacity", s.overCapacity, "questions refused at maxConcurrent");
   rt.registry.add(p + "edns-fallbacks", s.ednsFallbacks, "queries repeated without EDNS");
+  rt.registry.add(p + "shared-queries", s.sharedQueries, "queries that joined one in flight");
   rt.registry.add(p + "mismatched-answers", s.mismatched, "answers ignored: ID or question");
   std::weak_ptr<res::Resolver> weak = r;
   rt.registry.addGauge(

@@ -171,6 +171,33 @@ Task<std::vector<core::Address>> Iterator::addressesOf(const Cut& cut, Budget& b
 
 Task<Reply> Iterator::ask(const core::Address& server, const dns::Name& name, uint16_t type,
                           bool rd, Budget& b) {
+  std::string key(reinterpret_cast<const char*>(server.bytes()), server.byteLength());
+  const dns::Name lowerName = name.toLower();
+  auto lower = lowerName.wire();
+  key.append(reinterpret_cast<const char*>(lower.data()), lower.size());
+  key += char(type >> 8);
+  key += char(type);
+  key += char(rd);
+  key += char(server.port() >> 8);
+  key += char(server.port());
+  if (auto it = inFlight_.find(key); it != inFlight_.end() && !loop_.stopping()) {
+    // The same question to the same server is on its way: share its answer.
+    r_.stats().sharedQueries.inc();
+    if (b.trace) b.trace->add("joined the identical query in flight to " + server.toString());
+    co_return co_await Join{*it->second};
+  }
+  InFlight self;
+  inFlight_[key] = &self;
+  Reply reply = co_await askOnce(server, name, type, rd, b);
+  inFlight_.erase(key);
+  self.reply = &reply;
+  // Each waiter copies the reply as it resumes, while this frame is still alive.
+  for (auto h : self.waiters) h.resume();
+  co_return reply;
+}
+
+Task<Reply> Iterator::askOnce(const core::Address& server, const dns::Name& name, uint16_t type,
+                              bool rd, Budget& b) {
   const auto& cfg = r_.config();
   auto& stats = r_.stats();
   OutgoingQuery q{server,

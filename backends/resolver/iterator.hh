@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <random>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "backends/resolver/event_loop.hh"
@@ -91,10 +92,25 @@ class Iterator {
   Task<std::vector<core::Address>> addressesOf(const Cut& cut, Budget& b, int nsDepth);
   Task<Reply> ask(const core::Address& server, const dns::Name& name, uint16_t type, bool rd,
                   Budget& b);
+  Task<Reply> askOnce(const core::Address& server, const dns::Name& name, uint16_t type, bool rd,
+                      Budget& b);
+
+  /// An outgoing question in flight, which identical ones join instead of asking again.
+  struct InFlight {
+    std::vector<std::coroutine_handle<>> waiters;
+    const Reply* reply = nullptr;
+  };
+  struct Join {
+    InFlight& f;
+    bool await_ready() const noexcept { return false; }
+    void await_suspend(std::coroutine_handle<> h) { f.waiters.push_back(h); }
+    Reply await_resume() const { return *f.reply; }
+  };
 
   Resolver& r_;
   EventLoop& loop_;
   std::mt19937 rng_;
+  std::unordered_map<std::string, InFlight*> inFlight_;  ///< key: server, qname, qtype, rd
 };
 
 }  // namespace ballast::backends::resolver

@@ -13,7 +13,10 @@ FakeAuth servers for the faults. Addresses: base + n, all on port 53.
   .15 tc.test.       truncates over UDP, answers over TCP
   .16 formerr.test.  FORMERR to EDNS, answers without
   .17 lame.test.     REFUSED
+  .18 slow.test.     answers A 192.0.2.18 after 200 ms
 """
+
+import time
 
 import dns.flags
 import dns.rcode
@@ -22,7 +25,7 @@ import dns.rdatatype
 from fakehierarchy import SOA, FakeAuth, Nsd, base_prefix, response, rr
 
 FAULT_ZONES = {"counted": 10, "poison": 11, "loop": 12, "refloop": 13, "dead": 14, "tc": 15,
-               "formerr": 16, "lame": 17}
+               "formerr": 16, "lame": 17, "slow": 18}
 
 
 def zone_texts(b):
@@ -112,6 +115,9 @@ def handler_for(zone, b):
             if q.edns >= 0:
                 return response(q, dns.rcode.FORMERR, edns=False)
             return answer_a(q, "192.0.2.16", edns=False)
+        if zone == "slow":
+            time.sleep(0.2)
+            return answer_a(q, "192.0.2.18")
         if zone == "lame":
             return response(q, dns.rcode.REFUSED, aa=False)
         return None

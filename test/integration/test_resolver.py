@@ -213,6 +213,25 @@ def test_over_capacity_queries_are_dropped_and_counted(world, start_ballast):
     assert snap["resolver-rec-over-capacity"] - base.get("resolver-rec-over-capacity", 0) <= 6
 
 
+def test_identical_questions_in_flight_share_one_outgoing_query(world, start_ballast):
+    b = start_ballast(lua=resolver_lua(world, instances=1))
+    base = b.fresh_counters()
+    host, port = b.listen[0]
+    socks = []
+    for i in range(5):
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.settimeout(3.0)
+        q = dns.message.make_query("same.slow.test.", "A")
+        s.sendto(q.to_wire(), (host, port))
+        socks.append((s, q))
+    for s, q in socks:
+        r = dns.message.from_wire(s.recvfrom(65535)[0])
+        s.close()
+        assert r.id == q.id and addresses(r) == ["192.0.2.18"]
+    assert world.fakes["slow"].count("same.slow.test.") == 1
+    b.wait_deltas(base, {"resolver-rec-shared-queries": 4}, exact=False)
+
+
 def test_tracing_writes_one_line_per_query(world, start_ballast):
     b = start_ballast(lua=resolver_lua(world, tracing=True))
     assert addresses(ask(b, "traced.counted.test.")) == ["192.0.2.10"]
