@@ -110,7 +110,10 @@ Task<Reply> exchange(EventLoop& loop, OutgoingQuery q) {
   if (s.fd < 0 || connect(s.fd, q.server.sockaddr_(), q.server.length()) != 0 ||
       send(s.fd, query.data(), query.size(), 0) != ssize_t(query.size()))
     co_return r;
-  std::vector<uint8_t> buf(kMaxMessage);
+  // Datagrams are read into the thread's one scratch buffer (a resolution only reads
+  // while it runs, and nothing else runs meanwhile on this thread); only ours is copied out.
+  thread_local std::vector<uint8_t> buf(kMaxMessage);
+  size_t got = 0;
   for (;;) {
     if (!co_await loop.wait(s.fd, EV_READ, leftUsec(deadline))) {
       r.status = Reply::Status::Timeout;
@@ -125,7 +128,7 @@ Task<Reply> exchange(EventLoop& loop, OutgoingQuery q) {
       ++r.mismatched;  // a spoofing attempt or a late answer: keep waiting for ours
       continue;
     }
-    buf.resize(size_t(n));
+    got = size_t(n);
     break;
   }
   if (dns::HeaderView(buf.data()).tc()) {
@@ -135,7 +138,7 @@ Task<Reply> exchange(EventLoop& loop, OutgoingQuery q) {
     co_return t;
   }
   r.status = Reply::Status::Answer;
-  r.packet = std::move(buf);
+  r.packet.assign(buf.begin(), buf.begin() + long(got));
   r.rttUsec = core::monotonicUsec() - start;
   co_return r;
 }
