@@ -3,6 +3,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "core/clock.hh"
 #include "dns/header.hh"
 #include "dns/rdata.hh"
@@ -85,7 +87,10 @@ Task<Answer> Iterator::resolve(dns::Name qname, uint16_t qtype, Budget& b, int n
       b.trace->add(fmt::format("cache miss {} {}", name.toString(), dns::qtypeToString(qtype)));
     a.fromCache = false;
     Step s = co_await iterate(name, qtype, b, nsDepth);
-    for (auto& rec : s.records) a.answer.push_back(std::move(rec));
+    for (auto& rec : s.records) {
+      rec.ttl = std::min(rec.ttl, r_.config().cache.maxTtl);  // as if it came from the cache
+      a.answer.push_back(std::move(rec));
+    }
     switch (s.kind) {
       case Step::Kind::Answer:
         a.rcode = dns::rcode::NoError;

@@ -117,6 +117,7 @@ Task<Reply> exchange(EventLoop& loop, OutgoingQuery q) {
   for (;;) {
     if (!co_await loop.wait(s.fd, EV_READ, leftUsec(deadline))) {
       r.status = Reply::Status::Timeout;
+      r.rttUsec = core::monotonicUsec() - start;
       co_return r;
     }
     ssize_t n = recv(s.fd, buf.data(), buf.size(), 0);
