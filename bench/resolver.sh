@@ -22,6 +22,7 @@ usage: bench/resolver.sh [--duration S] [--names N] [--qps N] [--ballast PATH] [
   --names N      distinct names host-I.zoneK.test. (default 2000, 10 zones)
   --qps N        dnsperf -Q for the warm runs (default: unlimited)
   --ballast PATH ballast binary (default build-release/daemon/ballast, built if missing)
+  --cold-only    only the cold pass (no load: safe on a shared machine)
   --keep-tmp     keep the temporary directory
 EOF
 }
@@ -33,6 +34,7 @@ names=2000
 qps=""
 ballast_bin="$repo_root/build-release/daemon/ballast"
 keep_tmp=0
+cold_only=0
 while (($#)); do
   case "$1" in
     --duration) duration="$2"; shift 2 ;;
@@ -40,13 +42,14 @@ while (($#)); do
     --qps) qps="$2"; shift 2 ;;
     --ballast) ballast_bin="$2"; shift 2 ;;
     --keep-tmp) keep_tmp=1; shift ;;
+    --cold-only) cold_only=1; shift ;;
     -h|--help) usage; exit 0 ;;
     *) echo "unknown option $1" >&2; usage >&2; exit 2 ;;
   esac
 done
 
-for tool in nsd nsd-control nsd-control-setup unbound dnsdist dnsperf dig; do
-  command -v "$tool" >/dev/null || { echo "missing $tool (apt-get install nsd unbound dnsdist dnsperf bind9-dnsutils)" >&2; exit 1; }
+for tool in nsd nsd-control nsd-control-setup unbound dnsdist dnsperf; do
+  command -v "$tool" >/dev/null || { echo "missing $tool (apt-get install nsd unbound dnsdist dnsperf)" >&2; exit 1; }
 done
 if [ ! -x "$ballast_bin" ]; then
   (cd "$repo_root" && (test -d build-release || meson setup build-release --buildtype=release) &&
@@ -64,7 +67,10 @@ trap cleanup EXIT
 
 b=127.77.53.
 zones=10
-soa() { echo "$1 IN SOA ns.$1 hostmaster.$1 1 3600 600 86400 300"; }
+soa() {  # $1 zone; the root's servers live under root-servers.net.
+  local z=$1; [ "$z" = . ] && z=root-servers.net.
+  echo "$1 IN SOA ns.$z hostmaster.$z 1 3600 600 86400 300"
+}
 
 # ---- the hierarchy: root on .1, test. on .2, zone0..9.test. on .3 ----
 {
@@ -93,42 +99,50 @@ for ((i = 0; i < names; i++)); do
 done
 
 nsd-control-setup -d "$tmp" >/dev/null 2>&1
-cat >"$tmp/nsd.conf" <<EOF
+# One nsd per level (a server loaded with every zone would answer for all of them itself,
+# and no resolver would see a referral): n=1 the root, n=2 test., n=3 the zones.
+nsd_conf() {  # $1 n, $2 zone entries
+  cat >"$tmp/nsd$1.conf" <<EOF
 server:
   username: ""
   chroot: ""
   database: ""
   zonesdir: "$tmp"
-  pidfile: "$tmp/nsd.pid"
-  xfrdfile: "$tmp/xfrd.state"
-  zonelistfile: "$tmp/zone.list"
-  logfile: "$tmp/nsd.log"
+  pidfile: "$tmp/nsd$1.pid"
+  xfrdfile: "$tmp/xfrd$1.state"
+  zonelistfile: "$tmp/zone$1.list"
+  logfile: "$tmp/nsd$1.log"
   server-count: 1
-  ip-address: ${b}1
-  ip-address: ${b}2
-  ip-address: ${b}3
+  ip-address: ${b}$1
   port: 53
 remote-control:
   control-enable: yes
   control-interface: 127.0.0.1
-  control-port: 8972
+  control-port: $((8970 + $1))
   server-key-file: "$tmp/nsd_server.key"
   server-cert-file: "$tmp/nsd_server.pem"
   control-key-file: "$tmp/nsd_control.key"
   control-cert-file: "$tmp/nsd_control.pem"
-zone:
-  name: "."
-  zonefile: "root.zone"
-zone:
-  name: "test."
-  zonefile: "test.zone"
-$zone_conf
+$2
 EOF
-nsd -d -c "$tmp/nsd.conf" >"$tmp/nsd.out" 2>&1 &
-pids+=($!)
-for _ in $(seq 50); do dig +short +time=1 +tries=1 @"${b}1" . SOA >/dev/null 2>&1 && break; sleep 0.1; done
-nsd_queries() {  # queries nsd received since the last call (stats resets them)
-  nsd-control -c "$tmp/nsd.conf" stats | awk -F= '$1 == "num.queries" { print $2 }'
+}
+nsd_conf 1 $'zone:\n  name: "."\n  zonefile: "root.zone"'
+nsd_conf 2 $'zone:\n  name: "test."\n  zonefile: "test.zone"'
+nsd_conf 3 "$zone_conf"
+for n in 1 2 3; do
+  nsd -d -c "$tmp/nsd$n.conf" >"$tmp/nsd$n.out" 2>&1 &
+  pids+=($!)
+done
+for n in 1 2 3; do
+  for _ in $(seq 50); do nsd-control -c "$tmp/nsd$n.conf" status >/dev/null 2>&1 && break; sleep 0.1; done
+done
+nsd_queries() {  # queries the hierarchy received since the last call (stats resets them)
+  local total=0 n q
+  for n in 1 2 3; do
+    q=$(nsd-control -c "$tmp/nsd$n.conf" stats | awk -F= '$1 == "num.queries" { print $2 }')
+    total=$((total + q))
+  done
+  echo "$total"
 }
 nsd_queries >/dev/null
 
@@ -159,7 +173,9 @@ server:
   pidfile: "$tmp/unbound.pid"
   root-hints: "$tmp/root.hints"
   module-config: "iterator"
+  # test. is one of unbound's built-in NXDOMAIN zones (RFC 6761): resolve it here.
   qname-minimisation: yes
+  local-zone: "test." nodefault
   msg-cache-size: 64m
   rrset-cache-size: 128m
   use-syslog: no
@@ -191,7 +207,8 @@ cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 warm() {  # $1 port, rest: pids whose CPU counts; prints "qps cpu_us_per_query"
   local port=$1; shift
   local before=0 after=0 p
-  dnsperf -s 127.0.0.1 -p "$port" -d "$tmp/names" -l 2 -c 4 -q 500 >/dev/null 2>&1  # warm-up
+  dnsperf -s 127.0.0.1 -p "$port" -d "$tmp/names" -l 2 -c 4 -q 500 ${qps:+-Q "$qps"} \
+    >/dev/null 2>&1  # warm-up
   for p in "$@"; do before=$((before + $(cpu_ticks "$p"))); done
   dnsperf -s 127.0.0.1 -p "$port" -d "$tmp/names" -l "$duration" -c 4 -q 500 ${qps:+-Q "$qps"} \
     >"$tmp/warm-$port.txt" 2>&1
@@ -202,8 +219,11 @@ warm() {  # $1 port, rest: pids whose CPU counts; prints "qps cpu_us_per_query"
   awk -v t=$((after - before)) -v hz="$(getconf CLK_TCK)" -v q="$done_q" -v qps="$qps_seen" \
     'BEGIN { printf "%s %.2f\n", qps, (q > 0 ? t / hz * 1e6 / q : 0) }'
 }
-read -r ballast_qps ballast_cpu < <(warm 5396 "$ballast_pid")
-read -r dnsdist_qps dnsdist_cpu < <(warm 5398 "$dnsdist_pid" "$unbound_pid")
+ballast_qps=- ballast_cpu=- dnsdist_qps=- dnsdist_cpu=-
+if ((!cold_only)); then
+  read -r ballast_qps ballast_cpu < <(warm 5396 "$ballast_pid")
+  read -r dnsdist_qps dnsdist_cpu < <(warm 5398 "$dnsdist_pid" "$unbound_pid")
+fi
 
 out="$repo_root/bench/results"
 mkdir -p "$out"

@@ -5,9 +5,8 @@ Every server listens on port 53 of its own 127.N.53.x address (N from the pid,
 kept below the 64..243 range the harness's AddressPool uses), because an
 iterative resolver always talks to port 53 of the addresses in NS glue.
 
-- ``Nsd``: a real authoritative server (Debian's nsd, unprivileged options, no
-  chroot, no database) serving the root zone, ``test.``, ``example.test.`` and
-  ``glueless.test.`` on three addresses.
+- ``Nsd``: a real authoritative server (Debian's nsd, no chroot, no database,
+  no privilege drop) serving the zones it is given on the addresses it is given.
 - ``FakeAuth``: a scripted dnspython authoritative (UDP and TCP) for faults,
   which records every query it receives.
 """
@@ -170,8 +169,9 @@ class Nsd:
                                    + (self.workdir / "nsd.log").read_text()
                                    if (self.workdir / "nsd.log").exists() else "")
             try:
-                dns.query.udp(q, self.addresses[0], timeout=0.2)
-                return self
+                r = dns.query.udp(q, self.addresses[0], timeout=0.2)
+                if r.rcode() == dns.rcode.NOERROR and r.answer:
+                    return self
             except Exception:
                 time.sleep(0.05)
         raise RuntimeError("nsd did not answer in time")

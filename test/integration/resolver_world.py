@@ -2,8 +2,8 @@
 """The hierarchy the resolver tests resolve in: nsd for the well-behaved zones,
 FakeAuth servers for the faults. Addresses: base + n, all on port 53.
 
-  .1  nsd: "."       (a.root-servers.net.)
-  .2  nsd: test.     (ns.test.)
+  .1  nsd: "."       (a.root-servers.net.)        one nsd process per address, so
+  .2  nsd: test.     (ns.test.)                   each level answers with referrals
   .3  nsd: example.test., glueless.test. (ns1/ns.example.test.)
   .10 counted.test.  answers A 192.0.2.10, nx* NXDOMAIN, AAAA NODATA; counts queries
   .11 poison.test.   answers, and slips in ns1.example.test. A 6.6.6.6 (out of bailiwick)
@@ -17,6 +17,7 @@ FakeAuth servers for the faults. Addresses: base + n, all on port 53.
 """
 
 import time
+from pathlib import Path
 
 import dns.flags
 import dns.rcode
@@ -130,12 +131,19 @@ class World:
         b = base_prefix()
         self.prefix = b
         self.root = f"{b}1"
-        self.nsd = Nsd(workdir, [f"{b}1", f"{b}2", f"{b}3"], zone_texts(b))
+        zones = zone_texts(b)
+        # One nsd per level: a server loaded with every zone would answer for all of them
+        # itself, and the resolver would never see a referral from the root or test.
+        self.nsds = []
         self.fakes = {}
         try:
+            for n, names in ((1, ["."]), (2, ["test."]), (3, ["example.test.", "glueless.test."])):
+                self.nsds.append(Nsd(Path(workdir) / f"nsd{n}", [f"{b}{n}"],
+                                     {z: zones[z] for z in names}))
             for name, n in FAULT_ZONES.items():
                 self.fakes[name] = FakeAuth(f"{b}{n}", handler_for(name, b))
-            self.nsd.wait_ready(".")
+            for nsd, probe in zip(self.nsds, (".", "test.", "example.test.")):
+                nsd.wait_ready(probe)
         except Exception:
             self.stop()
             raise
@@ -143,5 +151,6 @@ class World:
     def stop(self):
         for f in self.fakes.values():
             f.stop()
-        self.nsd.stop()
+        for nsd in self.nsds:
+            nsd.stop()
 
