@@ -159,23 +159,27 @@ Step classify(const std::vector<uint8_t>& reply, const Cut& cut, const dns::Name
       return step;
     }
     if (askType == dns::qtype::CNAME) break;
+    // A DNAME above the name wins over the CNAME a server synthesised from it, so that
+    // the client sees the DNAME (and we cache it, and make the CNAME ourselves).
+    const Record* dname = nullptr;
+    for (const auto& r : s[0].records)
+      if (r.type == dns::qtype::DNAME && cur.isPartOf(r.owner) && !(cur == r.owner) &&
+          (cut.forward || r.owner.isPartOf(cut.zone)))
+        dname = &r;
+    dns::Name next, target;
     auto cname = rrset(s[0], cur, dns::qtype::CNAME);
-    dns::Name next;
-    if (!cname.empty() && dns::rdataTarget(dns::qtype::CNAME, cname[0]->rdata, next)) {
-      cacheRRset(cache, {cname[0]}, rank, nowSec);
-      step.records.push_back(*cname[0]);
-    } else {
-      const Record* dname = nullptr;
-      for (const auto& r : s[0].records)
-        if (r.type == dns::qtype::DNAME && cur.isPartOf(r.owner) && !(cur == r.owner)) dname = &r;
-      dns::Name target;
-      if (!dname || !dns::rdataTarget(dns::qtype::DNAME, dname->rdata, target) ||
-          !substitute(cur, dname->owner, target, next))
-        break;
+    if (dname && dns::rdataTarget(dns::qtype::DNAME, dname->rdata, target) &&
+        substitute(cur, dname->owner, target, next)) {
       cacheRRset(cache, {dname}, rank, nowSec);
       step.records.push_back(*dname);
       auto w = next.wire();
       step.records.push_back({cur, dns::qtype::CNAME, dname->ttl, {w.begin(), w.end()}});
+      cacheRRset(cache, {&step.records.back()}, rank, nowSec);
+    } else if (!cname.empty() && dns::rdataTarget(dns::qtype::CNAME, cname[0]->rdata, next)) {
+      cacheRRset(cache, {cname[0]}, rank, nowSec);
+      step.records.push_back(*cname[0]);
+    } else {
+      break;
     }
     if (++links > maxChain) {
       step.kind = Step::Kind::Fail;

@@ -8,6 +8,7 @@ import socket
 import threading
 import time
 
+import dns.edns
 import dns.flags
 import dns.message
 import dns.rcode
@@ -37,7 +38,7 @@ def resolver_lua(world, **opts):
 @pytest.fixture(scope="module")
 def rec(world, module_ballast):
     """One ballast with a two-instance resolver, shared by the module."""
-    return module_ballast(lua=resolver_lua(world))
+    return module_ballast(lua=resolver_lua(world, nsid="rec-test"))
 
 
 def ask(b, name, rtype="A", timeout=3.0, **kw):
@@ -72,6 +73,18 @@ def test_answers_through_referrals_cnames_and_glueless_delegations(rec):
     assert addresses(r) == ["192.0.2.81"]
     r = ask(rec, "a.b.c.deep.example.test.")  # empty non-terminals under minimisation
     assert addresses(r) == ["192.0.2.82"]
+
+
+def test_dname_is_followed_and_nsid_returned_when_asked(rec):
+    r = ask(rec, "www.old.example.test.")
+    assert [x.rdtype for x in r.answer] == [dns.rdatatype.DNAME, dns.rdatatype.CNAME,
+                                            dns.rdatatype.A]
+    assert addresses(r) == ["192.0.2.80"]
+    r = ask(rec, "www.example.test.", use_edns=0,
+            options=[dns.edns.GenericOption(dns.edns.NSID, b"")])
+    nsid = [o for o in r.options if o.otype == dns.edns.NSID]
+    assert nsid and nsid[0].to_wire() == b"rec-test"
+    assert not ask(rec, "www.example.test.", use_edns=0).options
 
 
 def test_repeat_is_served_from_the_cache_without_outgoing_query(rec, world):
