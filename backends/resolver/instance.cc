@@ -43,6 +43,7 @@ void ResolverInstance::start() {
   if (wakeFd_ < 0) throw std::runtime_error("eventfd for resolver " + name());
   loop_ = std::make_unique<EventLoop>();
   iterator_ = std::make_unique<Iterator>(*resolver_, *loop_);
+  config_.emplace(rt_.config);
   inboxEvent_ = event_new(loop_->base(), wakeFd_, EV_READ | EV_PERSIST, &onInbox, this);
   flushEvent_ = event_new(loop_->base(), -1, 0, &onFlush, this);
   if (!inboxEvent_ || !flushEvent_ || event_add(inboxEvent_, nullptr) != 0)
@@ -185,8 +186,7 @@ void ResolverInstance::answer(const Job& job, const Answer& a) {
     job.destination.sink->deliver(job.destination, {buf.data(), len});
     return;
   }
-  core::Published<core::RuntimeConfig>::Reader config(rt_.config);
-  if (!core::processResponse(buf.data(), len, buf.size(), job.pending, config.get().settings,
+  if (!core::processResponse(buf.data(), len, buf.size(), job.pending, config_->get().settings,
                              rt_.stats))
     return;
   int64_t latency = core::monotonicUsec() - job.receivedUsec;

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -69,6 +70,7 @@ class ResolverInstance final : public core::Backend {
   event* inboxEvent_ = nullptr;
   event* flushEvent_ = nullptr;
   bool flushScheduled_ = false;
+  std::optional<core::Published<core::RuntimeConfig>::Reader> config_;  ///< instance thread
   core::UdpSender sender_;
   std::vector<std::vector<uint8_t>> unsent_;  ///< answers queued in sender_ until the flush
   std::thread thread_;
