@@ -14,6 +14,8 @@ FakeAuth servers for the faults. Addresses: base + n, all on port 53.
   .16 formerr.test.  FORMERR to EDNS, answers without
   .17 lame.test.     REFUSED
   .18 slow.test.     answers A 192.0.2.18 after 200 ms
+  .19 brokenent.test. NXDOMAIN for empty non-terminals (x.brokenent.test.), A 192.0.2.19
+                      for the names below them: QNAME minimisation must fall back
 """
 
 import time
@@ -26,7 +28,7 @@ import dns.rdatatype
 from fakehierarchy import SOA, FakeAuth, Nsd, base_prefix, response, rr
 
 FAULT_ZONES = {"counted": 10, "poison": 11, "loop": 12, "refloop": 13, "dead": 14, "tc": 15,
-               "formerr": 16, "lame": 17, "slow": 18}
+               "formerr": 16, "lame": 17, "slow": 18, "brokenent": 19}
 
 
 def zone_texts(b):
@@ -117,6 +119,12 @@ def handler_for(zone, b):
             if q.edns >= 0:
                 return response(q, dns.rcode.FORMERR, edns=False)
             return answer_a(q, "192.0.2.16", edns=False)
+        if zone == "brokenent":
+            if qn.count(".") > 3:
+                return answer_a(q, "192.0.2.19")
+            r = response(q, dns.rcode.NXDOMAIN)
+            r.authority.append(soa)
+            return r
         if zone == "slow":
             time.sleep(0.2)
             return answer_a(q, "192.0.2.18")

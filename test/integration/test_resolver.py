@@ -155,6 +155,13 @@ def test_dead_and_lame_servers_end_in_servfail(rec, world):
                     exact=False)
 
 
+def test_minimisation_falls_back_to_the_full_name_after_nxdomain(rec, world):
+    r = ask(rec, "a.x.brokenent.test.")
+    assert addresses(r) == ["192.0.2.19"]
+    assert [q[0] for q in world.fakes["brokenent"].queries] == ["x.brokenent.test.",
+                                                                "a.x.brokenent.test."]
+
+
 def test_truncated_answer_is_asked_again_over_tcp(rec, world):
     r = ask(rec, "x.tc.test.")
     assert addresses(r) == ["192.0.2.15"]
