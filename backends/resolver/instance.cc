@@ -62,6 +62,8 @@ void ResolverInstance::stop() {
   event_free(flushEvent_);
   iterator_.reset();
   loop_.reset();
+  // The snapshot holds the pools, which hold this instance: let go of it once stopped.
+  config_.reset();
 }
 
 void ResolverInstance::run() {
