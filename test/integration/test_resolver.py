@@ -255,13 +255,18 @@ def test_identical_questions_in_flight_share_one_outgoing_query(world, start_bal
     b.wait_deltas(base, {"resolver-rec-shared-queries": 4}, exact=False)
 
 
-def test_tracing_writes_one_line_per_query(world, start_ballast):
-    b = start_ballast(lua=resolver_lua(world, tracing=True))
-    assert addresses(ask(b, "traced.counted.test.")) == ["192.0.2.10"]
+@pytest.mark.parametrize("how", ["option", "function"])
+def test_tracing_writes_one_line_per_query(world, start_ballast, how):
+    if how == "option":
+        b = start_ballast(lua=resolver_lua(world, tracing=True))
+    else:
+        b = start_ballast(lua=resolver_lua(world) + 'setResolverTracing(true, "rec")\n')
+    name = f"traced-{how}.counted.test."
+    assert addresses(ask(b, name)) == ["192.0.2.10"]
     deadline = time.monotonic() + 3
     line = None
     while time.monotonic() < deadline and line is None:
-        line = harness.first_line_matching(b.stderr(), r"trace: .*received traced\.counted")
+        line = harness.first_line_matching(b.stderr(), r"trace: .*received " + name)
         time.sleep(0.05)
     assert line is not None, b.stderr()[-2000:]
     assert "cache miss" in line and "query " in line and "answer NOERROR" in line
@@ -280,3 +285,15 @@ def test_bad_options_fail_start_up_with_file_and_line(tmp_path, opts, error):
     res = harness.run_binary(["-C", str(conf), "--check-config"])
     assert res.returncode != 0
     assert f"{conf}:3:" in res.stderr and error in res.stderr, res.stderr
+
+
+def test_show_resolvers_and_tracing_errors(world, start_ballast, tmp_path):
+    b = start_ballast(lua=resolver_lua(world) + "showResolvers()\n")
+    out = b.stdout()
+    header = harness.first_line_matching(out, r"^Name\s+Inst\s+Entries\s+Hits")
+    row = harness.first_line_matching(out, r"^rec\s+2\s+")
+    assert header and row, out[-2000:]
+    conf = tmp_path / "bad.conf"
+    conf.write_text(resolver_lua(world) + 'setResolverTracing(true, "nope")\n')
+    res = harness.run_binary(["-C", str(conf), "--check-config"])
+    assert res.returncode != 0 and "no resolver named 'nope'" in res.stderr, res.stderr
