@@ -35,7 +35,7 @@ void RecordCache::putRRset(const dns::Name& owner, uint16_t type, uint32_t ttl, 
   if (ttl == 0 || rdatas.empty()) return;
   ttl = std::min(ttl, limits_.maxTtl);
   store({owner.toLower(), type},
-        {EntryKind::Positive, rank, nowSec + ttl, std::move(rdatas), std::nullopt}, nowSec);
+        {EntryKind::Positive, rank, nowSec + ttl, std::move(rdatas), nullptr}, nowSec);
 }
 
 void RecordCache::putNegative(const dns::Name& owner, uint16_t type, EntryKind kind, uint32_t ttl,
@@ -43,7 +43,9 @@ void RecordCache::putNegative(const dns::Name& owner, uint16_t type, EntryKind k
   ttl = std::min(ttl, limits_.maxNegativeTtl);
   if (ttl == 0) return;
   uint16_t t = kind == EntryKind::NxDomain ? kNxType : type;
-  store({owner.toLower(), t}, {kind, rank, nowSec + ttl, {}, std::move(soa)}, nowSec);
+  store({owner.toLower(), t},
+        {kind, rank, nowSec + ttl, {}, soa ? std::make_unique<Record>(std::move(*soa)) : nullptr},
+        nowSec);
 }
 
 std::optional<CacheEntry> RecordCache::get(const dns::Name& owner, uint16_t type,
@@ -54,7 +56,8 @@ std::optional<CacheEntry> RecordCache::get(const dns::Name& owner, uint16_t type
   auto it = shard.map.find(key);
   if (it == shard.map.end() || it->second.expires <= nowSec) return std::nullopt;
   const Stored& s = it->second;
-  CacheEntry e{s.kind, s.rank, uint32_t(s.expires - nowSec), s.rdatas, s.soa};
+  CacheEntry e{s.kind, s.rank, uint32_t(s.expires - nowSec), s.rdatas, std::nullopt};
+  if (s.soa) e.soa = *s.soa;
   if (e.soa) e.soa->ttl = std::min(e.soa->ttl, e.ttl);
   return e;
 }

@@ -4,6 +4,7 @@
 /// where they came from, and negative entries (NXDOMAIN per name, NODATA per name and type,
 /// RFC 2308), in shards each under its own lock. Time is passed in (seconds, monotonic).
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <unordered_map>
@@ -86,7 +87,7 @@ class RecordCache {
     Rank rank;
     int64_t expires;  ///< seconds, monotonic
     std::vector<std::vector<uint8_t>> rdatas;
-    std::optional<Record> soa;
+    std::unique_ptr<Record> soa;  ///< out of line: most entries are positive
   };
   struct Shard {
     mutable std::mutex mutex;
