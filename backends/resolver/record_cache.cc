@@ -2,13 +2,23 @@
 #include "backends/resolver/record_cache.hh"
 
 #include <algorithm>
+#include <cstring>
 
 namespace ballast::backends::resolver {
 
 RecordCache::RecordCache(const CacheLimits& limits)
     : limits_(limits), maxPerShard_(std::max<size_t>(1, limits.maxEntries / kShards)) {}
 
-void RecordCache::store(Key key, Stored s, int64_t nowSec) {
+RecordCache::KeyBuf::KeyBuf(const dns::Name& name, uint16_t type) {
+  dns::Name lower = name.toLower();
+  auto w = lower.wire();
+  std::memcpy(buf_, w.data(), w.size());
+  buf_[w.size()] = char(type >> 8);
+  buf_[w.size() + 1] = char(type);
+  len_ = w.size() + 2;
+}
+
+void RecordCache::store(std::string_view key, Stored s, int64_t nowSec) {
   Shard& shard = shardOf(key);
   std::lock_guard lock(shard.mutex);
   auto it = shard.map.find(key);
@@ -27,14 +37,14 @@ void RecordCache::store(Key key, Stored s, int64_t nowSec) {
       e = e->second.expires <= nowSec ? shard.map.erase(e) : std::next(e);
     if (shard.map.size() >= maxPerShard_) shard.map.erase(shard.map.begin());
   }
-  shard.map.emplace(std::move(key), std::move(s));
+  shard.map.emplace(std::string(key), std::move(s));
 }
 
 void RecordCache::putRRset(const dns::Name& owner, uint16_t type, uint32_t ttl, Rank rank,
                            std::vector<std::vector<uint8_t>> rdatas, int64_t nowSec) {
   if (ttl == 0 || rdatas.empty()) return;
   ttl = std::min(ttl, limits_.maxTtl);
-  store({owner.toLower(), type},
+  store(KeyBuf(owner, type).view(),
         {EntryKind::Positive, rank, nowSec + ttl, std::move(rdatas), nullptr}, nowSec);
 }
 
@@ -43,14 +53,15 @@ void RecordCache::putNegative(const dns::Name& owner, uint16_t type, EntryKind k
   ttl = std::min(ttl, limits_.maxNegativeTtl);
   if (ttl == 0) return;
   uint16_t t = kind == EntryKind::NxDomain ? kNxType : type;
-  store({owner.toLower(), t},
+  store(KeyBuf(owner, t).view(),
         {kind, rank, nowSec + ttl, {}, soa ? std::make_unique<Record>(std::move(*soa)) : nullptr},
         nowSec);
 }
 
 std::optional<CacheEntry> RecordCache::get(const dns::Name& owner, uint16_t type,
                                            int64_t nowSec) const {
-  Key key{owner.toLower(), type};
+  KeyBuf buf(owner, type);
+  std::string_view key = buf.view();
   Shard& shard = shardOf(key);
   std::lock_guard lock(shard.mutex);
   auto it = shard.map.find(key);

@@ -7,6 +7,8 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -74,13 +76,25 @@ class RecordCache {
   size_t purgeExpired(int64_t nowSec);
 
  private:
-  struct Key {
-    dns::Name name;  ///< lowercased
-    uint16_t type;
-    bool operator==(const Key& o) const { return type == o.type && name == o.name; }
+  /// A key: the lowercased wire name, then the type (2 bytes). Stored as a std::string
+  /// (most names need one small allocation, far less than a 256-byte dns::Name), probed
+  /// with a stack buffer through the transparent hash, so a lookup allocates nothing.
+  class KeyBuf {
+   public:
+    KeyBuf(const dns::Name& name, uint16_t type);
+    std::string_view view() const { return {buf_, len_}; }
+
+   private:
+    char buf_[dns::kMaxNameLength + 2];
+    size_t len_;
   };
   struct KeyHash {
-    size_t operator()(const Key& k) const { return k.name.hash() * 31 + k.type; }
+    using is_transparent = void;
+    size_t operator()(std::string_view k) const { return std::hash<std::string_view>{}(k); }
+  };
+  struct KeyEq {
+    using is_transparent = void;
+    bool operator()(std::string_view a, std::string_view b) const { return a == b; }
   };
   struct Stored {
     EntryKind kind;
@@ -91,11 +105,11 @@ class RecordCache {
   };
   struct Shard {
     mutable std::mutex mutex;
-    std::unordered_map<Key, Stored, KeyHash> map;
+    std::unordered_map<std::string, Stored, KeyHash, KeyEq> map;
   };
 
-  Shard& shardOf(const Key& k) const { return shards_[KeyHash{}(k) % kShards]; }
-  void store(Key key, Stored s, int64_t nowSec);
+  Shard& shardOf(std::string_view k) const { return shards_[KeyHash{}(k) % kShards]; }
+  void store(std::string_view key, Stored s, int64_t nowSec);
 
   CacheLimits limits_;
   size_t maxPerShard_;
