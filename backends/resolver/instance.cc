@@ -17,6 +17,7 @@ namespace ballast::backends::resolver {
 
 namespace {
 constexpr uint16_t kNsidOption = 3;
+constexpr time_t kPurgeIntervalSec = 10;
 
 int64_t nowNs() {
   timespec ts;
@@ -28,7 +29,8 @@ int64_t nowNs() {
 ResolverInstance::ResolverInstance(std::shared_ptr<Resolver> resolver, int index, core::Runtime& rt)
     : Backend(resolver->config().name + "@" + std::to_string(index), 1, 1),
       resolver_(std::move(resolver)),
-      rt_(rt) {
+      rt_(rt),
+      index_(index) {
   setPools(resolver_->config().pools);
 }
 
@@ -48,6 +50,13 @@ void ResolverInstance::start() {
   flushEvent_ = event_new(loop_->base(), -1, 0, &onFlush, this);
   if (!inboxEvent_ || !flushEvent_ || event_add(inboxEvent_, nullptr) != 0)
     throw std::runtime_error("libevent set-up for resolver " + name());
+  if (index_ == 1) {
+    // Expired entries are otherwise only replaced or evicted when a shard fills up.
+    purgeEvent_ = event_new(loop_->base(), -1, EV_PERSIST, &onPurge, this);
+    timeval tv{kPurgeIntervalSec, 0};
+    if (!purgeEvent_ || event_add(purgeEvent_, &tv) != 0)
+      throw std::runtime_error("libevent set-up for resolver " + name());
+  }
   stopping_ = false;
   thread_ = std::thread([this] { run(); });
 }
@@ -60,6 +69,8 @@ void ResolverInstance::stop() {
   thread_.join();
   event_free(inboxEvent_);
   event_free(flushEvent_);
+  if (purgeEvent_) event_free(purgeEvent_);
+  purgeEvent_ = nullptr;
   iterator_.reset();
   loop_.reset();
   // The snapshot holds the pools, which hold this instance: let go of it once stopped.
@@ -141,6 +152,11 @@ void ResolverInstance::onInbox(evutil_socket_t fd, short, void* arg) {
     return;
   }
   for (auto& j : jobs) self->serve(std::move(j));
+}
+
+void ResolverInstance::onPurge(evutil_socket_t, short, void* arg) {
+  auto* self = static_cast<ResolverInstance*>(arg);
+  self->resolver_->cache().purgeExpired(core::monotonicUsec() / 1000000);
 }
 
 void ResolverInstance::onFlush(evutil_socket_t, short, void* arg) {

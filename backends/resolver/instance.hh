@@ -54,6 +54,7 @@ class ResolverInstance final : public core::Backend {
   void run();
   static void onInbox(evutil_socket_t fd, short, void* arg);
   static void onFlush(evutil_socket_t, short, void* arg);
+  static void onPurge(evutil_socket_t, short, void* arg);
   Detached serve(Job job);
   void answer(const Job& job, const Answer& a);
 
@@ -69,6 +70,8 @@ class ResolverInstance final : public core::Backend {
   std::unique_ptr<Iterator> iterator_;
   event* inboxEvent_ = nullptr;
   event* flushEvent_ = nullptr;
+  event* purgeEvent_ = nullptr;  ///< instance 1 only: drops expired cache entries
+  int index_;
   bool flushScheduled_ = false;
   std::optional<core::Published<core::RuntimeConfig>::Reader> config_;  ///< instance thread
   core::UdpSender sender_;
