@@ -12,6 +12,7 @@ packages=(
   python3 python3-dnspython python3-pytest
   clang-format
   libedit-dev tmux                     # console client line editing; its interactive test
+  nsd                                  # the fake hierarchy of the resolver tests
 )
 
 missing=()

@@ -75,6 +75,8 @@ class Options {
   std::optional<std::vector<std::string>> strings(const char* key);
   /// An array of integers, each in [min, max].
   std::optional<std::vector<int64_t>> integers(const char* key, int64_t min, int64_t max);
+  /// A table option: true with the table pushed on the stack (the caller pops it).
+  bool table(const char* key);
   void done();
 
  private:

@@ -16,6 +16,7 @@ void registerSettingBindings(lua_State* L);   ///< runtime settings, statistics,
 void registerPoolBindings(lua_State* L);      ///< getPool, showPools, wrandom/whashed/chashed, knobs
 void registerCacheBindings(lua_State* L);     ///< newPacketCache, pool:setCache, stale settings
 void registerConsoleBindings(lua_State* L);   ///< controlSocket, setKey, dumpStats, shutdown...
+void registerResolverBindings(lua_State* L);  ///< newResolver, showResolvers, setResolverTracing
 
 /// "entries/maxEntries" for showPools; "" without a cache.
 std::string poolCacheDescription(const core::PacketCache* c);

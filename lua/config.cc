@@ -42,6 +42,7 @@ LuaConfig::LuaConfig(Host& host) : host_(host), L_(luaL_newstate()) {
   registerPoolBindings(L_);  // after registerServerBindings: uses its policy metatable
   registerCacheBindings(L_);  // after registerPoolBindings: adds to the pool's methods
   registerConsoleBindings(L_);
+  registerResolverBindings(L_);
 }
 
 LuaConfig::~LuaConfig() { lua_close(L_); }

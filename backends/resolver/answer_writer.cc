@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "backends/resolver/answer_writer.hh"
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "backends/resolver/instance.hh"
+#include "dns/types.hh"
+#include "dns/writer.hh"
+
+namespace ballast::backends::resolver {
+
+namespace {
+
+void write(const Job& job, const Answer& a, uint16_t ednsBufferSize, const std::string& nsid,
+           bool withRecords, std::vector<uint8_t>& out) {
+  dns::Name qname = dns::Name::fromWire({job.pending.qname, job.pending.qnameLength});
+  dns::MessageWriter w(out, job.pending.clientId, qname, job.qtype, job.qclass);
+  auto h = w.header();
+  h.setQr(true);
+  h.setRd(job.rd);
+  h.setRa(true);
+  h.setRcode(a.rcode);
+  // A failed resolution's partial chain would only mislead: SERVFAIL comes bare.
+  if (withRecords && a.rcode != dns::rcode::ServFail) {
+    for (const auto& r : a.answer) {
+      w.startRecord(r.owner, r.type, dns::qclass::IN, r.ttl, dns::Section::Answer);
+      w.putBytes(r.rdata);
+      w.commit();
+    }
+    for (const auto& r : a.authority) {
+      w.startRecord(r.owner, r.type, dns::qclass::IN, r.ttl, dns::Section::Authority);
+      w.putBytes(r.rdata);
+      w.commit();
+    }
+  } else {
+    h.setTc(true);
+  }
+  if (job.edns) {
+    std::vector<uint8_t> options;
+    if (job.wantsNsid && !nsid.empty()) {
+      size_t n = std::min<size_t>(nsid.size(), 512);
+      options = {0, 3, uint8_t(n >> 8), uint8_t(n)};
+      options.insert(options.end(), nsid.begin(), nsid.begin() + long(n));
+    }
+    w.addOpt(ednsBufferSize, false, options);
+  }
+}
+
+}  // namespace
+
+void writeAnswer(const Job& job, const Answer& a, uint16_t ednsBufferSize, const std::string& nsid,
+                 bool overUdp, std::vector<uint8_t>& out) {
+  size_t limit = overUdp ? (job.edns ? std::min(job.udpSize, ednsBufferSize) : 512) : 65535;
+  limit = std::max<size_t>(limit, 512);
+  try {
+    write(job, a, ednsBufferSize, nsid, true, out);
+    if (out.size() <= limit) return;
+  } catch (const std::length_error&) {
+    // Over 65535 bytes: only possible with absurd RRsets; the client gets TC.
+  }
+  write(job, a, ednsBufferSize, nsid, false, out);
+}
+
+}  // namespace ballast::backends::resolver

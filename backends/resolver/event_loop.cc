@@ -1,0 +1,49 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "backends/resolver/event_loop.hh"
+
+#include <stdexcept>
+
+namespace ballast::backends::resolver {
+
+EventLoop::EventLoop() : base_(event_base_new()) {
+  if (!base_) throw std::runtime_error("event_base_new failed");
+}
+
+EventLoop::~EventLoop() {
+  event_base_free(base_);
+}
+
+bool EventLoop::FdWait::await_suspend(std::coroutine_handle<> h) {
+  h_ = h;
+  ev_ = event_new(loop_.base_, fd_, what_, &FdWait::fired, this);
+  timeval tv{time_t(timeoutUsec_ / 1000000), suseconds_t(timeoutUsec_ % 1000000)};
+  if (!ev_ || event_add(ev_, &tv) != 0) return false;  // resume at once, as timed out
+  loop_.waiters_.insert(this);
+  return true;
+}
+
+bool EventLoop::FdWait::await_resume() {
+  if (ev_) event_free(ev_);
+  ev_ = nullptr;
+  return ready_;
+}
+
+void EventLoop::FdWait::fired(evutil_socket_t, short what, void* arg) {
+  auto* self = static_cast<FdWait*>(arg);
+  self->ready_ = (what & self->what_) != 0;
+  self->loop_.waiters_.erase(self);
+  self->h_.resume();
+}
+
+void EventLoop::cancelAll() {
+  stopping_ = true;
+  while (!waiters_.empty()) {
+    FdWait* w = *waiters_.begin();
+    waiters_.erase(waiters_.begin());
+    event_del(w->ev_);
+    w->ready_ = false;
+    w->h_.resume();
+  }
+}
+
+}  // namespace ballast::backends::resolver

@@ -1,0 +1,311 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "backends/resolver/iterator.hh"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "core/clock.hh"
+#include "dns/header.hh"
+#include "dns/rdata.hh"
+#include "dns/types.hh"
+
+namespace ballast::backends::resolver {
+
+namespace {
+
+int64_t nowSec() {
+  return core::monotonicUsec() / 1000000;
+}
+
+int64_t nowNs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return int64_t(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+
+/// Minimised questions at most per iteration (RFC 9156's MAX_MINIMISE_COUNT).
+constexpr int kMaxMinimiseSteps = 10;
+/// Servers of one cut tried for one question before giving up on it.
+constexpr size_t kMaxServersPerStep = 4;
+
+}  // namespace
+
+void Trace::add(const std::string& what) {
+  if (!on_) return;
+  text_ += fmt::format("{}+{}ns {}", text_.empty() ? "" : "; ", nowNs() - startNs_, what);
+}
+
+Iterator::CacheResult Iterator::fromCache(const dns::Name& name, uint16_t qtype, Answer& a,
+                                          dns::Name& next) {
+  auto& cache = r_.cache();
+  int64_t now = nowSec();
+  if (auto nx = cache.get(name, RecordCache::kNxType, now); nx && answersClients(nx->rank)) {
+    if (nx->soa) a.authority.push_back(*nx->soa);
+    return CacheResult::NxDomain;
+  }
+  if (auto e = cache.get(name, qtype, now); e && answersClients(e->rank)) {
+    if (e->kind == EntryKind::NoData) {
+      if (e->soa) a.authority.push_back(*e->soa);
+      return CacheResult::NoData;
+    }
+    for (auto& rd : e->rdatas) a.answer.push_back({name, qtype, e->ttl, std::move(rd)});
+    return CacheResult::Hit;
+  }
+  if (qtype == dns::qtype::CNAME) return CacheResult::Miss;
+  if (auto c = cache.get(name, dns::qtype::CNAME, now);
+      c && answersClients(c->rank) && c->kind == EntryKind::Positive &&
+      dns::rdataTarget(dns::qtype::CNAME, c->rdatas[0], next)) {
+    a.answer.push_back({name, dns::qtype::CNAME, c->ttl, c->rdatas[0]});
+    return CacheResult::Cname;
+  }
+  return CacheResult::Miss;
+}
+
+Task<Answer> Iterator::resolve(dns::Name qname, uint16_t qtype, Budget& b, int nsDepth) {
+  Answer a;
+  dns::Name name = qname;
+  int links = 0;
+  for (;;) {
+    dns::Name next;
+    switch (fromCache(name, qtype, a, next)) {
+      case CacheResult::Hit:
+      case CacheResult::NoData:
+        a.rcode = dns::rcode::NoError;
+        co_return a;
+      case CacheResult::NxDomain:
+        a.rcode = dns::rcode::NXDomain;
+        co_return a;
+      case CacheResult::Cname:
+        if (++links > r_.config().maxChain) co_return a;
+        name = next;
+        continue;
+      case CacheResult::Miss:
+        break;
+    }
+    if (b.trace)
+      b.trace->add(fmt::format("cache miss {} {}", name.toString(), dns::qtypeToString(qtype)));
+    a.fromCache = false;
+    Step s = co_await iterate(name, qtype, b, nsDepth);
+    for (auto& rec : s.records) {
+      rec.ttl = std::min(rec.ttl, r_.config().cache.maxTtl);  // as if it came from the cache
+      a.answer.push_back(std::move(rec));
+    }
+    switch (s.kind) {
+      case Step::Kind::Answer:
+        a.rcode = dns::rcode::NoError;
+        co_return a;
+      case Step::Kind::NxDomain:
+      case Step::Kind::NoData:
+        a.rcode = s.kind == Step::Kind::NxDomain ? dns::rcode::NXDomain : dns::rcode::NoError;
+        if (s.soa) a.authority.push_back(*s.soa);
+        co_return a;
+      case Step::Kind::Cname:
+        links += int(s.records.size());
+        if (links > r_.config().maxChain) {
+          a.rcode = dns::rcode::ServFail;
+          co_return a;
+        }
+        name = s.next;
+        continue;
+      default:
+        a.rcode = dns::rcode::ServFail;
+        co_return a;
+    }
+  }
+}
+
+Cut Iterator::closestCut(const dns::Name& name) {
+  Cut cut;
+  const ForwardZone* fz = r_.forwardZoneFor(name);
+  int64_t now = nowSec();
+  size_t floor = fz ? fz->zone.labelCount() : 0;
+  for (size_t labels = name.labelCount(); labels > floor; --labels) {
+    dns::Name zone = ancestor(name, labels);
+    auto ns = r_.cache().get(zone, dns::qtype::NS, now);
+    if (!ns || ns->kind != EntryKind::Positive) continue;
+    cut.zone = zone;
+    for (const auto& rd : ns->rdatas) {
+      dns::Name target;
+      if (dns::rdataTarget(dns::qtype::NS, rd, target)) cut.nsNames.push_back(target);
+    }
+    if (!cut.nsNames.empty()) return cut;
+  }
+  if (fz) {
+    cut.zone = fz->zone;
+    cut.addresses = fz->servers;
+    cut.forward = true;
+    return cut;
+  }
+  cut.zone = dns::Name();
+  cut.addresses = r_.config().rootHints;
+  return cut;
+}
+
+Task<std::vector<core::Address>> Iterator::addressesOf(const Cut& cut, Budget& b, int nsDepth) {
+  std::vector<core::Address> out = cut.addresses;
+  if (!out.empty()) co_return out;
+  int64_t now = nowSec();
+  auto add = [&](const std::vector<uint8_t>& rd) {
+    if (rd.size() != 4) return;
+    sockaddr_in sin{};
+    sin.sin_family = AF_INET;
+    sin.sin_port = htons(53);
+    std::copy(rd.begin(), rd.end(), reinterpret_cast<uint8_t*>(&sin.sin_addr));
+    out.push_back(core::Address::fromSockaddr(reinterpret_cast<sockaddr*>(&sin), sizeof(sin)));
+  };
+  // Any rank will do to reach a server, glue included (it passed the bailiwick check).
+  for (const auto& ns : cut.nsNames) {
+    auto e = r_.cache().get(ns, dns::qtype::A, now);
+    if (e && e->kind == EntryKind::Positive)
+      for (const auto& rd : e->rdatas) add(rd);
+  }
+  if (!out.empty() || nsDepth >= r_.config().maxNsDepth) co_return out;
+  // No glue: resolve the servers' names, one at a time until one has an address. A name
+  // inside the zone itself cannot be resolved without the zone's servers: skip it.
+  for (const auto& ns : cut.nsNames) {
+    if (ns.isPartOf(cut.zone) || b.queriesLeft <= 0) continue;
+    if (b.trace) b.trace->add("resolving server name " + ns.toString());
+    Answer a = co_await resolve(ns, dns::qtype::A, b, nsDepth + 1);
+    for (const auto& rec : a.answer)
+      if (rec.type == dns::qtype::A) add(rec.rdata);
+    if (!out.empty()) break;
+  }
+  co_return out;
+}
+
+Task<Reply> Iterator::ask(const core::Address& server, const dns::Name& name, uint16_t type,
+                          bool rd, Budget& b) {
+  std::string key(reinterpret_cast<const char*>(server.bytes()), server.byteLength());
+  const dns::Name lowerName = name.toLower();
+  auto lower = lowerName.wire();
+  key.append(reinterpret_cast<const char*>(lower.data()), lower.size());
+  key += char(type >> 8);
+  key += char(type);
+  key += char(rd);
+  key += char(server.port() >> 8);
+  key += char(server.port());
+  if (auto it = inFlight_.find(key); it != inFlight_.end() && !loop_.stopping()) {
+    // The same question to the same server is on its way: share its answer.
+    r_.stats().sharedQueries.inc();
+    if (b.trace) b.trace->add("joined the identical query in flight to " + server.toString());
+    co_return co_await Join{*it->second};
+  }
+  InFlight self;
+  inFlight_[key] = &self;
+  Reply reply = co_await askOnce(server, name, type, rd, b);
+  inFlight_.erase(key);
+  self.reply = &reply;
+  // Each waiter copies the reply as it resumes, while this frame is still alive.
+  for (auto h : self.waiters) h.resume();
+  co_return reply;
+}
+
+Task<Reply> Iterator::askOnce(const core::Address& server, const dns::Name& name, uint16_t type,
+                              bool rd, Budget& b) {
+  const auto& cfg = r_.config();
+  auto& stats = r_.stats();
+  OutgoingQuery q{server,
+                  name.toLower(),
+                  type,
+                  rd,
+                  !r_.speeds().noEdns(server),
+                  cfg.ednsBufferSize,
+                  cfg.outgoingTimeoutMs * 1000,
+                  uint16_t(rng_())};
+  Reply reply;
+  for (int attempt = 0; attempt < 2 && b.queriesLeft > 0; ++attempt) {
+    --b.queriesLeft;
+    stats.outgoing.inc();
+    reply = co_await exchange(loop_, q);
+    if (reply.overTcp) stats.tcpOutgoing.inc();
+    if (reply.mismatched) stats.mismatched.inc(uint64_t(reply.mismatched));
+    int64_t now = core::monotonicUsec();
+    if (reply.status == Reply::Status::Timeout) {
+      stats.timeouts.inc();
+      r_.speeds().recordTimeout(server, q.timeoutUsec, now);
+    } else if (reply.status == Reply::Status::Answer) {
+      r_.speeds().recordAnswer(server, reply.rttUsec, now);
+    }
+    if (b.trace) {
+      b.trace->add(fmt::format(
+          "query {} {} {}{}{} -> {} rtt={}us", server.toStringWithPort(), q.qname.toString(),
+          dns::qtypeToString(type), q.edns ? "" : " noedns", reply.overTcp ? " tcp" : "",
+          reply.status == Reply::Status::Answer
+              ? dns::rcodeToString(dns::HeaderView(reply.packet.data()).rcode())
+          : reply.status == Reply::Status::Timeout ? "timeout"
+                                                   : "error",
+          reply.rttUsec));
+    }
+    if (reply.status != Reply::Status::Answer || !q.edns) break;
+    uint8_t rc = dns::HeaderView(reply.packet.data()).rcode();
+    if (rc != dns::rcode::FormErr && rc != dns::rcode::NotImp) break;
+    // A server that does not understand EDNS: ask again without, and remember it.
+    r_.speeds().setNoEdns(server);
+    stats.ednsFallbacks.inc();
+    q.edns = false;
+    q.id = uint16_t(rng_());
+  }
+  co_return reply;
+}
+
+Task<Step> Iterator::askCut(const Cut& cut, const dns::Name& askName, uint16_t askType, Budget& b,
+                            int nsDepth) {
+  Step fail;
+  std::vector<core::Address> servers = co_await addressesOf(cut, b, nsDepth);
+  if (servers.empty()) {
+    if (b.trace) b.trace->add("no server address for " + cut.zone.toString());
+    co_return fail;
+  }
+  r_.speeds().order(servers, core::monotonicUsec(), uint32_t(rng_()));
+  for (size_t i = 0; i < servers.size() && i < kMaxServersPerStep; ++i) {
+    if (b.queriesLeft <= 0 || loop_.stopping()) co_return fail;
+    Reply reply = co_await ask(servers[i], askName, askType, cut.forward, b);
+    if (reply.status != Reply::Status::Answer) continue;
+    Step s =
+        classify(reply.packet, cut, askName, askType, r_.config().maxChain, r_.cache(), nowSec());
+    if (s.kind != Step::Kind::Lame) co_return s;
+    fail.kind = Step::Kind::Lame;  // someone answered, uselessly
+  }
+  co_return fail;
+}
+
+Task<Step> Iterator::iterate(dns::Name name, uint16_t qtype, Budget& b, int nsDepth) {
+  Cut cut = closestCut(name);
+  int referrals = 0, minimiseSteps = 0;
+  bool minimise = r_.config().qnameMinimisation;
+  size_t extra = 1;  // labels beyond the cut in the minimised question
+  for (;;) {
+    if (b.queriesLeft <= 0 || loop_.stopping()) co_return Step{};
+    // QNAME minimisation (RFC 9156): show each zone only one label more than it needs.
+    size_t want = cut.zone.labelCount() + extra;
+    bool minimised =
+        minimise && !cut.forward && want < name.labelCount() && minimiseSteps < kMaxMinimiseSteps;
+    dns::Name askName = minimised ? ancestor(name, want) : name;
+    uint16_t askType = minimised ? dns::qtype::A : qtype;
+    Step s = co_await askCut(cut, askName, askType, b, nsDepth);
+    if (minimised) ++minimiseSteps;
+    if (s.kind == Step::Kind::Referral) {
+      if (++referrals > r_.config().maxReferrals) co_return Step{};
+      if (b.trace) b.trace->add("referral to " + s.cut.zone.toString());
+      cut = std::move(s.cut);
+      extra = 1;
+      continue;
+    }
+    if (s.kind == Step::Kind::Fail) co_return s;  // nobody answered: no point asking again
+    if (minimised) {
+      // No cut at askName (data or NODATA): one label more. Anything else (NXDOMAIN from a
+      // server that gets empty non-terminals wrong, errors): ask the full name instead.
+      if (s.kind == Step::Kind::Answer || s.kind == Step::Kind::NoData ||
+          s.kind == Step::Kind::Cname)
+        ++extra;
+      else
+        minimise = false;
+      continue;
+    }
+    if (s.kind == Step::Kind::Lame) s.kind = Step::Kind::Fail;
+    co_return s;
+  }
+}
+
+}  // namespace ballast::backends::resolver

@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#pragma once
+/// Iterative resolution of one question from the root (or a forwarder), as coroutines on an
+/// instance's event loop: cache first, then the closest known zone cut, its servers asked
+/// fastest first, referrals followed, answers and negative answers cached, CNAME and DNAME
+/// chains followed. Every resolution has a budget of outgoing queries; chains, referrals and
+/// nested name-server resolutions are bounded; running out is SERVFAIL.
+#include <cstdint>
+#include <random>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "backends/resolver/event_loop.hh"
+#include "backends/resolver/outgoing.hh"
+#include "backends/resolver/record_cache.hh"
+#include "backends/resolver/resolver.hh"
+#include "backends/resolver/task.hh"
+#include "dns/name.hh"
+
+namespace ballast::backends::resolver {
+
+/// The per-query event trace (setResolverTracing): nanosecond offsets from the start.
+class Trace {
+ public:
+  Trace(bool on, int64_t startNs) : on_(on), startNs_(startNs) {}
+  bool on() const { return on_; }
+  void add(const std::string& what);
+  const std::string& text() const { return text_; }
+
+ private:
+  bool on_;
+  int64_t startNs_;
+  std::string text_;
+};
+
+/// What one client resolution may still spend.
+struct Budget {
+  int queriesLeft = 50;
+  Trace* trace = nullptr;
+};
+
+/// The final answer to a question.
+struct Answer {
+  uint8_t rcode = 2;  ///< SERVFAIL until proven otherwise
+  std::vector<Record> answer;
+  std::vector<Record> authority;  ///< the SOA of a negative answer
+  bool fromCache = true;          ///< no outgoing query was needed
+};
+
+/// A zone cut and how to reach its servers.
+struct Cut {
+  dns::Name zone;
+  std::vector<dns::Name> nsNames;
+  std::vector<core::Address> addresses;  ///< known addresses (hints, forwarders, glue)
+  bool forward = false;                  ///< servers are forwarders: set RD, accept non-AA
+};
+
+/// What one answer from a server meant.
+struct Step {
+  enum class Kind : uint8_t { Answer, Cname, NxDomain, NoData, Referral, Lame, Fail };
+  Kind kind = Kind::Fail;
+  std::vector<Record> records;  ///< Answer/Cname: the chain, in order
+  std::optional<Record> soa;    ///< NxDomain/NoData
+  dns::Name next;               ///< Cname: where the chain continues
+  Cut cut;                      ///< Referral: the new cut
+};
+
+/// The last `labels` labels of `name` (name itself when it has no more).
+dns::Name ancestor(const dns::Name& name, size_t labels);
+
+/// Decides what a validated reply to (askName, askType) from a server of `cut` means, and
+/// caches what it can trust: the answer chain within the cut's bailiwick, negative answers,
+/// delegations and their glue (addresses of the listed servers, inside the bailiwick only).
+Step classify(const std::vector<uint8_t>& reply, const Cut& cut, const dns::Name& askName,
+              uint16_t askType, int maxChain, RecordCache& cache, int64_t nowSec);
+
+class Iterator {
+ public:
+  Iterator(Resolver& r, EventLoop& loop) : r_(r), loop_(loop), rng_(std::random_device{}()) {}
+
+  /// Resolves (qname, qtype): from the cache if it can, else iteratively.
+  Task<Answer> resolve(dns::Name qname, uint16_t qtype, Budget& b, int nsDepth);
+
+ private:
+  enum class CacheResult : uint8_t { Miss, Hit, NxDomain, NoData, Cname };
+  CacheResult fromCache(const dns::Name& name, uint16_t qtype, Answer& a, dns::Name& next);
+  Cut closestCut(const dns::Name& name);
+  Task<Step> iterate(dns::Name name, uint16_t qtype, Budget& b, int nsDepth);
+  Task<Step> askCut(const Cut& cut, const dns::Name& askName, uint16_t askType, Budget& b,
+                    int nsDepth);
+  Task<std::vector<core::Address>> addressesOf(const Cut& cut, Budget& b, int nsDepth);
+  Task<Reply> ask(const core::Address& server, const dns::Name& name, uint16_t type, bool rd,
+                  Budget& b);
+  Task<Reply> askOnce(const core::Address& server, const dns::Name& name, uint16_t type, bool rd,
+                      Budget& b);
+
+  /// An outgoing question in flight, which identical ones join instead of asking again.
+  struct InFlight {
+    std::vector<std::coroutine_handle<>> waiters;
+    const Reply* reply = nullptr;
+  };
+  struct Join {
+    InFlight& f;
+    bool await_ready() const noexcept { return false; }
+    void await_suspend(std::coroutine_handle<> h) { f.waiters.push_back(h); }
+    Reply await_resume() const { return *f.reply; }
+  };
+
+  Resolver& r_;
+  EventLoop& loop_;
+  std::mt19937 rng_;
+  std::unordered_map<std::string, InFlight*> inFlight_;  ///< key: server, qname, qtype, rd
+};
+
+}  // namespace ballast::backends::resolver

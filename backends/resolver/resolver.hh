@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#pragma once
+/// A named embedded resolver (newResolver): its settings, and what its instances share:
+/// the record cache (with the negative cache), the server speed table and the statistics.
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "backends/resolver/record_cache.hh"
+#include "backends/resolver/server_speeds.hh"
+#include "core/address.hh"
+#include "dns/name.hh"
+#include "metrics/counter.hh"
+
+namespace ballast::backends::resolver {
+
+struct ForwardZone {
+  dns::Name zone;
+  std::vector<core::Address> servers;
+};
+
+struct ResolverConfig {
+  std::string name = "resolver";
+  int instances = 1;
+  std::vector<std::string> pools;
+  std::vector<core::Address> rootHints;  ///< empty: the real root servers
+  std::vector<ForwardZone> forwardZones;
+  CacheLimits cache;
+  bool qnameMinimisation = true;
+  uint16_t ednsBufferSize = 1232;
+  uint32_t maxConcurrent = 2048;  ///< resolutions in progress per instance
+  int maxQueriesPerResolution = 50;
+  int64_t outgoingTimeoutMs = 1500;
+  std::string nsid;  ///< returned to clients that ask (EDNS option 3); empty: none
+  bool tracing = false;
+  int maxChain = 12;      ///< CNAME/DNAME links followed
+  int maxReferrals = 30;  ///< delegations followed in one iteration
+  int maxNsDepth = 4;     ///< nested resolutions of name server addresses
+};
+
+/// The root servers' IPv4 addresses (root-servers.net, unchanged since 2023).
+std::vector<core::Address> builtinRootHints();
+
+struct ResolverStats {
+  metrics::Counter cacheHits;          ///< client questions answered from the record cache
+  metrics::Counter cacheMisses;        ///< client questions that needed outgoing queries
+  metrics::Counter outgoing;           ///< queries sent to servers (UDP and TCP)
+  metrics::Counter tcpOutgoing;        ///< of which over TCP, after a truncated answer
+  metrics::Counter timeouts;           ///< outgoing queries unanswered in outgoingTimeout
+  metrics::Counter servfails;          ///< client questions answered SERVFAIL
+  metrics::Counter overCapacity;       ///< client questions refused: maxConcurrent reached
+  metrics::Counter ednsFallbacks;      ///< FORMERR to EDNS: asked again without
+  metrics::Counter mismatched;         ///< answers ignored: wrong ID or question
+  metrics::Counter sharedQueries;      ///< resolutions that joined an identical one in flight
+  std::atomic<int64_t> concurrent{0};  ///< resolutions in progress, all instances
+};
+
+class Resolver {
+ public:
+  explicit Resolver(ResolverConfig cfg) : config_(std::move(cfg)), cache_(config_.cache) {
+    if (config_.rootHints.empty()) config_.rootHints = builtinRootHints();
+  }
+  const ResolverConfig& config() const { return config_; }
+  RecordCache& cache() { return cache_; }
+  ServerSpeeds& speeds() { return speeds_; }
+  ResolverStats& stats() { return stats_; }
+  bool tracing() const { return tracing_.load(std::memory_order_relaxed); }
+  void setTracing(bool on) { tracing_.store(on, std::memory_order_relaxed); }
+  /// The forward zone `name` falls under (the longest match), or null.
+  const ForwardZone* forwardZoneFor(const dns::Name& name) const;
+
+ private:
+  ResolverConfig config_;
+  RecordCache cache_;
+  ServerSpeeds speeds_;
+  ResolverStats stats_;
+  std::atomic<bool> tracing_{false};
+};
+
+}  // namespace ballast::backends::resolver

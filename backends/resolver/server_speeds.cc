@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "backends/resolver/server_speeds.hh"
+
+#include <algorithm>
+#include <cstring>
+
+namespace ballast::backends::resolver {
+
+namespace {
+constexpr int64_t kMaxUsec = 10'000'000;
+constexpr int64_t kHalfLifeUsec = 60'000'000;  // an estimate halves every minute unrefreshed
+}  // namespace
+
+size_t ServerSpeeds::KeyHash::operator()(const core::Address& a) const {
+  size_t h = 1469598103934665603ull;
+  const uint8_t* b = a.bytes();
+  for (size_t i = 0; i < a.byteLength(); ++i) h = (h ^ b[i]) * 1099511628211ull;
+  return h ^ a.port();
+}
+
+int64_t ServerSpeeds::decayed(const Entry& e, int64_t nowUsec) {
+  int64_t age = nowUsec - e.updatedUsec;
+  if (age <= 0) return e.srttUsec;
+  int64_t halvings = age / kHalfLifeUsec;
+  return halvings >= 62 ? 0 : e.srttUsec >> halvings;
+}
+
+void ServerSpeeds::recordAnswer(const core::Address& a, int64_t rttUsec, int64_t nowUsec) {
+  Shard& s = shardOf(a);
+  std::lock_guard lock(s.mutex);
+  Entry& e = s.map[a];
+  int64_t old = decayed(e, nowUsec);
+  e.srttUsec = old == 0 ? rttUsec : (old * 7 + rttUsec * 3) / 10;
+  e.updatedUsec = nowUsec;
+}
+
+void ServerSpeeds::recordTimeout(const core::Address& a, int64_t timeoutUsec, int64_t nowUsec) {
+  Shard& s = shardOf(a);
+  std::lock_guard lock(s.mutex);
+  Entry& e = s.map[a];
+  e.srttUsec = std::min(kMaxUsec, std::max(timeoutUsec, decayed(e, nowUsec) * 2));
+  e.updatedUsec = nowUsec;
+}
+
+int64_t ServerSpeeds::estimate(const core::Address& a, int64_t nowUsec) const {
+  Shard& s = shardOf(a);
+  std::lock_guard lock(s.mutex);
+  auto it = s.map.find(a);
+  return it == s.map.end() ? 0 : decayed(it->second, nowUsec);
+}
+
+void ServerSpeeds::setNoEdns(const core::Address& a) {
+  Shard& s = shardOf(a);
+  std::lock_guard lock(s.mutex);
+  s.map[a].noEdns = true;
+}
+
+bool ServerSpeeds::noEdns(const core::Address& a) const {
+  Shard& s = shardOf(a);
+  std::lock_guard lock(s.mutex);
+  auto it = s.map.find(a);
+  return it != s.map.end() && it->second.noEdns;
+}
+
+void ServerSpeeds::order(std::vector<core::Address>& servers, int64_t nowUsec, uint32_t random,
+                         uint32_t explorePercent) const {
+  std::vector<std::pair<int64_t, core::Address>> keyed;
+  keyed.reserve(servers.size());
+  // Ties (unknown servers) are broken by the random draw, so load spreads among equals.
+  for (size_t i = 0; i < servers.size(); ++i)
+    keyed.emplace_back(estimate(servers[i], nowUsec) * 64 + int64_t((random >> (i % 24)) & 63),
+                       servers[i]);
+  std::stable_sort(keyed.begin(), keyed.end(),
+                   [](const auto& x, const auto& y) { return x.first < y.first; });
+  for (size_t i = 0; i < keyed.size(); ++i) servers[i] = keyed[i].second;
+  if (servers.size() > 1 && (random % 100) < explorePercent) std::swap(servers[0], servers[1]);
+}
+
+}  // namespace ballast::backends::resolver

@@ -1,0 +1,186 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/// newResolver, showResolvers, setResolverTracing: embedded resolvers, each a set of
+/// instances (name@1..N) added as servers, so pools, policies and showServers see them.
+#include <fmt/format.h>
+
+#include <memory>
+#include <set>
+
+#include "backends/resolver/instance.hh"
+#include "lua/binding.hh"
+#include "lua/bindings.hh"
+
+namespace ballast::lua {
+
+namespace {
+
+namespace res = backends::resolver;
+
+std::vector<core::Address> addresses(const std::vector<std::string>& texts, const char* what) {
+  std::vector<core::Address> out;
+  for (const auto& t : texts) {
+    try {
+      out.push_back(core::Address::parse(t));
+    } catch (const std::exception& e) {
+      throw ConfigError(fmt::format("newResolver: {}: {}", what, e.what()));
+    }
+  }
+  return out;
+}
+
+/// forwardZones={["corp.example."]={"192.0.2.53", ...}, ...}; the table is on the stack top.
+std::vector<res::ForwardZone> readForwardZones(lua_State* L) {
+  std::vector<res::ForwardZone> out;
+  lua_pushnil(L);
+  while (lua_next(L, -2) != 0) {
+    if (lua_type(L, -2) != LUA_TSTRING) {
+      lua_pop(L, 2);
+      throw ConfigError("newResolver: forwardZones keys must be zone names");
+    }
+    std::string zone = lua_tostring(L, -2);
+    res::ForwardZone fz;
+    try {
+      fz.zone = dns::Name::fromString(zone);
+      fz.servers =
+          addresses(checkStrings(L, -1, "newResolver", "a forward zone's servers"), "forwardZones");
+    } catch (const std::exception& e) {
+      lua_pop(L, 2);
+      throw ConfigError(fmt::format("newResolver: forward zone '{}': {}", zone, e.what()));
+    }
+    lua_pop(L, 1);
+    if (fz.servers.empty()) {
+      lua_pop(L, 1);
+      throw ConfigError(fmt::format("newResolver: forward zone '{}' has no server", zone));
+    }
+    out.push_back(std::move(fz));
+  }
+  return out;
+}
+
+std::vector<std::shared_ptr<res::Resolver>> resolvers(Host& h) {
+  std::vector<std::shared_ptr<res::Resolver>> out;
+  std::set<res::Resolver*> seen;
+  for (const auto& b : h.runtime.servers()) {
+    auto* inst = dynamic_cast<res::ResolverInstance*>(b.get());
+    if (inst && seen.insert(inst->resolver().get()).second) out.push_back(inst->resolver());
+  }
+  return out;
+}
+
+void registerStats(core::Runtime& rt, const std::shared_ptr<res::Resolver>& r) {
+  const std::string p = "resolver-" + r->config().name + "-";
+  auto& s = r->stats();
+  rt.registry.add(p + "cache-hits", s.cacheHits, "client questions answered from the cache");
+  rt.registry.add(p + "cache-misses", s.cacheMisses, "client questions needing queries");
+  rt.registry.add(p + "outgoing-queries", s.outgoing, "queries sent to servers");
+  rt.registry.add(p + "tcp-outgoing-queries", s.tcpOutgoing, "of which over TCP");
+  rt.registry.add(p + "outgoing-timeouts", s.timeouts, "outgoing queries unanswered");
+  rt.registry.add(p + "servfails", s.servfails, "client questions answered SERVFAIL");
+  rt.registry.add(p + "over-capacity", s.overCapacity, "questions refused at maxConcurrent");
+  rt.registry.add(p + "edns-fallbacks", s.ednsFallbacks, "queries repeated without EDNS");
+  rt.registry.add(p + "shared-queries", s.sharedQueries, "queries that joined one in flight");
+  rt.registry.add(p + "mismatched-answers", s.mismatched, "answers ignored: ID or question");
+  std::weak_ptr<res::Resolver> weak = r;
+  rt.registry.addGauge(
+      p + "cache-entries",
+      [weak] {
+        auto sp = weak.lock();
+        return sp ? double(sp->cache().size()) : 0.0;
+      },
+      "entries in the record cache");
+  rt.registry.addGauge(
+      p + "concurrent",
+      [weak] {
+        auto sp = weak.lock();
+        return sp ? double(sp->stats().concurrent.load()) : 0.0;
+      },
+      "resolutions in progress");
+}
+
+int newResolver(lua_State* L, Host& h) {
+  requireConfiguring(h, "newResolver");
+  res::ResolverConfig cfg;
+  Options o(L, 1, "newResolver");
+  cfg.name = o.string("name").value_or("resolver");
+  if (cfg.name.empty() || cfg.name.find_first_of(" @") != std::string::npos)
+    throw ConfigError(fmt::format("newResolver: invalid name '{}'", cfg.name));
+  cfg.instances = int(o.integer("instances", 1, 256).value_or(1));
+  if (auto pools = o.strings("pool")) cfg.pools = *pools;
+  if (cfg.pools.size() == 1 && cfg.pools[0].empty()) cfg.pools.clear();
+  if (auto hints = o.strings("rootHints")) {
+    cfg.rootHints = addresses(*hints, "rootHints");
+    if (cfg.rootHints.empty()) throw ConfigError("newResolver: rootHints is empty");
+  }
+  if (o.table("forwardZones")) {
+    try {
+      cfg.forwardZones = readForwardZones(L);
+    } catch (...) {
+      lua_pop(L, 1);
+      throw;
+    }
+    lua_pop(L, 1);
+  }
+  cfg.cache.maxEntries =
+      size_t(o.integer("maxCacheEntries", 1, int64_t(1) << 40).value_or(1000000));
+  cfg.cache.maxTtl = uint32_t(o.integer("maxCacheTTL", 1, 604800 * 4).value_or(86400));
+  cfg.cache.maxNegativeTtl = uint32_t(o.integer("maxNegativeTTL", 0, 86400 * 7).value_or(3600));
+  cfg.qnameMinimisation = o.boolean("qnameMinimisation").value_or(true);
+  cfg.ednsBufferSize = uint16_t(o.integer("ednsBufferSize", 512, 4096).value_or(1232));
+  cfg.maxConcurrent = uint32_t(o.integer("maxConcurrent", 1, 1000000).value_or(2048));
+  cfg.maxQueriesPerResolution = int(o.integer("maxQueriesPerResolution", 1, 1000).value_or(50));
+  cfg.outgoingTimeoutMs = o.integer("outgoingTimeout", 1, 60000).value_or(1500);
+  cfg.nsid = o.string("nsid").value_or("");
+  cfg.tracing = o.boolean("tracing").value_or(false);
+  o.done();
+  for (const auto& b : h.runtime.servers())
+    if (b->name() == cfg.name + "@1")
+      throw ConfigError(fmt::format("newResolver: a resolver named '{}' exists", cfg.name));
+  auto r = std::make_shared<res::Resolver>(std::move(cfg));
+  registerStats(h.runtime, r);
+  res::createInstances(r, h.runtime);
+  return 0;
+}
+
+int showResolvers(lua_State*, Host& h) {
+  constexpr auto kRow = "{:<12} {:>4} {:>9} {:>10} {:>10} {:>10} {:>8} {:>9} {:>6} {:>8}\n";
+  std::string out = fmt::format(kRow, "Name", "Inst", "Entries", "Hits", "Misses", "Outgoing",
+                                "Timeouts", "ServFails", "Concur", "OverCap");
+  for (const auto& r : resolvers(h)) {
+    const auto& s = r->stats();
+    out += fmt::format(kRow, r->config().name, r->config().instances, r->cache().size(),
+                       s.cacheHits.value(), s.cacheMisses.value(), s.outgoing.value(),
+                       s.timeouts.value(), s.servfails.value(), s.concurrent.load(),
+                       s.overCapacity.value());
+  }
+  h.out(out);
+  return 0;
+}
+
+/// setResolverTracing(on[, name]): one trace line per query in the log, for every
+/// resolver or the one named.
+int setResolverTracing(lua_State* L, Host& h) {
+  bool on = checkBool(L, 1, "setResolverTracing");
+  std::string name = lua_isnoneornil(L, 2) ? "" : checkString(L, 2, "setResolverTracing", "a name");
+  bool found = false;
+  for (const auto& r : resolvers(h)) {
+    if (!name.empty() && r->config().name != name) continue;
+    r->setTracing(on);
+    found = true;
+  }
+  if (!name.empty() && !found)
+    throw ConfigError(fmt::format("setResolverTracing: no resolver named '{}'", name));
+  return 0;
+}
+
+}  // namespace
+
+void registerResolverBindings(lua_State* L) {
+  static const Binding globals[] = {
+      {"newResolver", wrap<newResolver>},
+      {"showResolvers", wrap<showResolvers>},
+      {"setResolverTracing", wrap<setResolverTracing>},
+  };
+  registerAll(L, std::begin(globals), std::end(globals));
+}
+
+}  // namespace ballast::lua
