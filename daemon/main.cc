@@ -21,6 +21,7 @@
 #include "daemon/options.hh"
 #include "frontend/udp_listener.hh"
 #include "lua/config.hh"
+#include "web/service.hh"
 
 using namespace ballast;
 
@@ -94,6 +95,8 @@ int run(const daemon::Options& opts) {
                    fflush(stdout);
                  }};
   lua::LuaConfig lua(host);
+  web::Service webService(rt, BALLAST_VERSION);  // before lua's end: its handlers use lua
+  host.web = &webService;
   try {
     lua.loadFile(opts.configFile);
     if (!opts.locals.empty()) {
@@ -143,6 +146,16 @@ int run(const daemon::Options& opts) {
   checker.start();
   Maintenance maintenance(rt, lua);
   maintenance.start();
+  try {
+    webService.start();
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "ballast: {}\n", e.what());
+    maintenance.stop();
+    checker.stop();
+    for (auto& l : listeners) l->stop();
+    rt.stopServers();
+    return 1;
+  }
   if (opts.supervised) notifySystemd("READY=1");
   fmt::print(stderr, "ballast {} started with {} listener(s) and {} server(s)\n", BALLAST_VERSION,
              listeners.size(), rt.servers().size());
@@ -151,6 +164,7 @@ int run(const daemon::Options& opts) {
   sigwait(&stopSignals, &sig);
   fmt::print(stderr, "ballast: {} received, stopping\n", strsignal(sig));
   if (opts.supervised) notifySystemd("STOPPING=1");
+  webService.stop();
   maintenance.stop();
   checker.stop();
   for (auto& l : listeners) l->stop();

@@ -40,6 +40,11 @@ LuaConfig::LuaConfig(Host& host) : host_(host), L_(luaL_newstate()) {
   registerAclBindings(L_);
   registerSettingBindings(L_);
   registerPoolBindings(L_);  // after registerServerBindings: uses its policy metatable
+  registerWebBindings(L_);
+  host_.withLua = [this](const std::function<void(lua_State*)>& fn) {
+    std::lock_guard lock(mutex_);
+    fn(L_);
+  };
 }
 
 LuaConfig::~LuaConfig() { lua_close(L_); }

@@ -9,6 +9,11 @@
 
 #include "core/runtime.hh"
 
+struct lua_State;
+namespace ballast::web {
+class Service;
+}
+
 namespace ballast::lua {
 
 struct Host {
@@ -22,6 +27,10 @@ struct Host {
   /// Files loaded so far; Lua knows them by index (its chunk names are cut at 60 bytes,
   /// and an operator needs the whole path in an error).
   std::vector<std::string> files;
+  /// The web server and carbon export (bind_web); null where there is none (unit tests).
+  web::Service* web = nullptr;
+  /// Runs `fn` on the shared Lua state under its lock, from any thread (web handlers).
+  std::function<void(const std::function<void(lua_State*)>&)> withLua;
 };
 
 }  // namespace ballast::lua
