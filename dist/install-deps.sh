@@ -11,6 +11,8 @@ packages=(
   libsodium-dev doctest-dev
   python3 python3-dnspython python3-pytest
   clang-format
+  nlohmann-json3-dev python3-prometheus-client     # web API JSON; /metrics test parser
+  chromium chromium-driver python3-selenium        # dashboard browser test
 )
 
 missing=()
