@@ -144,8 +144,8 @@ int hashPassword(lua_State* L, Host&) {
   uint64_t factor = 1024;
   if (lua_gettop(L) >= 2 && !lua_isnil(L, 2)) {
     double f = checkNumber(L, 2, "hashPassword", "the work factor");
-    if (f < 2 || f > 1048576 || std::floor(f) != f)
-      throw ConfigError("hashPassword: the work factor must be a power of two from 2 to 1048576");
+    if (f < 2 || f > 65536 || std::floor(f) != f)
+      throw ConfigError("hashPassword: the work factor must be a power of two from 2 to 65536");
     factor = uint64_t(f);
   }
   std::string hashed;

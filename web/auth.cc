@@ -59,9 +59,9 @@ std::optional<ScryptParams> parseHash(std::string_view s) {
       v = v * 10 + uint64_t(c - '0');
     }
     std::string_view k = kv.substr(0, eq);
-    if (k == "ln" && v >= 1 && v <= 20) {
+    if (k == "ln" && v >= 1 && v <= 16) {
       p.n = uint64_t(1) << v;
-    } else if (k == "r" && v >= 1 && v <= 32) {
+    } else if (k == "r" && v >= 1 && v <= 16) {
       p.r = v;
     } else if (k == "p" && v >= 1 && v <= 16) {
       p.p = v;
@@ -102,8 +102,8 @@ std::optional<std::string> base64Decode(std::string_view in) {
 }
 
 std::string hashPassword(std::string_view password, uint64_t workFactor) {
-  if (workFactor < 2 || workFactor > (uint64_t(1) << 20) || (workFactor & (workFactor - 1)) != 0)
-    throw std::invalid_argument("the work factor must be a power of two between 2 and 1048576");
+  if (workFactor < 2 || workFactor > (uint64_t(1) << 16) || (workFactor & (workFactor - 1)) != 0)
+    throw std::invalid_argument("the work factor must be a power of two from 2 to 65536");
   int ln = 0;
   while ((uint64_t(1) << ln) < workFactor) ++ln;
   std::string salt(kSaltSize, '\0');

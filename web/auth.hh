@@ -10,7 +10,8 @@
 namespace ballast::web {
 
 /// scrypt of `password` with a fresh random 16-byte salt; workFactor is scrypt's N (a
-/// power of two, dnsdist's default 1024). Throws std::invalid_argument on a bad factor.
+/// power of two up to 65536, dnsdist's default 1024; memory use is N * 1 KB). Throws
+/// std::invalid_argument on a bad factor.
 std::string hashPassword(std::string_view password, uint64_t workFactor = 1024);
 
 /// True if `text` looks like a hash hashPassword() makes.

@@ -36,9 +36,10 @@ function drawChart(id, values, color) {
   ctx.lineWidth = 2;
   ctx.beginPath();
   let started = false;
+  const offset = HISTORY - values.length;  // the newest point at the right edge
   values.forEach((v, i) => {
     if (v === null) { started = false; return; }
-    const x = pad + (w - pad) * i / (HISTORY - 1);
+    const x = pad + (w - pad) * (offset + i) / (HISTORY - 1);
     const y = pad / 2 + (h - pad) * (1 - v / max);
     if (started) ctx.lineTo(x, y); else ctx.moveTo(x, y);
     started = true;
@@ -127,9 +128,11 @@ function updateServer(info) {
 async function poll() {
   const status = document.getElementById("status");
   try {
+    // From the origin: a page opened as http://user:pass@host/ would otherwise hand fetch()
+    // URLs with credentials in them, which it refuses.
     const [stats, info] = await Promise.all([
-      fetch("jsonstat?command=stats", { credentials: "same-origin" }),
-      fetch("api/v1/servers/localhost", { credentials: "same-origin" }),
+      fetch(location.origin + "/jsonstat?command=stats", { credentials: "same-origin" }),
+      fetch(location.origin + "/api/v1/servers/localhost", { credentials: "same-origin" }),
     ]);
     if (!stats.ok || !info.ok) throw new Error("HTTP " + stats.status + "/" + info.status);
     updateStats(await stats.json());
