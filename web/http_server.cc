@@ -2,10 +2,12 @@
 #include "web/http_server.hh"
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <fcntl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <stdexcept>
@@ -99,13 +101,17 @@ void HttpServer::onRequest(evhttp_request* req) {
   } catch (const std::exception&) {
     allowed = false;
   }
-  Reply reply;
   if (!allowed) {
-    // Not in the web ACL: nothing about the server, and the connection goes.
-    reply.status = 403;
-    reply.body = "Forbidden\n";
-    reply.close = true;
-  } else if (!admitConnection(conn, cfg->maxConcurrentConnections)) {
+    // Not in the web ACL: refused with no answer at all, as dnsdist does. The socket is shut
+    // down first, so the empty reply fails to go out and libevent frees the connection
+    // through its own error path (freeing it here, inside its callback, would not be safe).
+    if (bufferevent* bev = evhttp_connection_get_bufferevent(conn))
+      shutdown(bufferevent_getfd(bev), SHUT_RDWR);
+    evhttp_send_reply(req, 403, nullptr, nullptr);
+    return;
+  }
+  Reply reply;
+  if (!admitConnection(conn, cfg->maxConcurrentConnections)) {
     reply.status = 503;
     reply.body = "Too many connections\n";
     reply.close = true;
