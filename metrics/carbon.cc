@@ -16,14 +16,19 @@ namespace ballast::metrics {
 
 namespace {
 
-constexpr int kIoTimeoutMs = 2000;  // per connect and per write; a round never hangs
+/// A whole round (connect and every write) gets this long, so a slow or stuck carbon server
+/// delays neither the next round much nor stop().
+constexpr auto kRoundTimeout = std::chrono::seconds(3);
 
-/// Waits until fd is ready for `events` (or has failed); false on timeout.
-bool waitFor(int fd, short events) {
+/// Waits until fd is ready for `events` (or has failed); false once `deadline` has passed.
+bool waitFor(int fd, short events, std::chrono::steady_clock::time_point deadline) {
   pollfd p{fd, events, 0};
   int r;
   do {
-    r = poll(&p, 1, kIoTimeoutMs);
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return false;
+    r = poll(&p, 1, int(left.count()));
   } while (r < 0 && errno == EINTR);
   return r > 0;  // ready or failed: the next call on fd tells which
 }
@@ -100,13 +105,14 @@ void CarbonSender::loop() {
 
 std::string CarbonSender::sendRound() {
   std::string data = carbonLines(cfg_, collect_(), int64_t(time(nullptr)));
+  auto deadline = std::chrono::steady_clock::now() + kRoundTimeout;
   int fd = socket(cfg_.address.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return errnoText("socket");
   std::string error;
   if (connect(fd, reinterpret_cast<const sockaddr*>(&cfg_.address), cfg_.addressLength) != 0) {
     if (errno != EINPROGRESS) {
       error = errnoText("connect");
-    } else if (!waitFor(fd, POLLOUT)) {
+    } else if (!waitFor(fd, POLLOUT, deadline)) {
       error = "connect: timed out";
     } else {
       int soerr = 0;
@@ -121,7 +127,7 @@ std::string CarbonSender::sendRound() {
     if (n > 0) {
       sent += size_t(n);
     } else if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-      if (!waitFor(fd, POLLOUT)) error = "send: timed out";
+      if (!waitFor(fd, POLLOUT, deadline)) error = "send: timed out";
     } else {
       error = errnoText("send");
     }
