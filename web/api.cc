@@ -60,7 +60,7 @@ json serverJson(const core::Backend& b, size_t id) {
           {"address", b.addressString()},
           {"state", stateOf(b)},
           {"qps", b.stats.qps.value()},
-          {"qpsLimit", b.qpsLimit()},
+          {"qpsLimit", uint64_t(b.qpsLimit())},
           {"outstanding", b.outstanding()},
           {"reuseds", b.stats.reuseds.value()},
           {"weight", b.weight()},
