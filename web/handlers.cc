@@ -16,7 +16,9 @@ using Handler = Reply (*)(Service&, const WebConfig&, const WebRequest&);
 Reply json(const nlohmann::json& doc, int status = 200) {
   Reply r;
   r.status = status;
-  r.body = doc.dump();
+  // Names from the network (a pool asked for) or the configuration may not be UTF-8: replace
+  // such bytes rather than throw.
+  r.body = doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   return r;
 }
 

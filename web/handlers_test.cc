@@ -98,3 +98,14 @@ TEST_CASE("unknown pool is 404, missing name 400") {
   r.getvars["name"] = "nope";
   CHECK(handle(f.service, f.cfg, r).status == 404);
 }
+
+TEST_CASE("names that are not UTF-8 are answered, not thrown") {
+  Fixture f;
+  f.cfg.apiRequiresAuthentication = false;
+  WebRequest r = get("/api/v1/servers/localhost/pool");
+  r.getvars["name"] = "\x9f\xff";
+  Reply reply = handle(f.service, f.cfg, r);
+  CHECK(reply.status == 404);
+  CHECK(nlohmann::json::parse(reply.body)["error"].get<std::string>().find("\xef\xbf\xbd") !=
+        std::string::npos);
+}

@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <stdexcept>
 
 #include "web/routes.hh"
@@ -116,7 +117,16 @@ void HttpServer::onRequest(evhttp_request* req) {
     reply.body = "Too many connections\n";
     reply.close = true;
   } else {
-    reply = route(service_, *cfg, req);
+    try {
+      reply = route(service_, *cfg, req);
+    } catch (const std::exception& e) {
+      // Nothing may leave a libevent callback by exception: it would end the process.
+      fprintf(stderr, "Webserver: error handling a request: %s\n", e.what());
+      reply = Reply{};
+      reply.status = 500;
+      reply.contentType = "text/plain";
+      reply.body = "Internal Server Error\n";
+    }
   }
   sendReply(req, *cfg, reply);
 }

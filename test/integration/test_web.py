@@ -295,6 +295,8 @@ def test_garbage_request_does_not_hurt(start_ballast, backends):
         except OSError:
             pass
         s.close()
+    # A pool name that is not UTF-8 (found by the fuzzer: it used to end the process).
+    assert request(web, API + "/pool?name=%9F%FF", key=API_KEY)[0] == 404
     assert request(web, API, key=API_KEY)[0] == 200
 
 
