@@ -24,6 +24,7 @@
 #include "daemon/options.hh"
 #include "frontend/udp_listener.hh"
 #include "lua/config.hh"
+#include "web/service.hh"
 
 using namespace ballast;
 
@@ -109,6 +110,8 @@ int run(const daemon::Options& opts) {
                    fflush(stdout);
                  }};
   lua::LuaConfig lua(host);
+  web::Service webService(rt, BALLAST_VERSION);  // before lua's end: its handlers use lua
+  host.web = &webService;
   try {
     lua.loadFile(opts.configFile);
     if (!opts.locals.empty()) {
@@ -161,8 +164,10 @@ int run(const daemon::Options& opts) {
   std::unique_ptr<console::ConsoleServer> console;
   try {
     console = daemon::startConsole(opts, host, lua);
+    webService.start();
   } catch (const std::exception& e) {
     fmt::print(stderr, "ballast: {}\n", e.what());
+    if (console) console->stop();
     maintenance.stop();
     checker.stop();
     for (auto& l : listeners) l->stop();
@@ -178,6 +183,7 @@ int run(const daemon::Options& opts) {
   fmt::print(stderr, "ballast: {} received, stopping\n", strsignal(sig));
   if (opts.supervised) notifySystemd("STOPPING=1");
   if (console) console->stop();
+  webService.stop();
   maintenance.stop();
   checker.stop();
   for (auto& l : listeners) l->stop();

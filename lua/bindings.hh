@@ -17,6 +17,7 @@ void registerPoolBindings(lua_State* L);      ///< getPool, showPools, wrandom/w
 void registerCacheBindings(lua_State* L);     ///< newPacketCache, pool:setCache, stale settings
 void registerConsoleBindings(lua_State* L);   ///< controlSocket, setKey, dumpStats, shutdown...
 void registerResolverBindings(lua_State* L);  ///< newResolver, showResolvers, setResolverTracing
+void registerWebBindings(lua_State* L);       ///< webserver, setWebserverConfig, carbonServer, ...
 
 /// "entries/maxEntries" for showPools; "" without a cache.
 std::string poolCacheDescription(const core::PacketCache* c);

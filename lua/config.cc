@@ -43,6 +43,11 @@ LuaConfig::LuaConfig(Host& host) : host_(host), L_(luaL_newstate()) {
   registerCacheBindings(L_);  // after registerPoolBindings: adds to the pool's methods
   registerConsoleBindings(L_);
   registerResolverBindings(L_);
+  registerWebBindings(L_);
+  host_.withLua = [this](const std::function<void(lua_State*)>& fn) {
+    std::lock_guard lock(mutex_);
+    fn(L_);
+  };
 }
 
 LuaConfig::~LuaConfig() { lua_close(L_); }

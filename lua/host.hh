@@ -10,6 +10,11 @@
 #include "core/runtime.hh"
 #include "lua/console_settings.hh"
 
+struct lua_State;
+namespace ballast::web {
+class Service;
+}
+
 namespace ballast::lua {
 
 struct Host {
@@ -24,6 +29,10 @@ struct Host {
   /// and an operator needs the whole path in an error).
   std::vector<std::string> files;
   ConsoleSettings console;  ///< controlSocket, setKey and the console's limits
+  /// The web server and carbon export (bind_web); null where there is none (unit tests).
+  web::Service* web = nullptr;
+  /// Runs `fn` on the shared Lua state under its lock, from any thread (web handlers).
+  std::function<void(const std::function<void(lua_State*)>&)> withLua;
 };
 
 }  // namespace ballast::lua
