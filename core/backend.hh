@@ -56,6 +56,11 @@ struct QueryContext {
   dns::MessageView message;  ///< the parsed query
   Destination destination;
   int64_t receivedUsec = 0;  ///< monotonic
+
+  // Decisions of the rules (core/rules) that later stages read; processQuery resets them.
+  std::string poolName;  ///< the pool to use ("" the default); PoolAction
+  bool skipCache = false;  ///< SetSkipCacheAction
+  std::vector<std::pair<std::string, std::string>> tags;  ///< SetTagAction; capacity kept
 };
 
 /// Per-backend figures, as dnsdist's showServers shows them.

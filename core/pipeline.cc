@@ -3,6 +3,8 @@
 
 #include <cstring>
 
+#include "core/clock.hh"
+#include "core/rules/apply.hh"
 #include "dns/header.hh"
 #include "dns/types.hh"
 #include "dns/writer.hh"
@@ -11,8 +13,12 @@ namespace ballast::core {
 
 namespace {
 
-QueryAction answerLocally(QueryContext& q, uint8_t rcode, GlobalStats& stats) {
+QueryAction answerLocally(QueryContext& q, uint8_t rcode, const RuntimeConfig& cfg,
+                          GlobalStats& stats) {
   q.length = dns::makeResponseInPlace(q.packet, q.length, q.capacity, q.message, rcode);
+  if (!rules::processResponseChain(cfg.rules.selfAnswered, q.packet, q.length, q.capacity,
+                                   q.destination, cfg, q.receivedUsec))
+    return QueryAction::Drop;
   stats.selfAnswered.inc();
   stats.countFrontendRcode(rcode);
   return QueryAction::Answer;
@@ -62,7 +68,21 @@ QueryAction processQuery(QueryContext& q, const RuntimeConfig& cfg, GlobalStats&
   }
   if (h.rd()) stats.rdQueries.inc();
 
-  const Pool* pool = cfg.findPool("");
+  // Rules (core/rules): may drop, answer, or choose the pool and set tags for later stages.
+  q.poolName.clear();
+  q.skipCache = false;
+  q.tags.clear();
+  switch (rules::processQueryRules(q, cfg, stats)) {
+    case rules::Verdict::Drop: return QueryAction::Drop;
+    case rules::Verdict::Answer:
+      stats.selfAnswered.inc();
+      stats.countFrontendRcode(dns::HeaderView(q.packet).rcode());
+      return QueryAction::Answer;
+    default: break;
+  }
+  // End of rules.
+
+  const Pool* pool = cfg.findPool(q.poolName);
   Backend* backend = nullptr;
   if (pool) {
     const Policy& policy = pool->policy ? *pool->policy : *cfg.policy;
@@ -70,7 +90,7 @@ QueryAction processQuery(QueryContext& q, const RuntimeConfig& cfg, GlobalStats&
   }
   if (!backend) {
     stats.noPolicy.inc();
-    if (cfg.settings.servFailWhenNoServer) return answerLocally(q, dns::rcode::ServFail, stats);
+    if (cfg.settings.servFailWhenNoServer) return answerLocally(q, dns::rcode::ServFail, cfg, stats);
     return QueryAction::Drop;
   }
   return backend->submit(q, out) ? QueryAction::Forwarded : QueryAction::Drop;
@@ -141,6 +161,14 @@ bool processResponse(uint8_t* packet, size_t& len, size_t capacity, const Pendin
   if (rc == dns::rcode::ServFail) stats.servfailResponses.inc();
   stats.countFrontendRcode(rc);
   return true;
+}
+
+bool afterResponse(uint8_t* packet, size_t& len, size_t capacity, const Destination& d,
+                   const RuntimeConfig& cfg, GlobalStats& stats, int64_t latencyUsec) {
+  (void)stats;
+  (void)latencyUsec;
+  return rules::processResponseChain(cfg.rules.response, packet, len, capacity, d, cfg,
+                                     monotonicUsec());
 }
 
 void sendToClient(const Destination& d, const uint8_t* packet, size_t len, UdpSender& sender) {

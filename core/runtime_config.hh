@@ -11,6 +11,7 @@
 #include "core/backend.hh"
 #include "core/netmask.hh"
 #include "core/policy.hh"
+#include "core/rules/rule.hh"
 
 namespace ballast::core {
 
@@ -36,6 +37,7 @@ struct RuntimeConfig {
   std::shared_ptr<const Policy> policy = makePolicy("leastOutstanding");
   PolicySettings policySettings;  ///< the knobs every policy here was made with
   std::unordered_map<std::string, std::shared_ptr<const Pool>> pools;
+  rules::RuleChains rules;  ///< addAction, addResponseAction... (core/rules)
 
   const Pool* findPool(const std::string& name) const {
     auto it = pools.find(name);

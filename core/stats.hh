@@ -26,6 +26,12 @@ struct GlobalStats {
   metrics::Counter noPolicy;               ///< no backend available
   metrics::Counter selfAnswered;
   metrics::Counter udpOutstandingFull;     ///< a backend's in-flight table was full
+  metrics::Counter ruleDrop;               ///< rules (core/rules): dropped by a rule
+  metrics::Counter ruleNXDomain;           ///< answered NXDOMAIN by a rule
+  metrics::Counter ruleRefused;
+  metrics::Counter ruleServFail;
+  metrics::Counter ruleTruncated;          ///< answered with TC set by a rule
+  metrics::Counter dynBlocked;             ///< stopped by a dynamic block
   metrics::LatencyStats latency;
 
   /// Counts an answer sent to a client in the frontend-* counter of its rcode.

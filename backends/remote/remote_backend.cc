@@ -90,7 +90,7 @@ bool RemoteBackend::submit(core::QueryContext& q, core::UdpSender& out) {
   return true;
 }
 
-void RemoteBackend::handleResponse(uint8_t* buf, size_t len, const core::Settings& settings,
+void RemoteBackend::handleResponse(uint8_t* buf, size_t len, const core::RuntimeConfig& cfg,
                                    core::UdpSender& sender) {
   if (len < dns::kHeaderSize) {
     rt_.stats.nonCompliantResponses.inc();
@@ -107,7 +107,7 @@ void RemoteBackend::handleResponse(uint8_t* buf, size_t len, const core::Setting
     d.sink->deliver(d, {buf, len});
     return;
   }
-  if (!core::processResponse(buf, len, kBufferSize, slot.pending, settings, rt_.stats)) {
+  if (!core::processResponse(buf, len, kBufferSize, slot.pending, cfg.settings, rt_.stats)) {
     table_->putBack(id);  // not the answer to this question: keep waiting for it
     return;
   }
@@ -118,6 +118,7 @@ void RemoteBackend::handleResponse(uint8_t* buf, size_t len, const core::Setting
   rt_.stats.latency.record(uint64_t(latency < 0 ? 0 : latency));
   core::Destination d = slot.destination;
   table_->release(id);
+  if (!core::afterResponse(buf, len, kBufferSize, d, cfg, rt_.stats, latency)) return;
   core::sendToClient(d, buf, len, sender);
 }
 
@@ -133,7 +134,7 @@ void RemoteBackend::responderLoop() {
 
   // Reads what is waiting on `fd`; `wait` blocks for the first datagram (up to the socket's
   // receive timeout), which saves a poll() per wake-up when there is only one socket.
-  auto drain = [&](int fd, bool wait, const core::Settings& settings) {
+  auto drain = [&](int fd, bool wait, const core::RuntimeConfig& cfg) {
     for (size_t i = 0; i < kBatch; ++i) {
       iovs[i] = {storage.data() + i * kBufferSize, kBufferSize};
       msgs[i].msg_hdr = {};
@@ -146,7 +147,7 @@ void RemoteBackend::responderLoop() {
         rt_.stats.nonCompliantResponses.inc();
         continue;
       }
-      handleResponse(storage.data() + size_t(i) * kBufferSize, msgs[i].msg_len, settings, sender);
+      handleResponse(storage.data() + size_t(i) * kBufferSize, msgs[i].msg_len, cfg, sender);
     }
     sender.flush();  // before the buffers are reused
   };
@@ -160,12 +161,13 @@ void RemoteBackend::responderLoop() {
   }
 
   while (!stopping_.load(std::memory_order_relaxed)) {
-    const core::Settings& settings = config.get().settings;
+    const core::RuntimeConfig& cfg = config.get();
+    const core::Settings& settings = cfg.settings;
     if (fds_.size() == 1) {
-      drain(fds_[0], true, settings);
+      drain(fds_[0], true, cfg);
     } else if (poll(pfds.data(), pfds.size(), kSweepMs) > 0) {
       for (auto& p : pfds)
-        if (p.revents & POLLIN) drain(p.fd, false, settings);
+        if (p.revents & POLLIN) drain(p.fd, false, cfg);
     }
     int64_t nowMs = core::monotonicUsec() / 1000;
     if (nowMs - lastSweepMs >= kSweepMs) {
