@@ -134,7 +134,7 @@ void RemoteBackend::responderLoop() {
 
   // Reads what is waiting on `fd`; `wait` blocks for the first datagram (up to the socket's
   // receive timeout), which saves a poll() per wake-up when there is only one socket.
-  auto drain = [&](int fd, bool wait, const core::RuntimeConfig& cfg) {
+  auto drain = [&](int fd, bool wait) {
     for (size_t i = 0; i < kBatch; ++i) {
       iovs[i] = {storage.data() + i * kBufferSize, kBufferSize};
       msgs[i].msg_hdr = {};
@@ -142,6 +142,8 @@ void RemoteBackend::responderLoop() {
       msgs[i].msg_hdr.msg_iovlen = 1;
     }
     int n = recvmmsg(fd, msgs.data(), kBatch, wait ? MSG_WAITFORONE : MSG_DONTWAIT, nullptr);
+    // Loaded after the wait, so a rule change made meanwhile applies to these responses.
+    const core::RuntimeConfig& cfg = config.get();
     for (int i = 0; i < n; ++i) {
       if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) {
         rt_.stats.nonCompliantResponses.inc();
@@ -161,19 +163,18 @@ void RemoteBackend::responderLoop() {
   }
 
   while (!stopping_.load(std::memory_order_relaxed)) {
-    const core::RuntimeConfig& cfg = config.get();
-    const core::Settings& settings = cfg.settings;
     if (fds_.size() == 1) {
-      drain(fds_[0], true, cfg);
+      drain(fds_[0], true);
     } else if (poll(pfds.data(), pfds.size(), kSweepMs) > 0) {
       for (auto& p : pfds)
-        if (p.revents & POLLIN) drain(p.fd, false, cfg);
+        if (p.revents & POLLIN) drain(p.fd, false);
     }
     int64_t nowMs = core::monotonicUsec() / 1000;
     if (nowMs - lastSweepMs >= kSweepMs) {
       lastSweepMs = nowMs;
       size_t internal = 0;
-      size_t expired = table_->expire(nowMs, settings.udpTimeoutMs, &internal) - internal;
+      size_t expired =
+          table_->expire(nowMs, config.get().settings.udpTimeoutMs, &internal) - internal;
       if (internal) internalInFlight_.fetch_sub(uint32_t(internal), std::memory_order_relaxed);
       if (expired) {
         for (size_t i = 0; i < expired && lazySamples.enabled(); ++i) recordOutcome(true, false);
