@@ -58,7 +58,7 @@ struct QueryContext {
   int64_t receivedUsec = 0;  ///< monotonic
 
   // Decisions of the rules (core/rules) that later stages read; processQuery resets them.
-  std::string poolName;  ///< the pool to use ("" the default); PoolAction
+  std::string poolName;    ///< the pool to use ("" the default); PoolAction
   bool skipCache = false;  ///< SetSkipCacheAction
   std::vector<std::pair<std::string, std::string>> tags;  ///< SetTagAction; capacity kept
 };

@@ -68,17 +68,20 @@ QueryAction processQuery(QueryContext& q, const RuntimeConfig& cfg, GlobalStats&
   }
   if (h.rd()) stats.rdQueries.inc();
 
-  // Rules (core/rules): may drop, answer, or choose the pool and set tags for later stages.
+  // Ring buffer, dynamic blocks and rules (core/rings, core/dynblock, core/rules): may drop,
+  // answer, or choose the pool and set tags for later stages.
   q.poolName.clear();
   q.skipCache = false;
   q.tags.clear();
   switch (rules::processQueryRules(q, cfg, stats)) {
-    case rules::Verdict::Drop: return QueryAction::Drop;
+    case rules::Verdict::Drop:
+      return QueryAction::Drop;
     case rules::Verdict::Answer:
       stats.selfAnswered.inc();
       stats.countFrontendRcode(dns::HeaderView(q.packet).rcode());
       return QueryAction::Answer;
-    default: break;
+    default:
+      break;
   }
   // End of rules.
 
@@ -90,7 +93,8 @@ QueryAction processQuery(QueryContext& q, const RuntimeConfig& cfg, GlobalStats&
   }
   if (!backend) {
     stats.noPolicy.inc();
-    if (cfg.settings.servFailWhenNoServer) return answerLocally(q, dns::rcode::ServFail, cfg, stats);
+    if (cfg.settings.servFailWhenNoServer)
+      return answerLocally(q, dns::rcode::ServFail, cfg, stats);
     return QueryAction::Drop;
   }
   return backend->submit(q, out) ? QueryAction::Forwarded : QueryAction::Drop;
@@ -166,9 +170,25 @@ bool processResponse(uint8_t* packet, size_t& len, size_t capacity, const Pendin
 bool afterResponse(uint8_t* packet, size_t& len, size_t capacity, const Destination& d,
                    const RuntimeConfig& cfg, GlobalStats& stats, int64_t latencyUsec) {
   (void)stats;
-  (void)latencyUsec;
-  return rules::processResponseChain(cfg.rules.response, packet, len, capacity, d, cfg,
-                                     monotonicUsec());
+  int64_t now = monotonicUsec();
+  if (!rules::processResponseChain(cfg.rules.response, packet, len, capacity, d, cfg, now))
+    return false;
+  RingEntry e;
+  e.whenUsec = now;
+  e.requestor = d.client;
+  dns::HeaderView h(packet);
+  dns::MessageView m;
+  if (h.qdcount() > 0 && dns::MessageView::parse({packet, len}, m) == dns::ParseError::None) {
+    e.qname = m.question().name.toName();
+    e.qtype = m.question().qtype;
+  }
+  e.rcode = h.rcode();
+  e.size = uint16_t(len);
+  e.id = h.id();
+  e.tcp = d.sink != nullptr;
+  e.latencyUsec = uint32_t(latencyUsec < 0 ? 0 : latencyUsec);
+  cfg.rings->insertResponse(e);
+  return true;
 }
 
 void sendToClient(const Destination& d, const uint8_t* packet, size_t len, UdpSender& sender) {

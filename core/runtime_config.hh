@@ -9,8 +9,10 @@
 #include <vector>
 
 #include "core/backend.hh"
+#include "core/dynblock.hh"
 #include "core/netmask.hh"
 #include "core/policy.hh"
+#include "core/rings.hh"
 #include "core/rules/rule.hh"
 
 namespace ballast::core {
@@ -27,7 +29,7 @@ struct Settings {
 /// A pool's servers, kept alive by the snapshot that lists them.
 struct Pool {
   std::vector<std::shared_ptr<Backend>> owners;
-  std::vector<Backend*> servers;  ///< same order as owners; what policies iterate
+  std::vector<Backend*> servers;         ///< same order as owners; what policies iterate
   std::shared_ptr<const Policy> policy;  ///< null: the global policy
 };
 
@@ -38,6 +40,9 @@ struct RuntimeConfig {
   PolicySettings policySettings;  ///< the knobs every policy here was made with
   std::unordered_map<std::string, std::shared_ptr<const Pool>> pools;
   rules::RuleChains rules;  ///< addAction, addResponseAction... (core/rules)
+  /// Recent queries and responses (setRingBuffersSize); written by the query path.
+  std::shared_ptr<Rings> rings = std::make_shared<Rings>();
+  std::shared_ptr<const DynBlockTable> dynBlocks = std::make_shared<DynBlockTable>();
 
   const Pool* findPool(const std::string& name) const {
     auto it = pools.find(name);

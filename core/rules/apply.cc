@@ -6,6 +6,7 @@
 #include "core/stats.hh"
 #include "dns/header.hh"
 #include "dns/types.hh"
+#include "dns/writer.hh"
 
 namespace ballast::core::rules {
 
@@ -36,7 +37,55 @@ void countAnswer(const uint8_t* packet, GlobalStats& stats) {
 
 }  // namespace
 
+namespace {
+
+void recordQuery(const QueryContext& q, const RuntimeConfig& cfg) {
+  RingEntry e;
+  e.whenUsec = q.receivedUsec;
+  e.requestor = q.destination.client;
+  e.qname = q.message.question().name.toName();
+  e.qtype = q.message.question().qtype;
+  e.size = uint16_t(q.length);
+  e.id = dns::HeaderView(q.packet).id();
+  e.tcp = q.destination.sink != nullptr;
+  cfg.rings->insertQuery(e);
+}
+
+/// The dynamic block covering the client, if any: its action, as a verdict.
+Verdict applyDynBlock(QueryContext& q, const RuntimeConfig& cfg, GlobalStats& stats) {
+  if (cfg.dynBlocks->empty()) return Verdict::None;
+  const DynBlock* b = cfg.dynBlocks->find(q.destination.client, q.receivedUsec);
+  if (!b) return Verdict::None;
+  b->blocks.inc();
+  if (b->warning) return Verdict::None;
+  stats.dynBlocked.inc();
+  uint8_t rcode = dns::rcode::Refused;
+  switch (b->action) {
+    case DynBlockAction::NoOp:
+      return Verdict::None;
+    case DynBlockAction::Drop:
+      return Verdict::Drop;
+    case DynBlockAction::Refused:
+      break;
+    case DynBlockAction::NXDomain:
+      rcode = dns::rcode::NXDomain;
+      break;
+    case DynBlockAction::Truncate:
+      if (q.destination.sink) return Verdict::None;  // over TCP already
+      q.length =
+          dns::makeResponseInPlace(q.packet, q.length, q.capacity, q.message, dns::rcode::NoError);
+      dns::HeaderRef(q.packet).setTc(true);
+      return Verdict::Answer;
+  }
+  q.length = dns::makeResponseInPlace(q.packet, q.length, q.capacity, q.message, rcode);
+  return Verdict::Answer;
+}
+
+}  // namespace
+
 Verdict processQueryRules(QueryContext& q, const RuntimeConfig& cfg, GlobalStats& stats) {
+  recordQuery(q, cfg);
+  if (Verdict v = applyDynBlock(q, cfg, stats); v != Verdict::None) return v;
   const QueryChain& chain = cfg.rules.query;
   if (chain.empty()) return Verdict::None;
   DQ dq;

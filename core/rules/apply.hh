@@ -14,7 +14,8 @@ struct GlobalStats;
 
 namespace ballast::core::rules {
 
-/// Runs the query rules on a parsed query. Returns None (forward it, to q.poolName), Drop
+/// Records the parsed query in the ring buffer, applies the dynamic blocks, then runs the
+/// query rules. Returns None (forward it, to q.poolName), Drop
 /// or Answer (q.packet holds the answer; the self-answered response rules have run on it
 /// and may have turned it into a Drop). Counts rule-drop and rule-* as dnsdist.
 Verdict processQueryRules(QueryContext& q, const RuntimeConfig& cfg, GlobalStats& stats);
