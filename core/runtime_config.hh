@@ -43,6 +43,7 @@ struct RuntimeConfig {
   /// Recent queries and responses (setRingBuffersSize); written by the query path.
   std::shared_ptr<Rings> rings = std::make_shared<Rings>();
   std::shared_ptr<const DynBlockTable> dynBlocks = std::make_shared<DynBlockTable>();
+  DynBlockAction dynBlockAction = DynBlockAction::Drop;  ///< setDynBlocksAction: the default
 
   const Pool* findPool(const std::string& name) const {
     auto it = pools.find(name);

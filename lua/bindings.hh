@@ -12,5 +12,7 @@ void registerSettingBindings(lua_State* L);   ///< runtime settings, statistics,
 void registerPoolBindings(lua_State* L);      ///< getPool, showPools, wrandom/whashed/chashed, knobs
 void registerRuleBindings(lua_State* L);      ///< selectors, actions, rule chains (bind_rules)
 void registerRuleChainBindings(lua_State* L); ///< addAction, showRules, rmRule... (bind_rule_chains)
+void registerRingBindings(lua_State* L);      ///< setRingBuffersSize, top*, grepq
+void registerDynBlockBindings(lua_State* L);  ///< newDynBlockRulesGroup, addDynBlocks, showDynBlocks...
 
 }  // namespace ballast::lua

@@ -41,6 +41,8 @@ LuaConfig::LuaConfig(Host& host) : host_(host), L_(luaL_newstate()) {
   registerSettingBindings(L_);
   registerPoolBindings(L_);  // after registerServerBindings: uses its policy metatable
   registerRuleBindings(L_);
+  registerRingBindings(L_);
+  registerDynBlockBindings(L_);
 }
 
 LuaConfig::~LuaConfig() { lua_close(L_); }
