@@ -20,22 +20,6 @@ namespace {
 constexpr const char* kGroupMeta = "ballast.DynBlockRulesGroup";
 using GroupPtr = std::shared_ptr<core::DynBlockGroup>;
 
-/// dnsdist's DNSAction values; dynamic blocks accept the ones mapped in toBlockAction.
-enum LuaDNSAction {
-  kAllow,
-  kDelay,
-  kDrop,
-  kHeaderModify,
-  kNxdomain,
-  kPool,
-  kRefused,
-  kSpoofed,
-  kTruncate,
-  kServFail,
-  kNone,
-  kNoOp
-};
-
 core::DynBlockAction toBlockAction(lua_State* L, int idx, const char* fn,
                                    core::DynBlockAction def) {
   if (lua_isnoneornil(L, idx)) return def;
@@ -276,19 +260,6 @@ void registerDynBlockBindings(lua_State* L) {
       {"exceedQTypeRate", wrap<exceedQTypeRate>},
   };
   registerAll(L, std::begin(b), std::end(b));
-  lua_newtable(L);
-  const std::pair<const char*, int> actions[] = {
-      {"Allow", kAllow},       {"Delay", kDelay},
-      {"Drop", kDrop},         {"HeaderModify", kHeaderModify},
-      {"Nxdomain", kNxdomain}, {"Pool", kPool},
-      {"Refused", kRefused},   {"Spoofed", kSpoofed},
-      {"Truncate", kTruncate}, {"ServFail", kServFail},
-      {"None", kNone},         {"NoOp", kNoOp}};
-  for (const auto& [k, v] : actions) {
-    lua_pushinteger(L, v);
-    lua_setfield(L, -2, k);
-  }
-  lua_setglobal(L, "DNSAction");
 }
 
 }  // namespace ballast::lua

@@ -7,6 +7,8 @@
 #include "dns/types.hh"
 #include "lua/binding.hh"
 #include "lua/bindings.hh"
+#include "lua/dnsquestion.hh"
+#include "lua/lua_rules.hh"
 #include "lua/rule_types.hh"
 #include "lua/userdata.hh"
 
@@ -154,6 +156,9 @@ constexpr Def<rules::SelectorPtr> kSelectors[] = {
     {"ERCodeRule",
      [](const Args& a) { return rules::ercodeRule(uint16_t(a.integer(1, "the rcode", 0, 4095))); }},
     {"makeRule", [](const Args& a) { return a.selector(1); }},
+    {"LuaRule", [](const Args& a) { return makeLuaRule(a.L, 1, false); }},
+    {"LuaFFIRule", [](const Args& a) { return makeLuaRule(a.L, 1, true); }},
+    {"LuaFFIPerThreadRule", [](const Args& a) { return makePerThreadRule(a.str(1, "the code")); }},
 };
 
 std::vector<core::Address> addresses(const Args& a, int i) {
@@ -217,6 +222,10 @@ constexpr Def<rules::ActionPtr> kActions[] = {
     {"SetNoRecurseAction", [](const Args&) { return rules::setNoRecurseAction(); }},
     {"SetDisableValidationAction", [](const Args&) { return rules::setDisableValidationAction(); }},
     {"ContinueAction", [](const Args& a) { return rules::continueAction(a.action(1)); }},
+    {"LuaAction", [](const Args& a) { return makeLuaAction(a.L, 1, false); }},
+    {"LuaFFIAction", [](const Args& a) { return makeLuaAction(a.L, 1, true); }},
+    {"LuaFFIPerThreadAction",
+     [](const Args& a) { return makePerThreadAction(a.str(1, "the code")); }},
 };
 
 constexpr Def<rules::ResponseActionPtr> kResponseActions[] = {
@@ -286,6 +295,7 @@ void registerTable(lua_State* L) {
 
 void registerRuleBindings(lua_State* L) {
   registerRuleTypes(L);
+  registerDNSQuestionTypes(L);
   registerTable<rules::SelectorPtr, std::size(kSelectors), kSelectors, kSelectorMeta>(L);
   registerTable<rules::ActionPtr, std::size(kActions), kActions, kActionMeta>(L);
   registerTable<rules::ResponseActionPtr, std::size(kResponseActions), kResponseActions,

@@ -4,6 +4,7 @@
 #include <lua.hpp>
 
 #include "lua/bindings.hh"
+#include "lua/lua_rules.hh"
 
 namespace ballast::lua {
 
@@ -34,6 +35,7 @@ LuaConfig::LuaConfig(Host& host) : host_(host), L_(luaL_newstate()) {
   if (!L_) throw ConfigError("cannot create a Lua state");
   luaL_openlibs(L_);
   setHost(L_, &host_);
+  setSharedLock(L_, &mutex_);  // taken by LuaRule/LuaAction on the query path
   lua_register(L_, "print", luaPrint);
   registerServerBindings(L_);
   registerFrontendBindings(L_);
@@ -45,7 +47,9 @@ LuaConfig::LuaConfig(Host& host) : host_(host), L_(luaL_newstate()) {
   registerDynBlockBindings(L_);
 }
 
-LuaConfig::~LuaConfig() { lua_close(L_); }
+LuaConfig::~LuaConfig() {
+  lua_close(L_);
+}
 
 void LuaConfig::runLoaded(int loadStatus) {
   if (loadStatus == 0) loadStatus = lua_pcall(L_, 0, 0, 0);

@@ -133,6 +133,35 @@ void setTable(lua_State* L, const char* name,
 
 }  // namespace
 
+void registerDnsConstants(lua_State* L) {
+  setTable(L, "DNSRCode", {{"NOERROR", 0},  {"FORMERR", 1}, {"SERVFAIL", 2},  {"NXDOMAIN", 3},
+                           {"NOTIMP", 4},   {"REFUSED", 5}, {"YXDOMAIN", 6},  {"YXRRSET", 7},
+                           {"NXRRSET", 8},  {"NOTAUTH", 9}, {"NOTZONE", 10},  {"BADVERS", 16},
+                           {"BADSIG", 16},  {"BADKEY", 17}, {"BADTIME", 18},  {"BADMODE", 19},
+                           {"BADNAME", 20}, {"BADALG", 21}, {"BADTRUNC", 22}, {"BADCOOKIE", 23}});
+  setTable(L, "DNSClass", {{"IN", 1}, {"CHAOS", 3}, {"NONE", 254}, {"ANY", 255}});
+  setTable(L, "DNSOpcode",
+           {{"Query", 0}, {"IQuery", 1}, {"Status", 2}, {"Notify", 4}, {"Update", 5}});
+  setTable(L, "DNSQType", {{"A", 1},     {"NS", 2},     {"CNAME", 5}, {"SOA", 6},     {"PTR", 12},
+                           {"MX", 15},   {"TXT", 16},   {"AAAA", 28}, {"SRV", 33},    {"NAPTR", 35},
+                           {"DS", 43},   {"RRSIG", 46}, {"NSEC", 47}, {"DNSKEY", 48}, {"NSEC3", 50},
+                           {"SVCB", 64}, {"HTTPS", 65}, {"ANY", 255}, {"AXFR", 252},  {"IXFR", 251},
+                           {"CAA", 257}});
+  setTable(L, "DNSAction",
+           {{"Allow", kAllow},
+            {"Delay", kDelay},
+            {"Drop", kDrop},
+            {"HeaderModify", kHeaderModify},
+            {"Nxdomain", kNxdomain},
+            {"Pool", kPool},
+            {"Refused", kRefused},
+            {"Spoofed", kSpoofed},
+            {"Truncate", kTruncate},
+            {"ServFail", kServFail},
+            {"None", kNone},
+            {"NoOp", kNoOp}});
+}
+
 void registerRuleTypes(lua_State* L) {
   registerUserdataType<rules::SelectorPtr>(L, kSelectorMeta, {}, describeSelector);
   registerUserdataType<rules::ActionPtr>(L, kActionMeta, {}, describeAction);
@@ -151,19 +180,7 @@ void registerRuleTypes(lua_State* L) {
       {"newSuffixMatchNode", wrap<newSuffixMatchNode>},
   };
   registerAll(L, std::begin(b), std::end(b));
-  setTable(L, "DNSRCode", {{"NOERROR", 0},  {"FORMERR", 1}, {"SERVFAIL", 2},  {"NXDOMAIN", 3},
-                           {"NOTIMP", 4},   {"REFUSED", 5}, {"YXDOMAIN", 6},  {"YXRRSET", 7},
-                           {"NXRRSET", 8},  {"NOTAUTH", 9}, {"NOTZONE", 10},  {"BADVERS", 16},
-                           {"BADSIG", 16},  {"BADKEY", 17}, {"BADTIME", 18},  {"BADMODE", 19},
-                           {"BADNAME", 20}, {"BADALG", 21}, {"BADTRUNC", 22}, {"BADCOOKIE", 23}});
-  setTable(L, "DNSClass", {{"IN", 1}, {"CHAOS", 3}, {"NONE", 254}, {"ANY", 255}});
-  setTable(L, "DNSOpcode",
-           {{"Query", 0}, {"IQuery", 1}, {"Status", 2}, {"Notify", 4}, {"Update", 5}});
-  setTable(L, "DNSQType", {{"A", 1},     {"NS", 2},     {"CNAME", 5}, {"SOA", 6},     {"PTR", 12},
-                           {"MX", 15},   {"TXT", 16},   {"AAAA", 28}, {"SRV", 33},    {"NAPTR", 35},
-                           {"DS", 43},   {"RRSIG", 46}, {"NSEC", 47}, {"DNSKEY", 48}, {"NSEC3", 50},
-                           {"SVCB", 64}, {"HTTPS", 65}, {"ANY", 255}, {"AXFR", 252},  {"IXFR", 251},
-                           {"CAA", 257}});
+  registerDnsConstants(L);
 }
 
 }  // namespace ballast::lua

@@ -20,6 +20,23 @@ inline constexpr const char* kNmgMeta = "ballast.NetmaskGroup";
 inline constexpr const char* kSmnMeta = "ballast.SuffixMatchNode";
 inline constexpr const char* kRuleActionMeta = "ballast.RuleAction";
 
+/// dnsdist's DNSAction values (the DNSAction table), returned by Lua actions and taken by
+/// dynamic blocks.
+enum LuaDNSAction {
+  kAllow,
+  kDelay,
+  kDrop,
+  kHeaderModify,
+  kNxdomain,
+  kPool,
+  kRefused,
+  kSpoofed,
+  kTruncate,
+  kServFail,
+  kNone,
+  kNoOp,
+};
+
 /// newRuleAction(selector, action, {name=}): one entry for setRules.
 struct RuleActionValue {
   core::rules::SelectorPtr selector;
@@ -38,6 +55,8 @@ uint16_t toQType(lua_State* L, int idx, const char* fn);
 int64_t checkInteger(lua_State* L, int idx, const char* fn, const char* what, int64_t min,
                      int64_t max);
 
-void registerRuleTypes(lua_State* L);  ///< metatables, newNMG, newSuffixMatchNode, DNS* tables
+void registerRuleTypes(lua_State* L);
+/// DNSRCode, DNSQType, DNSClass, DNSOpcode, DNSAction: also in per-thread states.
+void registerDnsConstants(lua_State* L);  ///< metatables, newNMG, newSuffixMatchNode, DNS* tables
 
 }  // namespace ballast::lua
