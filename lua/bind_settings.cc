@@ -43,16 +43,14 @@ int setUDPTimeout(lua_State* L, Host& h) {
   double seconds = checkNumber(L, 1, "setUDPTimeout", "the timeout");
   if (seconds <= 0 || seconds > 3600)
     throw ConfigError("setUDPTimeout: must be more than 0 and at most 3600 seconds");
-  h.runtime.update(
-      [&](core::RuntimeConfig& c) { c.settings.udpTimeoutMs = uint32_t(seconds * 1000); });
+  h.runtime.update([&](core::RuntimeConfig& c) { c.settings.udpTimeoutMs = uint32_t(seconds * 1000); });
   return 0;
 }
 
 int setSecurityPollSuffix(lua_State* L, Host&) {
   std::string suffix = checkString(L, 1, "setSecurityPollSuffix", "the suffix");
   if (!suffix.empty())
-    throw ConfigError(
-        "setSecurityPollSuffix: ballast does no security polling; only \"\" (off) is accepted");
+    throw ConfigError("setSecurityPollSuffix: ballast does no security polling; only \"\" (off) is accepted");
   return 0;
 }
 

@@ -9,12 +9,10 @@ void registerServerBindings(lua_State* L);    ///< newServer, showServers, polic
 void registerFrontendBindings(lua_State* L);  ///< addLocal, setLocal, UDP sizes
 void registerAclBindings(lua_State* L);       ///< setACL, addACL, showACL
 void registerSettingBindings(lua_State* L);   ///< runtime settings, statistics, includes
-void registerPoolBindings(lua_State* L);  ///< getPool, showPools, wrandom/whashed/chashed, knobs
-void registerRuleBindings(lua_State* L);  ///< selectors, actions, rule chains (bind_rules)
-void registerRuleChainBindings(
-    lua_State* L);                        ///< addAction, showRules, rmRule... (bind_rule_chains)
-void registerRingBindings(lua_State* L);  ///< setRingBuffersSize, top*, grepq
-void registerDynBlockBindings(
-    lua_State* L);  ///< newDynBlockRulesGroup, addDynBlocks, showDynBlocks...
+void registerPoolBindings(lua_State* L);      ///< getPool, showPools, wrandom/whashed/chashed, knobs
+void registerRuleBindings(lua_State* L);      ///< selectors, actions, rule chains (bind_rules)
+void registerRuleChainBindings(lua_State* L); ///< addAction, showRules, rmRule... (bind_rule_chains)
+void registerRingBindings(lua_State* L);      ///< setRingBuffersSize, top*, grepq
+void registerDynBlockBindings(lua_State* L);  ///< newDynBlockRulesGroup, addDynBlocks, showDynBlocks...
 
 }  // namespace ballast::lua

@@ -47,9 +47,7 @@ LuaConfig::LuaConfig(Host& host) : host_(host), L_(luaL_newstate()) {
   registerDynBlockBindings(L_);
 }
 
-LuaConfig::~LuaConfig() {
-  lua_close(L_);
-}
+LuaConfig::~LuaConfig() { lua_close(L_); }
 
 void LuaConfig::runLoaded(int loadStatus) {
   if (loadStatus == 0) loadStatus = lua_pcall(L_, 0, 0, 0);
