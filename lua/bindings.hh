@@ -14,5 +14,6 @@ void registerRuleBindings(lua_State* L);      ///< selectors, actions, rule chai
 void registerRuleChainBindings(lua_State* L); ///< addAction, showRules, rmRule... (bind_rule_chains)
 void registerRingBindings(lua_State* L);      ///< setRingBuffersSize, top*, grepq
 void registerDynBlockBindings(lua_State* L);  ///< newDynBlockRulesGroup, addDynBlocks, showDynBlocks...
+void registerLuaPolicyBindings(lua_State* L); ///< newServerPolicy, setServerPolicyLua(FFI), setPoolServerPolicyLua(FFI)
 
 }  // namespace ballast::lua

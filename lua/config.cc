@@ -45,6 +45,7 @@ LuaConfig::LuaConfig(Host& host) : host_(host), L_(luaL_newstate()) {
   registerRuleBindings(L_);
   registerRingBindings(L_);
   registerDynBlockBindings(L_);
+  registerLuaPolicyBindings(L_);
 }
 
 LuaConfig::~LuaConfig() { lua_close(L_); }

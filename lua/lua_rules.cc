@@ -20,6 +20,8 @@ namespace {
 
 const char kLockKey = 0;  // its address is the registry key
 
+}  // namespace
+
 std::mutex* sharedLock(lua_State* L) {
   lua_pushlightuserdata(L, const_cast<char*>(&kLockKey));
   lua_rawget(L, LUA_REGISTRYINDEX);
@@ -27,6 +29,8 @@ std::mutex* sharedLock(lua_State* L) {
   lua_pop(L, 1);
   return m;
 }
+
+namespace {
 
 /// Errors in per-query Lua are reported on stderr, a few times only: a script failing on
 /// every query must not flood the log.

@@ -16,6 +16,9 @@ namespace ballast::lua {
 /// The lock of the shared state `L` (set by LuaConfig), taken by the shared-state rules.
 void setSharedLock(lua_State* L, std::mutex* m);
 
+/// The lock set by setSharedLock.
+std::mutex* sharedLock(lua_State* L);
+
 /// Declares the FFI interface (ffi.cdef) in `L`, as every state running FFI code needs.
 void declareFfiInterface(lua_State* L);
 

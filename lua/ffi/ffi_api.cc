@@ -114,3 +114,26 @@ BALLAST_FFI void dnsdist_ffi_dnsquestion_set_result(dnsdist_ffi_dnsquestion_t* d
                                                     size_t strSize) {
   dq->result.assign(str, strSize);
 }
+
+BALLAST_FFI size_t dnsdist_ffi_servers_list_get_count(const dnsdist_ffi_servers_list_t* list) {
+  return list->servers.size();
+}
+BALLAST_FFI void dnsdist_ffi_servers_list_get_server(const dnsdist_ffi_servers_list_t* list,
+                                                     size_t idx, const dnsdist_ffi_server_t** out) {
+  *out = idx < list->servers.size() ? &list->servers[idx] : nullptr;
+}
+BALLAST_FFI uint64_t dnsdist_ffi_server_get_outstanding(const dnsdist_ffi_server_t* server) {
+  return server->backend->outstanding();
+}
+BALLAST_FFI bool dnsdist_ffi_server_is_up(const dnsdist_ffi_server_t* server) {
+  return server->backend->isUp();
+}
+BALLAST_FFI const char* dnsdist_ffi_server_get_name(const dnsdist_ffi_server_t* server) {
+  return server->backend->name().c_str();
+}
+BALLAST_FFI int dnsdist_ffi_server_get_weight(const dnsdist_ffi_server_t* server) {
+  return server->backend->weight();
+}
+BALLAST_FFI int dnsdist_ffi_server_get_order(const dnsdist_ffi_server_t* server) {
+  return server->backend->order();
+}

@@ -4,6 +4,9 @@
 /// names. kFfiCdef is the one declaration of it: every Lua state that runs FFI code gets
 /// it through ffi.cdef, and ffi_api.cc defines each function with the same signature.
 #include <string>
+#include <vector>
+
+#include "core/backend.hh"
 
 #include "core/rules/rule.hh"
 
@@ -12,6 +15,14 @@
 struct dnsdist_ffi_dnsquestion_t {
   ballast::core::rules::DQ* dq;
   std::string result;
+};
+
+/// A server as FFI policies see it, and the list handed to them.
+struct dnsdist_ffi_server_t {
+  const ballast::core::Backend* backend;
+};
+struct dnsdist_ffi_servers_list_t {
+  std::vector<dnsdist_ffi_server_t> servers;
 };
 
 namespace ballast::lua::ffi {
@@ -38,6 +49,15 @@ void dnsdist_ffi_dnsquestion_set_rcode(dnsdist_ffi_dnsquestion_t* dq, uint8_t rc
 const char* dnsdist_ffi_dnsquestion_get_tag(const dnsdist_ffi_dnsquestion_t* dq, const char* label);
 void dnsdist_ffi_dnsquestion_set_tag(dnsdist_ffi_dnsquestion_t* dq, const char* label, const char* value);
 void dnsdist_ffi_dnsquestion_set_result(dnsdist_ffi_dnsquestion_t* dq, const char* str, size_t strSize);
+typedef struct dnsdist_ffi_servers_list_t dnsdist_ffi_servers_list_t;
+typedef struct dnsdist_ffi_server_t dnsdist_ffi_server_t;
+size_t dnsdist_ffi_servers_list_get_count(const dnsdist_ffi_servers_list_t* list);
+void dnsdist_ffi_servers_list_get_server(const dnsdist_ffi_servers_list_t* list, size_t idx, const dnsdist_ffi_server_t** out);
+uint64_t dnsdist_ffi_server_get_outstanding(const dnsdist_ffi_server_t* server);
+bool dnsdist_ffi_server_is_up(const dnsdist_ffi_server_t* server);
+const char* dnsdist_ffi_server_get_name(const dnsdist_ffi_server_t* server);
+int dnsdist_ffi_server_get_weight(const dnsdist_ffi_server_t* server);
+int dnsdist_ffi_server_get_order(const dnsdist_ffi_server_t* server);
 )";
 
 /// Does nothing; calling it links ffi_api.cc's object into the binary, whose functions
