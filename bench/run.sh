@@ -284,6 +284,10 @@ addLocal("127.0.0.1:$port")
 newServer{address="127.0.0.1:$UNBOUND_PORT"}
 setMaxUDPOutstanding(65535)
 EOF
+  # bench/rules.sh: extra configuration for ballast only (rules under test).
+  if [ "$name" = ballast ] && [ -n "${BALLAST_BENCH_EXTRA_LUA:-}" ]; then
+    cat "$BALLAST_BENCH_EXTRA_LUA" >>"$tmp/$name.conf"
+  fi
 }
 
 # ------------------------------------------------------------------ ballast ---
