@@ -91,11 +91,15 @@ int addrIsIPv6(lua_State* L) {
   return 1;
 }
 
-// DNSHeader: the packet of the DQ at upvalue... kept as the DQRef itself.
+// DNSHeader: points at its DNSQuestion's DQRef (kept alive through the header's
+// environment), so invalidating the question invalidates the header too.
+struct HeaderRefUd {
+  DQRef* question;
+};
 dns::HeaderRef header(lua_State* L) {
-  auto* r = static_cast<DQRef*>(luaL_checkudata(L, 1, kHeaderMeta));
-  if (!r->dq) luaL_error(L, "this DNSHeader belongs to a query already processed");
-  return dns::HeaderRef(r->dq->packet);
+  auto* r = static_cast<HeaderRefUd*>(luaL_checkudata(L, 1, kHeaderMeta));
+  if (!r->question->dq) luaL_error(L, "this DNSHeader belongs to a query already processed");
+  return dns::HeaderRef(r->question->dq->packet);
 }
 #define BALLAST_FLAG(Get, Set, acc, setter) \
   int Get(lua_State* L) {                   \
@@ -186,7 +190,11 @@ int dqIndex(lua_State* L) {
   } else if (key == "localaddr") {
     pushUserdata(L, kAddrMeta, *dq.local);
   } else if (key == "dh") {
-    pushUserdata(L, kHeaderMeta, DQRef{&dq});
+    pushUserdata(L, kHeaderMeta, HeaderRefUd{static_cast<DQRef*>(lua_touserdata(L, 1))});
+    lua_createtable(L, 1, 0);
+    lua_pushvalue(L, 1);
+    lua_rawseti(L, -2, 1);
+    lua_setfenv(L, -2);
   } else if (key == "skipCache") {
     lua_pushboolean(L, dq.query && dq.query->skipCache);
   } else if (key == "pool") {
@@ -301,24 +309,24 @@ void registerDNSQuestionTypes(lua_State* L) {
                                        {"isIPv4", addrIsIPv4},
                                        {"isIPv6", addrIsIPv6}},
                                       addrToString);
-  registerUserdataType<DQRef>(L, kHeaderMeta,
-                              {{"getRD", hGetRD},
-                               {"setRD", hSetRD},
-                               {"getCD", hGetCD},
-                               {"setCD", hSetCD},
-                               {"getTC", hGetTC},
-                               {"setTC", hSetTC},
-                               {"getQR", hGetQR},
-                               {"setQR", hSetQR},
-                               {"getAA", hGetAA},
-                               {"setAA", hSetAA},
-                               {"getAD", hGetAD},
-                               {"setAD", hSetAD},
-                               {"getRA", hGetRA},
-                               {"setRA", hSetRA},
-                               {"getID", hGetID},
-                               {"getRCODE", hGetRCODE},
-                               {"setRCODE", hSetRCODE}});
+  registerUserdataType<HeaderRefUd>(L, kHeaderMeta,
+                                    {{"getRD", hGetRD},
+                                     {"setRD", hSetRD},
+                                     {"getCD", hGetCD},
+                                     {"setCD", hSetCD},
+                                     {"getTC", hGetTC},
+                                     {"setTC", hSetTC},
+                                     {"getQR", hGetQR},
+                                     {"setQR", hSetQR},
+                                     {"getAA", hGetAA},
+                                     {"setAA", hSetAA},
+                                     {"getAD", hGetAD},
+                                     {"setAD", hSetAD},
+                                     {"getRA", hGetRA},
+                                     {"setRA", hSetRA},
+                                     {"getID", hGetID},
+                                     {"getRCODE", hGetRCODE},
+                                     {"setRCODE", hSetRCODE}});
 }
 
 }  // namespace ballast::lua
