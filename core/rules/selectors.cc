@@ -2,11 +2,11 @@
 #include "core/rules/selectors.hh"
 
 #include <fmt/format.h>
+#include <regex.h>
 
 #include <algorithm>
 #include <mutex>
 #include <random>
-#include <regex>
 #include <stdexcept>
 #include <unordered_map>
 #include <unordered_set>
@@ -167,16 +167,33 @@ SelectorPtr netmaskGroupRule(NetmaskGroup nmg, bool source) {
   });
 }
 
-SelectorPtr regexRule(const std::string& text) {
-  std::regex re;
-  try {
-    re = std::regex(text, std::regex::icase | std::regex::extended);
-  } catch (const std::regex_error& e) {
-    throw std::invalid_argument("bad regular expression '" + text + "': " + e.what());
+namespace {
+
+/// A POSIX extended regular expression, case-insensitive; regexec on it is thread-safe.
+class Regex {
+ public:
+  explicit Regex(const std::string& text) {
+    int rc = regcomp(&re_, text.c_str(), REG_EXTENDED | REG_ICASE | REG_NOSUB);
+    if (rc != 0) {
+      char msg[256];
+      regerror(rc, &re_, msg, sizeof(msg));
+      throw std::invalid_argument("bad regular expression '" + text + "': " + msg);
+    }
   }
-  return make("Regex: " + text, [re = std::move(re)](const DQ& dq) {
-    return std::regex_search(dq.qname.toString(), re);
-  });
+  ~Regex() { regfree(&re_); }
+  Regex(const Regex&) = delete;
+  Regex& operator=(const Regex&) = delete;
+  bool search(const std::string& s) const { return regexec(&re_, s.c_str(), 0, nullptr, 0) == 0; }
+
+ private:
+  regex_t re_;
+};
+
+}  // namespace
+
+SelectorPtr regexRule(const std::string& text) {
+  auto re = std::make_shared<const Regex>(text);
+  return make("Regex: " + text, [re](const DQ& dq) { return re->search(dq.qname.toString()); });
 }
 
 SelectorPtr labelsCountRule(unsigned min, unsigned max) {
