@@ -29,7 +29,7 @@ struct Settings {
 /// A pool's servers, kept alive by the snapshot that lists them.
 struct Pool {
   std::vector<std::shared_ptr<Backend>> owners;
-  std::vector<Backend*> servers;         ///< same order as owners; what policies iterate
+  std::vector<Backend*> servers;  ///< same order as owners; what policies iterate
   std::shared_ptr<const Policy> policy;  ///< null: the global policy
 };
 

@@ -10,11 +10,11 @@
 namespace ballast::core {
 
 struct GlobalStats {
-  metrics::Counter queries;    ///< received from clients (before the ACL)
-  metrics::Counter responses;  ///< received from backends
+  metrics::Counter queries;                ///< received from clients (before the ACL)
+  metrics::Counter responses;              ///< received from backends
   metrics::Counter rdQueries;
-  metrics::Counter servfailResponses;  ///< SERVFAIL received from backends
-  metrics::Counter frontendNoError;    ///< answers sent to clients, by rcode
+  metrics::Counter servfailResponses;      ///< SERVFAIL received from backends
+  metrics::Counter frontendNoError;        ///< answers sent to clients, by rcode
   metrics::Counter frontendNXDomain;
   metrics::Counter frontendServFail;
   metrics::Counter downstreamTimeouts;
@@ -23,15 +23,15 @@ struct GlobalStats {
   metrics::Counter emptyQueries;
   metrics::Counter nonCompliantQueries;
   metrics::Counter nonCompliantResponses;
-  metrics::Counter noPolicy;  ///< no backend available
+  metrics::Counter noPolicy;               ///< no backend available
   metrics::Counter selfAnswered;
-  metrics::Counter udpOutstandingFull;  ///< a backend's in-flight table was full
-  metrics::Counter ruleDrop;            ///< rules (core/rules): dropped by a rule
-  metrics::Counter ruleNXDomain;        ///< answered NXDOMAIN by a rule
+  metrics::Counter udpOutstandingFull;     ///< a backend's in-flight table was full
+  metrics::Counter ruleDrop;               ///< rules (core/rules): dropped by a rule
+  metrics::Counter ruleNXDomain;           ///< answered NXDOMAIN by a rule
   metrics::Counter ruleRefused;
   metrics::Counter ruleServFail;
-  metrics::Counter ruleTruncated;  ///< answered with TC set by a rule
-  metrics::Counter dynBlocked;     ///< stopped by a dynamic block
+  metrics::Counter ruleTruncated;          ///< answered with TC set by a rule
+  metrics::Counter dynBlocked;             ///< stopped by a dynamic block
   metrics::LatencyStats latency;
 
   /// Counts an answer sent to a client in the frontend-* counter of its rcode.

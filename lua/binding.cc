@@ -137,8 +137,7 @@ Options::Options(lua_State* L, int idx, const char* fn) : L_(L), idx_(idx), fn_(
     idx_ = 0;
     return;
   }
-  if (lua_type(L, idx) != LUA_TTABLE)
-    throw ConfigError(std::string(fn) + ": options must be a table");
+  if (lua_type(L, idx) != LUA_TTABLE) throw ConfigError(std::string(fn) + ": options must be a table");
   if (idx < 0) idx_ = lua_gettop(L) + idx + 1;
   lua_pushnil(L);
   while (lua_next(L, idx_) != 0) {
@@ -189,8 +188,8 @@ std::optional<int64_t> Options::integer(const char* key, int64_t min, int64_t ma
   auto d = number(key);
   if (!d) return std::nullopt;
   if (std::floor(*d) != *d || *d < double(min) || *d > double(max))
-    throw ConfigError(where(key) + " must be a whole number from " + std::to_string(min) + " to " +
-                      std::to_string(max));
+    throw ConfigError(where(key) + " must be a whole number from " + std::to_string(min) +
+                      " to " + std::to_string(max));
   return int64_t(*d);
 }
 
