@@ -295,6 +295,10 @@ pc = newPacketCache($((names * 2)), {maxTTL=86400, minTTL=0})
 getPool(""):setCache(pc)
 EOF
   fi
+  # bench/rules.sh: extra configuration for ballast only (rules under test).
+  if [ "$name" = ballast ] && [ -n "${BALLAST_BENCH_EXTRA_LUA:-}" ]; then
+    cat "$BALLAST_BENCH_EXTRA_LUA" >>"$tmp/$name.conf"
+  fi
 }
 
 # ------------------------------------------------------------------ ballast ---

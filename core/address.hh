@@ -13,7 +13,10 @@ namespace ballast::core {
 
 class Address {
  public:
-  Address() { u_.sin4 = {}; u_.sin4.sin_family = AF_INET; }
+  Address() {
+    u_.sin4 = {};
+    u_.sin4.sin_family = AF_INET;
+  }
   /// Throws std::invalid_argument naming the text when it is not an address.
   static Address parse(std::string_view text, uint16_t defaultPort = 53);
   static Address fromSockaddr(const sockaddr* sa, socklen_t len);

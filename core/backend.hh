@@ -59,6 +59,11 @@ struct QueryContext {
   int64_t receivedUsec = 0;  ///< monotonic
   PacketCache* cache = nullptr;  ///< the pool's cache, set on a miss: the answer goes in
   CacheKey cacheKey;
+
+  // Decisions of the rules (core/rules) that later stages read; processQuery resets them.
+  std::string poolName;    ///< the pool to use ("" the default); PoolAction
+  bool skipCache = false;  ///< SetSkipCacheAction
+  std::vector<std::pair<std::string, std::string>> tags;  ///< SetTagAction; capacity kept
 };
 
 /// Per-backend figures, as dnsdist's showServers shows them.

@@ -4,7 +4,7 @@
 #include <cstring>
 
 #include "core/clock.hh"
-
+#include "core/rules/apply.hh"
 #include "dns/header.hh"
 #include "dns/types.hh"
 #include "dns/writer.hh"
@@ -13,8 +13,12 @@ namespace ballast::core {
 
 namespace {
 
-QueryAction answerLocally(QueryContext& q, uint8_t rcode, GlobalStats& stats) {
+QueryAction answerLocally(QueryContext& q, uint8_t rcode, const RuntimeConfig& cfg,
+                          GlobalStats& stats) {
   q.length = dns::makeResponseInPlace(q.packet, q.length, q.capacity, q.message, rcode);
+  if (!rules::processResponseChain(cfg.rules.selfAnswered, q.packet, q.length, q.capacity,
+                                   q.destination, cfg, q.receivedUsec))
+    return QueryAction::Drop;
   stats.selfAnswered.inc();
   stats.countFrontendRcode(rcode);
   return QueryAction::Answer;
@@ -85,11 +89,32 @@ QueryAction processQuery(QueryContext& q, const RuntimeConfig& cfg, GlobalStats&
   }
   if (h.rd()) stats.rdQueries.inc();
 
-  const Pool* pool = cfg.findPool("");
-  PacketCache* cache = pool ? pool->cache : nullptr;
+  // Ring buffer, dynamic blocks and rules (core/rings, core/dynblock, core/rules): may drop,
+  // answer, or choose the pool and set tags for later stages.
+  q.poolName.clear();
+  q.skipCache = false;
+  q.tags.clear();
+  switch (rules::processQueryRules(q, cfg, stats)) {
+    case rules::Verdict::Drop:
+      return QueryAction::Drop;
+    case rules::Verdict::Answer:
+      stats.selfAnswered.inc();
+      stats.countFrontendRcode(dns::HeaderView(q.packet).rcode());
+      return QueryAction::Answer;
+    default:
+      break;
+  }
+  // End of rules.
+
+  const Pool* pool = cfg.findPool(q.poolName);
+  PacketCache* cache = pool && !q.skipCache ? pool->cache : nullptr;
+  q.cache = nullptr;
   if (cache) {
     q.cacheKey = cache->makeKey(q.message, q.destination.sink != nullptr);
     if (cacheLookup(q, *cache, PacketCache::Stale::No, 0) == PacketCache::Result::Hit) {
+      if (!rules::processCacheHitResponse(q.packet, q.length, q.capacity, q.destination, cfg,
+                                          q.receivedUsec))
+        return QueryAction::Drop;
       stats.cacheHits.inc();
       stats.countFrontendRcode(dns::HeaderView(q.packet).rcode());
       return QueryAction::Answer;
@@ -118,7 +143,8 @@ QueryAction processQuery(QueryContext& q, const RuntimeConfig& cfg, GlobalStats&
       }
     }
     stats.noPolicy.inc();
-    if (cfg.settings.servFailWhenNoServer) return answerLocally(q, dns::rcode::ServFail, stats);
+    if (cfg.settings.servFailWhenNoServer)
+      return answerLocally(q, dns::rcode::ServFail, cfg, stats);
     return QueryAction::Drop;
   }
   if (cache) cache->setBackendsDown(false);
@@ -213,6 +239,30 @@ bool answerStale(const PendingQuery& pending, const Settings& settings, GlobalSt
   len = n;
   if (r == PacketCache::Result::StaleHit) stats.cacheStaleHits.inc();
   stats.countFrontendRcode(dns::HeaderView(packet).rcode());
+  return true;
+}
+
+bool afterResponse(uint8_t* packet, size_t& len, size_t capacity, const Destination& d,
+                   const RuntimeConfig& cfg, GlobalStats& stats, int64_t latencyUsec) {
+  (void)stats;
+  int64_t now = monotonicUsec();
+  if (!rules::processResponseChain(cfg.rules.response, packet, len, capacity, d, cfg, now))
+    return false;
+  RingEntry e;
+  e.whenUsec = now;
+  e.requestor = d.client;
+  dns::HeaderView h(packet);
+  dns::MessageView m;
+  if (h.qdcount() > 0 && dns::MessageView::parse({packet, len}, m) == dns::ParseError::None) {
+    e.qname = m.question().name.toName();
+    e.qtype = m.question().qtype;
+  }
+  e.rcode = h.rcode();
+  e.size = uint16_t(len);
+  e.id = h.id();
+  e.tcp = d.sink != nullptr;
+  e.latencyUsec = uint32_t(latencyUsec < 0 ? 0 : latencyUsec);
+  cfg.rings->insertResponse(e);
   return true;
 }
 

@@ -147,7 +147,8 @@ TEST_CASE("no server: drop, or SERVFAIL when asked") {
 TEST_CASE("responses: question checked, ID restored, case fixed up") {
   Fixture f;
   f.load(makeQuery("WwW.Example.COM", 0x4242), queryLength("WwW.Example.COM"));
-  REQUIRE((dns::MessageView::parse({f.q.packet, f.q.length}, f.q.message) == dns::ParseError::None));
+  REQUIRE(
+      (dns::MessageView::parse({f.q.packet, f.q.length}, f.q.message) == dns::ParseError::None));
   PendingQuery p;
   p.fill(f.q);
   Settings s;
@@ -166,7 +167,11 @@ TEST_CASE("responses: question checked, ID restored, case fixed up") {
   s.fixupCase = true;
   REQUIRE(processResponse(r.data(), len, r.size(), p, s, f.rt.stats));
   CHECK(dns::HeaderView(r.data()).id() == 0x4242);
-  CHECK(std::memcmp(r.data() + 12, "\x03WwW\x07" "Example\x03" "COM", 17) == 0);
+  CHECK(std::memcmp(r.data() + 12,
+                    "\x03WwW\x07"
+                    "Example\x03"
+                    "COM",
+                    17) == 0);
   CHECK(f.rt.stats.frontendNoError.value() == 1);
 
   auto wrongType = response("www.example.com", dns::qtype::AAAA);
@@ -181,7 +186,8 @@ TEST_CASE("responses: question checked, ID restored, case fixed up") {
 TEST_CASE("responses without a question: errors relayed, NOERROR/NXDOMAIN only on request") {
   Fixture f;
   f.load(makeQuery("a.example", 0x0102), queryLength("a.example"));
-  REQUIRE((dns::MessageView::parse({f.q.packet, f.q.length}, f.q.message) == dns::ParseError::None));
+  REQUIRE(
+      (dns::MessageView::parse({f.q.packet, f.q.length}, f.q.message) == dns::ParseError::None));
   PendingQuery p;
   p.fill(f.q);
   Settings s;

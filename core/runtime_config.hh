@@ -9,9 +9,12 @@
 #include <vector>
 
 #include "core/backend.hh"
+#include "core/dynblock.hh"
 #include "core/netmask.hh"
 #include "core/packet_cache.hh"
 #include "core/policy.hh"
+#include "core/rings.hh"
+#include "core/rules/rule.hh"
 
 namespace ballast::core {
 
@@ -47,6 +50,11 @@ struct RuntimeConfig {
   std::shared_ptr<const Policy> policy = makePolicy("leastOutstanding");
   PolicySettings policySettings;  ///< the knobs every policy here was made with
   std::unordered_map<std::string, std::shared_ptr<const Pool>> pools;
+  rules::RuleChains rules;  ///< addAction, addResponseAction... (core/rules)
+  /// Recent queries and responses (setRingBuffersSize); written by the query path.
+  std::shared_ptr<Rings> rings = std::make_shared<Rings>();
+  std::shared_ptr<const DynBlockTable> dynBlocks = std::make_shared<DynBlockTable>();
+  DynBlockAction dynBlockAction = DynBlockAction::Drop;  ///< setDynBlocksAction: the default
 
   const Pool* findPool(const std::string& name) const {
     auto it = pools.find(name);

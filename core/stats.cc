@@ -36,6 +36,12 @@ void GlobalStats::registerIn(metrics::Registry& r) const {
         "Number of expired cache entries served because no backend answered");
   r.add("udp-outstanding-full", udpOutstandingFull,
         "Number of queries dropped because a backend had too many outstanding UDP queries");
+  r.add("rule-drop", ruleDrop, "Number of queries dropped because of a rule");
+  r.add("rule-nxdomain", ruleNXDomain, "Number of NXDomain answers returned because of a rule");
+  r.add("rule-refused", ruleRefused, "Number of Refused answers returned because of a rule");
+  r.add("rule-servfail", ruleServFail, "Number of SERVFAIL answers received because of a rule");
+  r.add("rule-truncated", ruleTruncated, "Number of truncated answers returned because of a rule");
+  r.add("dyn-blocked", dynBlocked, "Number of queries dropped because of a dynamic block");
   r.addLatency(latency);
 }
 

@@ -29,6 +29,12 @@ struct GlobalStats {
   metrics::Counter cacheHits;
   metrics::Counter cacheMisses;            ///< only where the pool has a cache
   metrics::Counter cacheStaleHits;         ///< expired entries served because backends failed
+  metrics::Counter ruleDrop;               ///< rules (core/rules): dropped by a rule
+  metrics::Counter ruleNXDomain;           ///< answered NXDOMAIN by a rule
+  metrics::Counter ruleRefused;
+  metrics::Counter ruleServFail;
+  metrics::Counter ruleTruncated;          ///< answered with TC set by a rule
+  metrics::Counter dynBlocked;             ///< stopped by a dynamic block
   metrics::LatencyStats latency;
 
   /// Counts an answer sent to a client in the frontend-* counter of its rcode.

@@ -6,8 +6,8 @@
 
 namespace ballast::core {
 
-void UdpSender::add(int fd, const Address* to, const Address* from, const uint8_t* data,
-                    size_t len, metrics::Counter* onError) {
+void UdpSender::add(int fd, const Address* to, const Address* from, const uint8_t* data, size_t len,
+                    metrics::Counter* onError) {
   if (count_ == kBatch) flush();
   size_t i = count_++;
   items_[i] = {fd, onError};

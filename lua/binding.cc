@@ -110,8 +110,13 @@ double checkNumber(lua_State* L, int idx, const char* fn, const char* what) {
 
 std::vector<std::string> checkStrings(lua_State* L, int idx, const char* fn, const char* what) {
   std::vector<std::string> out;
+  auto text = [L](int i) {
+    size_t len = 0;
+    const char* s = lua_tolstring(L, i, &len);
+    return std::string(s, len);  // binary-safe: SpoofRawAction's RDATA holds NULs
+  };
   if (lua_type(L, idx) == LUA_TSTRING) {
-    out.push_back(lua_tostring(L, idx));
+    out.push_back(text(idx));
     return out;
   }
   if (lua_type(L, idx) != LUA_TTABLE)
@@ -123,7 +128,7 @@ std::vector<std::string> checkStrings(lua_State* L, int idx, const char* fn, con
       lua_pop(L, 2);
       throw ConfigError(std::string(fn) + ": " + what + " must contain only strings");
     }
-    out.push_back(lua_tostring(L, -1));
+    out.push_back(text(-1));
     lua_pop(L, 1);
   }
   return out;

@@ -18,6 +18,11 @@ void registerCacheBindings(lua_State* L);     ///< newPacketCache, pool:setCache
 void registerConsoleBindings(lua_State* L);   ///< controlSocket, setKey, dumpStats, shutdown...
 void registerResolverBindings(lua_State* L);  ///< newResolver, showResolvers, setResolverTracing
 void registerWebBindings(lua_State* L);       ///< webserver, setWebserverConfig, carbonServer, ...
+void registerRuleBindings(lua_State* L);      ///< selectors, actions, rule chains (bind_rules)
+void registerRuleChainBindings(lua_State* L); ///< addAction, showRules, rmRule... (bind_rule_chains)
+void registerRingBindings(lua_State* L);      ///< setRingBuffersSize, top*, grepq
+void registerDynBlockBindings(lua_State* L);  ///< newDynBlockRulesGroup, addDynBlocks, showDynBlocks...
+void registerLuaPolicyBindings(lua_State* L); ///< newServerPolicy, setServerPolicyLua(FFI), setPoolServerPolicyLua(FFI)
 
 /// "entries/maxEntries" for showPools; "" without a cache.
 std::string poolCacheDescription(const core::PacketCache* c);

@@ -4,6 +4,7 @@
 #include <lua.hpp>
 
 #include "lua/bindings.hh"
+#include "lua/lua_rules.hh"
 
 namespace ballast::lua {
 
@@ -34,6 +35,7 @@ LuaConfig::LuaConfig(Host& host) : host_(host), L_(luaL_newstate()) {
   if (!L_) throw ConfigError("cannot create a Lua state");
   luaL_openlibs(L_);
   setHost(L_, &host_);
+  setSharedLock(L_, &mutex_);  // taken by LuaRule/LuaAction on the query path
   lua_register(L_, "print", luaPrint);
   registerServerBindings(L_);
   registerFrontendBindings(L_);
@@ -48,6 +50,10 @@ LuaConfig::LuaConfig(Host& host) : host_(host), L_(luaL_newstate()) {
     std::lock_guard lock(mutex_);
     fn(L_);
   };
+  registerRuleBindings(L_);
+  registerRingBindings(L_);
+  registerDynBlockBindings(L_);
+  registerLuaPolicyBindings(L_);
 }
 
 LuaConfig::~LuaConfig() { lua_close(L_); }

@@ -90,7 +90,7 @@ bool RemoteBackend::submit(core::QueryContext& q, core::UdpSender& out) {
   return true;
 }
 
-void RemoteBackend::handleResponse(uint8_t* buf, size_t len, const core::Settings& settings,
+void RemoteBackend::handleResponse(uint8_t* buf, size_t len, const core::RuntimeConfig& cfg,
                                    core::UdpSender& sender) {
   if (len < dns::kHeaderSize) {
     rt_.stats.nonCompliantResponses.inc();
@@ -107,7 +107,7 @@ void RemoteBackend::handleResponse(uint8_t* buf, size_t len, const core::Setting
     d.sink->deliver(d, {buf, len});
     return;
   }
-  if (!core::processResponse(buf, len, kBufferSize, slot.pending, settings, rt_.stats)) {
+  if (!core::processResponse(buf, len, kBufferSize, slot.pending, cfg.settings, rt_.stats)) {
     table_->putBack(id);  // not the answer to this question: keep waiting for it
     return;
   }
@@ -118,6 +118,7 @@ void RemoteBackend::handleResponse(uint8_t* buf, size_t len, const core::Setting
   rt_.stats.latency.record(uint64_t(latency < 0 ? 0 : latency));
   core::Destination d = slot.destination;
   table_->release(id);
+  if (!core::afterResponse(buf, len, kBufferSize, d, cfg, rt_.stats, latency)) return;
   core::sendToClient(d, buf, len, sender);
 }
 
@@ -142,14 +143,15 @@ void RemoteBackend::responderLoop() {
       msgs[i].msg_hdr.msg_iovlen = 1;
     }
     int n = recvmmsg(fd, msgs.data(), kBatch, wait ? MSG_WAITFORONE : MSG_DONTWAIT, nullptr);
-    // Read after the wait, so a change published while blocked applies to this batch.
-    const core::Settings& settings = config.get().settings;
+    // Loaded after the wait, so a change published meanwhile (settings, rules) applies to
+    // these responses.
+    const core::RuntimeConfig& cfg = config.get();
     for (int i = 0; i < n; ++i) {
       if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) {
         rt_.stats.nonCompliantResponses.inc();
         continue;
       }
-      handleResponse(storage.data() + size_t(i) * kBufferSize, msgs[i].msg_len, settings, sender);
+      handleResponse(storage.data() + size_t(i) * kBufferSize, msgs[i].msg_len, cfg, sender);
     }
     sender.flush();  // before the buffers are reused
   };

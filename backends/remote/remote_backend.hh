@@ -47,7 +47,7 @@ class RemoteBackend final : public core::Backend {
  private:
   void openSockets();
   void responderLoop();
-  void handleResponse(uint8_t* buf, size_t len, const core::Settings& settings,
+  void handleResponse(uint8_t* buf, size_t len, const core::RuntimeConfig& cfg,
                       core::UdpSender& sender);
 
   core::Address address_;

@@ -187,3 +187,18 @@ def test_show_pools_lists_the_cache(start_ballast, backends):
     out = b.run_lua('return pc:toString() .. " " .. tostring(getPool(""):getCache() ~= nil)')
     entries, _, rest = out.partition("/")
     assert entries.isdigit() and rest == "1000 true", out
+
+
+def test_rules_skip_the_cache_and_see_cache_hits(start_ballast, backends, client):
+    be = backends()
+    b = start_ballast(servers=[be], lua=cache_lua(extra=(
+        'addAction(QNameRule("nocache.test."), SetSkipCacheAction())\n'
+        'addCacheHitResponseAction(QNameRule("hitdrop.test."), DropResponseAction())\n')))
+    c = client()
+    for _ in range(2):
+        assert c.ask(make_query("nocache.test."), b.listen[0]) is not None
+    assert be.count == 2, "SetSkipCacheAction did not keep the query away from the cache"
+    assert c.ask(make_query("hitdrop.test."), b.listen[0]) is not None  # a miss: answered
+    assert c.ask(make_query("hitdrop.test."), b.listen[0], timeout=0.5) is None, \
+        "the cache-hit response rule did not drop the hit"
+    assert be.count == 3

@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#pragma once
+/// Dynamic blocks: client networks stopped for a while (dnsdist's addDynBlocks and
+/// DynBlockRulesGroup). The table is immutable and lives in the runtime snapshot; adding or
+/// expiring blocks publishes a new one. The query path does one hash lookup per distinct
+/// prefix length in the table, and nothing at all when it is empty.
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/address.hh"
+#include "metrics/counter.hh"
+
+namespace ballast::core {
+
+/// What a block does to a query (dnsdist's DNSAction values accepted by dynamic blocks).
+enum class DynBlockAction : uint8_t { Drop, Refused, NXDomain, Truncate, NoOp };
+
+const char* dynBlockActionName(DynBlockAction a);
+
+struct DynBlock {
+  std::string network;  ///< "192.0.2.0/24", as shown
+  std::string reason;
+  int64_t untilUsec = 0;  ///< monotonic
+  DynBlockAction action = DynBlockAction::Drop;
+  bool warning = false;  ///< over the warning rate only: counted, not acted on
+  mutable metrics::Counter blocks;
+};
+
+class DynBlockTable {
+ public:
+  /// The block covering `a` that is still active at `nowUsec`, most specific first; null if
+  /// none.
+  const DynBlock* find(const Address& a, int64_t nowUsec) const;
+  bool empty() const { return byPrefix_.empty(); }
+  /// A copy with `a`/`bits` blocked (replacing a block of the same network that ends
+  /// sooner) and the blocks expired at `nowUsec` left out.
+  std::shared_ptr<const DynBlockTable> with(const std::vector<std::pair<Address, int>>& nets,
+                                            const std::string& reason, int64_t untilUsec,
+                                            DynBlockAction action, bool warning,
+                                            int64_t nowUsec) const;
+  /// A copy without the blocks expired at `nowUsec`, or null when none has expired.
+  std::shared_ptr<const DynBlockTable> withoutExpired(int64_t nowUsec) const;
+  /// Every block, for showDynBlocks.
+  std::vector<std::shared_ptr<const DynBlock>> all() const;
+
+  /// The network of `a` with `bits` kept (the rest zeroed), and a family tag.
+  struct Key {
+    std::array<uint8_t, 17> b{};
+    bool operator==(const Key&) const = default;
+  };
+  static Key makeKey(const Address& a, int bits);
+
+ private:
+  struct KeyHash {
+    size_t operator()(const Key& k) const;
+  };
+  using Map = std::unordered_map<Key, std::shared_ptr<const DynBlock>, KeyHash>;
+  /// prefix length (+ 256 for IPv6) -> blocks of that length, longest first
+  std::vector<std::pair<int, Map>> byPrefix_;
+  Map& mapFor(int tag);
+};
+
+}  // namespace ballast::core

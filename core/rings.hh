@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#pragma once
+/// The ring buffers of recent queries and responses (dnsdist's setRingBuffersSize,
+/// topQueries, grepq...), read by the dynamic block groups. Sharded: a thread writes to
+/// the shard of its counter slot, so writers rarely meet; each shard has its own lock,
+/// held for one entry copy.
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "core/address.hh"
+#include "dns/name.hh"
+
+namespace ballast::core {
+
+struct RingEntry {
+  int64_t whenUsec = 0;  ///< monotonic
+  Address requestor;
+  dns::Name qname;
+  uint16_t qtype = 0;
+  uint16_t size = 0;  ///< bytes of the query or the response
+  uint16_t id = 0;
+  uint8_t rcode = 0;  ///< responses only
+  bool tcp = false;
+  uint32_t latencyUsec = 0;  ///< responses only
+};
+
+class Rings {
+ public:
+  /// `capacity` entries per ring in all, spread over `shards` (at least one each).
+  explicit Rings(size_t capacity = 10000, size_t shards = 10);
+  void insertQuery(const RingEntry& e) { insert(e, &Shard::queries); }
+  void insertResponse(const RingEntry& e) { insert(e, &Shard::responses); }
+  /// Calls fn(entry) for every query (response) kept, shard after shard, oldest first in
+  /// each shard. Holds one shard's lock at a time: keep fn short.
+  template <typename Fn>
+  void forEachQuery(Fn&& fn) const {
+    forEach(&Shard::queries, fn);
+  }
+  template <typename Fn>
+  void forEachResponse(Fn&& fn) const {
+    forEach(&Shard::responses, fn);
+  }
+  size_t capacity() const { return perShard_ * shards_.size(); }
+  size_t shardCount() const { return shards_.size(); }
+
+ private:
+  struct Ring {
+    std::vector<RingEntry> entries;
+    size_t next = 0;  // total inserted; entries[next % size] is the oldest once full
+  };
+  struct Shard {
+    mutable std::mutex mutex;
+    Ring queries;
+    Ring responses;
+  };
+  void insert(const RingEntry& e, Ring Shard::*which);
+  template <typename Fn>
+  void forEach(Ring Shard::*which, Fn& fn) const {
+    for (const auto& s : shards_) {
+      std::lock_guard lock(s->mutex);
+      const Ring& r = (*s).*which;
+      size_t n = r.entries.size();
+      size_t start = r.next > n ? r.next % n : 0;
+      for (size_t k = 0; k < n; ++k) fn(r.entries[(start + k) % n]);
+    }
+  }
+  size_t perShard_;
+  std::vector<std::unique_ptr<Shard>> shards_;
+};
+
+}  // namespace ballast::core

@@ -1,0 +1,314 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "core/rules/actions.hh"
+
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <cstring>
+#include <mutex>
+#include <stdexcept>
+
+#include "core/backend.hh"
+#include "core/qps_limiter.hh"
+#include "dns/header.hh"
+#include "dns/types.hh"
+#include "dns/writer.hh"
+
+namespace ballast::core::rules {
+
+namespace {
+
+/// An action from a lambda and its description.
+template <typename Base, typename Verdict, typename Fn>
+class FnAction : public Base {
+ public:
+  FnAction(std::string d, Fn fn) : d_(std::move(d)), fn_(std::move(fn)) {}
+  Verdict apply(DQ& dq) const override { return fn_(dq); }
+  std::string describe() const override { return d_; }
+
+ private:
+  std::string d_;
+  Fn fn_;
+};
+
+template <typename Fn>
+ActionPtr make(std::string d, Fn fn) {
+  return std::make_shared<FnAction<Action, Verdict, Fn>>(std::move(d), std::move(fn));
+}
+
+template <typename Fn>
+ResponseActionPtr makeResponse(std::string d, Fn fn) {
+  return std::make_shared<FnAction<ResponseAction, ResponseVerdict, Fn>>(std::move(d),
+                                                                         std::move(fn));
+}
+
+Verdict answer(DQ& dq, uint8_t rcode) {
+  dq.length = dns::makeResponseInPlace(dq.packet, dq.length, dq.capacity, dq.message, rcode);
+  return Verdict::Answer;
+}
+
+/// Builds an answer of `records` (type, rdata writer) in a per-thread buffer (reused, so no
+/// allocation once warm) and copies it over the query when it fits.
+template <typename Fill>
+Verdict spoof(DQ& dq, Fill&& fill) {
+  thread_local std::vector<uint8_t> buf;
+  const auto& q = dq.message.question();
+  dns::HeaderView qh(dq.packet);
+  try {
+    dns::MessageWriter w(buf, qh.id(), dq.qname, q.qtype, q.qclass);
+    w.header().setQr(true);
+    w.header().setRd(qh.rd());
+    w.header().setRa(true);
+    w.header().setCd(qh.cd());
+    fill(w);
+    if (dq.message.edns().present) w.addOpt(1232, dq.message.edns().dnssecOk);
+  } catch (const std::exception&) {
+    return answer(dq, dns::rcode::ServFail);
+  }
+  if (buf.size() > dq.capacity) return answer(dq, dns::rcode::ServFail);
+  std::memcpy(dq.packet, buf.data(), buf.size());
+  dq.length = buf.size();
+  return Verdict::Answer;
+}
+
+/// A line per packet, to stdout or a file opened once (dnsdist's LogAction).
+class Logger {
+ public:
+  Logger(const std::string& file, bool append) : name_(file) {
+    if (file.empty()) return;
+    f_ = fopen(file.c_str(), append ? "a" : "w");
+    if (!f_)
+      throw std::invalid_argument("cannot open '" + file + "' for writing: " + strerror(errno));
+  }
+  ~Logger() {
+    if (f_) fclose(f_);
+  }
+  void write(const std::string& line) const {
+    std::lock_guard lock(mutex_);
+    FILE* out = f_ ? f_ : stdout;
+    fputs(line.c_str(), out);
+    fflush(out);
+  }
+  const std::string& name() const { return name_; }
+
+ private:
+  std::string name_;
+  FILE* f_ = nullptr;
+  mutable std::mutex mutex_;
+};
+
+std::string packetLine(const DQ& dq, const char* what) {
+  return fmt::format("{} from {} for {} {} with id {}\n", what, dq.remote->toStringWithPort(),
+                     dq.qname.toString(), dns::qtypeToString(dq.message.question().qtype),
+                     dns::HeaderView(dq.packet).id());
+}
+
+/// Rewrites the TTL of every record but OPT with `fn(type, ttl)`.
+template <typename Fn>
+void editTtls(DQ& dr, Fn&& fn) {
+  for (const auto& r : dr.message) {
+    if (r.type == dns::qtype::OPT) continue;
+    uint32_t ttl = fn(r.type, r.ttl);
+    if (ttl == r.ttl) continue;
+    uint8_t* p = dr.packet + r.ttlOffset;
+    p[0] = uint8_t(ttl >> 24);
+    p[1] = uint8_t(ttl >> 16);
+    p[2] = uint8_t(ttl >> 8);
+    p[3] = uint8_t(ttl);
+  }
+}
+
+}  // namespace
+
+ActionPtr allowAction() {
+  return make("allow", [](DQ&) { return Verdict::Allow; });
+}
+ActionPtr dropAction() {
+  return make("drop", [](DQ&) { return Verdict::Drop; });
+}
+ActionPtr noneAction() {
+  return make("no op", [](DQ&) { return Verdict::None; });
+}
+
+ActionPtr rcodeAction(uint8_t rcode) {
+  if (rcode > 15)
+    throw std::invalid_argument("RCodeAction: rcode must be 0-15 (ERCodeAction for more)");
+  return make("set rcode " + dns::rcodeToString(rcode),
+              [rcode](DQ& dq) { return answer(dq, rcode); });
+}
+
+ActionPtr ercodeAction(uint16_t rcode) {
+  if (rcode > 255) throw std::invalid_argument("ERCodeAction: extended rcode must be 0-255");
+  return make(fmt::format("set ercode {}", rcode),
+              [rcode](DQ& dq) { return answer(dq, uint8_t(rcode)); });
+}
+
+ActionPtr tcAction() {
+  return make("tc=1 answer", [](DQ& dq) {
+    if (dq.tcp) return Verdict::None;
+    Verdict v = answer(dq, dns::rcode::NoError);
+    dns::HeaderRef(dq.packet).setTc(true);
+    return v;
+  });
+}
+
+ActionPtr spoofAction(std::vector<Address> addresses, uint32_t ttl) {
+  if (addresses.empty()) throw std::invalid_argument("SpoofAction: no address to answer with");
+  std::string d = "spoof in ";
+  for (size_t i = 0; i < addresses.size(); ++i) d += (i ? ", " : "") + addresses[i].toString();
+  return make(std::move(d), [addresses = std::move(addresses), ttl](DQ& dq) {
+    uint16_t qt = dq.message.question().qtype;
+    return spoof(dq, [&](dns::MessageWriter& w) {
+      for (const auto& a : addresses) {
+        uint16_t t = a.isV4() ? dns::qtype::A : dns::qtype::AAAA;
+        if (qt != t && qt != dns::qtype::ANY) continue;
+        w.startRecord(dq.qname, t, dq.message.question().qclass, ttl, dns::Section::Answer);
+        w.putBytes({a.bytes(), a.byteLength()});
+        w.commit();
+      }
+    });
+  });
+}
+
+ActionPtr spoofCnameAction(dns::Name target, uint32_t ttl) {
+  return make("spoof in " + target.toString(), [target, ttl](DQ& dq) {
+    return spoof(dq, [&](dns::MessageWriter& w) {
+      w.startRecord(dq.qname, dns::qtype::CNAME, dq.message.question().qclass, ttl,
+                    dns::Section::Answer);
+      w.putName(target);
+      w.commit();
+    });
+  });
+}
+
+ActionPtr spoofRawAction(std::vector<std::string> rdatas, uint32_t ttl) {
+  if (rdatas.empty()) throw std::invalid_argument("SpoofRawAction: no RDATA to answer with");
+  for (const auto& r : rdatas)
+    if (r.size() > 65535)
+      throw std::invalid_argument("SpoofRawAction: RDATA longer than 65535 bytes");
+  return make(fmt::format("spoof {} raw record(s)", rdatas.size()),
+              [rdatas = std::move(rdatas), ttl](DQ& dq) {
+                const auto& q = dq.message.question();
+                return spoof(dq, [&](dns::MessageWriter& w) {
+                  for (const auto& r : rdatas) {
+                    w.startRecord(dq.qname, q.qtype, q.qclass, ttl, dns::Section::Answer);
+                    w.putBytes({reinterpret_cast<const uint8_t*>(r.data()), r.size()});
+                    w.commit();
+                  }
+                });
+              });
+}
+
+ActionPtr poolAction(std::string pool, bool stop) {
+  std::string d = "to pool " + (pool.empty() ? std::string("<default>") : pool);
+  return make(std::move(d), [pool = std::move(pool), stop](DQ& dq) {
+    dq.query->poolName = pool;
+    return stop ? Verdict::Pool : Verdict::None;
+  });
+}
+
+ActionPtr qpsPoolAction(double qps, std::string pool, bool stop) {
+  if (qps <= 0) throw std::invalid_argument("QPSPoolAction: qps must be positive");
+  auto limiter = std::make_shared<QpsLimiter>(qps, qps);
+  std::string d = fmt::format("max {} to pool {}", qps, pool);
+  return make(std::move(d), [limiter, pool = std::move(pool), stop](DQ& dq) {
+    if (!limiter->check(dq.nowUsec)) return Verdict::None;
+    dq.query->poolName = pool;
+    return stop ? Verdict::Pool : Verdict::None;
+  });
+}
+
+ActionPtr logAction(const std::string& file, bool append) {
+  auto log = std::make_shared<Logger>(file, append);
+  return make("log to " + (file.empty() ? std::string("stdout") : file), [log](DQ& dq) {
+    log->write(packetLine(dq, "Packet"));
+    return Verdict::None;
+  });
+}
+
+ActionPtr setSkipCacheAction() {
+  return make("skip cache", [](DQ& dq) {
+    dq.query->skipCache = true;
+    return Verdict::None;
+  });
+}
+
+ActionPtr setTagAction(std::string name, std::string value) {
+  std::string d = "set tag '" + name + "' to value '" + value + "'";
+  return make(std::move(d), [name = std::move(name), value = std::move(value)](DQ& dq) {
+    auto& tags = dq.query->tags;
+    for (auto& [k, v] : tags)
+      if (k == name) {
+        v = value;
+        return Verdict::None;
+      }
+    tags.emplace_back(name, value);
+    return Verdict::None;
+  });
+}
+
+ActionPtr setNoRecurseAction() {
+  return make("set rd=0", [](DQ& dq) {
+    dns::HeaderRef(dq.packet).setRd(false);
+    return Verdict::None;
+  });
+}
+
+ActionPtr setDisableValidationAction() {
+  return make("set cd=1", [](DQ& dq) {
+    dns::HeaderRef(dq.packet).setCd(true);
+    return Verdict::None;
+  });
+}
+
+ActionPtr continueAction(ActionPtr inner) {
+  std::string d = "continue after: " + inner->describe();
+  return make(std::move(d), [inner = std::move(inner)](DQ& dq) {
+    // Only actions that leave the query intact make sense here; an answering or dropping
+    // inner action is ignored, as dnsdist does.
+    (void)inner->apply(dq);
+    return Verdict::None;
+  });
+}
+
+ResponseActionPtr allowResponseAction() {
+  return makeResponse("allow", [](DQ&) { return ResponseVerdict::Allow; });
+}
+ResponseActionPtr dropResponseAction() {
+  return makeResponse("drop", [](DQ&) { return ResponseVerdict::Drop; });
+}
+
+ResponseActionPtr logResponseAction(const std::string& file, bool append) {
+  auto log = std::make_shared<Logger>(file, append);
+  return makeResponse("log to " + (file.empty() ? std::string("stdout") : file), [log](DQ& dr) {
+    log->write(packetLine(dr, "Response"));
+    return ResponseVerdict::None;
+  });
+}
+
+ResponseActionPtr setMaxTTLResponseAction(uint32_t max) {
+  return makeResponse(fmt::format("max TTL {}", max), [max](DQ& dr) {
+    editTtls(dr, [max](uint16_t, uint32_t t) { return t > max ? max : t; });
+    return ResponseVerdict::None;
+  });
+}
+
+ResponseActionPtr setMinTTLResponseAction(uint32_t min) {
+  return makeResponse(fmt::format("min TTL {}", min), [min](DQ& dr) {
+    editTtls(dr, [min](uint16_t, uint32_t t) { return t < min ? min : t; });
+    return ResponseVerdict::None;
+  });
+}
+
+ResponseActionPtr limitTTLResponseAction(uint32_t min, uint32_t max, std::vector<uint16_t> types) {
+  if (min > max) throw std::invalid_argument("LimitTTLResponseAction: minimum above maximum");
+  return makeResponse(fmt::format("limit TTL to [{}, {}]", min, max), [min, max, types](DQ& dr) {
+    editTtls(dr, [&](uint16_t type, uint32_t t) {
+      if (!types.empty() && std::find(types.begin(), types.end(), type) == types.end()) return t;
+      return t < min ? min : (t > max ? max : t);
+    });
+    return ResponseVerdict::None;
+  });
+}
+
+}  // namespace ballast::core::rules

@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "core/rules/apply.hh"
+
+#include "core/backend.hh"
+#include "core/runtime_config.hh"
+#include "core/stats.hh"
+#include "dns/header.hh"
+#include "dns/types.hh"
+#include "dns/writer.hh"
+
+namespace ballast::core::rules {
+
+uint64_t nextRuleId() {
+  static std::atomic<uint64_t> next{1};
+  return next.fetch_add(1, std::memory_order_relaxed);
+}
+
+namespace {
+
+void countAnswer(const uint8_t* packet, GlobalStats& stats) {
+  dns::HeaderView h(packet);
+  switch (h.rcode()) {
+    case dns::rcode::NXDomain:
+      stats.ruleNXDomain.inc();
+      break;
+    case dns::rcode::Refused:
+      stats.ruleRefused.inc();
+      break;
+    case dns::rcode::ServFail:
+      stats.ruleServFail.inc();
+      break;
+    default:
+      break;
+  }
+  if (h.tc()) stats.ruleTruncated.inc();
+}
+
+}  // namespace
+
+namespace {
+
+void recordQuery(const QueryContext& q, const RuntimeConfig& cfg) {
+  RingEntry e;
+  e.whenUsec = q.receivedUsec;
+  e.requestor = q.destination.client;
+  e.qname = q.message.question().name.toName();
+  e.qtype = q.message.question().qtype;
+  e.size = uint16_t(q.length);
+  e.id = dns::HeaderView(q.packet).id();
+  e.tcp = q.destination.sink != nullptr;
+  cfg.rings->insertQuery(e);
+}
+
+/// The dynamic block covering the client, if any: its action, as a verdict.
+Verdict applyDynBlock(QueryContext& q, const RuntimeConfig& cfg, GlobalStats& stats) {
+  if (cfg.dynBlocks->empty()) return Verdict::None;
+  const DynBlock* b = cfg.dynBlocks->find(q.destination.client, q.receivedUsec);
+  if (!b) return Verdict::None;
+  b->blocks.inc();
+  if (b->warning) return Verdict::None;
+  stats.dynBlocked.inc();
+  uint8_t rcode = dns::rcode::Refused;
+  switch (b->action) {
+    case DynBlockAction::NoOp:
+      return Verdict::None;
+    case DynBlockAction::Drop:
+      return Verdict::Drop;
+    case DynBlockAction::Refused:
+      break;
+    case DynBlockAction::NXDomain:
+      rcode = dns::rcode::NXDomain;
+      break;
+    case DynBlockAction::Truncate:
+      if (q.destination.sink) return Verdict::None;  // over TCP already
+      q.length =
+          dns::makeResponseInPlace(q.packet, q.length, q.capacity, q.message, dns::rcode::NoError);
+      dns::HeaderRef(q.packet).setTc(true);
+      return Verdict::Answer;
+  }
+  q.length = dns::makeResponseInPlace(q.packet, q.length, q.capacity, q.message, rcode);
+  return Verdict::Answer;
+}
+
+}  // namespace
+
+Verdict processQueryRules(QueryContext& q, const RuntimeConfig& cfg, GlobalStats& stats) {
+  recordQuery(q, cfg);
+  if (Verdict v = applyDynBlock(q, cfg, stats); v != Verdict::None) return v;
+  const QueryChain& chain = cfg.rules.query;
+  if (chain.empty()) return Verdict::None;
+  DQ dq;
+  dq.packet = q.packet;
+  dq.length = q.length;
+  dq.capacity = q.capacity;
+  dq.message = q.message;
+  dq.qname = q.message.question().name.toName();
+  dq.remote = &q.destination.client;
+  dq.local = &q.destination.local;
+  dq.tcp = q.destination.sink != nullptr;
+  dq.query = &q;
+  dq.config = &cfg;
+  dq.nowUsec = q.receivedUsec;
+  for (size_t i = firstMatch(chain, 0, dq); i < chain.size(); i = firstMatch(chain, i + 1, dq)) {
+    Verdict v = chain[i]->action->apply(dq);
+    switch (v) {
+      case Verdict::None:
+        continue;
+      case Verdict::Allow:
+      case Verdict::Pool:
+        return Verdict::None;
+      case Verdict::Drop:
+        stats.ruleDrop.inc();
+        return Verdict::Drop;
+      case Verdict::Answer:
+        q.length = dq.length;
+        countAnswer(q.packet, stats);
+        if (!processResponseChain(cfg.rules.selfAnswered, q.packet, q.length, q.capacity,
+                                  q.destination, cfg, q.receivedUsec))
+          return Verdict::Drop;
+        return Verdict::Answer;
+    }
+  }
+  return Verdict::None;
+}
+
+bool processResponseChain(const ResponseChain& chain, uint8_t* packet, size_t& len, size_t capacity,
+                          const Destination& d, const RuntimeConfig& cfg, int64_t nowUsec) {
+  if (chain.empty()) return true;
+  DQ dr;
+  if (len < dns::kHeaderSize || dns::HeaderView(packet).qdcount() == 0 ||
+      dns::MessageView::parse({packet, len}, dr.message) != dns::ParseError::None)
+    return true;
+  dr.packet = packet;
+  dr.length = len;
+  dr.capacity = capacity;
+  dr.qname = dr.message.question().name.toName();
+  dr.remote = &d.client;
+  dr.local = &d.local;
+  dr.tcp = d.sink != nullptr;
+  dr.response = true;
+  dr.config = &cfg;
+  dr.nowUsec = nowUsec;
+  for (size_t i = firstMatch(chain, 0, dr); i < chain.size(); i = firstMatch(chain, i + 1, dr)) {
+    ResponseVerdict v = chain[i]->action->apply(dr);
+    if (v == ResponseVerdict::Drop) return false;
+    if (v == ResponseVerdict::Allow) break;
+  }
+  len = dr.length;
+  return true;
+}
+
+bool processCacheHitResponse(uint8_t* packet, size_t& len, size_t capacity, const Destination& d,
+                             const RuntimeConfig& cfg, int64_t nowUsec) {
+  return processResponseChain(cfg.rules.cacheHit, packet, len, capacity, d, cfg, nowUsec);
+}
+
+}  // namespace ballast::core::rules

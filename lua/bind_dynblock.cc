@@ -1,0 +1,265 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/// Dynamic blocks: newDynBlockRulesGroup and its methods, addDynBlocks, showDynBlocks,
+/// clearDynBlocks, setDynBlocksAction, the exceed*() helpers, and the DNSAction table.
+#include <fmt/format.h>
+
+#include <memory>
+
+#include "core/clock.hh"
+#include "core/dynblock_group.hh"
+#include "dns/types.hh"
+#include "lua/binding.hh"
+#include "lua/bindings.hh"
+#include "lua/rule_types.hh"
+#include "lua/userdata.hh"
+
+namespace ballast::lua {
+
+namespace {
+
+constexpr const char* kGroupMeta = "ballast.DynBlockRulesGroup";
+using GroupPtr = std::shared_ptr<core::DynBlockGroup>;
+
+core::DynBlockAction toBlockAction(lua_State* L, int idx, const char* fn,
+                                   core::DynBlockAction def) {
+  if (lua_isnoneornil(L, idx)) return def;
+  switch (checkInteger(L, idx, fn, "the action", 0, 64)) {
+    case kDrop:
+      return core::DynBlockAction::Drop;
+    case kRefused:
+      return core::DynBlockAction::Refused;
+    case kNxdomain:
+      return core::DynBlockAction::NXDomain;
+    case kTruncate:
+      return core::DynBlockAction::Truncate;
+    case kNoOp:
+      return core::DynBlockAction::NoOp;
+    case kNone:
+      return def;
+    default:
+      throw ConfigError(
+          std::string(fn) +
+          ": the action must be DNSAction.Drop, Refused, Nxdomain, Truncate, NoOp or None");
+  }
+}
+
+/// The rate arguments shared by the set*Rate methods, from `idx`: rate, seconds, reason,
+/// blockingTime [, action [, warningRate]].
+core::DynBlockRate readRate(lua_State* L, Host& h, int idx, const char* fn, bool ratio) {
+  core::DynBlockRate r;
+  r.rate = checkNumber(L, idx, fn, ratio ? "the ratio" : "the rate");
+  if (r.rate < 0 || (ratio && r.rate > 1))
+    throw ConfigError(std::string(fn) + (ratio ? ": the ratio must be from 0 to 1"
+                                               : ": the rate must not be negative"));
+  r.seconds = int(checkInteger(L, idx + 1, fn, "the number of seconds", 1, 3600 * 24));
+  r.reason = checkString(L, idx + 2, fn, "the reason");
+  r.blockSeconds = int(checkInteger(L, idx + 3, fn, "the blocking time", 1, 3600 * 24 * 365));
+  int next = idx + 4;
+  if (ratio)
+    r.minResponses =
+        size_t(checkInteger(L, next++, fn, "the minimum number of responses", 0, 1LL << 40));
+  core::DynBlockAction def = h.runtime.config.load()->dynBlockAction;
+  r.action = toBlockAction(L, next, fn, def);
+  if (!lua_isnoneornil(L, next + 1))
+    r.warningRate = checkNumber(L, next + 1, fn, "the warning rate");
+  return r;
+}
+
+GroupPtr& group(lua_State* L) {
+  return checkUserdata<GroupPtr>(L, 1, kGroupMeta);
+}
+
+int newDynBlockRulesGroup(lua_State* L, Host&) {
+  pushUserdata(L, kGroupMeta, std::make_shared<core::DynBlockGroup>());
+  return 1;
+}
+
+int setQueryRate(lua_State* L, Host& h) {
+  group(L)->setQueryRate(readRate(L, h, 2, "setQueryRate", false));
+  return 0;
+}
+int setRCodeRate(lua_State* L, Host& h) {
+  auto rc = uint8_t(checkInteger(L, 2, "setRCodeRate", "the rcode", 0, 15));
+  group(L)->setRCodeRate(rc, readRate(L, h, 3, "setRCodeRate", false));
+  return 0;
+}
+int setRCodeRatio(lua_State* L, Host& h) {
+  auto rc = uint8_t(checkInteger(L, 2, "setRCodeRatio", "the rcode", 0, 15));
+  group(L)->setRCodeRatio(rc, readRate(L, h, 3, "setRCodeRatio", true));
+  return 0;
+}
+int setQTypeRate(lua_State* L, Host& h) {
+  uint16_t qt = toQType(L, 2, "setQTypeRate");
+  group(L)->setQTypeRate(qt, readRate(L, h, 3, "setQTypeRate", false));
+  return 0;
+}
+int setResponseByteRate(lua_State* L, Host& h) {
+  group(L)->setResponseByteRate(readRate(L, h, 2, "setResponseByteRate", false));
+  return 0;
+}
+int setMasks(lua_State* L, Host&) {
+  group(L)->setMasks(int(checkInteger(L, 2, "setMasks", "the IPv4 mask", 0, 32)),
+                     int(checkInteger(L, 3, "setMasks", "the IPv6 mask", 0, 128)));
+  return 0;
+}
+int excludeRange(lua_State* L, Host&) {
+  auto& g = group(L);
+  toNetmaskGroup(L, 2, "excludeRange");  // validates every entry first
+  for (const auto& m : checkStrings(L, 2, "excludeRange", "the ranges")) g->excludeRange(m);
+  return 0;
+}
+int includeRange(lua_State* L, Host&) {
+  auto& g = group(L);
+  toNetmaskGroup(L, 2, "includeRange");
+  for (const auto& m : checkStrings(L, 2, "includeRange", "the ranges")) g->includeRange(m);
+  return 0;
+}
+
+/// Evaluates the group on the rings now and publishes the new blocks (and drops the
+/// expired ones); publishes nothing when nothing changed.
+int apply(lua_State* L, Host& h) {
+  GroupPtr g = group(L);
+  int64_t now = core::monotonicUsec();
+  auto cfg = h.runtime.config.load();
+  auto decisions = g->evaluate(*cfg->rings, now);
+  if (decisions.empty() && !cfg->dynBlocks->withoutExpired(now)) return 0;
+  h.runtime.update([&](core::RuntimeConfig& c) {
+    auto next = core::DynBlockGroup::applyDecisions(*c.dynBlocks, decisions, now);
+    if (!next) next = c.dynBlocks->withoutExpired(now);
+    if (next) c.dynBlocks = std::move(next);
+  });
+  return 0;
+}
+
+int groupToString(lua_State* L, Host&) {
+  lua_pushstring(L, group(L)->describe().c_str());
+  return 1;
+}
+
+/// addDynBlocks(addresses, message [, seconds [, action]]): `addresses` is a table whose
+/// keys (as exceed*() return) or values are addresses or netmasks.
+int addDynBlocks(lua_State* L, Host& h) {
+  if (lua_type(L, 1) != LUA_TTABLE) throw ConfigError("addDynBlocks: expects a table of addresses");
+  std::string reason = checkString(L, 2, "addDynBlocks", "the message");
+  int64_t seconds = lua_isnoneornil(L, 3)
+                        ? 10
+                        : checkInteger(L, 3, "addDynBlocks", "the duration", 1, 3600 * 24 * 365);
+  std::vector<std::pair<core::Address, int>> nets;
+  lua_pushnil(L);
+  while (lua_next(L, 1) != 0) {
+    int which = lua_type(L, -2) == LUA_TSTRING ? -2 : -1;
+    if (lua_type(L, which) != LUA_TSTRING) {
+      lua_pop(L, 2);
+      throw ConfigError("addDynBlocks: addresses must be strings");
+    }
+    std::string text = lua_tostring(L, which);
+    lua_pop(L, 1);
+    try {
+      core::Netmask m = core::Netmask::parse(text);
+      std::string s = m.toString();
+      nets.emplace_back(core::Address::parse(s.substr(0, s.find('/')), 0), m.bits());
+    } catch (const std::invalid_argument& e) {
+      lua_pop(L, 1);
+      throw ConfigError(std::string("addDynBlocks: ") + e.what());
+    }
+  }
+  int64_t now = core::monotonicUsec();
+  h.runtime.update([&](core::RuntimeConfig& c) {
+    core::DynBlockAction a = toBlockAction(L, 4, "addDynBlocks", c.dynBlockAction);
+    c.dynBlocks = c.dynBlocks->with(nets, reason, now + seconds * 1000000, a, false, now);
+  });
+  return 0;
+}
+
+int showDynBlocks(lua_State*, Host& h) {
+  int64_t now = core::monotonicUsec();
+  std::string out = fmt::format("{:<24} {:>8} {:>8} {:<8} {:<10} {}\n", "What", "Seconds", "Blocks",
+                                "Warning", "Action", "Reason");
+  for (const auto& b : h.runtime.config.load()->dynBlocks->all()) {
+    if (b->untilUsec <= now) continue;
+    out +=
+        fmt::format("{:<24} {:>8} {:>8} {:<8} {:<10} {}\n", b->network,
+                    (b->untilUsec - now + 999999) / 1000000, b->blocks.value(),
+                    b->warning ? "true" : "false", core::dynBlockActionName(b->action), b->reason);
+  }
+  h.out(out);
+  return 0;
+}
+
+int clearDynBlocks(lua_State*, Host& h) {
+  h.runtime.update(
+      [](core::RuntimeConfig& c) { c.dynBlocks = std::make_shared<core::DynBlockTable>(); });
+  return 0;
+}
+
+int setDynBlocksAction(lua_State* L, Host& h) {
+  core::DynBlockAction a = toBlockAction(L, 1, "setDynBlocksAction", core::DynBlockAction::Drop);
+  h.runtime.update([&](core::RuntimeConfig& c) { c.dynBlockAction = a; });
+  return 0;
+}
+
+/// exceed*(rate, seconds): {address = count} of the clients over the rate in the rings.
+template <typename Set>
+int exceed(lua_State* L, Host& h, const char* fn, int first, Set&& set) {
+  core::DynBlockRate r;
+  r.rate = checkNumber(L, first, fn, "the rate");
+  r.seconds = int(checkInteger(L, first + 1, fn, "the number of seconds", 1, 3600 * 24));
+  core::DynBlockGroup g;
+  set(g, r);
+  lua_newtable(L);
+  for (const auto& d : g.evaluate(*h.runtime.config.load()->rings, core::monotonicUsec())) {
+    if (d.warning) continue;
+    lua_pushnumber(L, double(d.count));
+    lua_setfield(L, -2, d.network.toString().c_str());
+  }
+  return 1;
+}
+int exceedQRate(lua_State* L, Host& h) {
+  return exceed(L, h, "exceedQRate", 1, [](auto& g, auto r) { g.setQueryRate(r); });
+}
+int exceedServFails(lua_State* L, Host& h) {
+  return exceed(L, h, "exceedServFails", 1,
+                [](auto& g, auto r) { g.setRCodeRate(dns::rcode::ServFail, r); });
+}
+int exceedNXDOMAINs(lua_State* L, Host& h) {
+  return exceed(L, h, "exceedNXDOMAINs", 1,
+                [](auto& g, auto r) { g.setRCodeRate(dns::rcode::NXDomain, r); });
+}
+int exceedRespByterate(lua_State* L, Host& h) {
+  return exceed(L, h, "exceedRespByterate", 1, [](auto& g, auto r) { g.setResponseByteRate(r); });
+}
+int exceedQTypeRate(lua_State* L, Host& h) {
+  uint16_t qt = toQType(L, 1, "exceedQTypeRate");
+  return exceed(L, h, "exceedQTypeRate", 2, [qt](auto& g, auto r) { g.setQTypeRate(qt, r); });
+}
+
+}  // namespace
+
+void registerDynBlockBindings(lua_State* L) {
+  registerUserdataType<GroupPtr>(L, kGroupMeta,
+                                 {{"setQueryRate", wrap<setQueryRate>},
+                                  {"setRCodeRate", wrap<setRCodeRate>},
+                                  {"setRCodeRatio", wrap<setRCodeRatio>},
+                                  {"setQTypeRate", wrap<setQTypeRate>},
+                                  {"setResponseByteRate", wrap<setResponseByteRate>},
+                                  {"setMasks", wrap<setMasks>},
+                                  {"excludeRange", wrap<excludeRange>},
+                                  {"includeRange", wrap<includeRange>},
+                                  {"apply", wrap<apply>},
+                                  {"toString", wrap<groupToString>}});
+  static const Binding b[] = {
+      {"newDynBlockRulesGroup", wrap<newDynBlockRulesGroup>},
+      {"addDynBlocks", wrap<addDynBlocks>},
+      {"showDynBlocks", wrap<showDynBlocks>},
+      {"clearDynBlocks", wrap<clearDynBlocks>},
+      {"setDynBlocksAction", wrap<setDynBlocksAction>},
+      {"exceedQRate", wrap<exceedQRate>},
+      {"exceedServFails", wrap<exceedServFails>},
+      {"exceedNXDOMAINs", wrap<exceedNXDOMAINs>},
+      {"exceedRespByterate", wrap<exceedRespByterate>},
+      {"exceedQTypeRate", wrap<exceedQTypeRate>},
+  };
+  registerAll(L, std::begin(b), std::end(b));
+}
+
+}  // namespace ballast::lua

@@ -1,0 +1,306 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/// Selectors and actions, each declared once in kSelectors / kActions / kResponseActions:
+/// the table entry reads the Lua arguments and makes the core object; one generic binding
+/// per table turns it into a userdata and the table's errors into Lua errors.
+#include <stdexcept>
+
+#include "dns/types.hh"
+#include "lua/binding.hh"
+#include "lua/bindings.hh"
+#include "lua/dnsquestion.hh"
+#include "lua/lua_rules.hh"
+#include "lua/rule_types.hh"
+#include "lua/userdata.hh"
+
+namespace ballast::lua {
+
+namespace {
+
+namespace rules = core::rules;
+
+/// The Lua arguments of one call: positional readers with defaults.
+struct Args {
+  lua_State* L;
+  const char* fn;
+  bool has(int i) const { return !lua_isnoneornil(L, i); }
+  std::string str(int i, const char* what) const { return checkString(L, i, fn, what); }
+  std::string optStr(int i, const char* what, std::string def = "") const {
+    return has(i) ? str(i, what) : def;
+  }
+  double num(int i, const char* what) const { return checkNumber(L, i, fn, what); }
+  double optNum(int i, const char* what, double def) const { return has(i) ? num(i, what) : def; }
+  int64_t integer(int i, const char* what, int64_t min, int64_t max) const {
+    return checkInteger(L, i, fn, what, min, max);
+  }
+  int64_t optInteger(int i, const char* what, int64_t min, int64_t max, int64_t def) const {
+    return has(i) ? integer(i, what, min, max) : def;
+  }
+  bool optBool(int i, bool def) const { return has(i) ? checkBool(L, i, fn) : def; }
+  dns::Name name(const std::string& text) const { return dns::Name::fromString(text); }
+  rules::SelectorPtr selector(int i) const { return toSelector(L, i, fn); }
+  std::vector<rules::SelectorPtr> selectors(int i) const {
+    if (lua_type(L, i) != LUA_TTABLE)
+      throw ConfigError(std::string(fn) + ": expects a list of selectors");
+    std::vector<rules::SelectorPtr> out;
+    for (int k = 1;; ++k) {
+      lua_rawgeti(L, i, k);
+      if (lua_isnil(L, -1)) {
+        lua_pop(L, 1);
+        break;
+      }
+      try {
+        out.push_back(toSelector(L, lua_gettop(L), fn));
+      } catch (...) {
+        lua_pop(L, 1);
+        throw;
+      }
+      lua_pop(L, 1);
+    }
+    if (out.empty()) throw ConfigError(std::string(fn) + ": the list of selectors is empty");
+    return out;
+  }
+  rules::ActionPtr action(int i) const {
+    return checkUserdata<rules::ActionPtr>(L, i, kActionMeta);
+  }
+  /// The `ttl` of an options table at `i` (dnsdist's SpoofAction options).
+  uint32_t ttlOption(int i) const {
+    Options o(L, i, fn);
+    auto ttl = o.integer("ttl", 0, 0x7fffffff);
+    o.done();
+    return uint32_t(ttl.value_or(60));
+  }
+};
+
+template <typename T>
+struct Def {
+  const char* name;
+  T (*make)(const Args& a);
+};
+
+constexpr Def<rules::SelectorPtr> kSelectors[] = {
+    {"AllRule", [](const Args&) { return rules::allRule(); }},
+    {"QNameRule", [](const Args& a) { return rules::qnameRule(a.name(a.str(1, "the name"))); }},
+    {"QNameSuffixRule",
+     [](const Args& a) {
+       rules::SuffixMatchNode s;
+       for (const auto& n : checkStrings(a.L, 1, a.fn, "the suffixes")) s.add(a.name(n));
+       return rules::suffixRule(std::move(s), a.optBool(2, false));
+     }},
+    {"SuffixMatchNodeRule",
+     [](const Args& a) {
+       if (auto* s = testUserdata<rules::SuffixMatchNode>(a.L, 1, kSmnMeta))
+         return rules::suffixRule(*s, a.optBool(2, false));
+       rules::SuffixMatchNode s;
+       for (const auto& n : checkStrings(a.L, 1, a.fn, "the suffixes")) s.add(a.name(n));
+       return rules::suffixRule(std::move(s), a.optBool(2, false));
+     }},
+    {"QNameSetRule",
+     [](const Args& a) {
+       std::vector<dns::Name> names;
+       for (const auto& n : checkStrings(a.L, 1, a.fn, "the names")) names.push_back(a.name(n));
+       return rules::qnameSetRule(std::move(names));
+     }},
+    {"QTypeRule", [](const Args& a) { return rules::qtypeRule(toQType(a.L, 1, a.fn)); }},
+    {"QClassRule",
+     [](const Args& a) {
+       return rules::qclassRule(uint16_t(a.integer(1, "the qclass", 0, 65535)));
+     }},
+    {"OpcodeRule",
+     [](const Args& a) { return rules::opcodeRule(uint8_t(a.integer(1, "the opcode", 0, 15))); }},
+    {"RDRule", [](const Args&) { return rules::rdRule(); }},
+    {"TCPRule", [](const Args& a) { return rules::tcpRule(checkBool(a.L, 1, a.fn)); }},
+    {"DSTPortRule",
+     [](const Args& a) {
+       return rules::dstPortRule(uint16_t(a.integer(1, "the port", 0, 65535)));
+     }},
+    {"NetmaskGroupRule",
+     [](const Args& a) {
+       return rules::netmaskGroupRule(toNetmaskGroup(a.L, 1, a.fn), a.optBool(2, true));
+     }},
+    {"RegexRule",
+     [](const Args& a) { return rules::regexRule(a.str(1, "the regular expression")); }},
+    {"QNameLabelsCountRule",
+     [](const Args& a) {
+       return rules::labelsCountRule(unsigned(a.integer(1, "the minimum", 0, 127)),
+                                     unsigned(a.integer(2, "the maximum", 0, 127)));
+     }},
+    {"QNameWireLengthRule",
+     [](const Args& a) {
+       return rules::wireLengthRule(unsigned(a.integer(1, "the minimum", 0, 255)),
+                                    unsigned(a.integer(2, "the maximum", 0, 255)));
+     }},
+    {"MaxQPSIPRule",
+     [](const Args& a) {
+       double qps = a.num(1, "the qps");
+       return rules::maxQpsIpRule(qps, int(a.optInteger(2, "the IPv4 mask", 0, 32, 32)),
+                                  int(a.optInteger(3, "the IPv6 mask", 0, 128, 64)),
+                                  a.optNum(4, "the burst", qps));
+     }},
+    {"MaxQPSRule",
+     [](const Args& a) {
+       double qps = a.num(1, "the qps");
+       return rules::maxQpsRule(qps, a.optNum(2, "the burst", qps));
+     }},
+    {"ProbaRule", [](const Args& a) { return rules::probaRule(a.num(1, "the probability")); }},
+    {"AndRule", [](const Args& a) { return rules::andRule(a.selectors(1)); }},
+    {"OrRule", [](const Args& a) { return rules::orRule(a.selectors(1)); }},
+    {"NotRule", [](const Args& a) { return rules::notRule(a.selector(1)); }},
+    {"TagRule",
+     [](const Args& a) {
+       return rules::tagRule(a.str(1, "the tag name"), a.optStr(2, "the tag value"), !a.has(2));
+     }},
+    {"PoolAvailableRule",
+     [](const Args& a) { return rules::poolAvailableRule(a.str(1, "the pool name")); }},
+    {"RCodeRule",
+     [](const Args& a) { return rules::rcodeRule(uint8_t(a.integer(1, "the rcode", 0, 15))); }},
+    {"ERCodeRule",
+     [](const Args& a) { return rules::ercodeRule(uint16_t(a.integer(1, "the rcode", 0, 4095))); }},
+    {"makeRule", [](const Args& a) { return a.selector(1); }},
+    {"LuaRule", [](const Args& a) { return makeLuaRule(a.L, 1, false); }},
+    {"LuaFFIRule", [](const Args& a) { return makeLuaRule(a.L, 1, true); }},
+    {"LuaFFIPerThreadRule", [](const Args& a) { return makePerThreadRule(a.str(1, "the code")); }},
+};
+
+std::vector<core::Address> addresses(const Args& a, int i) {
+  std::vector<core::Address> out;
+  for (const auto& s : checkStrings(a.L, i, a.fn, "the addresses"))
+    out.push_back(core::Address::parse(s, 0));
+  return out;
+}
+
+constexpr Def<rules::ActionPtr> kActions[] = {
+    {"AllowAction", [](const Args&) { return rules::allowAction(); }},
+    {"DropAction", [](const Args&) { return rules::dropAction(); }},
+    {"NoneAction", [](const Args&) { return rules::noneAction(); }},
+    {"RCodeAction",
+     [](const Args& a) { return rules::rcodeAction(uint8_t(a.integer(1, "the rcode", 0, 15))); }},
+    {"ERCodeAction",
+     [](const Args& a) {
+       return rules::ercodeAction(uint16_t(a.integer(1, "the rcode", 0, 255)));
+     }},
+    {"TCAction", [](const Args&) { return rules::tcAction(); }},
+    {"SpoofAction",
+     [](const Args& a) {
+       // One string that is not an address is a CNAME target, as older dnsdist accepted.
+       if (lua_type(a.L, 1) == LUA_TSTRING) {
+         std::string s = a.str(1, "the address");
+         try {
+           core::Address::parse(s, 0);
+         } catch (const std::invalid_argument&) {
+           return rules::spoofCnameAction(a.name(s), a.ttlOption(2));
+         }
+       }
+       return rules::spoofAction(addresses(a, 1), a.ttlOption(2));
+     }},
+    {"SpoofCNAMEAction",
+     [](const Args& a) {
+       return rules::spoofCnameAction(a.name(a.str(1, "the CNAME target")), a.ttlOption(2));
+     }},
+    {"SpoofRawAction",
+     [](const Args& a) {
+       return rules::spoofRawAction(checkStrings(a.L, 1, a.fn, "the raw RDATA"), a.ttlOption(2));
+     }},
+    {"PoolAction",
+     [](const Args& a) {
+       return rules::poolAction(a.str(1, "the pool name"), a.optBool(2, true));
+     }},
+    {"QPSPoolAction",
+     [](const Args& a) {
+       return rules::qpsPoolAction(a.num(1, "the qps"), a.str(2, "the pool name"),
+                                   a.optBool(3, true));
+     }},
+    {"LogAction",
+     [](const Args& a) {
+       // dnsdist's binary and buffered flags change the format and flushing only.
+       return rules::logAction(a.optStr(1, "the file name"), a.optBool(3, true));
+     }},
+    {"SetSkipCacheAction", [](const Args&) { return rules::setSkipCacheAction(); }},
+    {"SetTagAction",
+     [](const Args& a) {
+       return rules::setTagAction(a.str(1, "the tag name"), a.optStr(2, "the tag value"));
+     }},
+    {"SetNoRecurseAction", [](const Args&) { return rules::setNoRecurseAction(); }},
+    {"SetDisableValidationAction", [](const Args&) { return rules::setDisableValidationAction(); }},
+    {"ContinueAction", [](const Args& a) { return rules::continueAction(a.action(1)); }},
+    {"LuaAction", [](const Args& a) { return makeLuaAction(a.L, 1, false); }},
+    {"LuaFFIAction", [](const Args& a) { return makeLuaAction(a.L, 1, true); }},
+    {"LuaFFIPerThreadAction",
+     [](const Args& a) { return makePerThreadAction(a.str(1, "the code")); }},
+};
+
+constexpr Def<rules::ResponseActionPtr> kResponseActions[] = {
+    {"AllowResponseAction", [](const Args&) { return rules::allowResponseAction(); }},
+    {"DropResponseAction", [](const Args&) { return rules::dropResponseAction(); }},
+    {"LogResponseAction",
+     [](const Args& a) {
+       return rules::logResponseAction(a.optStr(1, "the file name"), a.optBool(2, true));
+     }},
+    {"SetMaxTTLResponseAction",
+     [](const Args& a) {
+       return rules::setMaxTTLResponseAction(uint32_t(a.integer(1, "the TTL", 0, 0xffffffffLL)));
+     }},
+    {"SetMinTTLResponseAction",
+     [](const Args& a) {
+       return rules::setMinTTLResponseAction(uint32_t(a.integer(1, "the TTL", 0, 0xffffffffLL)));
+     }},
+    {"LimitTTLResponseAction",
+     [](const Args& a) {
+       std::vector<uint16_t> types;
+       if (a.has(3)) {
+         for (int k = 1; lua_rawgeti(a.L, 3, k), !lua_isnil(a.L, -1); ++k) {
+           types.push_back(toQType(a.L, -1, a.fn));
+           lua_pop(a.L, 1);
+         }
+         lua_pop(a.L, 1);
+       }
+       return rules::limitTTLResponseAction(
+           uint32_t(a.optInteger(1, "the minimum TTL", 0, 0xffffffffLL, 0)),
+           uint32_t(a.optInteger(2, "the maximum TTL", 0, 0xffffffffLL, 0xffffffffLL)),
+           std::move(types));
+     }},
+};
+
+/// The generic binding of table `Table` (upvalue 1: the entry's index); `meta` names the
+/// userdata made.
+template <typename T, size_t N, const Def<T> (&Table)[N], const char* const& Meta>
+int makeFromTable(lua_State* L) {
+  const Def<T>& d = Table[lua_tointeger(L, lua_upvalueindex(1))];
+  std::string error;
+  try {
+    T made = d.make(Args{L, d.name});
+    pushUserdata(L, Meta, std::move(made));
+    return 1;
+  } catch (const ConfigError& e) {
+    error = e.what();
+  } catch (const std::exception& e) {
+    error = std::string(d.name) + ": " + e.what();
+  }
+  luaL_where(L, 1);
+  lua_pushstring(L, error.c_str());
+  error = std::string();
+  lua_concat(L, 2);
+  return lua_error(L);
+}
+
+template <typename T, size_t N, const Def<T> (&Table)[N], const char* const& Meta>
+void registerTable(lua_State* L) {
+  for (size_t i = 0; i < N; ++i) {
+    lua_pushinteger(L, lua_Integer(i));
+    lua_pushcclosure(L, makeFromTable<T, N, Table, Meta>, 1);
+    lua_setglobal(L, Table[i].name);
+  }
+}
+
+}  // namespace
+
+void registerRuleBindings(lua_State* L) {
+  registerRuleTypes(L);
+  registerDNSQuestionTypes(L);
+  registerTable<rules::SelectorPtr, std::size(kSelectors), kSelectors, kSelectorMeta>(L);
+  registerTable<rules::ActionPtr, std::size(kActions), kActions, kActionMeta>(L);
+  registerTable<rules::ResponseActionPtr, std::size(kResponseActions), kResponseActions,
+                kResponseActionMeta>(L);
+  registerRuleChainBindings(L);
+}
+
+}  // namespace ballast::lua

@@ -1,0 +1,25 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#pragma once
+/// The DNSQuestion object handed to LuaRule and LuaAction functions (and DNSResponse, the
+/// same object on a response): dnsdist's fields and methods over a core::rules::DQ, valid
+/// only during the call.
+#include <lua.hpp>
+
+#include <string>
+
+#include "core/rules/rule.hh"
+
+namespace ballast::lua {
+
+/// Pushes a DNSQuestion for `dq`; call invalidateDNSQuestion on it (same stack slot) after
+/// the Lua call, so a script that kept it gets an error instead of a dangling pointer.
+void pushDNSQuestion(lua_State* L, core::rules::DQ* dq);
+void invalidateDNSQuestion(lua_State* L, int idx);
+
+/// The verdict for what a Lua action returned: a DNSAction value and its argument (a pool
+/// name, the spoofed addresses or CNAME target).
+core::rules::Verdict verdictFromLua(int action, const std::string& arg, core::rules::DQ& dq);
+
+void registerDNSQuestionTypes(lua_State* L);
+
+}  // namespace ballast::lua

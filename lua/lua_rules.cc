@@ -1,0 +1,252 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "lua/lua_rules.hh"
+
+#include <fmt/format.h>
+
+#include <atomic>
+#include <stdexcept>
+#include <unordered_map>
+
+#include "lua/binding.hh"
+#include "lua/dnsquestion.hh"
+#include "lua/ffi/ffi_api.hh"
+#include "lua/rule_types.hh"
+
+namespace ballast::lua {
+
+namespace rules = core::rules;
+
+namespace {
+
+const char kLockKey = 0;  // its address is the registry key
+
+}  // namespace
+
+std::mutex* sharedLock(lua_State* L) {
+  lua_pushlightuserdata(L, const_cast<char*>(&kLockKey));
+  lua_rawget(L, LUA_REGISTRYINDEX);
+  auto* m = static_cast<std::mutex*>(lua_touserdata(L, -1));
+  lua_pop(L, 1);
+  return m;
+}
+
+namespace {
+
+/// Errors in per-query Lua are reported on stderr, a few times only: a script failing on
+/// every query must not flood the log.
+void reportError(const std::string& what, const char* msg) {
+  static std::atomic<int> reported{0};
+  if (reported.fetch_add(1, std::memory_order_relaxed) < 20)
+    fmt::print(stderr, "Error in {}: {}\n", what, msg ? msg : "unknown error");
+}
+
+/// Calls the function `ref` of `L` on `dq`; leaves its `results` results on the stack (or
+/// returns false after reporting the error). The caller holds what protects `L`.
+bool call(lua_State* L, int ref, rules::DQ& dq, bool ffi, int results,
+          dnsdist_ffi_dnsquestion_t& fdq, const std::string& what) {
+  int dqIdx = 0;
+  if (!ffi) {
+    pushDNSQuestion(L, &dq);  // kept below the call, to invalidate it afterwards
+    dqIdx = lua_gettop(L);
+  }
+  lua_rawgeti(L, LUA_REGISTRYINDEX, ref);
+  if (ffi) {
+    fdq.dq = &dq;
+    lua_pushlightuserdata(L, &fdq);
+  } else {
+    lua_pushvalue(L, dqIdx);
+  }
+  int rc = lua_pcall(L, 1, results, 0);
+  if (!ffi) {
+    invalidateDNSQuestion(L, dqIdx);
+    lua_remove(L, dqIdx);
+  }
+  if (rc != 0) {
+    reportError(what, lua_tostring(L, -1));
+    lua_pop(L, 1);
+    return false;
+  }
+  return true;
+}
+
+int takeRef(lua_State* L, int idx, const char* fn) {
+  if (lua_type(L, idx) != LUA_TFUNCTION)
+    throw ConfigError(std::string(fn) + ": expects a function");
+  lua_pushvalue(L, idx);
+  // Never released: a rule may outlive the state's lock holder at shutdown, and a few
+  // registry slots per removed Lua rule are cheap.
+  return luaL_ref(L, LUA_REGISTRYINDEX);
+}
+
+class SharedLuaSelector : public rules::Selector {
+ public:
+  SharedLuaSelector(lua_State* L, int ref, bool ffi)
+      : L_(L), ref_(ref), ffi_(ffi), lock_(sharedLock(L)) {}
+  bool matches(const rules::DQ& dq) const override {
+    std::lock_guard lock(*lock_);
+    dnsdist_ffi_dnsquestion_t fdq{nullptr, {}};
+    if (!call(L_, ref_, const_cast<rules::DQ&>(dq), ffi_, 1, fdq, describe())) return false;
+    bool m = lua_toboolean(L_, -1);
+    lua_pop(L_, 1);
+    return m;
+  }
+  std::string describe() const override { return ffi_ ? "Lua FFI script" : "Lua script"; }
+
+ private:
+  lua_State* L_;
+  int ref_;
+  bool ffi_;
+  std::mutex* lock_;
+};
+
+/// Reads (action [, argument]) left by call() and pops them.
+rules::Verdict popVerdict(lua_State* L, rules::DQ& dq, const std::string& ffiResult, bool ffi) {
+  int action = int(lua_tointeger(L, ffi ? -1 : -2));
+  std::string arg = ffi ? ffiResult : (lua_isstring(L, -1) ? lua_tostring(L, -1) : "");
+  lua_pop(L, ffi ? 1 : 2);
+  return verdictFromLua(action, arg, dq);
+}
+
+class SharedLuaAction : public rules::Action {
+ public:
+  SharedLuaAction(lua_State* L, int ref, bool ffi)
+      : L_(L), ref_(ref), ffi_(ffi), lock_(sharedLock(L)) {}
+  rules::Verdict apply(rules::DQ& dq) const override {
+    std::lock_guard lock(*lock_);
+    dnsdist_ffi_dnsquestion_t fdq{nullptr, {}};
+    if (!call(L_, ref_, dq, ffi_, ffi_ ? 1 : 2, fdq, describe())) return rules::Verdict::None;
+    return popVerdict(L_, dq, fdq.result, ffi_);
+  }
+  std::string describe() const override { return ffi_ ? "Lua FFI script" : "Lua script"; }
+
+ private:
+  lua_State* L_;
+  int ref_;
+  bool ffi_;
+  std::mutex* lock_;
+};
+
+/// A fresh state with the FFI interface declared, where `code` has returned a function
+/// (referenced in the registry). Throws with the reason.
+std::pair<lua_State*, int> makeThreadState(const std::string& code) {
+  lua_State* L = luaL_newstate();
+  if (!L) throw std::runtime_error("cannot create a Lua state");
+  luaL_openlibs(L);
+  declareFfiInterface(L);
+  registerDnsConstants(L);
+  if (luaL_loadbuffer(L, code.data(), code.size(), "=per-thread code") != 0 ||
+      lua_pcall(L, 0, 1, 0) != 0) {
+    std::string msg = lua_tostring(L, -1) ? lua_tostring(L, -1) : "error";
+    lua_close(L);
+    throw std::invalid_argument(msg);
+  }
+  if (lua_type(L, -1) != LUA_TFUNCTION) {
+    lua_close(L);
+    throw std::invalid_argument("the code must return a function");
+  }
+  return {L, luaL_ref(L, LUA_REGISTRYINDEX)};
+}
+
+/// This thread's states, one per per-thread rule (by id), closed when the thread ends.
+struct ThreadStates {
+  std::unordered_map<uint64_t, std::pair<lua_State*, int>> states;
+  ~ThreadStates() {
+    for (auto& [id, s] : states) lua_close(s.first);
+  }
+};
+
+std::pair<lua_State*, int>* threadState(uint64_t id, const std::string& code) {
+  thread_local ThreadStates mine;
+  auto it = mine.states.find(id);
+  if (it != mine.states.end()) return &it->second;
+  try {
+    return &mine.states.emplace(id, makeThreadState(code)).first->second;
+  } catch (const std::exception& e) {
+    reportError("per-thread Lua code", e.what());
+    return nullptr;
+  }
+}
+
+std::atomic<uint64_t> nextPerThreadId{1};
+
+class PerThreadSelector : public rules::Selector {
+ public:
+  explicit PerThreadSelector(std::string code) : code_(std::move(code)), id_(nextPerThreadId++) {}
+  bool matches(const rules::DQ& dq) const override {
+    auto* s = threadState(id_, code_);
+    if (!s) return false;
+    dnsdist_ffi_dnsquestion_t fdq{nullptr, {}};
+    if (!call(s->first, s->second, const_cast<rules::DQ&>(dq), true, 1, fdq, describe()))
+      return false;
+    bool m = lua_toboolean(s->first, -1);
+    lua_pop(s->first, 1);
+    return m;
+  }
+  std::string describe() const override { return "Lua FFI per-thread script"; }
+
+ private:
+  std::string code_;
+  uint64_t id_;
+};
+
+class PerThreadAction : public rules::Action {
+ public:
+  explicit PerThreadAction(std::string code) : code_(std::move(code)), id_(nextPerThreadId++) {}
+  rules::Verdict apply(rules::DQ& dq) const override {
+    auto* s = threadState(id_, code_);
+    if (!s) return rules::Verdict::None;
+    dnsdist_ffi_dnsquestion_t fdq{nullptr, {}};
+    if (!call(s->first, s->second, dq, true, 1, fdq, describe())) return rules::Verdict::None;
+    return popVerdict(s->first, dq, fdq.result, true);
+  }
+  std::string describe() const override { return "Lua FFI per-thread script"; }
+
+ private:
+  std::string code_;
+  uint64_t id_;
+};
+
+void checkCode(const std::string& code, const char* fn) {
+  try {
+    lua_close(makeThreadState(code).first);
+  } catch (const std::exception& e) {
+    throw ConfigError(std::string(fn) + ": " + e.what());
+  }
+}
+
+}  // namespace
+
+void declareFfiInterface(lua_State* L) {
+  std::string prelude =
+      std::string("local ffi = require('ffi')\nffi.cdef[[") + ffi::kFfiCdef + "]]\n";
+  if (luaL_loadbuffer(L, prelude.data(), prelude.size(), "=ffi-interface") != 0 ||
+      lua_pcall(L, 0, 0, 0) != 0)
+    throw std::logic_error(std::string("the FFI interface does not load: ") + lua_tostring(L, -1));
+}
+
+void setSharedLock(lua_State* L, std::mutex* m) {
+  ffi::linkApi();
+  declareFfiInterface(L);  // LuaFFIRule and LuaFFIAction functions run in this state
+  lua_pushlightuserdata(L, const_cast<char*>(&kLockKey));
+  lua_pushlightuserdata(L, m);
+  lua_rawset(L, LUA_REGISTRYINDEX);
+}
+
+rules::SelectorPtr makeLuaRule(lua_State* L, int idx, bool ffi) {
+  return std::make_shared<SharedLuaSelector>(L, takeRef(L, idx, ffi ? "LuaFFIRule" : "LuaRule"),
+                                             ffi);
+}
+rules::ActionPtr makeLuaAction(lua_State* L, int idx, bool ffi) {
+  return std::make_shared<SharedLuaAction>(L, takeRef(L, idx, ffi ? "LuaFFIAction" : "LuaAction"),
+                                           ffi);
+}
+rules::SelectorPtr makePerThreadRule(const std::string& code) {
+  checkCode(code, "LuaFFIPerThreadRule");
+  return std::make_shared<PerThreadSelector>(code);
+}
+rules::ActionPtr makePerThreadAction(const std::string& code) {
+  checkCode(code, "LuaFFIPerThreadAction");
+  return std::make_shared<PerThreadAction>(code);
+}
+
+}  // namespace ballast::lua

@@ -1,0 +1,186 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/// Userdata of the rule engine, newNMG, newSuffixMatchNode and the DNSRCode, DNSQType,
+/// DNSClass and DNSOpcode tables.
+#include "lua/rule_types.hh"
+
+#include <cmath>
+
+#include "dns/types.hh"
+#include "lua/binding.hh"
+#include "lua/userdata.hh"
+
+namespace ballast::lua {
+
+namespace rules = core::rules;
+
+int64_t checkInteger(lua_State* L, int idx, const char* fn, const char* what, int64_t min,
+                     int64_t max) {
+  double d = checkNumber(L, idx, fn, what);
+  if (std::floor(d) != d || d < double(min) || d > double(max))
+    throw ConfigError(std::string(fn) + ": " + what + " must be a whole number from " +
+                      std::to_string(min) + " to " + std::to_string(max));
+  return int64_t(d);
+}
+
+uint16_t toQType(lua_State* L, int idx, const char* fn) {
+  if (lua_type(L, idx) == LUA_TSTRING) {
+    auto t = dns::qtypeFromString(lua_tostring(L, idx));
+    if (!t) throw ConfigError(std::string(fn) + ": unknown qtype '" + lua_tostring(L, idx) + "'");
+    return *t;
+  }
+  return uint16_t(checkInteger(L, idx, fn, "the qtype", 0, 65535));
+}
+
+core::NetmaskGroup toNetmaskGroup(lua_State* L, int idx, const char* fn) {
+  if (auto* g = testUserdata<core::NetmaskGroup>(L, idx, kNmgMeta)) return *g;
+  core::NetmaskGroup nmg;
+  try {
+    for (const auto& m : checkStrings(L, idx, fn, "the netmasks")) nmg.add(m);
+  } catch (const std::invalid_argument& e) {
+    throw ConfigError(std::string(fn) + ": " + e.what());
+  }
+  return nmg;
+}
+
+rules::SelectorPtr toSelector(lua_State* L, int idx, const char* fn) {
+  if (auto* s = testUserdata<rules::SelectorPtr>(L, idx, kSelectorMeta)) return *s;
+  if (lua_type(L, idx) != LUA_TSTRING && lua_type(L, idx) != LUA_TTABLE)
+    throw ConfigError(std::string(fn) +
+                      ": expects a selector (a rule, a netmask, a domain, or a list of them)");
+  try {
+    return rules::makeRule(checkStrings(L, idx, fn, "the rule"));
+  } catch (const std::invalid_argument& e) {
+    throw ConfigError(std::string(fn) + ": " + e.what());
+  }
+}
+
+namespace {
+
+int newNMG(lua_State* L, Host&) {
+  pushUserdata(L, kNmgMeta, core::NetmaskGroup{});
+  return 1;
+}
+
+int nmgAddMask(lua_State* L, Host&) {
+  auto& g = checkUserdata<core::NetmaskGroup>(L, 1, kNmgMeta);
+  try {
+    for (const auto& m : checkStrings(L, 2, "addMask", "the netmask")) g.add(m);
+  } catch (const std::invalid_argument& e) {
+    throw ConfigError(std::string("addMask: ") + e.what());
+  }
+  return 0;
+}
+
+int nmgMatch(lua_State* L, Host&) {
+  auto& g = checkUserdata<core::NetmaskGroup>(L, 1, kNmgMeta);
+  std::string a = checkString(L, 2, "match", "the address");
+  lua_pushboolean(L, g.match(core::Address::parse(a)));
+  return 1;
+}
+
+int nmgSize(lua_State* L, Host&) {
+  lua_pushinteger(L, lua_Integer(checkUserdata<core::NetmaskGroup>(L, 1, kNmgMeta).size()));
+  return 1;
+}
+
+int newSuffixMatchNode(lua_State* L, Host&) {
+  pushUserdata(L, kSmnMeta, rules::SuffixMatchNode{});
+  return 1;
+}
+
+int smnAdd(lua_State* L, Host&) {
+  auto& s = checkUserdata<rules::SuffixMatchNode>(L, 1, kSmnMeta);
+  try {
+    for (const auto& n : checkStrings(L, 2, "add", "the name")) s.add(dns::Name::fromString(n));
+  } catch (const std::invalid_argument& e) {
+    throw ConfigError(std::string("add: ") + e.what());
+  }
+  return 0;
+}
+
+int smnCheck(lua_State* L, Host&) {
+  auto& s = checkUserdata<rules::SuffixMatchNode>(L, 1, kSmnMeta);
+  dns::Name n = dns::Name::fromString(checkString(L, 2, "check", "the name"));
+  std::vector<uint8_t> pkt(12);
+  pkt.insert(pkt.end(), n.wire().begin(), n.wire().end());
+  lua_pushboolean(L, s.check(dns::NameRef(pkt, 12)));
+  return 1;
+}
+
+int describeSelector(lua_State* L) {
+  lua_pushstring(L, (*static_cast<rules::SelectorPtr*>(lua_touserdata(L, 1)))->describe().c_str());
+  return 1;
+}
+int describeAction(lua_State* L) {
+  lua_pushstring(L, (*static_cast<rules::ActionPtr*>(lua_touserdata(L, 1)))->describe().c_str());
+  return 1;
+}
+int describeResponseAction(lua_State* L) {
+  lua_pushstring(
+      L, (*static_cast<rules::ResponseActionPtr*>(lua_touserdata(L, 1)))->describe().c_str());
+  return 1;
+}
+
+void setTable(lua_State* L, const char* name,
+              std::initializer_list<std::pair<const char*, int>> entries) {
+  lua_newtable(L);
+  for (const auto& [k, v] : entries) {
+    lua_pushinteger(L, v);
+    lua_setfield(L, -2, k);
+  }
+  lua_setglobal(L, name);
+}
+
+}  // namespace
+
+void registerDnsConstants(lua_State* L) {
+  setTable(L, "DNSRCode", {{"NOERROR", 0},  {"FORMERR", 1}, {"SERVFAIL", 2},  {"NXDOMAIN", 3},
+                           {"NOTIMP", 4},   {"REFUSED", 5}, {"YXDOMAIN", 6},  {"YXRRSET", 7},
+                           {"NXRRSET", 8},  {"NOTAUTH", 9}, {"NOTZONE", 10},  {"BADVERS", 16},
+                           {"BADSIG", 16},  {"BADKEY", 17}, {"BADTIME", 18},  {"BADMODE", 19},
+                           {"BADNAME", 20}, {"BADALG", 21}, {"BADTRUNC", 22}, {"BADCOOKIE", 23}});
+  setTable(L, "DNSClass", {{"IN", 1}, {"CHAOS", 3}, {"NONE", 254}, {"ANY", 255}});
+  setTable(L, "DNSOpcode",
+           {{"Query", 0}, {"IQuery", 1}, {"Status", 2}, {"Notify", 4}, {"Update", 5}});
+  setTable(L, "DNSQType", {{"A", 1},     {"NS", 2},     {"CNAME", 5}, {"SOA", 6},     {"PTR", 12},
+                           {"MX", 15},   {"TXT", 16},   {"AAAA", 28}, {"SRV", 33},    {"NAPTR", 35},
+                           {"DS", 43},   {"RRSIG", 46}, {"NSEC", 47}, {"DNSKEY", 48}, {"NSEC3", 50},
+                           {"SVCB", 64}, {"HTTPS", 65}, {"ANY", 255}, {"AXFR", 252},  {"IXFR", 251},
+                           {"CAA", 257}});
+  setTable(L, "DNSAction",
+           {{"Allow", kAllow},
+            {"Delay", kDelay},
+            {"Drop", kDrop},
+            {"HeaderModify", kHeaderModify},
+            {"Nxdomain", kNxdomain},
+            {"Pool", kPool},
+            {"Refused", kRefused},
+            {"Spoofed", kSpoofed},
+            {"Truncate", kTruncate},
+            {"ServFail", kServFail},
+            {"None", kNone},
+            {"NoOp", kNoOp}});
+}
+
+void registerRuleTypes(lua_State* L) {
+  registerUserdataType<rules::SelectorPtr>(L, kSelectorMeta, {}, describeSelector);
+  registerUserdataType<rules::ActionPtr>(L, kActionMeta, {}, describeAction);
+  registerUserdataType<rules::ResponseActionPtr>(L, kResponseActionMeta, {},
+                                                 describeResponseAction);
+  registerUserdataType<RuleActionValue>(L, kRuleActionMeta, {});
+  registerUserdataType<core::NetmaskGroup>(L, kNmgMeta,
+                                           {{"addMask", wrap<nmgAddMask>},
+                                            {"addMasks", wrap<nmgAddMask>},
+                                            {"match", wrap<nmgMatch>},
+                                            {"size", wrap<nmgSize>}});
+  registerUserdataType<rules::SuffixMatchNode>(L, kSmnMeta,
+                                               {{"add", wrap<smnAdd>}, {"check", wrap<smnCheck>}});
+  static const Binding b[] = {
+      {"newNMG", wrap<newNMG>},
+      {"newSuffixMatchNode", wrap<newSuffixMatchNode>},
+  };
+  registerAll(L, std::begin(b), std::end(b));
+  registerDnsConstants(L);
+}
+
+}  // namespace ballast::lua
