@@ -9,6 +9,7 @@ void registerServerBindings(lua_State* L);    ///< newServer, showServers, polic
 void registerFrontendBindings(lua_State* L);  ///< addLocal, setLocal, UDP sizes
 void registerAclBindings(lua_State* L);       ///< setACL, addACL, showACL
 void registerSettingBindings(lua_State* L);   ///< runtime settings, statistics, includes
-void registerPoolBindings(lua_State* L);      ///< getPool, showPools, wrandom/whashed/chashed, knobs
+void registerPoolBindings(lua_State* L);
+void registerTcpBindings(lua_State* L);       ///< addTLSLocal, setMaxTCP*, showTCPStats      ///< getPool, showPools, wrandom/whashed/chashed, knobs
 
 }  // namespace ballast::lua

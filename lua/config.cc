@@ -40,6 +40,7 @@ LuaConfig::LuaConfig(Host& host) : host_(host), L_(luaL_newstate()) {
   registerAclBindings(L_);
   registerSettingBindings(L_);
   registerPoolBindings(L_);  // after registerServerBindings: uses its policy metatable
+  registerTcpBindings(L_);
 }
 
 LuaConfig::~LuaConfig() { lua_close(L_); }

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/runtime.hh"
+#include "frontend/tcp_config.hh"
 
 namespace ballast::lua {
 
@@ -22,6 +23,10 @@ struct Host {
   /// Files loaded so far; Lua knows them by index (its chunk names are cut at 60 bytes,
   /// and an operator needs the whole path in an error).
   std::vector<std::string> files;
+  /// TCP and DoT settings and binds (bind_tcp); the daemon starts them.
+  frontend::StreamConfig stream;
+  /// The running TCP worker pool (set by the daemon), for showTCPStats.
+  std::function<std::vector<int64_t>()> tcpConnectionsPerThread;
 };
 
 }  // namespace ballast::lua
