@@ -8,6 +8,7 @@
 
 #include "core/clock.hh"
 #include "core/pipeline.hh"
+#include "dns/tcp_framing.hh"
 #include "frontend/tcp_worker.hh"
 
 namespace ballast::frontend {
@@ -59,11 +60,11 @@ void DnsStreamConnection::onEvent(evutil_socket_t, short what, void* self) {
   static_cast<DnsStreamConnection*>(self)->handle(what);
 }
 
-bool DnsStreamConnection::wantsMoreQueries() const {
+bool DnsStreamConnection::canProcess() const {
   uint32_t limit = bind_.maxInFlight == 0 ? 1 : bind_.maxInFlight;
   uint64_t maxQueries = worker_.context().settings.maxQueriesPerConnection;
-  return !handshaking_ && !peerClosed_ && !failed_ && inFlight_ < limit &&
-         output_.size() < kMaxOutput && (maxQueries == 0 || queries_ < maxQueries);
+  return !handshaking_ && !failed_ && inFlight_ < limit && output_.size() < kMaxOutput &&
+         (maxQueries == 0 || queries_ < maxQueries);
 }
 
 void DnsStreamConnection::handle(short what) {
@@ -91,7 +92,7 @@ void DnsStreamConnection::handle(short what) {
     what |= EV_READ;  // the first query may have come with the handshake's last flight
   }
   if ((what & EV_WRITE) && !output_.empty()) flushOutput();
-  if (!failed_ && ((what & EV_READ) || ioWantsWrite_) && wantsMoreQueries()) readQueries();
+  if (!failed_ && ((what & EV_READ) || ioWantsWrite_) && wantsRead()) readQueries();
   settle();
 }
 
@@ -100,7 +101,7 @@ void DnsStreamConnection::readQueries() {
   size_t have = pending_.size();
   std::memcpy(buf, pending_.data(), have);
   ioWantsWrite_ = false;
-  while (have < TcpWorker::kScratchSize) {
+  while (!peerClosed_ && have < TcpWorker::kScratchSize) {
     size_t room = TcpWorker::kScratchSize - have, got = 0;
     IoStatus st = io_->read(fd_, buf + have, room, got);
     if (st == IoStatus::Ok) {
@@ -123,20 +124,18 @@ void DnsStreamConnection::readQueries() {
   } else {
     pending_.assign(buf + off, buf + have);
   }
-  // Closed in the middle of a query: dnsdist counts it as died reading.
-  if (peerClosed_ && !pending_.empty() && !failed_) {
+  // Closed in the middle of a query (what is left is not a whole one): died reading.
+  if (peerClosed_ && !pending_.empty() && canProcess()) {
     failed_ = true;
     why_ = Why::ReadError;
   }
 }
 
 void DnsStreamConnection::processPending(const uint8_t* data, size_t& off, size_t have) {
-  while (have - off >= 2 && wantsMoreQueries()) {
-    size_t len = (size_t(data[off]) << 8) | data[off + 1];
-    if (have - off < 2 + len) break;
-    processQuery(data + off + 2, len);
-    off += 2 + len;
-  }
+  dns::FrameReader frames({data + off, have - off});
+  std::span<const uint8_t> query;
+  while (canProcess() && frames.next(query)) processQuery(query.data(), query.size());
+  off += frames.consumed();
 }
 
 void DnsStreamConnection::processQuery(const uint8_t* query, size_t len) {
@@ -166,7 +165,8 @@ void DnsStreamConnection::processQuery(const uint8_t* query, size_t len) {
 
 void DnsStreamConnection::sendFrame(const uint8_t* data, size_t len) {
   if (failed_ || len > 65535) return;
-  uint8_t header[2] = {uint8_t(len >> 8), uint8_t(len & 0xff)};
+  uint8_t header[dns::kFrameHeaderSize];
+  dns::writeFrameHeader(header, len);
   if (!output_.empty() || ioWantsWrite_) {
     output_.insert(output_.end(), header, header + 2);
     output_.insert(output_.end(), data, data + len);
@@ -220,14 +220,14 @@ void DnsStreamConnection::onAnswer(std::span<const uint8_t> response) {
   if (inFlight_ > 0) --inFlight_;
   sendFrame(response.data(), response.size());
   // Room for another query: run the ones already read, then read on.
-  if (wantsMoreQueries() && (!pending_.empty() || io_->hasBuffered())) readQueries();
+  if (canProcess() && (!pending_.empty() || io_->hasBuffered())) readQueries();
   settle();
 }
 
 void DnsStreamConnection::settle() {
   if (failed_) return close(why_);
   bool idle = inFlight_ == 0 && output_.empty();
-  if (idle && peerClosed_) return close(Why::Done);
+  if (idle && peerClosed_ && pending_.empty()) return close(Why::Done);
   uint64_t maxQueries = worker_.context().settings.maxQueriesPerConnection;
   if (idle && maxQueries != 0 && queries_ >= maxQueries) return close(Why::TooManyQueries);
   rearm();
@@ -241,7 +241,7 @@ void DnsStreamConnection::rearm() {
     flags = ioWantsWrite_ ? EV_WRITE : EV_READ;
     timeoutMs = s.recvTimeoutSec * 1000LL;
   } else {
-    if (wantsMoreQueries()) flags |= EV_READ;
+    if (wantsRead()) flags |= EV_READ;
     if (!output_.empty() || ioWantsWrite_) flags |= EV_WRITE;
     if (!output_.empty())
       timeoutMs = s.sendTimeoutSec * 1000LL;

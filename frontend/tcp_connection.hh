@@ -65,7 +65,9 @@ class DnsStreamConnection final : public StreamConnection {
   /// Closes (and destroys) the connection if it failed or is finished, else re-arms it.
   void settle();
   void close(Why why);
-  bool wantsMoreQueries() const;
+  /// Room to work on another query (in flight, output, lifetime limits).
+  bool canProcess() const;
+  bool wantsRead() const { return canProcess() && !peerClosed_; }
   int64_t nowMs() const;
 
   TcpWorker& worker_;

@@ -15,6 +15,7 @@
 
 #include "core/clock.hh"
 #include "dns/header.hh"
+#include "dns/tcp_framing.hh"
 #include "dns/types.hh"
 
 namespace ballast::backends::remote {
@@ -78,8 +79,7 @@ bool TcpClient::submit(const core::QueryContext& q) {
   job->pending.fill(q);
   job->receivedUsec = q.receivedUsec;
   job->query.resize(q.length + 2);
-  job->query[0] = uint8_t(q.length >> 8);
-  job->query[1] = uint8_t(q.length);
+  dns::writeFrameHeader(job->query.data(), q.length);
   std::memcpy(job->query.data() + 2, q.packet, q.length);
   bool first;
   {
@@ -237,14 +237,11 @@ void TcpClient::handle(Conn& c, short what) {
 }
 
 void TcpClient::readResponses(Conn& c) {
-  size_t off = 0;
-  while (c.in.size() - off >= 2) {
-    size_t len = (size_t(c.in[off]) << 8) | c.in[off + 1];
-    if (c.in.size() - off < 2 + len) break;
-    answer(c, c.in.data() + off + 2, len);
-    off += 2 + len;
-  }
-  c.in.erase(c.in.begin(), c.in.begin() + long(off));
+  dns::FrameReader frames(c.in);
+  std::span<const uint8_t> msg;
+  // processResponse edits the answer in place (ID, case), inside c.in.
+  while (frames.next(msg)) answer(c, const_cast<uint8_t*>(msg.data()), msg.size());
+  c.in.erase(c.in.begin(), c.in.begin() + long(frames.consumed()));
   if (c.in.empty()) std::vector<uint8_t>().swap(c.in);
   sender_.flush();
 }

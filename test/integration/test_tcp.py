@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 """DNS over TCP: answers, pipelining, truncation retry, limits and timeouts."""
 
+import socket
 import time
 
 import dns.flags
@@ -260,3 +261,26 @@ def test_bad_tcp_settings_rejected(ballast_binary, tmp_path):
     r = harness.run_binary(["--check-config", "-C", str(path)])
     assert r.returncode != 0
     assert f"{path}:2:" in r.stderr and "setMaxTCPClientThreads" in r.stderr
+
+
+def test_queries_before_half_close_are_all_answered(start_ballast, tcp_backend):
+    be = tcp_backend()
+    b = start_ballast([be])
+    base = b.fresh_counters()
+    c = client_for(b)
+    c.send(*[make_query(f"delay-30.half{i}.test.", qid=300 + i) for i in range(3)])
+    c.sock.shutdown(socket.SHUT_WR)  # one at a time (maxInFlight 0), the rest waiting
+    assert [c.recv_one().id for _ in range(3)] == [300, 301, 302]
+    assert c.closed_by_peer(2.0)
+    b.wait_deltas(base, {"tcp-queries": 3, "tcp-died-reading-query": 0})
+    c.close()
+
+
+def test_closed_in_the_middle_of_a_query_counts_died_reading(start_ballast, tcp_backend):
+    be = tcp_backend()
+    b = start_ballast([be])
+    base = b.fresh_counters()
+    c = client_for(b)
+    c.sock.sendall(b"\x00\x30" + b"\x12" * 10)  # 48 bytes announced, 10 sent
+    c.close()
+    b.wait_deltas(base, {"tcp-died-reading-query": 1})
