@@ -25,8 +25,8 @@ constexpr size_t kBufferSize = 4096;  // a query never needs more; answers built
 
 void setOption(int fd, int level, int name, int value, const core::Address& a, const char* what) {
   if (setsockopt(fd, level, name, &value, sizeof(value)) != 0)
-    throw std::runtime_error(
-        fmt::format("setting {} on {}: {}", what, a.toStringWithPort(), strerror(errno)));
+    throw std::runtime_error(fmt::format("setting {} on {}: {}", what, a.toStringWithPort(),
+                                         strerror(errno)));
 }
 
 /// The address the datagram was sent to, from its IP_PKTINFO / IPV6_PKTINFO.
@@ -62,8 +62,7 @@ UdpListener::UdpListener(const core::LocalBind& bind, core::Runtime& rt)
     : rt_(rt), local_(bind.address), wildcard_(bind.address.isWildcard()) {
   fd_ = socket(local_.family(), SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (fd_ < 0)
-    throw std::runtime_error(
-        fmt::format("socket for {}: {}", local_.toStringWithPort(), strerror(errno)));
+    throw std::runtime_error(fmt::format("socket for {}: {}", local_.toStringWithPort(), strerror(errno)));
   try {
     if (local_.isV6()) setOption(fd_, IPPROTO_IPV6, IPV6_V6ONLY, 1, local_, "IPV6_V6ONLY");
     if (bind.reusePort) setOption(fd_, SOL_SOCKET, SO_REUSEPORT, 1, local_, "SO_REUSEPORT");
@@ -79,8 +78,7 @@ UdpListener::UdpListener(const core::LocalBind& bind, core::Runtime& rt)
     timeval tv{0, 200000};
     setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
     if (::bind(fd_, local_.sockaddr_(), local_.length()) != 0)
-      throw std::runtime_error(
-          fmt::format("binding UDP {}: {}", local_.toStringWithPort(), strerror(errno)));
+      throw std::runtime_error(fmt::format("binding UDP {}: {}", local_.toStringWithPort(), strerror(errno)));
   } catch (...) {
     close(fd_);
     throw;
