@@ -83,6 +83,12 @@ void TcpAcceptor::loop() {
       close(fd);
       continue;
     }
+    // Counted from here, not when a worker picks it up, so a burst cannot overshoot the
+    // bind's limit; whoever closes the socket gives it back.
+    int64_t cur = stats.current.fetch_add(1, std::memory_order_relaxed) + 1;
+    int64_t max = stats.maxConcurrent.load(std::memory_order_relaxed);
+    while (cur > max && !stats.maxConcurrent.compare_exchange_weak(max, cur)) {
+    }
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     core::Address local = bind_.address;

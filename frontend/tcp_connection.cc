@@ -43,11 +43,7 @@ int64_t DnsStreamConnection::nowMs() const {
 void DnsStreamConnection::start() {
   event_ = event_new(worker_.base(), fd_, 0, onEvent, this);
   auto& s = *bind_.stats;
-  s.connections.inc();
-  int64_t cur = s.current.fetch_add(1, std::memory_order_relaxed) + 1;
-  int64_t max = s.maxConcurrent.load(std::memory_order_relaxed);
-  while (cur > max && !s.maxConcurrent.compare_exchange_weak(max, cur)) {
-  }
+  s.connections.inc();  // `current` was counted by the acceptor
   if (!event_) {
     close(Why::ReadError);
     return;

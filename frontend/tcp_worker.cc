@@ -51,7 +51,10 @@ TcpWorker::TcpWorker(WorkerContext ctx, size_t index)
 
 TcpWorker::~TcpWorker() {
   stop();
-  for (auto& n : newConnections_) close(n.fd);
+  for (auto& n : newConnections_) {
+    n.bind->stats->current.fetch_sub(1, std::memory_order_relaxed);
+    close(n.fd);
+  }
   if (wakeEvent_) event_free(wakeEvent_);
   if (base_) event_base_free(base_);
   if (wakeFd_ >= 0) close(wakeFd_);
@@ -125,6 +128,7 @@ void TcpWorker::drainInbox() {
       SSL* ssl = n.bind->tls->newSession(n.fd);
       if (!ssl) {
         n.bind->stats->tlsHandshakeFailures.inc();
+        n.bind->stats->current.fetch_sub(1, std::memory_order_relaxed);
         ctx_.limiter.release(n.client);
         close(n.fd);
         continue;
@@ -182,6 +186,7 @@ void TcpWorkerPool::dispatch(int fd, const core::Address& client, const core::Ad
   if (settings_.maxQueuedConnections != 0 && queued > int64_t(settings_.maxQueuedConnections)) {
     g.queued.fetch_sub(1, std::memory_order_relaxed);
     g.queuedDropped.inc();
+    bind.stats->current.fetch_sub(1, std::memory_order_relaxed);
     limiter_.release(client);
     close(fd);
     return;

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <memory>
 
+#include "backends/remote/remote_backend.hh"
 #include "frontend/tcp_stats.hh"
 #include "frontend/tls_context.hh"
 #include "lua/binding.hh"
@@ -171,7 +172,22 @@ int setNumber(lua_State* L) {
 int showTCPStats(lua_State*, Host& h) {
   std::vector<int64_t> perThread;
   if (h.tcpConnectionsPerThread) perThread = h.tcpConnectionsPerThread();
-  h.out(frontend::formatTcpStats(h.stream, perThread));
+  std::string out = frontend::formatTcpStats(h.stream, perThread);
+  // The servers' side, as dnsdist's second table.
+  out += fmt::format("\n{:<3} {:<20} {:<24} {:>11} {:>11} {:>9} {:>10} {:>9} {:>9} {:>11}\n", "#",
+                     "Name", "Address", "Connections", "Current", "Reused", "DiedSend", "DiedRead",
+                     "ReadTO", "TooManyConn");
+  size_t n = 0;
+  for (const auto& b : h.runtime.servers()) {
+    auto* remote = dynamic_cast<const backends::remote::RemoteBackend*>(b.get());
+    if (!remote) continue;
+    const auto& t = remote->tcpStats();
+    out += fmt::format("{:<3} {:<20.20} {:<24} {:>11} {:>11} {:>9} {:>10} {:>9} {:>9} {:>11}\n",
+                       n++, b->name(), b->addressString(), t.connections.value(), t.current.load(),
+                       t.reused.value(), t.diedSendingQuery.value(), t.diedReadingResponse.value(),
+                       t.readTimeouts.value(), t.tooManyConnections.value());
+  }
+  h.out(out);
   return 0;
 }
 

@@ -251,7 +251,10 @@ def test_show_tcp_stats(start_ballast, tcp_backend):
     else:
         raise AssertionError(f"no showTCPStats output with one connection:\n{b.stdout()[-2000:]}")
     assert len(lines[-1].split(":")[1].split()) == 3, "one figure per worker thread"
-    assert "Died reading query" in out or "DiedRead" in out
+    assert "DiedRead" in out
+    server_rows = [l.split() for l in out.splitlines()
+                   if l.split()[:2] == ["0", "b1"] and len(l.split()) == 10]
+    assert server_rows and server_rows[-1][3] == "1", "one TCP connection to b1"
     c.close()
 
 
