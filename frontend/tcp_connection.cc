@@ -95,7 +95,7 @@ void DnsStreamConnection::handle(short what) {
 void DnsStreamConnection::readQueries() {
   uint8_t* buf = worker_.scratch();
   size_t have = pending_.size();
-  std::memcpy(buf, pending_.data(), have);
+  if (have) std::memcpy(buf, pending_.data(), have);  // data() of an empty vector may be null
   ioWantsWrite_ = false;
   while (!peerClosed_ && have < TcpWorker::kScratchSize) {
     size_t room = TcpWorker::kScratchSize - have, got = 0;
@@ -170,7 +170,7 @@ void DnsStreamConnection::sendFrame(const uint8_t* data, size_t len) {
   }
   uint8_t* frame = worker_.frameBuffer();
   std::memcpy(frame, header, 2);
-  std::memcpy(frame + 2, data, len);
+  if (len) std::memcpy(frame + 2, data, len);
   size_t total = len + 2, sent = 0;
   while (sent < total) {
     size_t n = 0;

@@ -36,8 +36,7 @@ TcpClient::TcpClient(core::Backend& owner, const core::Address& address, size_t 
     : owner_(owner),
       address_(address),
       maxConnections_(maxConnections == 0 ? SIZE_MAX : maxConnections),
-      rt_(rt),
-      config_(rt.config) {}
+      rt_(rt) {}
 
 TcpClient::~TcpClient() {
   stop();
@@ -52,7 +51,12 @@ void TcpClient::start() {
   wakeEvent_ = event_new(base_, wakeFd_, EV_READ | EV_PERSIST, onWake, this);
   event_add(wakeEvent_, nullptr);
   running_ = true;
-  thread_ = std::thread([this] { event_base_dispatch(base_); });
+  thread_ = std::thread([this] {
+    core::Published<core::RuntimeConfig>::Reader reader(rt_.config);
+    config_ = &reader;
+    event_base_dispatch(base_);
+    config_ = nullptr;
+  });
 }
 
 void TcpClient::stop() {
@@ -254,7 +258,7 @@ void TcpClient::answer(Conn& c, uint8_t* msg, size_t len) {
   auto it = c.inFlight.find(dns::HeaderView(msg).id());
   if (it == c.inFlight.end()) return;  // not ours (or already answered)
   Job& job = *it->second;
-  if (!core::processResponse(msg, len, len, job.pending, config_.get().settings, rt_.stats))
+  if (!core::processResponse(msg, len, len, job.pending, config_->get().settings, rt_.stats))
     return;  // not the answer to this question: keep waiting
   int64_t latency = core::monotonicUsec() - job.receivedUsec;
   owner_.recordOutcome(false, dns::HeaderView(msg).rcode() == dns::rcode::ServFail);
@@ -287,7 +291,7 @@ void TcpClient::fail(Conn& c, bool timedOut) {
 void TcpClient::rearm(Conn& c) {
   short flags = EV_READ;
   if (!c.connected || !c.out.empty()) flags |= EV_WRITE;
-  int64_t limitMs = c.inFlight.empty() ? kIdleMs : config_.get().settings.udpTimeoutMs;
+  int64_t limitMs = c.inFlight.empty() ? kIdleMs : config_->get().settings.udpTimeoutMs;
   int64_t leftMs = std::max<int64_t>(0, c.lastActivityMs + limitMs - nowMs());
   timeval tv{time_t(leftMs / 1000), suseconds_t((leftMs % 1000) * 1000)};
   if (flags != c.armed) {

@@ -89,7 +89,9 @@ class TcpClient {
   int wakeFd_ = -1;
   std::thread thread_;
   std::atomic<bool> running_{false};
-  core::Published<core::RuntimeConfig>::Reader config_;
+  /// The loop thread's reader, made on that thread: a member would keep the snapshot, whose
+  /// pools own this server, alive forever (a reference cycle).
+  core::Published<core::RuntimeConfig>::Reader* config_ = nullptr;
   core::UdpSender sender_;  // answers to UDP clients (none today: only streams come here)
 
   std::mutex queueMutex_;
