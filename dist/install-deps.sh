@@ -11,6 +11,7 @@ packages=(
   libsodium-dev doctest-dev
   python3 python3-dnspython python3-pytest
   clang-format
+  openssl                              # test certificates (test_dot.py, bench/tcp_memory.py)
 )
 
 missing=()
