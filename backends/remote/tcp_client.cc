@@ -113,6 +113,7 @@ void TcpClient::drainQueue() {
     jobs.swap(queue_);
   }
   for (auto& j : jobs) dispatch(std::move(j));
+  flushPending();
 }
 
 void TcpClient::dispatch(std::unique_ptr<Job> job) {
@@ -175,11 +176,20 @@ void TcpClient::send(Conn& c, std::unique_ptr<Job> job) {
   c.out.insert(c.out.end(), job->query.begin(), job->query.end());
   if (c.inFlight.empty()) c.lastActivityMs = nowMs();
   c.inFlight.emplace(id, std::move(job));
-  if (c.connected) {
-    ssize_t n = ::send(c.fd, c.out.data(), c.out.size(), MSG_NOSIGNAL);
-    if (n > 0) c.out.erase(c.out.begin(), c.out.begin() + n);
+  c.dirty = true;  // written by flushPending(), once for every query of this wake-up
+}
+
+void TcpClient::flushPending() {
+  for (auto& c : conns_) {
+    if (!c->dirty) continue;
+    c->dirty = false;
+    if (c->connected && !c->out.empty()) {
+      // An error is left to the write event, whose handler fails the connection.
+      ssize_t n = ::send(c->fd, c->out.data(), c->out.size(), MSG_NOSIGNAL);
+      if (n > 0) c->out.erase(c->out.begin(), c->out.begin() + n);
+    }
+    rearm(*c);
   }
-  rearm(c);
 }
 
 void TcpClient::onConnEvent(evutil_socket_t, short what, void* conn) {
@@ -237,6 +247,7 @@ void TcpClient::handle(Conn& c, short what) {
       --j->attempts;  // waiting is not an attempt
       dispatch(std::move(j));
     }
+    flushPending();
   }
 }
 
@@ -286,6 +297,7 @@ void TcpClient::fail(Conn& c, bool timedOut) {
   stats.current.fetch_sub(1, std::memory_order_relaxed);
   conns_.erase(std::find_if(conns_.begin(), conns_.end(), [&](auto& p) { return p.get() == &c; }));
   for (auto& j : retry) dispatch(std::move(j));
+  flushPending();
 }
 
 void TcpClient::rearm(Conn& c) {

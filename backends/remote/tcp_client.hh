@@ -66,6 +66,7 @@ class TcpClient {
     std::vector<uint8_t> in;
     int64_t lastActivityMs = 0;
     short armed = -1;
+    bool dirty = false;  ///< queries appended to `out` since the last flushPending()
   };
   static void onWake(evutil_socket_t, short, void* self);
   static void onConnEvent(evutil_socket_t, short what, void* conn);
@@ -73,7 +74,10 @@ class TcpClient {
   void dispatch(std::unique_ptr<Job> job);
   Conn* pickConnection();
   Conn* openConnection();
+  /// Queues the query on `c`; flushPending() writes it.
   void send(Conn& c, std::unique_ptr<Job> job);
+  /// Writes what send() queued, one system call per connection, and re-arms them.
+  void flushPending();
   void handle(Conn& c, short what);
   void readResponses(Conn& c);
   void answer(Conn& c, uint8_t* msg, size_t len);
