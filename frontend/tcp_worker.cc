@@ -96,7 +96,15 @@ void TcpWorker::deliver(const core::Destination& d, std::span<const uint8_t> res
   {
     std::lock_guard lock(inboxMutex_);
     first = newConnections_.empty() && answers_.empty();
-    answers_.push_back({d.cookie, {response.begin(), response.end()}});
+    answers_.emplace_back();
+    Answer& a = answers_.back();
+    a.cookie = d.cookie;
+    // A buffer from an earlier answer: no allocation per answer once warm.
+    if (!spare_.empty()) {
+      a.bytes = std::move(spare_.back());
+      spare_.pop_back();
+    }
+    a.bytes.assign(response.begin(), response.end());
   }
   if (first) wake();
 }
@@ -119,6 +127,12 @@ void TcpWorker::drainInbox() {
     uint32_t slot = uint32_t(a.cookie >> 32), gen = uint32_t(a.cookie);
     if (slot < slots_.size() && slots_[slot] && generations_[slot] == gen)
       slots_[slot]->onAnswer(a.bytes);
+  }
+  if (!draining_.empty()) {
+    std::lock_guard lock(inboxMutex_);
+    for (auto& a : draining_)
+      if (spare_.size() < kMaxSpareBuffers && a.bytes.capacity() <= kSpareBufferSize)
+        spare_.push_back(std::move(a.bytes));
   }
   draining_.clear();
   for (auto& n : fresh) {

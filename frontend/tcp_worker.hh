@@ -115,6 +115,11 @@ class TcpWorker final : public core::ResponseSink {
   std::vector<NewConnection> newConnections_;
   std::vector<Answer> answers_;
   std::vector<Answer> draining_;  // loop thread: swapped with answers_ to keep capacity
+  /// Answer buffers given back by the loop for deliver() to reuse (bounded in number and
+  /// size, so a burst of large answers does not stay allocated).
+  std::vector<std::vector<uint8_t>> spare_;
+  static constexpr size_t kMaxSpareBuffers = 1024;
+  static constexpr size_t kSpareBufferSize = 4096;
 
   std::vector<std::unique_ptr<StreamConnection>> slots_;
   std::vector<uint32_t> generations_;
