@@ -28,6 +28,9 @@ usage: bench/run.sh [options]
   --no-dnsdist        skip dnsdist (even when installed)
   --direct            also measure dnsperf straight against unbound (no CPU figure)
   --qps N             fixed query rate (dnsperf -Q); default unlimited
+  --tcp               queries over TCP (dnsperf -m tcp); the servers' binds get
+                      maxInFlight=--max-in-flight so pipelined queries overlap
+  --max-in-flight N   TCP queries worked on at once per connection (default 100)
   --clients N         dnsperf -c (default 4)
   --outstanding N     dnsperf -q (default 500)
   --threads N         dnsperf -T (default 1)
@@ -58,6 +61,8 @@ run_dnsdist=1
 do_install=1
 run_direct=0
 qps=""
+transport=udp
+max_in_flight=100
 clients=4
 outstanding=500
 threads=1
@@ -81,6 +86,8 @@ while [ $# -gt 0 ]; do
     --no-dnsdist) run_dnsdist=0; shift ;;
     --direct) run_direct=1; shift ;;
     --qps) need_arg "$@"; qps=$2; shift 2 ;;
+    --tcp) transport=tcp; shift ;;
+    --max-in-flight) need_arg "$@"; max_in_flight=$2; shift 2 ;;
     --clients) need_arg "$@"; clients=$2; shift 2 ;;
     --outstanding) need_arg "$@"; outstanding=$2; shift 2 ;;
     --threads) need_arg "$@"; threads=$2; shift 2 ;;
@@ -285,7 +292,7 @@ write_lb_conf() {
   cat >"$tmp/$name.conf" <<EOF
 -- $name configuration written by ballast bench/run.sh
 setSecurityPollSuffix("")
-addLocal("127.0.0.1:$port")
+addLocal("127.0.0.1:$port", {maxInFlight=$max_in_flight})
 newServer{address="127.0.0.1:$UNBOUND_PORT"}
 setMaxUDPOutstanding(65535)
 EOF
@@ -389,6 +396,7 @@ dnsperf_cmd() {
   local cmd=(taskset -c "$load_cpu" dnsperf -s 127.0.0.1 -p "$port" -d "$tmp/queries.txt"
              -c "$clients" -T "$threads" -q "$outstanding" -l "$secs" -t "$DNSPERF_TIMEOUT" -b 4096)
   [ -n "$qps" ] && cmd+=(-Q "$qps")
+  [ "$transport" = tcp ] && cmd+=(-m tcp)
   printf '%s\n' "${cmd[@]}"
 }
 
@@ -607,7 +615,7 @@ report() {
   versions
   cache_words="no cache"; [ "$use_cache" = 1 ] && cache_words="packet cache: every measured query a hit"
   echo "path: dnsperf -> server ($cache_words) -> unbound local-data 127.0.0.1:$UNBOUND_PORT; ballast :$BALLAST_PORT, dnsdist :$DNSDIST_PORT"
-  echo "load: dnsperf -c $clients -T $threads -q $outstanding -t $DNSPERF_TIMEOUT, ${duration}s per run after ${warmup}s warm-up, $rounds round(s), $mode, $names names"
+  echo "load: dnsperf -c $clients -T $threads -q $outstanding -t $DNSPERF_TIMEOUT over $transport (maxInFlight=$max_in_flight), ${duration}s per run after ${warmup}s warm-up, $rounds round(s), $mode, $names names"
   echo "pinning: server on CPU $server_cpu alone; dnsperf and unbound share CPU $load_cpu"
   echo "load average before the runs: $load_before"
   echo "$latnote"

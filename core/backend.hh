@@ -46,6 +46,8 @@ struct Destination {
   /// A query of ballast's own (a health check): the backend hands the raw answer to `sink`
   /// and leaves client statistics (queries, responses, drops, latency) alone.
   bool internal = false;
+  /// The client came over a stream (TCP, DoT, DoH): a truncated answer is not for it.
+  bool stream = false;
 };
 
 /// One query on its way to a backend. `packet` is the client's query, which the backend

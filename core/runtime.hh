@@ -23,6 +23,9 @@ namespace ballast::core {
 struct LocalBind {
   Address address;
   bool reusePort = false;
+  bool tcp = true;                           ///< doTCP: listen on TCP too
+  uint32_t maxInFlight = 0;                  ///< TCP queries processed at once (0: one)
+  uint64_t maxConcurrentTCPConnections = 0;  ///< 0: unlimited
 };
 
 /// Settings fixed once the frontends are started.

@@ -22,6 +22,8 @@
 #include "daemon/console_mode.hh"
 #include "core/log.hh"
 #include "daemon/options.hh"
+#include "frontend/tcp_acceptor.hh"
+#include "frontend/tcp_stats.hh"
 #include "frontend/udp_listener.hh"
 #include "lua/config.hh"
 #include "web/service.hh"
@@ -142,9 +144,24 @@ int run(const daemon::Options& opts) {
   signal(SIGPIPE, SIG_IGN);
 
   std::vector<std::unique_ptr<frontend::UdpListener>> listeners;
+  // addLocal listens on TCP too (dnsdist); DoT binds come from addTLSLocal.
+  for (const auto& l : rt.startup.locals) {
+    if (!l.tcp) continue;
+    frontend::StreamBind b;
+    b.address = l.address;
+    b.reusePort = l.reusePort;
+    b.maxInFlight = l.maxInFlight;
+    b.maxConcurrentConnections = l.maxConcurrentTCPConnections;
+    host.stream.tcpBinds.push_back(std::move(b));
+  }
+  frontend::registerStreamStats(rt.registry, host.stream);
+  frontend::TcpWorkerPool tcpPool(rt, host.stream);
+  std::vector<std::unique_ptr<frontend::TcpAcceptor>> acceptors;
   try {
     for (const auto& bind : rt.startup.locals)
       listeners.push_back(std::make_unique<frontend::UdpListener>(bind, rt));
+    for (const auto* bind : frontend::allStreamBinds(host.stream))
+      acceptors.push_back(std::make_unique<frontend::TcpAcceptor>(*bind, tcpPool));
     host.configuring = false;
     rt.startServers();
   } catch (const std::exception& e) {
@@ -154,6 +171,18 @@ int run(const daemon::Options& opts) {
   for (auto& l : listeners) {
     l->start();
     if (opts.verbose) fmt::print(stderr, "Listening on {}\n", l->address().toStringWithPort());
+  }
+  host.tcpConnectionsPerThread = [&tcpPool] {
+    std::vector<int64_t> n;
+    for (const auto& w : tcpPool.workers()) n.push_back(w->connectionCount());
+    return n;
+  };
+  tcpPool.start();
+  for (auto& a : acceptors) {
+    a->start();
+    if (opts.verbose)
+      fmt::print(stderr, "Listening on {} {}\n", a->bind().tls ? "DoT" : "TCP",
+                 a->bind().address.toStringWithPort());
   }
   // Declared after the servers' start so that it outlives rt.stopServers() below: a
   // responder may hand it a check's answer until then.
@@ -171,7 +200,10 @@ int run(const daemon::Options& opts) {
     maintenance.stop();
     checker.stop();
     for (auto& l : listeners) l->stop();
+    for (auto& a : acceptors) a->stop();
+    tcpPool.stop();
     rt.stopServers();
+    host.tcpConnectionsPerThread = nullptr;
     return 1;
   }
   if (opts.supervised) notifySystemd("READY=1");
@@ -187,7 +219,10 @@ int run(const daemon::Options& opts) {
   maintenance.stop();
   checker.stop();
   for (auto& l : listeners) l->stop();
+  for (auto& a : acceptors) a->stop();
+  tcpPool.stop();  // the workers stay alive until the backends stop handing them answers
   rt.stopServers();
+  host.tcpConnectionsPerThread = nullptr;
   return 0;
 }
 

@@ -15,6 +15,7 @@ packages=(
   nsd                                  # the fake hierarchy of the resolver tests
   nlohmann-json3-dev python3-prometheus-client     # web API JSON; /metrics test parser
   chromium chromium-driver python3-selenium        # dashboard browser test
+  openssl                              # test certificates (test_dot.py, bench/tcp_memory.py)
 )
 
 missing=()

@@ -12,6 +12,10 @@ core::LocalBind parseLocal(lua_State* L, const char* fn) {
   bind.address = core::Address::parse(checkString(L, 1, fn, "the address"));
   Options o(L, 2, fn);
   bind.reusePort = o.boolean("reusePort").value_or(false);
+  bind.tcp = o.boolean("doTCP").value_or(true);
+  bind.maxInFlight = uint32_t(o.integer("maxInFlight", 0, 65535).value_or(0));
+  bind.maxConcurrentTCPConnections =
+      uint64_t(o.integer("maxConcurrentTCPConnections", 0, int64_t(1) << 40).value_or(0));
   o.done();
   return bind;
 }

@@ -116,6 +116,8 @@ int newServer(lua_State* L, Host& h) {
     cfg.order = int(o.integer("order", 0, 2147483647).value_or(1));
     cfg.sockets = size_t(o.integer("sockets", 1, 1024).value_or(1));
     cfg.qps = o.number("qps").value_or(0);
+    cfg.maxConcurrentTCPConnections =
+        size_t(o.integer("maxConcurrentTCPConnections", 0, 100000).value_or(0));
     if (o.boolean("tcpOnly").value_or(false))
       throw ConfigError(
           "newServer: tcpOnly=true needs TCP to backends, which ballast does not have yet");

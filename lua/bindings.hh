@@ -23,6 +23,7 @@ void registerRuleChainBindings(lua_State* L); ///< addAction, showRules, rmRule.
 void registerRingBindings(lua_State* L);      ///< setRingBuffersSize, top*, grepq
 void registerDynBlockBindings(lua_State* L);  ///< newDynBlockRulesGroup, addDynBlocks, showDynBlocks...
 void registerLuaPolicyBindings(lua_State* L); ///< newServerPolicy, setServerPolicyLua(FFI), setPoolServerPolicyLua(FFI)
+void registerTcpBindings(lua_State* L);       ///< addTLSLocal, setMaxTCP*, showTCPStats
 
 /// "entries/maxEntries" for showPools; "" without a cache.
 std::string poolCacheDescription(const core::PacketCache* c);

@@ -54,6 +54,7 @@ LuaConfig::LuaConfig(Host& host) : host_(host), L_(luaL_newstate()) {
   registerRingBindings(L_);
   registerDynBlockBindings(L_);
   registerLuaPolicyBindings(L_);
+  registerTcpBindings(L_);
 }
 
 LuaConfig::~LuaConfig() { lua_close(L_); }

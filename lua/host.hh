@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/runtime.hh"
+#include "frontend/tcp_config.hh"
 #include "lua/console_settings.hh"
 
 struct lua_State;
@@ -33,6 +34,10 @@ struct Host {
   web::Service* web = nullptr;
   /// Runs `fn` on the shared Lua state under its lock, from any thread (web handlers).
   std::function<void(const std::function<void(lua_State*)>&)> withLua;
+  /// TCP and DoT settings and binds (bind_tcp); the daemon starts them.
+  frontend::StreamConfig stream;
+  /// The running TCP worker pool (set by the daemon), for showTCPStats.
+  std::function<std::vector<int64_t>()> tcpConnectionsPerThread;
 };
 
 }  // namespace ballast::lua

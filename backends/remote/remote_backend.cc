@@ -29,7 +29,8 @@ RemoteBackend::RemoteBackend(const RemoteConfig& cfg, core::Runtime& rt)
     : Backend(cfg.name.empty() ? cfg.address.toStringWithPort() : cfg.name, cfg.order, cfg.weight),
       address_(cfg.address),
       socketCount_(cfg.sockets == 0 ? 1 : cfg.sockets),
-      rt_(rt) {
+      rt_(rt),
+      tcp_(*this, cfg.address, cfg.maxConcurrentTCPConnections, rt) {
   setQpsLimit(cfg.qps);
   setPools(cfg.pools);
 }
@@ -62,14 +63,22 @@ void RemoteBackend::start() {
   openSockets();
   stopping_ = false;
   responder_ = std::thread([this] { responderLoop(); });
+  tcp_.start();
 }
 
 void RemoteBackend::stop() {
+  tcp_.stop();
   stopping_ = true;
   if (responder_.joinable()) responder_.join();
 }
 
 bool RemoteBackend::submit(core::QueryContext& q, core::UdpSender& out) {
+  // A stream client gets its answer over TCP, never truncated (dnsdist does the same).
+  if (q.destination.stream && !q.destination.internal) {
+    if (!tcp_.submit(q)) return false;
+    stats.queries.inc();
+    return true;
+  }
   int id = table_->claim();
   if (id < 0) {
     stats.reuseds.inc();

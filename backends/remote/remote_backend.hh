@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "backends/remote/inflight_table.hh"
+#include "backends/remote/tcp_client.hh"
 #include "core/backend.hh"
 #include "core/runtime.hh"
 
@@ -21,6 +22,7 @@ struct RemoteConfig {
   int weight = 1;
   size_t sockets = 1;
   double qps = 0;  ///< 0: unlimited
+  size_t maxConcurrentTCPConnections = 0;  ///< for queries from stream clients; 0: unlimited
   std::vector<std::string> pools;
 };
 
@@ -37,6 +39,8 @@ class RemoteBackend final : public core::Backend {
   bool submit(core::QueryContext& q, core::UdpSender& out) override;
   /// Client queries in flight: what policies balance on. Health checks are left out, so a
   /// check in flight does not push client queries to another server.
+  /// TCP figures, for showTCPStats.
+  const TcpClientStats& tcpStats() const { return tcp_.stats; }
   uint32_t outstanding() const override {
     if (!table_) return 0;
     uint32_t all = table_->outstanding(),
@@ -59,6 +63,7 @@ class RemoteBackend final : public core::Backend {
   std::atomic<uint32_t> internalInFlight_{0};  ///< health checks among the table's slots
   std::thread responder_;
   std::atomic<bool> stopping_{false};
+  TcpClient tcp_;  ///< queries from TCP, DoT and DoH clients go over TCP
 };
 
 }  // namespace ballast::backends::remote

@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#pragma once
+/// What the stream frontends (TCP, DNS over TLS) are configured with, filled by the Lua
+/// bindings before start-up, and the figures showTCPStats prints.
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/address.hh"
+#include "metrics/counter.hh"
+
+namespace ballast::frontend {
+
+class TlsContext;
+
+/// dnsdist's TCP knobs (setMaxTCPClientThreads, setTCPRecvTimeout, ...). 0: unlimited.
+struct TcpSettings {
+  size_t workerThreads = 10;             ///< setMaxTCPClientThreads
+  size_t maxQueuedConnections = 10000;   ///< setMaxTCPQueuedConnections
+  uint64_t maxQueriesPerConnection = 0;  ///< setMaxTCPQueriesPerConnection (lifetime)
+  uint64_t maxConnectionsPerClient = 0;  ///< setMaxTCPConnectionsPerClient
+  int recvTimeoutSec = 2;                ///< setTCPRecvTimeout: reading a query, and idle
+  int sendTimeoutSec = 2;                ///< setTCPSendTimeout
+  int maxConnectionDurationSec = 0;      ///< setMaxTCPConnectionDuration
+};
+
+/// Per-bind figures, as dnsdist's showTCPStats lists them.
+struct StreamBindStats {
+  metrics::Counter connections;
+  metrics::Counter diedReadingQuery;
+  metrics::Counter diedSendingResponse;
+  metrics::Counter gaveUp;  ///< closed waiting on a backend answer
+  metrics::Counter clientTimeouts;
+  metrics::Counter tooManyConcurrent;  ///< refused: maxConcurrentTCPConnections
+  metrics::Counter queries;
+  metrics::Counter durationMsSum;
+  metrics::Counter tlsNewSessions;
+  metrics::Counter tlsResumptions;
+  metrics::Counter tlsHandshakeFailures;
+  metrics::Counter tls12;
+  metrics::Counter tls13;
+  metrics::Counter tlsOther;
+  std::atomic<int64_t> current{0};
+  std::atomic<int64_t> maxConcurrent{0};
+};
+
+/// One TCP or DoT listening address.
+struct StreamBind {
+  core::Address address;
+  bool reusePort = false;
+  uint32_t maxInFlight = 0;               ///< queries processed at once; 0: one (dnsdist)
+  uint64_t maxConcurrentConnections = 0;  ///< 0: unlimited
+  std::shared_ptr<TlsContext> tls;        ///< null: plain TCP
+  std::shared_ptr<StreamBindStats> stats = std::make_shared<StreamBindStats>();
+};
+
+/// Process-wide TCP figures (dnsdist's tcp-* counters and showTCPStats header).
+struct TcpGlobalStats {
+  metrics::Counter queuedDropped;     ///< over setMaxTCPQueuedConnections
+  metrics::Counter perClientRefused;  ///< over setMaxTCPConnectionsPerClient
+  metrics::Counter tooManyQueries;    ///< closed after setMaxTCPQueriesPerConnection
+  metrics::Counter durationExceeded;  ///< closed after setMaxTCPConnectionDuration
+  std::atomic<int64_t> queued{0};
+  std::atomic<int64_t> maxQueued{0};
+};
+
+/// Everything the Lua side sets for the stream frontends. Plain TCP binds are made from
+/// core's UDP locals (addLocal listens on both); DoT binds are listed here.
+struct StreamConfig {
+  TcpSettings settings;
+  std::vector<StreamBind> tcpBinds;  ///< filled at start-up from the UDP locals
+  std::vector<StreamBind> tlsBinds;  ///< addTLSLocal, in order (getTLSContext(n))
+  std::shared_ptr<TcpGlobalStats> stats = std::make_shared<TcpGlobalStats>();
+};
+
+}  // namespace ballast::frontend

@@ -1,0 +1,300 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "frontend/tcp_connection.hh"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "core/clock.hh"
+#include "core/pipeline.hh"
+#include "dns/tcp_framing.hh"
+#include "frontend/tcp_worker.hh"
+
+namespace ballast::frontend {
+
+namespace {
+constexpr size_t kMaxOutput = 65536;  // stop reading queries while this much waits unsent
+}
+
+DnsStreamConnection::DnsStreamConnection(TcpWorker& w, int fd, const core::Address& client,
+                                         const core::Address& local, const StreamBind& bind,
+                                         std::unique_ptr<TlsIo> tls)
+    : worker_(w),
+      fd_(fd),
+      client_(client),
+      local_(local),
+      bind_(bind),
+      io_(tls ? static_cast<StreamIo*>(tls.get()) : &PlainIo::instance()),
+      tls_(std::move(tls)),
+      startMs_(nowMs()),
+      handshaking_(tls_ != nullptr) {}
+
+DnsStreamConnection::~DnsStreamConnection() {
+  if (event_) event_free(event_);
+  tls_.reset();  // before the socket it may still write a close_notify to
+  ::close(fd_);
+}
+
+int64_t DnsStreamConnection::nowMs() const {
+  return core::monotonicUsec() / 1000;
+}
+
+void DnsStreamConnection::start() {
+  event_ = event_new(worker_.base(), fd_, 0, onEvent, this);
+  auto& s = *bind_.stats;
+  s.connections.inc();  // `current` was counted by the acceptor
+  if (!event_) {
+    close(Why::ReadError);
+    return;
+  }
+  // A query (or a TLS ClientHello) usually comes with the connection: try at once.
+  handle(EV_READ);
+}
+
+void DnsStreamConnection::onEvent(evutil_socket_t, short what, void* self) {
+  static_cast<DnsStreamConnection*>(self)->handle(what);
+}
+
+bool DnsStreamConnection::canProcess() const {
+  uint32_t limit = bind_.maxInFlight == 0 ? 1 : bind_.maxInFlight;
+  uint64_t maxQueries = worker_.context().settings.maxQueriesPerConnection;
+  return !handshaking_ && !failed_ && inFlight_ < limit && output_.size() < kMaxOutput &&
+         (maxQueries == 0 || queries_ < maxQueries);
+}
+
+void DnsStreamConnection::handle(short what) {
+  if (what & EV_TIMEOUT) {
+    const TcpSettings& s = worker_.context().settings;
+    if (s.maxConnectionDurationSec > 0 && nowMs() - startMs_ >= s.maxConnectionDurationSec * 1000LL)
+      return close(Why::Duration);
+    if (handshaking_) return close(Why::Handshake);
+    return close(inFlight_ > 0 && output_.empty() ? Why::GaveUp : Why::ClientTimeout);
+  }
+  if (handshaking_) {
+    IoStatus st = io_->handshake(fd_);
+    if (st == IoStatus::WantRead || st == IoStatus::WantWrite) {
+      ioWantsWrite_ = st == IoStatus::WantWrite;
+      return settle();
+    }
+    if (st != IoStatus::Ok) return close(Why::Handshake);
+    handshaking_ = false;
+    ioWantsWrite_ = false;
+    auto& s = *bind_.stats;
+    SSL* ssl = tls_->ssl();
+    (SSL_session_reused(ssl) ? s.tlsResumptions : s.tlsNewSessions).inc();
+    int v = SSL_version(ssl);
+    (v == TLS1_3_VERSION ? s.tls13 : v == TLS1_2_VERSION ? s.tls12 : s.tlsOther).inc();
+    what |= EV_READ;  // the first query may have come with the handshake's last flight
+  }
+  if ((what & EV_WRITE) && !output_.empty()) flushOutput();
+  if (!failed_ && ((what & EV_READ) || ioWantsWrite_) && wantsRead()) readQueries();
+  settle();
+}
+
+void DnsStreamConnection::readQueries() {
+  uint8_t* buf = worker_.scratch();
+  size_t have = pending_.size();
+  if (have) std::memcpy(buf, pending_.data(), have);  // data() of an empty vector may be null
+  ioWantsWrite_ = false;
+  while (!peerClosed_ && have < TcpWorker::kScratchSize) {
+    size_t room = TcpWorker::kScratchSize - have, got = 0;
+    IoStatus st = io_->read(fd_, buf + have, room, got);
+    if (st == IoStatus::Ok) {
+      have += got;
+      if (got < room && !io_->hasBuffered()) break;  // drained: spare the EAGAIN
+      continue;
+    }
+    if (st == IoStatus::WantWrite) ioWantsWrite_ = true;
+    if (st == IoStatus::Closed) peerClosed_ = true;
+    if (st == IoStatus::Error) {
+      failed_ = true;
+      why_ = Why::ReadError;
+    }
+    break;
+  }
+  size_t off = 0;
+  processPending(buf, off, have);
+  if (off == have) {
+    std::vector<uint8_t>().swap(pending_);  // an idle connection holds no buffer
+  } else {
+    pending_.assign(buf + off, buf + have);
+  }
+  // Closed in the middle of a query (what is left is not a whole one): died reading.
+  if (peerClosed_ && !pending_.empty() && canProcess()) {
+    failed_ = true;
+    why_ = Why::ReadError;
+  }
+}
+
+void DnsStreamConnection::processPending(const uint8_t* data, size_t& off, size_t have) {
+  dns::FrameReader frames({data + off, have - off});
+  std::span<const uint8_t> query;
+  while (canProcess() && frames.next(query)) processQuery(query.data(), query.size());
+  off += frames.consumed();
+}
+
+void DnsStreamConnection::processQuery(const uint8_t* query, size_t len) {
+  ++queries_;
+  bind_.stats->queries.inc();
+  uint8_t* packet = worker_.queryBuffer();
+  std::memcpy(packet, query, len);
+  core::QueryContext q;
+  q.packet = packet;
+  q.length = len;
+  q.capacity = TcpWorker::kScratchSize - 2;
+  q.receivedUsec = core::monotonicUsec();
+  core::Destination& d = q.destination;
+  d.client = client_;
+  d.local = local_;
+  d.sink = &worker_;
+  d.cookie = (uint64_t(slot) << 32) | generation;
+  d.stream = true;
+  ++inFlight_;
+  core::QueryAction a =
+      core::processQuery(q, worker_.config(), worker_.context().rt.stats, worker_.sender());
+  worker_.sender().flush();  // the datagram points into the query buffer
+  if (a == core::QueryAction::Forwarded) return;
+  --inFlight_;
+  if (a == core::QueryAction::Answer) sendFrame(q.packet, q.length);
+}
+
+void DnsStreamConnection::sendFrame(const uint8_t* data, size_t len) {
+  if (failed_ || len > 65535) return;
+  uint8_t header[dns::kFrameHeaderSize];
+  dns::writeFrameHeader(header, len);
+  if (!output_.empty() || ioWantsWrite_) {
+    output_.insert(output_.end(), header, header + 2);
+    output_.insert(output_.end(), data, data + len);
+    return;
+  }
+  uint8_t* frame = worker_.frameBuffer();
+  std::memcpy(frame, header, 2);
+  if (len) std::memcpy(frame + 2, data, len);
+  size_t total = len + 2, sent = 0;
+  while (sent < total) {
+    size_t n = 0;
+    IoStatus st = io_->write(fd_, frame + sent, total - sent, n);
+    if (st == IoStatus::Ok) {
+      sent += n;
+      continue;
+    }
+    if (st == IoStatus::Error || st == IoStatus::Closed) {
+      failed_ = true;
+      why_ = Why::WriteError;
+      return;
+    }
+    break;
+  }
+  if (sent < total) output_.assign(frame + sent, frame + total);
+}
+
+bool DnsStreamConnection::flushOutput() {
+  size_t sent = 0;
+  while (sent < output_.size()) {
+    size_t n = 0;
+    IoStatus st = io_->write(fd_, output_.data() + sent, output_.size() - sent, n);
+    if (st == IoStatus::Ok) {
+      sent += n;
+      continue;
+    }
+    if (st == IoStatus::Error || st == IoStatus::Closed) {
+      failed_ = true;
+      why_ = Why::WriteError;
+      return false;
+    }
+    break;
+  }
+  if (sent == output_.size())
+    std::vector<uint8_t>().swap(output_);
+  else
+    output_.erase(output_.begin(), output_.begin() + long(sent));
+  return true;
+}
+
+void DnsStreamConnection::onAnswer(std::span<const uint8_t> response) {
+  if (inFlight_ > 0) --inFlight_;
+  sendFrame(response.data(), response.size());
+  // Room for another query: run the ones already read, then read on.
+  if (canProcess() && (!pending_.empty() || io_->hasBuffered())) readQueries();
+  settle();
+}
+
+void DnsStreamConnection::settle() {
+  if (failed_) return close(why_);
+  bool idle = inFlight_ == 0 && output_.empty();
+  if (idle && peerClosed_ && pending_.empty()) return close(Why::Done);
+  uint64_t maxQueries = worker_.context().settings.maxQueriesPerConnection;
+  if (idle && maxQueries != 0 && queries_ >= maxQueries) return close(Why::TooManyQueries);
+  rearm();
+}
+
+void DnsStreamConnection::rearm() {
+  const TcpSettings& s = worker_.context().settings;
+  short flags = 0;
+  int64_t timeoutMs;
+  if (handshaking_) {
+    flags = ioWantsWrite_ ? EV_WRITE : EV_READ;
+    timeoutMs = s.recvTimeoutSec * 1000LL;
+  } else {
+    if (wantsRead()) flags |= EV_READ;
+    if (!output_.empty() || ioWantsWrite_) flags |= EV_WRITE;
+    if (!output_.empty())
+      timeoutMs = s.sendTimeoutSec * 1000LL;
+    else if (inFlight_ > 0)  // waiting on backends: their timeout, then give up
+      timeoutMs = worker_.config().settings.udpTimeoutMs + s.recvTimeoutSec * 1000LL;
+    else
+      timeoutMs = s.recvTimeoutSec * 1000LL;
+  }
+  if (s.maxConnectionDurationSec > 0)
+    timeoutMs = std::max<int64_t>(
+        0, std::min<int64_t>(timeoutMs, startMs_ + s.maxConnectionDurationSec * 1000LL - nowMs()));
+  timeval tv{time_t(timeoutMs / 1000), suseconds_t((timeoutMs % 1000) * 1000)};
+  if (flags != armed_) {
+    event_del(event_);
+    event_assign(event_, worker_.base(), fd_, flags, onEvent, this);
+    armed_ = flags;
+  }
+  event_add(event_, &tv);
+}
+
+void DnsStreamConnection::close(Why why) {
+  auto& s = *bind_.stats;
+  auto& g = worker_.context().global;
+  switch (why) {
+    case Why::Done:
+      break;
+    case Why::ReadError:
+      s.diedReadingQuery.inc();
+      break;
+    case Why::WriteError:
+      s.diedSendingResponse.inc();
+      break;
+    case Why::ClientTimeout:
+      s.clientTimeouts.inc();
+      break;
+    case Why::GaveUp:
+      s.gaveUp.inc();
+      break;
+    case Why::TooManyQueries:
+      g.tooManyQueries.inc();
+      break;
+    case Why::Duration:
+      g.durationExceeded.inc();
+      break;
+    case Why::Handshake:
+      s.tlsHandshakeFailures.inc();
+      break;
+  }
+  shutdown();
+}
+
+void DnsStreamConnection::shutdown() {
+  auto& s = *bind_.stats;
+  s.current.fetch_sub(1, std::memory_order_relaxed);
+  s.durationMsSum.inc(uint64_t(std::max<int64_t>(0, nowMs() - startMs_)));
+  worker_.context().limiter.release(client_);
+  worker_.release(this);  // destroys this
+}
+
+}  // namespace ballast::frontend

@@ -1,0 +1,94 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#pragma once
+/// Connections run by a TcpWorker. StreamConnection is what the worker knows (start, an
+/// answer from a backend, shut down); DnsStreamConnection is DNS over TCP and over TLS
+/// (RFC 7766 framing, pipelined queries answered as their answers come). DoH adds its own
+/// StreamConnection over the same worker and StreamIo.
+#include <event2/event.h>
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "core/address.hh"
+#include "frontend/stream_io.hh"
+#include "frontend/tcp_config.hh"
+
+namespace ballast::frontend {
+
+class TcpWorker;
+
+class StreamConnection {
+ public:
+  virtual ~StreamConnection() = default;
+  virtual void start() = 0;
+  /// The answer to one of this connection's queries, on the worker's thread.
+  virtual void onAnswer(std::span<const uint8_t> response) = 0;
+  /// The worker is stopping: close without waiting.
+  virtual void shutdown() = 0;
+
+  uint32_t slot = 0;
+  uint32_t generation = 0;
+};
+
+class DnsStreamConnection final : public StreamConnection {
+ public:
+  DnsStreamConnection(TcpWorker& w, int fd, const core::Address& client, const core::Address& local,
+                      const StreamBind& bind, std::unique_ptr<TlsIo> tls);
+  ~DnsStreamConnection() override;
+
+  void start() override;
+  void onAnswer(std::span<const uint8_t> response) override;
+  void shutdown() override;
+
+ private:
+  enum class Why : uint8_t {  // why a connection closed, for showTCPStats
+    Done,
+    ReadError,
+    WriteError,
+    ClientTimeout,
+    GaveUp,
+    TooManyQueries,
+    Duration,
+    Handshake
+  };
+  static void onEvent(evutil_socket_t, short what, void* self);
+  void handle(short what);
+  void readQueries();
+  /// Runs the complete frames at the front of `pending_` while in-flight room remains.
+  void processPending(const uint8_t* data, size_t& off, size_t have);
+  void processQuery(const uint8_t* query, size_t len);
+  void sendFrame(const uint8_t* data, size_t len);
+  bool flushOutput();  ///< false when the connection was closed
+  void rearm();
+  /// Closes (and destroys) the connection if it failed or is finished, else re-arms it.
+  void settle();
+  void close(Why why);
+  /// Room to work on another query (in flight, output, lifetime limits).
+  bool canProcess() const;
+  bool wantsRead() const { return canProcess() && !peerClosed_; }
+  int64_t nowMs() const;
+
+  TcpWorker& worker_;
+  int fd_;
+  core::Address client_;
+  core::Address local_;
+  const StreamBind& bind_;
+  StreamIo* io_;
+  std::unique_ptr<TlsIo> tls_;
+  event* event_ = nullptr;
+  int64_t startMs_;
+  uint64_t queries_ = 0;
+  uint32_t inFlight_ = 0;
+  bool handshaking_;
+  bool peerClosed_ = false;
+  bool ioWantsWrite_ = false;  ///< TLS: a read needs the socket writable
+  bool failed_ = false;
+  Why why_ = Why::Done;
+  short armed_ = -1;              ///< the events the libevent event is assigned for
+  std::vector<uint8_t> pending_;  ///< bytes of queries not yet processed (usually empty)
+  std::vector<uint8_t> output_;   ///< framed answers the socket did not take yet
+};
+
+}  // namespace ballast::frontend

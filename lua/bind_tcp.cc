@@ -1,0 +1,219 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/// TCP and DNS over TLS: addTLSLocal, the TLS context and bind objects, the setMaxTCP* and
+/// TCP timeout settings, showTCPStats.
+#include <fmt/format.h>
+
+#include <cmath>
+#include <memory>
+
+#include "backends/remote/remote_backend.hh"
+#include "frontend/tcp_stats.hh"
+#include "frontend/tls_context.hh"
+#include "lua/binding.hh"
+#include "lua/bindings.hh"
+#include "lua/userdata.hh"
+
+namespace ballast::lua {
+
+namespace {
+
+const char kTlsContextMeta[] = "ballast.TLSContext";
+const char kBindMeta[] = "ballast.Bind";
+
+using TlsRef = std::shared_ptr<frontend::TlsContext>;
+
+/// What getBind(n) returns: a frontend's address, protocol and TLS provider.
+struct BindRef {
+  std::string address;
+  std::string protocol;  ///< "UDP", "TCP", "DoT"
+  std::string provider;  ///< "" without TLS
+};
+
+int addTLSLocal(lua_State* L, Host& h) {
+  requireConfiguring(h, "addTLSLocal");
+  frontend::StreamBind bind;
+  bind.address = core::Address::parse(checkString(L, 1, "addTLSLocal", "the address"), 853);
+  frontend::TlsConfig tls;
+  tls.certFiles = checkStrings(L, 2, "addTLSLocal", "the certificate file(s)");
+  tls.keyFiles = checkStrings(L, 3, "addTLSLocal", "the key file(s)");
+  tls.alpn = {3, 'd', 'o', 't'};
+  Options o(L, 4, "addTLSLocal");
+  tls.provider = o.string("provider").value_or("openssl");
+  tls.minTLSVersion = o.string("minTLSVersion").value_or("tls1.0");
+  tls.ciphers = o.string("ciphers").value_or("");
+  tls.ciphersTLS13 = o.string("ciphersTLS13").value_or("");
+  tls.numberOfTicketsKeys = size_t(o.integer("numberOfTicketsKeys", 1, 1000).value_or(5));
+  tls.ticketKeyFile = o.string("ticketKeyFile").value_or("");
+  tls.sessionTickets = o.boolean("sessionTickets").value_or(true);
+  tls.ocspResponses = o.strings("ocspResponses").value_or(std::vector<std::string>{});
+  bind.reusePort = o.boolean("reusePort").value_or(false);
+  bind.maxInFlight = uint32_t(o.integer("maxInFlight", 0, 65535).value_or(0));
+  bind.maxConcurrentConnections =
+      uint64_t(o.integer("maxConcurrentTCPConnections", 0, int64_t(1) << 40).value_or(0));
+  o.done();
+  try {
+    bind.tls = std::make_shared<frontend::TlsContext>(std::move(tls));
+  } catch (const std::exception& e) {
+    throw ConfigError(fmt::format("addTLSLocal {}: {}", bind.address.toStringWithPort(), e.what()));
+  }
+  h.stream.tlsBinds.push_back(std::move(bind));
+  return 0;
+}
+
+TlsRef& checkTls(lua_State* L) {
+  return checkUserdata<TlsRef>(L, 1, kTlsContextMeta);
+}
+
+int getTLSContext(lua_State* L, Host& h) {
+  double n = checkNumber(L, 1, "getTLSContext", "the index");
+  if (n < 0 || n != std::floor(n) || n >= double(h.stream.tlsBinds.size()))
+    throw ConfigError(fmt::format("getTLSContext: no TLS frontend {} (there are {})", n,
+                                  h.stream.tlsBinds.size()));
+  pushUserdata(L, kTlsContextMeta, h.stream.tlsBinds[size_t(n)].tls);
+  return 1;
+}
+
+int rotateTicketsKey(lua_State* L, Host&) {
+  checkTls(L)->rotateTicketsKey();
+  return 0;
+}
+
+int reloadCertificates(lua_State* L, Host&) {
+  checkTls(L)->reloadCertificates();
+  return 0;
+}
+
+int loadTicketsKeys(lua_State* L, Host&) {
+  checkTls(L)->loadTicketsKeys(checkString(L, 2, "loadTicketsKeys", "the file"));
+  return 0;
+}
+
+int getTicketsKeysCount(lua_State* L, Host&) {
+  lua_pushinteger(L, lua_Integer(checkTls(L)->ticketKeyCount()));
+  return 1;
+}
+
+int reloadAllCertificates(lua_State*, Host& h) {
+  for (auto& b : h.stream.tlsBinds) b.tls->reloadCertificates();
+  return 0;
+}
+
+int getBind(lua_State* L, Host& h) {
+  double n = checkNumber(L, 1, "getBind", "the index");
+  // As dnsdist: each addLocal is a UDP and (unless doTCP=false) a TCP frontend; then DoT.
+  std::vector<BindRef> binds;
+  for (const auto& l : h.runtime.startup.locals) {
+    binds.push_back({l.address.toStringWithPort(), "UDP", ""});
+    if (l.tcp) binds.push_back({l.address.toStringWithPort(), "TCP", ""});
+  }
+  for (const auto& b : h.stream.tlsBinds)
+    binds.push_back({b.address.toStringWithPort(), "DoT", b.tls->config().provider});
+  if (n < 0 || n != std::floor(n) || n >= double(binds.size()))
+    throw ConfigError(fmt::format("getBind: no frontend {} (there are {})", n, binds.size()));
+  pushUserdata(L, kBindMeta, binds[size_t(n)]);
+  return 1;
+}
+
+int getEffectiveTLSProvider(lua_State* L, Host&) {
+  lua_pushstring(L, checkUserdata<BindRef>(L, 1, kBindMeta).provider.c_str());
+  return 1;
+}
+
+int bindToString(lua_State* L) {
+  const auto& b = checkUserdata<BindRef>(L, 1, kBindMeta);
+  lua_pushstring(L, (b.address + " (" + b.protocol + ")").c_str());
+  return 1;
+}
+
+/// The numeric setMaxTCP* and TCP timeout settings, declared once.
+struct NumberSetting {
+  const char* name;
+  double min, max;
+  void (*apply)(frontend::TcpSettings&, double);
+};
+
+const NumberSetting kNumberSettings[] = {
+    {"setMaxTCPClientThreads", 1, 1024, [](auto& s, double v) { s.workerThreads = size_t(v); }},
+    {"setMaxTCPQueuedConnections", 0, 1e9,
+     [](auto& s, double v) { s.maxQueuedConnections = size_t(v); }},
+    {"setMaxTCPQueriesPerConnection", 0, 1e12,
+     [](auto& s, double v) { s.maxQueriesPerConnection = uint64_t(v); }},
+    {"setMaxTCPConnectionsPerClient", 0, 1e9,
+     [](auto& s, double v) { s.maxConnectionsPerClient = uint64_t(v); }},
+    {"setTCPRecvTimeout", 1, 3600, [](auto& s, double v) { s.recvTimeoutSec = int(v); }},
+    {"setTCPSendTimeout", 1, 3600, [](auto& s, double v) { s.sendTimeoutSec = int(v); }},
+    {"setMaxTCPConnectionDuration", 0, 1e7,
+     [](auto& s, double v) { s.maxConnectionDurationSec = int(v); }},
+};
+
+int setNumber(lua_State* L) {
+  const NumberSetting& s = kNumberSettings[lua_tointeger(L, lua_upvalueindex(1))];
+  std::string message;
+  try {
+    Host& h = host(L);
+    requireConfiguring(h, s.name);
+    double v = checkNumber(L, 1, s.name, "the value");
+    if (v != std::floor(v) || v < s.min || v > s.max)
+      throw ConfigError(
+          fmt::format("{}: must be a whole number from {} to {}", s.name, s.min, s.max));
+    s.apply(h.stream.settings, v);
+    return 0;
+  } catch (const std::exception& e) {
+    message = e.what();
+  }
+  lua_pushstring(L, message.c_str());
+  message = std::string();
+  luaL_where(L, 1);
+  lua_insert(L, -2);
+  lua_concat(L, 2);
+  return lua_error(L);
+}
+
+int showTCPStats(lua_State*, Host& h) {
+  std::vector<int64_t> perThread;
+  if (h.tcpConnectionsPerThread) perThread = h.tcpConnectionsPerThread();
+  std::string out = frontend::formatTcpStats(h.stream, perThread);
+  // The servers' side, as dnsdist's second table.
+  out += fmt::format("\n{:<3} {:<20} {:<24} {:>11} {:>11} {:>9} {:>10} {:>9} {:>9} {:>11}\n", "#",
+                     "Name", "Address", "Connections", "Current", "Reused", "DiedSend", "DiedRead",
+                     "ReadTO", "TooManyConn");
+  size_t n = 0;
+  for (const auto& b : h.runtime.servers()) {
+    auto* remote = dynamic_cast<const backends::remote::RemoteBackend*>(b.get());
+    if (!remote) continue;
+    const auto& t = remote->tcpStats();
+    out += fmt::format("{:<3} {:<20.20} {:<24} {:>11} {:>11} {:>9} {:>10} {:>9} {:>9} {:>11}\n",
+                       n++, b->name(), b->addressString(), t.connections.value(), t.current.load(),
+                       t.reused.value(), t.diedSendingQuery.value(), t.diedReadingResponse.value(),
+                       t.readTimeouts.value(), t.tooManyConnections.value());
+  }
+  h.out(out);
+  return 0;
+}
+
+}  // namespace
+
+void registerTcpBindings(lua_State* L) {
+  for (size_t i = 0; i < std::size(kNumberSettings); ++i) {
+    lua_pushinteger(L, lua_Integer(i));
+    lua_pushcclosure(L, setNumber, 1);
+    lua_setglobal(L, kNumberSettings[i].name);
+  }
+  static const Binding b[] = {
+      {"addTLSLocal", wrap<addTLSLocal>},
+      {"getTLSContext", wrap<getTLSContext>},
+      {"reloadAllCertificates", wrap<reloadAllCertificates>},
+      {"getBind", wrap<getBind>},
+      {"showTCPStats", wrap<showTCPStats>},
+  };
+  registerAll(L, std::begin(b), std::end(b));
+  registerUserdataType<TlsRef>(L, kTlsContextMeta,
+                               {{"rotateTicketsKey", wrap<rotateTicketsKey>},
+                                {"reloadCertificates", wrap<reloadCertificates>},
+                                {"loadTicketsKeys", wrap<loadTicketsKeys>},
+                                {"getTicketsKeysCount", wrap<getTicketsKeysCount>}});
+  registerUserdataType<BindRef>(
+      L, kBindMeta, {{"getEffectiveTLSProvider", wrap<getEffectiveTLSProvider>}}, bindToString);
+}
+
+}  // namespace ballast::lua
