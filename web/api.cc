@@ -45,11 +45,42 @@ json poolJson(const core::RuntimeConfig& c, const std::string& name, size_t id) 
   if (p)
     for (const auto* b : p->servers) up += b->isUp();
   const auto& policy = p && p->policy ? p->policy : c.policy;
-  return {{"id", id},
-          {"name", name},
-          {"serversCount", total},
-          {"upServersCount", up},
-          {"serverPolicy", policy ? policy->name() : ""}};
+  json j = {{"id", id},
+            {"name", name},
+            {"serversCount", total},
+            {"upServersCount", up},
+            {"serverPolicy", policy ? policy->name() : ""}};
+  if (p && p->cache) {
+    // dnsdist's field names, so existing dashboards read them.
+    const core::PacketCache& pc = *p->cache;
+    j["cacheSize"] = pc.maxEntries();
+    j["cacheEntries"] = pc.entries();
+    j["cacheHits"] = pc.stats.hits.value();
+    j["cacheMisses"] = pc.stats.misses.value();
+    j["cacheStaleHits"] = pc.stats.staleHits.value();
+    j["cacheDeferredInserts"] = pc.stats.deferredInserts.value();
+    j["cacheDeferredLookups"] = pc.stats.deferredLookups.value();
+    j["cacheLookupCollisions"] = pc.stats.lookupCollisions.value();
+    j["cacheInsertCollisions"] = pc.stats.insertCollisions.value();
+    j["cacheTTLTooShorts"] = pc.stats.ttlTooShorts.value();
+    j["cacheCleanupCount"] = pc.stats.expunged.value();
+  }
+  return j;
+}
+
+/// A rule chain as dnsdist's API lists it.
+template <typename Chain>
+json rulesJson(const Chain& chain) {
+  json out = json::array();
+  size_t id = 0;
+  for (const auto& r : chain)
+    out.push_back({{"id", id++},
+                   {"uuid", std::to_string(r->id)},
+                   {"name", r->name},
+                   {"matches", r->matches.value()},
+                   {"rule", r->selector->describe()},
+                   {"action", r->action->describe()}});
+  return out;
 }
 
 }  // namespace
@@ -101,11 +132,10 @@ json serverInfo(core::Runtime& rt, const std::string& version) {
           {"servers", servers},
           {"frontends", frontends},
           {"pools", pools},
-          // ballast has no rules yet: the lists are truly empty, not left out.
-          {"rules", json::array()},
-          {"response-rules", json::array()},
-          {"cache-hit-response-rules", json::array()},
-          {"self-answered-response-rules", json::array()}};
+          {"rules", rulesJson(cfg->rules.query)},
+          {"response-rules", rulesJson(cfg->rules.response)},
+          {"cache-hit-response-rules", rulesJson(cfg->rules.cacheHit)},
+          {"self-answered-response-rules", rulesJson(cfg->rules.selfAnswered)}};
 }
 
 json statistics(const core::Runtime& rt) {

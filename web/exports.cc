@@ -93,6 +93,18 @@ std::vector<std::pair<std::string, double>> carbonStats(core::Runtime& rt) {
     const core::Pool* p = cfg->findPool(n);
     out.emplace_back(prefix + "servers", double(p->servers.size()));
     out.emplace_back(prefix + "active-servers", double(upServers(*p)));
+    if (p->cache) {
+      const auto& st = p->cache->stats;
+      out.emplace_back(prefix + "cache-size", double(p->cache->maxEntries()));
+      out.emplace_back(prefix + "cache-entries", double(p->cache->entries()));
+      out.emplace_back(prefix + "cache-hits", double(st.hits.value()));
+      out.emplace_back(prefix + "cache-misses", double(st.misses.value()));
+      out.emplace_back(prefix + "cache-deferred-inserts", double(st.deferredInserts.value()));
+      out.emplace_back(prefix + "cache-deferred-lookups", double(st.deferredLookups.value()));
+      out.emplace_back(prefix + "cache-lookup-collisions", double(st.lookupCollisions.value()));
+      out.emplace_back(prefix + "cache-insert-collisions", double(st.insertCollisions.value()));
+      out.emplace_back(prefix + "cache-ttl-too-shorts", double(st.ttlTooShorts.value()));
+    }
   }
   return out;
 }

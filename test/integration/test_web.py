@@ -237,6 +237,24 @@ def test_pool_endpoint(start_ballast, backends):
     assert request(web, API + "/pool", key=API_KEY)[0] == 400
 
 
+def test_pool_cache_figures_and_rules_in_the_api(start_ballast, backends, client):
+    be = backends()
+    b, web = start(start_ballast, servers=[be], lua=(
+        'pc = newPacketCache(500)\ngetPool(""):setCache(pc)\n'
+        'addAction(QNameRule("nope.test."), DropAction(), {name="no-nope"})\n'))
+    c = client()
+    for _ in range(3):
+        assert c.ask(make_query("api-cache.test."), b.listen[0]) is not None
+    pool = get_json(web, API + "/pool?name=")["stats"]
+    assert pool["cacheSize"] == 500
+    assert pool["cacheHits"] >= 2 and pool["cacheMisses"] >= 1 and pool["cacheEntries"] >= 1
+    info = get_json(web, API)
+    rules = info["rules"]
+    assert [r["name"] for r in rules] == ["no-nope"]
+    assert "nope.test." in rules[0]["rule"] and "drop" in rules[0]["action"].lower()
+    assert info["response-rules"] == []
+
+
 def test_custom_headers(start_ballast, backends):
     _, web = start(start_ballast, servers=[backends()],
                    config='customHeaders={["X-Custom"]="yes", ["X-Frame-Options"]="sameorigin"}')
