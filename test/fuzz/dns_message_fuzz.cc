@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 #include <vector>
+#include "test/fuzz/fuzz_check.hh"
 
 #include "dns/message.hh"
 #include "dns/name.hh"
@@ -19,14 +20,6 @@
 using namespace ballast::dns;
 
 namespace {
-
-#define FUZZ_CHECK(cond)                                                            \
-  do {                                                                              \
-    if (!(cond)) {                                                                  \
-      std::fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-      std::abort();                                                                 \
-    }                                                                               \
-  } while (0)
 
 // Names readName() accepts must survive every conversion unchanged.
 void checkName(std::span<const uint8_t> pkt, size_t offset) {

@@ -6,20 +6,13 @@
 #include <cstdio>
 #include <cstdlib>
 #include <vector>
+#include "test/fuzz/fuzz_check.hh"
 
 #include "core/packet_cache.hh"
 #include "dns/header.hh"
 #include "dns/message.hh"
 
 using namespace ballast;
-
-#define FUZZ_CHECK(cond)                                                            \
-  do {                                                                              \
-    if (!(cond)) {                                                                  \
-      std::fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-      std::abort();                                                                 \
-    }                                                                               \
-  } while (0)
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // A cache per input: a hit can only be this input's own entry.

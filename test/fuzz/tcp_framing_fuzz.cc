@@ -7,19 +7,12 @@
 #include <cstdio>
 #include <cstdlib>
 #include <vector>
+#include "test/fuzz/fuzz_check.hh"
 
 #include "dns/message.hh"
 #include "dns/tcp_framing.hh"
 
 using namespace ballast::dns;
-
-#define FUZZ_CHECK(cond)                                                            \
-  do {                                                                              \
-    if (!(cond)) {                                                                  \
-      std::fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-      std::abort();                                                                 \
-    }                                                                               \
-  } while (0)
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;

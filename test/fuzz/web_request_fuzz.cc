@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 #include <vector>
+#include "test/fuzz/fuzz_check.hh"
 
 #include "web/auth.hh"
 #include "web/handlers.hh"
@@ -16,14 +17,6 @@
 using namespace ballast;
 
 namespace {
-
-#define FUZZ_CHECK(cond)                                                            \
-  do {                                                                              \
-    if (!(cond)) {                                                                  \
-      std::fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-      std::abort();                                                                 \
-    }                                                                               \
-  } while (0)
 
 std::vector<std::string> split(std::string_view in, size_t parts) {
   std::vector<std::string> out;
