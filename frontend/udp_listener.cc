@@ -59,7 +59,7 @@ bool destinationFromControl(msghdr& h, uint16_t port, core::Address& out) {
 }  // namespace
 
 UdpListener::UdpListener(const core::LocalBind& bind, core::Runtime& rt)
-    : rt_(rt), local_(bind.address), wildcard_(bind.address.isWildcard()) {
+    : rt_(rt), local_(bind.address), wildcard_(bind.address.isWildcard()), counts_(bind.stats) {
   fd_ = socket(local_.family(), SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (fd_ < 0)
     throw std::runtime_error(fmt::format("socket for {}: {}", local_.toStringWithPort(), strerror(errno)));
@@ -134,6 +134,7 @@ void UdpListener::loop() {
     if (n <= 0) continue;  // timeout (stop check) or EINTR
     int64_t now = core::monotonicUsec();
     const core::RuntimeConfig& cfg = config.get();
+    if (n > 0) counts_->queries.inc(uint64_t(n));
     for (int i = 0; i < n; ++i) {
       msghdr& h = msgs[i].msg_hdr;
       if (h.msg_flags & MSG_TRUNC) {
@@ -150,9 +151,11 @@ void UdpListener::loop() {
       d.client = core::Address::fromSockaddr(reinterpret_cast<sockaddr*>(&from[i]), h.msg_namelen);
       d.local = local_;
       d.needSourceAddress = wildcard_ && destinationFromControl(h, port, d.local);
-      if (core::processQuery(q, cfg, stats, sender) == core::QueryAction::Answer)
+      if (core::processQuery(q, cfg, stats, sender) == core::QueryAction::Answer) {
+        counts_->answered.inc();
         sender.add(fd_, &d.client, d.needSourceAddress ? &d.local : nullptr, q.packet, q.length,
                    nullptr);
+      }
     }
     sender.flush();
   }

@@ -27,6 +27,7 @@ class UdpListener {
   core::Runtime& rt_;
   core::Address local_;
   bool wildcard_;
+  std::shared_ptr<core::FrontendStats> counts_;
   int fd_ = -1;
   std::thread thread_;
   std::atomic<bool> stopping_{false};

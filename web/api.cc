@@ -118,7 +118,9 @@ json serverInfo(core::Runtime& rt, const std::string& version) {
                          {"address", l.address.toStringWithPort()},
                          {"type", "UDP"},
                          {"udp", true},
-                         {"tcp", false}});
+                         {"tcp", false},
+                         {"queries", l.stats->queries.value()},
+                         {"responses", l.stats->answered.value()}});
   json pools = json::array();
   id = 0;
   for (const auto& name : poolNames(*cfg)) pools.push_back(poolJson(*cfg, name, id++));

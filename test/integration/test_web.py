@@ -245,6 +245,8 @@ def test_pool_cache_figures_and_rules_in_the_api(start_ballast, backends, client
     c = client()
     for _ in range(3):
         assert c.ask(make_query("api-cache.test."), b.listen[0]) is not None
+    front = get_json(web, API)["frontends"][0]
+    assert front["type"] == "UDP" and front["queries"] >= 3 and front["responses"] >= 2, front
     pool = get_json(web, API + "/pool?name=")["stats"]
     assert pool["cacheSize"] == 500
     assert pool["cacheHits"] >= 2 and pool["cacheMisses"] >= 1 and pool["cacheEntries"] >= 1
