@@ -3,12 +3,14 @@
 /// second, stop cleanly on SIGTERM or SIGINT.
 #include <fmt/format.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <condition_variable>
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -103,9 +105,21 @@ class Maintenance {
   bool stopping_ = false;
 };
 
+/// Each resolution waiting on a server holds a socket, and every TCP client one more: the
+/// usual soft limit of 1,024 descriptors is far below what newResolver's maxConcurrent and
+/// the TCP limits allow, so take what the hard limit permits (as systemd's LimitNOFILE would).
+void raiseDescriptorLimit() {
+  rlimit lim{};
+  if (getrlimit(RLIMIT_NOFILE, &lim) != 0 || lim.rlim_cur >= lim.rlim_max) return;
+  lim.rlim_cur = lim.rlim_max;
+  if (setrlimit(RLIMIT_NOFILE, &lim) != 0)
+    fmt::print(stderr, "ballast: cannot raise the open-file limit: {}\n", strerror(errno));
+}
+
 int run(const daemon::Options& opts) {
   if (opts.client) return daemon::runConsoleClient(opts);
   core::verboseLogging() = opts.verbose;
+  raiseDescriptorLimit();
   core::Runtime rt;
   lua::Host host{rt, [](std::string_view s) {
                    fwrite(s.data(), 1, s.size(), stdout);
