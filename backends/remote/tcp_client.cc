@@ -22,6 +22,8 @@ namespace ballast::backends::remote {
 
 namespace {
 constexpr size_t kMaxInFlightPerConnection = 100;
+// Queries a connection carries before another is opened beside it (when allowed).
+constexpr size_t kPipelineBeforeNew = 50;
 constexpr size_t kMaxWaiting = 10000;  // queries waiting for a connection slot
 constexpr int64_t kIdleMs = 30000;     // an unused connection is closed after this
 constexpr int kMaxAttempts = 2;        // a query lost with its connection is sent once more
@@ -138,7 +140,11 @@ TcpClient::Conn* TcpClient::pickConnection() {
     if (c->inFlight.size() < kMaxInFlightPerConnection &&
         (!best || c->inFlight.size() < best->inFlight.size()))
       best = c.get();
-  if (best && (best->inFlight.empty() || conns_.size() >= maxConnections_)) return best;
+  // Pipeline on the least loaded connection until it carries kPipelineBeforeNew queries;
+  // only then open another. (Opening one whenever all were busy made a connection, a
+  // connect() and an epoll registration per query under load, with a scan of all of them.)
+  if (best && (best->inFlight.size() < kPipelineBeforeNew || conns_.size() >= maxConnections_))
+    return best;
   if (conns_.size() < maxConnections_) {
     if (Conn* fresh = openConnection()) return fresh;
   }
