@@ -39,10 +39,13 @@ void HealthChecker::loop() {
   std::vector<Due> due;
   while (!stopping_) {
     int64_t now = core::monotonicUsec();
-    due.clear();
     runOnce(now, due);
+    std::vector<std::shared_ptr<core::Backend>> released;
+    released.swap(released_);
     lock.unlock();
+    released.clear();
     for (const auto& d : due) send(d, now);
+    due.clear();  // unlocked: a removed server's last reference may join its responder
     lock.lock();
     cv_.wait_for(lock, kTick, [this] { return stopping_; });
   }
@@ -53,6 +56,7 @@ void HealthChecker::syncServers() {
   for (auto it = entries_.begin(); it != entries_.end();) {
     bool present = false;
     for (const auto& s : servers) present = present || s == it->second.backend;
+    if (!present) released_.push_back(std::move(it->second.backend));
     it = present ? std::next(it) : entries_.erase(it);
   }
   for (const auto& s : servers) {

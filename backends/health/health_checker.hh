@@ -60,6 +60,8 @@ class HealthChecker final : public core::ResponseSink {
   std::condition_variable cv_;
   bool stopping_ = false;
   std::map<uint32_t, Entry> entries_;  // keyed by a number that is never reused
+  /// Removed servers, dropped once mutex_ is released (the last reference may join).
+  std::vector<std::shared_ptr<core::Backend>> released_;
   uint32_t nextKey_ = 1;
   std::mt19937 random_{std::random_device{}()};
   std::thread thread_;
