@@ -83,6 +83,17 @@ struct BackendStats {
   uint64_t lastDrops = 0;
 };
 
+/// newServer{checkFunction=}: changes each health-check query before it is sent (qname,
+/// qtype, qclass and the 12-byte header, e.g. CD). Called on the health-check thread with
+/// no lock of the checker held; false (the function failed, `error` says why) fails that
+/// check.
+class CheckQueryBuilder {
+ public:
+  virtual ~CheckQueryBuilder() = default;
+  virtual bool build(dns::Name& qname, uint16_t& qtype, uint16_t& qclass, uint8_t* header,
+                     std::string& error) = 0;
+};
+
 /// How a backend in automatic mode is health-checked (dnsdist's newServer check options).
 struct HealthCheckConfig {
   dns::Name checkName = dns::Name::fromString("a.root-servers.net.");
@@ -105,6 +116,7 @@ struct HealthCheckConfig {
   bool lazyTimeoutOnly = false;      ///< lazyHealthCheckMode="TimeoutOnly": SERVFAIL is no failure
   bool lazyBackOff = false;          ///< lazyHealthCheckUseExponentialBackOff
   int64_t lazyMaxBackOffSec = 3600;  ///< lazyHealthCheckMaxBackOff
+  std::shared_ptr<CheckQueryBuilder> checkFunction;  ///< null: the query as configured
 };
 
 /// The outcomes of the last client queries of a backend in lazy health-check mode: a ring

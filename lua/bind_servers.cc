@@ -11,6 +11,7 @@
 #include "dns/types.hh"
 #include "lua/binding.hh"
 #include "lua/bindings.hh"
+#include "lua/check_function.hh"
 #include "lua/userdata.hh"
 
 namespace ballast::lua {
@@ -100,12 +101,6 @@ int newServer(lua_State* L, Host& h) {
   if (lua_type(L, 1) == LUA_TSTRING) {
     cfg.address = core::Address::parse(lua_tostring(L, 1));
   } else if (lua_type(L, 1) == LUA_TTABLE) {
-    // Running Lua from the health-check thread needs the shared state's lock taken in a
-    // way that cannot deadlock with rmServer joining a responder; not done yet.
-    lua_getfield(L, 1, "checkFunction");
-    bool hasCheckFunction = !lua_isnil(L, -1);
-    lua_pop(L, 1);
-    if (hasCheckFunction) throw ConfigError("newServer: checkFunction is not supported yet");
     Options o(L, 1, "newServer");
     auto address = o.string("address");
     if (!address) throw ConfigError("newServer: option 'address' is required");
@@ -122,6 +117,7 @@ int newServer(lua_State* L, Host& h) {
       throw ConfigError(
           "newServer: tcpOnly=true needs TCP to backends, which ballast does not have yet");
     readHealthCheck(o, check, admin);
+    if (o.function("checkFunction")) check.checkFunction = makeCheckFunction(L, h);
     o.done();
   } else {
     throw ConfigError("newServer: expects an address or a table of options");
@@ -323,6 +319,7 @@ void registerServerBindings(lua_State* L) {
       {"getServer", wrap<getServer>},
       {"getServers", wrap<getServers>},
       {"rmServer", wrap<rmServer>},
+      {"newDNSName", wrap<newDNSName>},
   };
   registerAll(L, std::begin(globals), std::end(globals));
 

@@ -251,6 +251,15 @@ bool Options::table(const char* key) {
   return true;
 }
 
+bool Options::function(const char* key) {
+  if (!push(key)) return false;
+  if (lua_type(L_, -1) != LUA_TFUNCTION) {
+    lua_pop(L_, 1);
+    throw ConfigError(where(key) + " must be a function");
+  }
+  return true;
+}
+
 void Options::done() {
   for (const auto& [key, read] : keys_)
     if (!read) throw ConfigError(std::string(fn_) + ": unknown option '" + key + "'");

@@ -77,6 +77,8 @@ class Options {
   std::optional<std::vector<int64_t>> integers(const char* key, int64_t min, int64_t max);
   /// A table option: true with the table pushed on the stack (the caller pops it).
   bool table(const char* key);
+  /// A function option: true with the function pushed on the stack (the caller pops it).
+  bool function(const char* key);
   void done();
 
  private:

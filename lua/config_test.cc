@@ -178,8 +178,13 @@ TEST_CASE("newServer reads the lazy health-check options") {
   CHECK(d.lazyMaxBackOffSec == 3600);
   CHECK_FALSE(servers[2]->healthCheck.lazy);
   CHECK_FALSE(servers[2]->lazySamples.enabled());
-  CHECK(errorOf(f.cfg, "newServer{address=\"192.0.2.4\", checkFunction=function() end}") ==
-        "test.conf:1: newServer: checkFunction is not supported yet");
+  CHECK(errorOf(f.cfg, "newServer{address=\"192.0.2.4\", checkFunction=\"f\"}") ==
+        "test.conf:1: newServer: option 'checkFunction' must be a function");
+  CHECK_FALSE(servers[2]->healthCheck.checkFunction);
+  f.cfg.run("newServer{address=\"192.0.2.5\", checkFunction=function(n, t, c) return n, t, c end}",
+            "test.conf");
+  REQUIRE(f.rt.servers().size() == 4);
+  CHECK(f.rt.servers()[3]->healthCheck.checkFunction);
   CHECK(errorOf(f.cfg, "newServer{address=\"192.0.2.4\", lazyHealthCheckMode=\"x\"}")
             .find("unknown lazyHealthCheckMode 'x'") != std::string::npos);
 }

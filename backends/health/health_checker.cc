@@ -2,6 +2,7 @@
 #include "backends/health/health_checker.hh"
 
 #include <chrono>
+#include <string>
 #include <vector>
 
 #include "core/clock.hh"
@@ -35,8 +36,17 @@ void HealthChecker::stop() {
 
 void HealthChecker::loop() {
   std::unique_lock lock(mutex_);
+  std::vector<Due> due;
   while (!stopping_) {
-    runOnce(core::monotonicUsec());
+    int64_t now = core::monotonicUsec();
+    runOnce(now, due);
+    std::vector<std::shared_ptr<core::Backend>> released;
+    released.swap(released_);
+    lock.unlock();
+    released.clear();
+    for (const auto& d : due) send(d, now);
+    due.clear();  // unlocked: a removed server's last reference may join its responder
+    lock.lock();
     cv_.wait_for(lock, kTick, [this] { return stopping_; });
   }
 }
@@ -46,16 +56,17 @@ void HealthChecker::syncServers() {
   for (auto it = entries_.begin(); it != entries_.end();) {
     bool present = false;
     for (const auto& s : servers) present = present || s == it->second.backend;
+    if (!present) released_.push_back(std::move(it->second.backend));
     it = present ? std::next(it) : entries_.erase(it);
   }
   for (const auto& s : servers) {
     bool known = false;
     for (const auto& [key, e] : entries_) known = known || e.backend == s;
-    if (!known) entries_.emplace(nextKey_++, Entry{s, HealthState(s->healthCheck)});
+    if (!known) entries_.emplace(nextKey_++, Entry{s, HealthState(s->healthCheck), {}});
   }
 }
 
-void HealthChecker::runOnce(int64_t nowUsec) {
+void HealthChecker::runOnce(int64_t nowUsec, std::vector<Due>& due) {
   syncServers();
   for (auto& [key, e] : entries_) {
     e.state.sync(e.backend->healthy());
@@ -70,27 +81,42 @@ void HealthChecker::runOnce(int64_t nowUsec) {
             e.backend->nameWithAddress(), failures, samples);
     }
     if (e.state.takeSampleReset()) e.backend->lazySamples.clear();
-    if (automatic && e.state.due(nowUsec)) send(key, e, nowUsec);
+    if (automatic && e.state.due(nowUsec)) due.push_back({key, e.state.sent(nowUsec), e.backend});
   }
 }
 
-void HealthChecker::send(uint32_t key, Entry& e, int64_t nowUsec) {
-  uint32_t seq = e.state.sent(nowUsec);
-  std::vector<uint8_t> packet = buildCheckQuery(e.backend->healthCheck, uint16_t(random_()));
+void HealthChecker::send(const Due& d, int64_t nowUsec) {
+  CheckQuestion asked;
+  std::string error;
+  std::vector<uint8_t> packet =
+      buildCheckQuery(d.backend->healthCheck, uint16_t(random_()), asked, error);
+  bool taken = !packet.empty();
+  if (!taken)
+    core::warnLog("Error in the health-check function of {}, the check fails: {}",
+                  d.backend->nameWithAddress(), error);
   core::QueryContext q;
-  q.packet = packet.data();
-  q.length = packet.size();
-  q.capacity = packet.size();
-  q.receivedUsec = nowUsec;
-  q.destination.sink = this;
-  q.destination.internal = true;
-  q.destination.cookie = (uint64_t(key) << 32) | seq;
-  bool taken =
-      dns::MessageView::parse({packet.data(), packet.size()}, q.message) == dns::ParseError::None;
+  if (taken) {
+    std::lock_guard lock(mutex_);
+    auto it = entries_.find(d.key);
+    if (it == entries_.end()) return;  // removed meanwhile
+    it->second.asked = asked;
+    q.packet = packet.data();
+    q.length = packet.size();
+    q.capacity = packet.size();
+    q.receivedUsec = nowUsec;
+    q.destination.sink = this;
+    q.destination.internal = true;
+    q.destination.cookie = (uint64_t(d.key) << 32) | d.seq;
+    taken =
+        dns::MessageView::parse({packet.data(), packet.size()}, q.message) == dns::ParseError::None;
+  }
   core::UdpSender out;
-  taken = taken && e.backend->submit(q, out);
+  taken = taken && d.backend->submit(q, out);
   out.flush();  // a send error leaves the check to time out
-  if (!taken) apply(e, e.state.answered(seq, false));
+  if (taken) return;
+  std::lock_guard lock(mutex_);
+  auto it = entries_.find(d.key);
+  if (it != entries_.end()) apply(it->second, it->second.state.answered(d.seq, false));
 }
 
 void HealthChecker::deliver(const core::Destination& d, std::span<const uint8_t> response) {
@@ -99,7 +125,8 @@ void HealthChecker::deliver(const core::Destination& d, std::span<const uint8_t>
   if (it == entries_.end()) return;
   Entry& e = it->second;
   e.state.sync(e.backend->healthy());
-  apply(e, e.state.answered(uint32_t(d.cookie), checkResponse(response, e.backend->healthCheck)));
+  apply(e, e.state.answered(uint32_t(d.cookie),
+                            checkResponse(response, e.backend->healthCheck, e.asked)));
   if (e.state.takeSampleReset()) e.backend->lazySamples.clear();
 }
 

@@ -4,6 +4,10 @@
 /// checkInterval, submitted through core::Backend::submit like any query, marked internal
 /// so it stays out of the client statistics. Answers come back through deliver() on the
 /// backend's responder thread.
+///
+/// Checks are built and submitted without mutex_ held: a checkFunction runs Lua under the
+/// shared state's lock, and rmServer holds that lock while it joins a responder that may be
+/// waiting for mutex_ in deliver().
 #include <condition_variable>
 #include <cstdint>
 #include <map>
@@ -11,6 +15,7 @@
 #include <mutex>
 #include <random>
 #include <thread>
+#include <vector>
 
 #include "backends/health/health_state.hh"
 #include "core/backend.hh"
@@ -35,12 +40,19 @@ class HealthChecker final : public core::ResponseSink {
   struct Entry {
     std::shared_ptr<core::Backend> backend;
     HealthState state;
+    CheckQuestion asked;  ///< the question of the check in flight
+  };
+  /// A check due, taken out of the lock to be built and sent.
+  struct Due {
+    uint32_t key;
+    uint32_t seq;
+    std::shared_ptr<core::Backend> backend;
   };
 
   void loop();
-  void runOnce(int64_t nowUsec);  // with mutex_ held
-  void syncServers();             // likewise
-  void send(uint32_t key, Entry& e, int64_t nowUsec);
+  void runOnce(int64_t nowUsec, std::vector<Due>& due);  // with mutex_ held
+  void syncServers();                                    // likewise
+  void send(const Due& d, int64_t nowUsec);              // without
   void apply(Entry& e, Transition t);
 
   core::Runtime& rt_;
@@ -48,6 +60,8 @@ class HealthChecker final : public core::ResponseSink {
   std::condition_variable cv_;
   bool stopping_ = false;
   std::map<uint32_t, Entry> entries_;  // keyed by a number that is never reused
+  /// Removed servers, dropped once mutex_ is released (the last reference may join).
+  std::vector<std::shared_ptr<core::Backend>> released_;
   uint32_t nextKey_ = 1;
   std::mt19937 random_{std::random_device{}()};
   std::thread thread_;

@@ -117,14 +117,35 @@ std::vector<uint8_t> buildCheckQuery(const core::HealthCheckConfig& cfg, uint16_
   return buf;
 }
 
+std::vector<uint8_t> buildCheckQuery(const core::HealthCheckConfig& cfg, uint16_t id,
+                                     CheckQuestion& asked, std::string& error) {
+  asked = CheckQuestion{cfg.checkName, cfg.checkType, cfg.checkClass};
+  if (!cfg.checkFunction) return buildCheckQuery(cfg, id);
+  uint8_t header[12] = {};
+  dns::HeaderRef h(header);
+  h.setId(id);
+  h.setRd(cfg.useRD);
+  h.setCd(cfg.setCD);
+  if (!cfg.checkFunction->build(asked.name, asked.type, asked.klass, header, error)) return {};
+  std::vector<uint8_t> buf;
+  dns::MessageWriter w(buf, id, asked.name, asked.type, asked.klass);
+  buf[2] = header[2];  // the flags as the function left them; ID and counts stay ours
+  buf[3] = header[3];
+  return buf;
+}
+
 bool checkResponse(std::span<const uint8_t> response, const core::HealthCheckConfig& cfg) {
+  return checkResponse(response, cfg, CheckQuestion{cfg.checkName, cfg.checkType, cfg.checkClass});
+}
+
+bool checkResponse(std::span<const uint8_t> response, const core::HealthCheckConfig& cfg,
+                   const CheckQuestion& asked) {
   dns::MessageView m;
   if (dns::MessageView::parse(response, m) != dns::ParseError::None) return false;
   auto h = m.header();
   if (!h.qr() || h.opcode() != 0 || !m.hasQuestion()) return false;
   const auto& q = m.question();
-  if (q.qtype != cfg.checkType || q.qclass != cfg.checkClass || !q.name.equals(cfg.checkName))
-    return false;
+  if (q.qtype != asked.type || q.qclass != asked.klass || !q.name.equals(asked.name)) return false;
   uint8_t rcode = h.rcode();
   if (rcode == dns::rcode::ServFail) return false;
   if (cfg.mustResolve && (rcode == dns::rcode::NXDomain || rcode == dns::rcode::Refused))

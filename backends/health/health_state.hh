@@ -12,6 +12,7 @@
 /// up to lazyHealthCheckMaxBackOff) until `rise` successes bring it back up.
 #include <cstdint>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "core/backend.hh"
@@ -87,9 +88,24 @@ class HealthState {
 /// The check query for `cfg` (question, RD and CD flags as configured) with `id`.
 std::vector<uint8_t> buildCheckQuery(const core::HealthCheckConfig& cfg, uint16_t id);
 
+/// The question a check asked: the configured one, or what cfg.checkFunction made of it.
+struct CheckQuestion {
+  dns::Name name;
+  uint16_t type = 1;
+  uint16_t klass = 1;
+};
+
+/// The check query with cfg.checkFunction applied (when set) to its question and header;
+/// `asked` gets the question sent. Empty when the function failed, with `error` set.
+std::vector<uint8_t> buildCheckQuery(const core::HealthCheckConfig& cfg, uint16_t id,
+                                     CheckQuestion& asked, std::string& error);
+
 /// Whether `response` passes the check: a well-formed response (QR set, opcode QUERY) to
 /// the configured question, with an rcode other than SERVFAIL, and other than NXDOMAIN or
 /// REFUSED with mustResolve (dnsdist's rules).
 bool checkResponse(std::span<const uint8_t> response, const core::HealthCheckConfig& cfg);
+/// Likewise for a check that asked `asked` (checkFunction may have changed the question).
+bool checkResponse(std::span<const uint8_t> response, const core::HealthCheckConfig& cfg,
+                   const CheckQuestion& asked);
 
 }  // namespace ballast::backends::health
