@@ -87,6 +87,20 @@ ssize_t readBody(nghttp2_session*, int32_t, uint8_t* buf, size_t length, uint32_
   return ssize_t(n);
 }
 
+/// Session options, the same for every session: built once. Closed streams are forgotten
+/// at once (they are kept for the priority tree otherwise), and our own header table is
+/// small: a DoH response has a handful of short headers, an idle connection pays for it.
+nghttp2_option* options() {
+  static nghttp2_option* opt = [] {
+    nghttp2_option* o;
+    nghttp2_option_new(&o);
+    nghttp2_option_set_no_closed_streams(o, 1);
+    nghttp2_option_set_max_deflate_dynamic_table_size(o, 512);
+    return o;
+  }();
+  return opt;
+}
+
 /// The callbacks are the same for every session: built once.
 nghttp2_session_callbacks* callbacks() {
   static nghttp2_session_callbacks* cbs = [] {
@@ -139,7 +153,7 @@ void DohConnection::start() {
   bind_.stats->connections.inc();
   doh_.stats.httpConnects.inc();
   event_ = event_new(worker_.base(), fd_, 0, onEvent, this);
-  if (!event_ || nghttp2_session_server_new(&session_, callbacks(), this) != 0)
+  if (!event_ || nghttp2_session_server_new2(&session_, callbacks(), this, options()) != 0)
     return close(Why::ReadError);
   nghttp2_settings_entry iv[] = {
       {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, doh_.settings.maxInFlight}};

@@ -336,3 +336,23 @@ def test_garbage_and_a_stalled_reader_do_not_disturb_others(start_ballast, tcp_b
     good.close()
     stalled.close()
     garbage.close()
+
+
+def test_backend_without_answer_gets_502_and_the_connection_stays(start_ballast, tcp_backend,
+                                                                   tmp_path):
+    be = tcp_backend("silent")
+    b, (host, port) = start_doh(start_ballast, [be],
+                                lua="setUDPTimeout(1)\nsetTCPRecvTimeout(1)\n")
+    c = H2Client(host, port)
+    sid = c.get(make_query("doh-silent.test.", qid=0).to_wire())
+    got = c.responses(1, timeout=6)
+    assert got[sid][0] == b"502"
+    # The same connection still serves: a request to an unknown path is answered at once.
+    sid2 = c.conn.get_next_available_stream_id()
+    c.conn.send_headers(sid2, [(":method", "GET"), (":scheme", "http"), (":authority", "x"),
+                               (":path", "/nowhere")], end_stream=True)
+    c.sock.sendall(c.conn.data_to_send())
+    assert c.responses(1)[sid2][0] == b"404"
+    s = wait_stats(b, {"502": 1})
+    assert s["error-responses"] == 1
+    c.close()
