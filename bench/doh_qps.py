@@ -5,7 +5,7 @@ in the same run, driven by h2load (Debian's nghttp2-client). Not run by the test
 run it on a quiet machine.
 
 Each server gets a DoH bind over TLS (certificate made here), a packet cache and one
-backend (the test suite's fake UDP responder, test/integration/fakedns.py), so after the
+backend (the test suite's fake UDP and TCP responder), so after the
 warm-up every query is a cache hit: the figure is the DoH frontend's own cost. h2load
 sends GETs for a few names over C connections with M streams each. The server's
 utime+stime (fields 14 and 15 of /proc/PID/stat, all threads) is read just before and
@@ -33,6 +33,7 @@ REPO = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(REPO, "test", "integration"))
 
 from fakedns import FakeBackend, make_query  # noqa: E402
+from tcpdns import TcpSide  # noqa: E402
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
@@ -102,6 +103,7 @@ def main():
                     "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", cert,
                     "-days", "2", "-subj", "/CN=bench"], check=True, capture_output=True)
     backend = FakeBackend("127.0.0.1", ttl=3600)
+    backend.tcp = TcpSide(backend)  # ballast forwards stream clients (DoT, DoH) over TCP
 
     def conf(path, port):
         with open(path, "w") as f:
@@ -129,6 +131,7 @@ def main():
                                     conf(os.path.join(tmp, "dnsdist.conf"), 5511)], 5513))
     for name, cmd, port in servers:
         measure(name, cmd, port, args, urls(port))
+    backend.tcp.stop()
     backend.stop()
     shutil.rmtree(tmp)
 
