@@ -195,7 +195,7 @@ int run(const daemon::Options& opts) {
   for (auto& a : acceptors) {
     a->start();
     if (opts.verbose)
-      fmt::print(stderr, "Listening on {} {}\n", a->bind().tls ? "DoT" : "TCP",
+      fmt::print(stderr, "Listening on {} {}\n", a->bind().doh ? "DoH" : a->bind().tls ? "DoT" : "TCP",
                  a->bind().address.toStringWithPort());
   }
   // Declared after the servers' start so that it outlives rt.stopServers() below: a

@@ -16,6 +16,7 @@ packages=(
   nlohmann-json3-dev python3-prometheus-client     # web API JSON; /metrics test parser
   chromium chromium-driver python3-selenium        # dashboard browser test
   openssl                              # test certificates (test_dot.py, bench/tcp_memory.py)
+  nghttp2-client knot-dnsutils python3-h2  # DoH tests and bench: h2load, kdig +https, h2
 )
 
 missing=()

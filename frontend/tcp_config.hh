@@ -15,6 +15,7 @@
 namespace ballast::frontend {
 
 class TlsContext;
+struct DohBind;
 
 /// dnsdist's TCP knobs (setMaxTCPClientThreads, setTCPRecvTimeout, ...). 0: unlimited.
 struct TcpSettings {
@@ -54,6 +55,7 @@ struct StreamBind {
   uint32_t maxInFlight = 0;               ///< queries processed at once; 0: one (dnsdist)
   uint64_t maxConcurrentConnections = 0;  ///< 0: unlimited
   std::shared_ptr<TlsContext> tls;        ///< null: plain TCP
+  std::shared_ptr<DohBind> doh;           ///< DNS over HTTPS (addDOHLocal); null: DNS
   std::shared_ptr<StreamBindStats> stats = std::make_shared<StreamBindStats>();
 };
 
@@ -73,6 +75,7 @@ struct StreamConfig {
   TcpSettings settings;
   std::vector<StreamBind> tcpBinds;  ///< filled at start-up from the UDP locals
   std::vector<StreamBind> tlsBinds;  ///< addTLSLocal, in order (getTLSContext(n))
+  std::vector<StreamBind> dohBinds;  ///< addDOHLocal, in order (getDOHFrontend(n))
   std::shared_ptr<TcpGlobalStats> stats = std::make_shared<TcpGlobalStats>();
 };
 

@@ -11,6 +11,7 @@ std::vector<const StreamBind*> allStreamBinds(const StreamConfig& cfg) {
   std::vector<const StreamBind*> out;
   for (const auto& b : cfg.tcpBinds) out.push_back(&b);
   for (const auto& b : cfg.tlsBinds) out.push_back(&b);
+  for (const auto& b : cfg.dohBinds) out.push_back(&b);
   return out;
 }
 
@@ -47,7 +48,7 @@ std::string formatTcpStats(const StreamConfig& cfg, const std::vector<int64_t>& 
     // Averages over finished connections would need another counter; over all is close.
     double perConn = conns ? double(s.queries.value()) / double(conns) : 0;
     double avgMs = conns ? double(s.durationMsSum.value()) / double(conns) : 0;
-    std::string addr = (b->tls ? "tls " : "tcp ") + b->address.toStringWithPort();
+    std::string addr = (b->doh ? "doh " : b->tls ? "tls " : "tcp ") + b->address.toStringWithPort();
     out += fmt::format(kRow, n++, addr, conns, s.maxConcurrent.load(), s.diedReadingQuery.value(),
                        s.diedSendingResponse.value(), s.gaveUp.value(), s.clientTimeouts.value(),
                        s.tooManyConcurrent.value(), perConn, avgMs, s.tlsNewSessions.value(),

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "frontend/doh_connection.hh"
 #include "frontend/tcp_connection.hh"
 #include "frontend/tls_context.hh"
 
@@ -158,8 +159,12 @@ void TcpWorker::drainInbox() {
       slot = free_.back();
       free_.pop_back();
     }
-    auto c = std::make_unique<DnsStreamConnection>(*this, n.fd, n.client, n.local, *n.bind,
-                                                   std::move(tls));
+    std::unique_ptr<StreamConnection> c;
+    if (n.bind->doh)
+      c = std::make_unique<DohConnection>(*this, n.fd, n.client, n.local, *n.bind, std::move(tls));
+    else
+      c = std::make_unique<DnsStreamConnection>(*this, n.fd, n.client, n.local, *n.bind,
+                                                std::move(tls));
     c->slot = slot;
     c->generation = generations_[slot];
     StreamConnection* raw = c.get();

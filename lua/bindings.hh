@@ -24,6 +24,7 @@ void registerRingBindings(lua_State* L);      ///< setRingBuffersSize, top*, gre
 void registerDynBlockBindings(lua_State* L);  ///< newDynBlockRulesGroup, addDynBlocks, showDynBlocks...
 void registerLuaPolicyBindings(lua_State* L); ///< newServerPolicy, setServerPolicyLua(FFI), setPoolServerPolicyLua(FFI)
 void registerTcpBindings(lua_State* L);       ///< addTLSLocal, setMaxTCP*, showTCPStats
+void registerDohBindings(lua_State* L);       ///< addDOHLocal, getDOHFrontend, showDOH*
 
 /// "entries/maxEntries" for showPools; "" without a cache.
 std::string poolCacheDescription(const core::PacketCache* c);

@@ -55,6 +55,7 @@ LuaConfig::LuaConfig(Host& host) : host_(host), L_(luaL_newstate()) {
   registerDynBlockBindings(L_);
   registerLuaPolicyBindings(L_);
   registerTcpBindings(L_);
+  registerDohBindings(L_);
 }
 
 LuaConfig::~LuaConfig() { lua_close(L_); }

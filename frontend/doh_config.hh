@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#pragma once
+/// What one addDOHLocal bind is configured with (dnsdist's option names) and the figures
+/// getDOHFrontend(n):getStats() and showDOHFrontends report.
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "metrics/counter.hh"
+
+namespace ballast::frontend {
+
+/// The HTTP side of a DoH bind; the TLS side is the StreamBind's TlsContext.
+struct DohSettings {
+  std::vector<std::string> urls{"/dns-query"};  ///< paths answered; others get 404
+  bool exactPathMatching = true;  ///< false: a path that starts with one of `urls` matches
+  bool sendCacheControlHeaders = true;
+  std::string serverTokens = "ballast";  ///< the "server" response header; "" sends none
+  std::vector<std::pair<std::string, std::string>> customResponseHeaders;
+  int idleTimeoutSec = 30;
+  uint32_t maxInFlight = 100;  ///< concurrent streams per connection (SETTINGS)
+  size_t maxBodySize = 65535;  ///< a larger POST body or decoded GET query: 413
+};
+
+/// Per-bind counters, dnsdist's DoH frontend figures.
+struct DohStats {
+  metrics::Counter httpConnects;
+  metrics::Counter http2Queries;
+  metrics::Counter getQueries;
+  metrics::Counter postQueries;
+  metrics::Counter badRequests;     ///< any 4xx answer we produced
+  metrics::Counter errorResponses;  ///< 5xx: no answer (backend gave up, dropped)
+  metrics::Counter validResponses;  ///< 200 with a DNS answer
+  metrics::Counter status200;
+  metrics::Counter status400;
+  metrics::Counter status403;
+  metrics::Counter status404;
+  metrics::Counter status405;
+  metrics::Counter status413;
+  metrics::Counter status415;
+  metrics::Counter status500;
+  metrics::Counter status502;
+  metrics::Counter statusOther;
+  metrics::Counter protocolErrors;  ///< HTTP/2 framing errors: connection closed
+
+  /// Counts one response with `status`.
+  void count(int status);
+};
+
+/// One DoH bind's own part (the StreamBind holds address, TLS, limits and TCP figures).
+struct DohBind {
+  DohSettings settings;
+  DohStats stats;
+};
+
+}  // namespace ballast::frontend

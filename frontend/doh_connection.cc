@@ -1,0 +1,458 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "frontend/doh_connection.hh"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "core/clock.hh"
+#include "core/pipeline.hh"
+#include "frontend/doh_request.hh"
+#include "frontend/tcp_worker.hh"
+
+namespace ballast::frontend {
+
+namespace {
+
+constexpr size_t kMaxPath = 16384;  // a longer :path (a GET's query) is answered 413
+
+DohConnection* self(void* user) {
+  return static_cast<DohConnection*>(user);
+}
+
+DohConnection::Stream* streamOf(nghttp2_session* session, int32_t id) {
+  return static_cast<DohConnection::Stream*>(nghttp2_session_get_stream_user_data(session, id));
+}
+
+int onBeginHeaders(nghttp2_session* session, const nghttp2_frame* frame, void* user) {
+  if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST) return 0;
+  auto* s = self(user)->beginStream(frame->hd.stream_id);
+  nghttp2_session_set_stream_user_data(session, frame->hd.stream_id, s);
+  return 0;
+}
+
+int onHeader(nghttp2_session* session, const nghttp2_frame* frame, const uint8_t* name,
+             size_t namelen, const uint8_t* value, size_t valuelen, uint8_t, void*) {
+  if (frame->hd.type != NGHTTP2_HEADERS) return 0;
+  auto* s = streamOf(session, frame->hd.stream_id);
+  if (!s) return 0;
+  std::string_view n(reinterpret_cast<const char*>(name), namelen);
+  std::string_view v(reinterpret_cast<const char*>(value), valuelen);
+  if (n == ":method")
+    s->method = v;
+  else if (n == ":path" && v.size() > kMaxPath)
+    s->tooLarge = true;
+  else if (n == ":path")
+    s->path = v;
+  else if (n == "content-type")
+    s->contentType = v;
+  return 0;
+}
+
+int onDataChunk(nghttp2_session* session, uint8_t, int32_t id, const uint8_t* data, size_t len,
+                void* user) {
+  auto* s = streamOf(session, id);
+  if (!s || s->tooLarge) return 0;
+  if (s->body.size() + len > self(user)->settings().maxBodySize) {
+    s->tooLarge = true;  // answered 413 at the end of the stream; nothing more is kept
+    std::vector<uint8_t>().swap(s->body);
+    return 0;
+  }
+  s->body.insert(s->body.end(), data, data + len);
+  return 0;
+}
+
+int onFrameRecv(nghttp2_session* session, const nghttp2_frame* frame, void* user) {
+  if (frame->hd.type != NGHTTP2_HEADERS && frame->hd.type != NGHTTP2_DATA) return 0;
+  if (!(frame->hd.flags & NGHTTP2_FLAG_END_STREAM)) return 0;
+  auto* s = streamOf(session, frame->hd.stream_id);
+  if (s) self(user)->onRequest(*s);
+  return 0;
+}
+
+int onStreamClose(nghttp2_session*, int32_t id, uint32_t, void* user) {
+  self(user)->onStreamClose(id);
+  return 0;
+}
+
+ssize_t readBody(nghttp2_session*, int32_t, uint8_t* buf, size_t length, uint32_t* flags,
+                 nghttp2_data_source* source, void*) {
+  auto* s = static_cast<DohConnection::Stream*>(source->ptr);
+  size_t n = std::min(length, s->body.size() - s->sent);
+  if (n) std::memcpy(buf, s->body.data() + s->sent, n);
+  s->sent += n;
+  if (s->sent == s->body.size()) *flags |= NGHTTP2_DATA_FLAG_EOF;
+  return ssize_t(n);
+}
+
+/// Session options, the same for every session: built once. Closed streams are forgotten
+/// at once (they are kept for the priority tree otherwise), and our own header table is
+/// small: a DoH response has a handful of short headers, an idle connection pays for it.
+nghttp2_option* options() {
+  static nghttp2_option* opt = [] {
+    nghttp2_option* o;
+    nghttp2_option_new(&o);
+    nghttp2_option_set_no_closed_streams(o, 1);
+    nghttp2_option_set_max_deflate_dynamic_table_size(o, 512);
+    return o;
+  }();
+  return opt;
+}
+
+/// The callbacks are the same for every session: built once.
+nghttp2_session_callbacks* callbacks() {
+  static nghttp2_session_callbacks* cbs = [] {
+    nghttp2_session_callbacks* c;
+    nghttp2_session_callbacks_new(&c);
+    nghttp2_session_callbacks_set_on_begin_headers_callback(c, onBeginHeaders);
+    nghttp2_session_callbacks_set_on_header_callback(c, onHeader);
+    nghttp2_session_callbacks_set_on_data_chunk_recv_callback(c, onDataChunk);
+    nghttp2_session_callbacks_set_on_frame_recv_callback(c, onFrameRecv);
+    nghttp2_session_callbacks_set_on_stream_close_callback(c, onStreamClose);
+    return c;
+  }();
+  return cbs;
+}
+
+nghttp2_nv header(std::string_view name, std::string_view value) {
+  return {reinterpret_cast<uint8_t*>(const_cast<char*>(name.data())),
+          reinterpret_cast<uint8_t*>(const_cast<char*>(value.data())), name.size(), value.size(),
+          NGHTTP2_NV_FLAG_NONE};
+}
+
+}  // namespace
+
+DohConnection::DohConnection(TcpWorker& w, int fd, const core::Address& client,
+                             const core::Address& local, const StreamBind& bind,
+                             std::unique_ptr<TlsIo> tls)
+    : worker_(w),
+      fd_(fd),
+      client_(client),
+      local_(local),
+      bind_(bind),
+      doh_(*bind.doh),
+      io_(tls ? static_cast<StreamIo*>(tls.get()) : &PlainIo::instance()),
+      tls_(std::move(tls)),
+      startMs_(nowMs()),
+      handshaking_(tls_ != nullptr) {}
+
+DohConnection::~DohConnection() {
+  if (session_) nghttp2_session_del(session_);
+  if (event_) event_free(event_);
+  tls_.reset();
+  ::close(fd_);
+}
+
+int64_t DohConnection::nowMs() const {
+  return core::monotonicUsec() / 1000;
+}
+
+void DohConnection::start() {
+  bind_.stats->connections.inc();
+  doh_.stats.httpConnects.inc();
+  event_ = event_new(worker_.base(), fd_, 0, onEvent, this);
+  if (!event_ || nghttp2_session_server_new2(&session_, callbacks(), this, options()) != 0)
+    return close(Why::ReadError);
+  nghttp2_settings_entry iv[] = {
+      {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, doh_.settings.maxInFlight}};
+  nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, iv, 1);
+  handle(EV_READ);
+}
+
+void DohConnection::onEvent(evutil_socket_t, short what, void* self) {
+  static_cast<DohConnection*>(self)->handle(what);
+}
+
+void DohConnection::handle(short what) {
+  if (what & EV_TIMEOUT) {
+    if (handshaking_) return close(Why::Handshake);
+    if (waiting_ == 0 || !output_.empty()) return close(Why::ClientTimeout);
+    // No answer from the backends in time: 502 on those streams, the connection stays.
+    bind_.stats->gaveUp.inc();
+    for (auto& [id, s] : streams_) {
+      if (!s.waiting) continue;
+      s.waiting = false;
+      respond(s, 502, {});
+    }
+    waiting_ = 0;
+  }
+  if (handshaking_) {
+    IoStatus st = io_->handshake(fd_);
+    if (st == IoStatus::WantRead || st == IoStatus::WantWrite) {
+      ioWantsWrite_ = st == IoStatus::WantWrite;
+      return settle();
+    }
+    if (st != IoStatus::Ok) return close(Why::Handshake);
+    handshaking_ = false;
+    ioWantsWrite_ = false;
+    auto& s = *bind_.stats;
+    SSL* ssl = tls_->ssl();
+    (SSL_session_reused(ssl) ? s.tlsResumptions : s.tlsNewSessions).inc();
+    int v = SSL_version(ssl);
+    (v == TLS1_3_VERSION ? s.tls13 : v == TLS1_2_VERSION ? s.tls12 : s.tlsOther).inc();
+  }
+  flush();
+  // Reading whenever the output is drained also picks up requests TLS already decrypted
+  // while we stopped reading for a client slow to take its answers.
+  if (!failed_ && output_.empty()) readInput();
+  flush();
+  settle();
+}
+
+void DohConnection::readInput() {
+  uint8_t* buf = worker_.scratch();
+  ioWantsWrite_ = false;
+  // Requests answered from the cache are submitted while we read: stop once the socket
+  // does not take their answers (a client that does not read gets no more of our time).
+  while (!failed_ && !peerClosed_ && output_.empty()) {
+    size_t got = 0;
+    IoStatus st = io_->read(fd_, buf, TcpWorker::kScratchSize, got);
+    if (st == IoStatus::Ok) {
+      ssize_t r = nghttp2_session_mem_recv(session_, buf, got);
+      if (r < 0) {
+        doh_.stats.protocolErrors.inc();
+        failed_ = true;
+        why_ = Why::ReadError;
+        return;
+      }
+      flush();
+      if (got < TcpWorker::kScratchSize && !io_->hasBuffered()) break;
+      continue;
+    }
+    if (st == IoStatus::WantWrite) ioWantsWrite_ = true;
+    if (st == IoStatus::Closed) peerClosed_ = true;
+    if (st == IoStatus::Error) {
+      failed_ = true;
+      why_ = Why::ReadError;
+    }
+    break;
+  }
+}
+
+void DohConnection::flush() {
+  if (failed_ || handshaking_) return;
+  for (;;) {
+    if (output_.empty()) {
+      const uint8_t* data = nullptr;
+      ssize_t n = nghttp2_session_mem_send(session_, &data);
+      if (n < 0) {
+        failed_ = true;
+        why_ = Why::WriteError;
+        return;
+      }
+      if (n == 0) return;
+      output_.assign(data, data + n);
+    }
+    size_t sent = 0;
+    while (sent < output_.size()) {
+      size_t w = 0;
+      IoStatus st = io_->write(fd_, output_.data() + sent, output_.size() - sent, w);
+      if (st == IoStatus::Ok) {
+        sent += w;
+        continue;
+      }
+      if (st == IoStatus::Error || st == IoStatus::Closed) {
+        failed_ = true;
+        why_ = Why::WriteError;
+        return;
+      }
+      break;  // the socket is full: keep the rest
+    }
+    if (sent < output_.size()) {
+      output_.erase(output_.begin(), output_.begin() + long(sent));
+      return;
+    }
+    std::vector<uint8_t>().swap(output_);  // an idle connection holds no buffer
+  }
+}
+
+DohConnection::Stream* DohConnection::beginStream(int32_t id) {
+  Stream& s = streams_[id];
+  s.id = id;
+  return &s;
+}
+
+void DohConnection::onStreamClose(int32_t id) {
+  auto it = streams_.find(id);
+  if (it == streams_.end()) return;
+  if (it->second.waiting) --waiting_;  // its answer, if it comes, finds no stream
+  streams_.erase(it);
+}
+
+void DohConnection::onRequest(Stream& s) {
+  auto& st = doh_.stats;
+  st.http2Queries.inc();
+  if (s.method == "GET") st.getQueries.inc();
+  if (s.method == "POST") st.postQueries.inc();
+  uint8_t* packet = worker_.queryBuffer();
+  size_t len = 0;
+  DohRequest r{s.method, s.path, s.contentType, s.body, s.tooLarge};
+  int status = requestToQuery(doh_.settings, r, packet, TcpWorker::kScratchSize - 2, len);
+  std::vector<uint8_t>().swap(s.body);
+  if (status != 200) return respond(s, status, {});
+  bind_.stats->queries.inc();
+  // The backend answers with the ID it was given: a tag of ours, unique among the
+  // connection's streams at a backend, finds the stream when the answer comes back.
+  s.clientId = uint16_t((packet[0] << 8) | packet[1]);
+  bool used;
+  do {
+    used = false;
+    for (const auto& [id, o] : streams_)
+      if (o.waiting && o.tag == nextTag_) used = true;
+    if (used) ++nextTag_;
+  } while (used);
+  s.tag = nextTag_++;
+  packet[0] = uint8_t(s.tag >> 8);
+  packet[1] = uint8_t(s.tag);
+  core::QueryContext q;
+  q.packet = packet;
+  q.length = len;
+  q.capacity = TcpWorker::kScratchSize - 2;
+  q.receivedUsec = core::monotonicUsec();
+  core::Destination& d = q.destination;
+  d.client = client_;
+  d.local = local_;
+  d.sink = &worker_;
+  d.cookie = (uint64_t(slot) << 32) | generation;
+  d.stream = true;
+  core::QueryAction a =
+      core::processQuery(q, worker_.config(), worker_.context().rt.stats, worker_.sender());
+  worker_.sender().flush();
+  if (a == core::QueryAction::Forwarded) {
+    s.waiting = true;
+    ++waiting_;
+    return;
+  }
+  if (a == core::QueryAction::Answer) return respond(s, 200, {q.packet, q.length});
+  respond(s, 403, {});  // dropped by a rule or the ACL: as dnsdist does
+}
+
+void DohConnection::onAnswer(std::span<const uint8_t> response) {
+  if (response.size() >= 2) {
+    uint16_t tag = uint16_t((response[0] << 8) | response[1]);
+    for (auto& [id, s] : streams_) {
+      if (!s.waiting || s.tag != tag) continue;
+      s.waiting = false;
+      --waiting_;
+      respond(s, 200, response);
+      break;
+    }
+  }
+  flush();
+  settle();
+}
+
+void DohConnection::respond(Stream& s, int status, std::span<const uint8_t> dnsAnswer) {
+  doh_.stats.count(status);
+  const DohSettings& cfg = doh_.settings;
+  std::string statusStr = std::to_string(status);
+  std::string length, cacheControl;
+  nghttp2_nv nv[16];
+  size_t n = 0;
+  nv[n++] = header(":status", statusStr);
+  if (status == 200) {
+    s.body.assign(dnsAnswer.begin(), dnsAnswer.end());
+    if (s.body.size() >= 2) {
+      s.body[0] = uint8_t(s.clientId >> 8);
+      s.body[1] = uint8_t(s.clientId);
+    }
+    nv[n++] = header("content-type", "application/dns-message");
+    if (cfg.sendCacheControlHeaders) {
+      if (auto age = answerMaxAge(s.body)) {
+        cacheControl = fmt::format("max-age={}", *age);
+        nv[n++] = header("cache-control", cacheControl);
+      }
+    }
+  } else {
+    std::string_view text = statusText(status);
+    s.body.assign(text.begin(), text.end());
+    nv[n++] = header("content-type", "text/plain; charset=utf-8");
+  }
+  length = std::to_string(s.body.size());
+  nv[n++] = header("content-length", length);
+  if (!cfg.serverTokens.empty()) nv[n++] = header("server", cfg.serverTokens);
+  for (const auto& [k, v] : cfg.customResponseHeaders) {
+    if (n == std::size(nv)) break;
+    nv[n++] = header(k, v);
+  }
+  s.sent = 0;
+  nghttp2_data_provider body;
+  body.source.ptr = &s;
+  body.read_callback = readBody;
+  if (nghttp2_submit_response(session_, s.id, nv, n, &body) != 0) {
+    failed_ = true;
+    why_ = Why::WriteError;
+  }
+}
+
+void DohConnection::settle() {
+  if (failed_) return close(why_);
+  bool busy = nghttp2_session_want_read(session_) || nghttp2_session_want_write(session_);
+  if (!output_.empty()) busy = true;
+  if (peerClosed_ && waiting_ == 0 && output_.empty() && !nghttp2_session_want_write(session_))
+    busy = false;
+  if (!busy) return close(Why::Done);
+  rearm();
+}
+
+void DohConnection::rearm() {
+  const TcpSettings& s = worker_.context().settings;
+  short flags = 0;
+  int64_t timeoutMs;
+  if (handshaking_) {
+    flags = ioWantsWrite_ ? EV_WRITE : EV_READ;
+    timeoutMs = s.recvTimeoutSec * 1000LL;
+  } else {
+    if (output_.empty() && !peerClosed_) flags |= EV_READ;
+    if (!output_.empty() || ioWantsWrite_) flags |= EV_WRITE;
+    if (!output_.empty())
+      timeoutMs = s.sendTimeoutSec * 1000LL;
+    else if (waiting_ > 0)
+      timeoutMs = worker_.config().settings.udpTimeoutMs + s.recvTimeoutSec * 1000LL;
+    else
+      timeoutMs = doh_.settings.idleTimeoutSec * 1000LL;
+  }
+  timeval tv{time_t(timeoutMs / 1000), suseconds_t((timeoutMs % 1000) * 1000)};
+  if (flags != armed_) {
+    event_del(event_);
+    event_assign(event_, worker_.base(), fd_, flags, onEvent, this);
+    armed_ = flags;
+  }
+  event_add(event_, &tv);
+}
+
+void DohConnection::close(Why why) {
+  auto& s = *bind_.stats;
+  switch (why) {
+    case Why::Done:
+      break;
+    case Why::ReadError:
+      s.diedReadingQuery.inc();
+      break;
+    case Why::WriteError:
+      s.diedSendingResponse.inc();
+      break;
+    case Why::ClientTimeout:
+      s.clientTimeouts.inc();
+      break;
+    case Why::GaveUp:
+      s.gaveUp.inc();
+      break;
+    case Why::Handshake:
+      s.tlsHandshakeFailures.inc();
+      break;
+  }
+  shutdown();
+}
+
+void DohConnection::shutdown() {
+  auto& s = *bind_.stats;
+  s.current.fetch_sub(1, std::memory_order_relaxed);
+  s.durationMsSum.inc(uint64_t(std::max<int64_t>(0, nowMs() - startMs_)));
+  worker_.context().limiter.release(client_);
+  worker_.release(this);  // destroys this
+}
+
+}  // namespace ballast::frontend

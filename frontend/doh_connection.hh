@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#pragma once
+/// DNS over HTTPS (RFC 8484) on one client connection: an nghttp2 server session over the
+/// worker's StreamIo (TLS with ALPN h2, or plain HTTP/2 behind a TLS terminator). Every
+/// request stream becomes a query through core::processQuery; answers from backends come
+/// back through the worker (its (slot, generation) cookie finds this connection) and carry
+/// a per-connection tag in the DNS ID that finds the stream, so many streams are in flight
+/// at once and each is answered when its answer is ready.
+#include <event2/event.h>
+#include <nghttp2/nghttp2.h>
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/address.hh"
+#include "frontend/doh_config.hh"
+#include "frontend/stream_io.hh"
+#include "frontend/tcp_config.hh"
+#include "frontend/tcp_connection.hh"
+
+namespace ballast::frontend {
+
+class TcpWorker;
+
+class DohConnection final : public StreamConnection {
+ public:
+  DohConnection(TcpWorker& w, int fd, const core::Address& client, const core::Address& local,
+                const StreamBind& bind, std::unique_ptr<TlsIo> tls);
+  ~DohConnection() override;
+
+  void start() override;
+  void onAnswer(std::span<const uint8_t> response) override;
+  void shutdown() override;
+
+  /// One request stream: what was received, then the response body being sent.
+  struct Stream {
+    int32_t id = 0;
+    std::string method;
+    std::string path;
+    std::string contentType;
+    std::vector<uint8_t> body;  ///< request body, then response body
+    size_t sent = 0;            ///< response bytes handed to nghttp2
+    uint16_t clientId = 0;      ///< the DNS ID the client chose, restored in the answer
+    uint16_t tag = 0;           ///< the DNS ID while the query is with a backend
+    bool waiting = false;       ///< forwarded, answer not back yet
+    bool tooLarge = false;
+  };
+
+  // nghttp2 callbacks' entry points (public for the C callbacks).
+  Stream* beginStream(int32_t id);
+  void onRequest(Stream& s);
+  void onStreamClose(int32_t id);
+  const DohSettings& settings() const { return doh_.settings; }
+
+ private:
+  enum class Why : uint8_t { Done, ReadError, WriteError, ClientTimeout, GaveUp, Handshake };
+  static void onEvent(evutil_socket_t, short what, void* self);
+  void handle(short what);
+  void readInput();
+  /// Moves nghttp2's pending frames to the socket; keeps what the socket did not take.
+  void flush();
+  void respond(Stream& s, int status, std::span<const uint8_t> dnsAnswer);
+  void settle();
+  void rearm();
+  void close(Why why);
+  int64_t nowMs() const;
+
+  TcpWorker& worker_;
+  int fd_;
+  core::Address client_;
+  core::Address local_;
+  const StreamBind& bind_;
+  DohBind& doh_;
+  StreamIo* io_;
+  std::unique_ptr<TlsIo> tls_;
+  event* event_ = nullptr;
+  nghttp2_session* session_ = nullptr;
+  std::unordered_map<int32_t, Stream> streams_;
+  int64_t startMs_;
+  uint32_t waiting_ = 0;  ///< streams with a query at a backend
+  uint16_t nextTag_ = 0;
+  bool handshaking_;
+  bool ioWantsWrite_ = false;
+  bool peerClosed_ = false;
+  bool failed_ = false;
+  Why why_ = Why::Done;
+  short armed_ = -1;
+  std::vector<uint8_t> output_;  ///< frames the socket did not take yet
+};
+
+}  // namespace ballast::frontend
