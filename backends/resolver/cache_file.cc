@@ -74,7 +74,8 @@ dns::Name exactName(std::span<const uint8_t> wire, bool lower) {
   dns::Name n = dns::Name::fromWire(wire);  // throws std::invalid_argument
   if (n.wireLength() != wire.size()) throw std::runtime_error("name with trailing bytes");
   if (lower) {
-    auto l = n.toLower().wire();
+    dns::Name lowered = n.toLower();  // kept alive: wire() is a view into it
+    auto l = lowered.wire();
     if (!std::equal(l.begin(), l.end(), wire.begin()))
       throw std::runtime_error("key not lower case");
   }
