@@ -4,8 +4,6 @@
 #include <fmt/format.h>
 #include <signal.h>
 #include <sys/resource.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -22,6 +20,8 @@
 #include "core/clock.hh"
 #include "console/server.hh"
 #include "daemon/console_mode.hh"
+#include "daemon/drain.hh"
+#include "daemon/systemd.hh"
 #include "core/log.hh"
 #include "daemon/options.hh"
 #include "frontend/tcp_acceptor.hh"
@@ -34,22 +34,8 @@ using namespace ballast;
 
 namespace {
 
-/// Tells systemd (Type=notify) we are ready, when started with NOTIFY_SOCKET.
-void notifySystemd(const char* state) {
-  const char* path = getenv("NOTIFY_SOCKET");
-  if (!path || !*path) return;
-  sockaddr_un sun{};
-  sun.sun_family = AF_UNIX;
-  size_t len = strlen(path);
-  if (len >= sizeof(sun.sun_path)) return;
-  memcpy(sun.sun_path, path, len);
-  if (sun.sun_path[0] == '@') sun.sun_path[0] = '\0';  // abstract namespace
-  int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return;
-  sendto(fd, state, strlen(state), 0, reinterpret_cast<sockaddr*>(&sun),
-         socklen_t(offsetof(sockaddr_un, sun_path) + len));
-  close(fd);
-}
+/// How long SIGTERM waits for queries already taken before stopping the backends.
+constexpr int kDrainTimeoutMs = 3000;
 
 /// Once a second: per-server rates, then the configuration's maintenance() function.
 class Maintenance {
@@ -220,22 +206,31 @@ int run(const daemon::Options& opts) {
     host.tcpConnectionsPerThread = nullptr;
     return 1;
   }
-  if (opts.supervised) notifySystemd("READY=1");
+  for (auto& f : host.afterStart) f();
+  daemon::Watchdog watchdog;
+  if (opts.supervised) {
+    daemon::notifySystemd("READY=1");
+    watchdog.start();
+  }
   fmt::print(stderr, "ballast {} started with {} listener(s) and {} server(s)\n", BALLAST_VERSION,
              listeners.size(), rt.servers().size());
 
   int sig = 0;
   sigwait(&stopSignals, &sig);
   fmt::print(stderr, "ballast: {} received, stopping\n", strsignal(sig));
-  if (opts.supervised) notifySystemd("STOPPING=1");
+  if (opts.supervised) daemon::notifySystemd("STOPPING=1");
+  // Stop accepting first, then let the queries already taken finish (bounded), so a
+  // restart loses none of them; only then stop the workers and the backends.
+  for (auto& l : listeners) l->stop();
+  for (auto& a : acceptors) a->stop();
+  daemon::drainBackends(rt, std::chrono::milliseconds(kDrainTimeoutMs));
   if (console) console->stop();
   webService.stop();
   maintenance.stop();
   checker.stop();
-  for (auto& l : listeners) l->stop();
-  for (auto& a : acceptors) a->stop();
   tcpPool.stop();  // the workers stay alive until the backends stop handing them answers
   rt.stopServers();
+  for (auto& f : host.afterStop) f();
   host.tcpConnectionsPerThread = nullptr;
   return 0;
 }

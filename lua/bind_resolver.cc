@@ -3,10 +3,14 @@
 /// instances (name@1..N) added as servers, so pools, policies and showServers see them.
 #include <fmt/format.h>
 
+#include <chrono>
 #include <memory>
 #include <set>
 
 #include "backends/resolver/instance.hh"
+#include "backends/resolver/supervisor.hh"
+#include "core/clock.hh"
+#include "core/log.hh"
 #include "lua/binding.hh"
 #include "lua/bindings.hh"
 
@@ -141,6 +145,8 @@ int newResolver(lua_State* L, Host& h) {
   return 0;
 }
 
+std::string instanceTable(Host& h);
+
 int showResolvers(lua_State*, Host& h) {
   constexpr auto kRow = "{:<12} {:>4} {:>9} {:>10} {:>10} {:>10} {:>8} {:>9} {:>6} {:>8}\n";
   std::string out = fmt::format(kRow, "Name", "Inst", "Entries", "Hits", "Misses", "Outgoing",
@@ -152,7 +158,7 @@ int showResolvers(lua_State*, Host& h) {
                        s.timeouts.value(), s.servfails.value(), s.concurrent.load(),
                        s.overCapacity.value());
   }
-  h.out(out);
+  h.out(out + instanceTable(h));
   return 0;
 }
 
@@ -172,6 +178,116 @@ int setResolverTracing(lua_State* L, Host& h) {
   return 0;
 }
 
+/// The resolver an optional `resolver=` option names, else the only one there is.
+std::shared_ptr<res::Resolver> pickResolver(Host& h, const std::string& name, const char* fn) {
+  auto all = resolvers(h);
+  if (name.empty()) {
+    if (all.size() != 1)
+      throw ConfigError(
+          fmt::format("{}: {} resolvers exist, say which with resolver=", fn, all.size()));
+    return all[0];
+  }
+  for (auto& r : all)
+    if (r->config().name == name) return r;
+  throw ConfigError(fmt::format("{}: no resolver named '{}'", fn, name));
+}
+
+/// setResolverCacheFile(path[, {resolver="name", interval=300}]): loads the record cache
+/// from `path` now (a bad file is reported and ignored), saves it there every `interval`
+/// seconds (0: only on shutdown) and on shutdown.
+int setResolverCacheFile(lua_State* L, Host& h) {
+  constexpr const char* kFn = "setResolverCacheFile";
+  requireConfiguring(h, kFn);
+  std::string path = checkString(L, 1, kFn, "a file name");
+  if (path.empty()) throw ConfigError(fmt::format("{}: empty file name", kFn));
+  std::string name;
+  int64_t interval = 300;
+  if (!lua_isnoneornil(L, 2)) {
+    Options o(L, 2, kFn);
+    name = o.string("resolver").value_or("");
+    interval = o.integer("interval", 0, 86400 * 7).value_or(300);
+    o.done();
+  }
+  auto r = pickResolver(h, name, kFn);
+  if (r->cacheFile())
+    throw ConfigError(fmt::format("{}: resolver '{}' already saves to {}", kFn, r->config().name,
+                                  r->cacheFile()->path()));
+  auto loaded = res::loadCacheFile(r->cache(), path);
+  if (loaded.error)
+    core::warnLog("resolver {}: cache file {} rejected, starting cold: {}", r->config().name, path,
+                  *loaded.error);
+  else
+    core::warnLog("resolver {}: {} cache entries loaded from {}", r->config().name, loaded.entries,
+                  path);
+  r->setCacheFile(
+      std::make_unique<res::CacheFileKeeper>(r->cache(), path, interval, r->config().name));
+  h.afterStart.push_back([r] { r->cacheFile()->start(); });
+  h.afterStop.push_back([r] { r->cacheFile()->stop(); });
+  return 0;
+}
+
+/// How long a restart waits for an instance's queries in flight before stopping it anyway.
+constexpr std::chrono::milliseconds kRestartDrainBound{5000};
+
+void restartOne(Host& h, res::ResolverInstance& inst, const char* fn) {
+  try {
+    auto r = res::restartInstance(inst, fn, kRestartDrainBound);
+    if (r.leftInFlight)
+      h.out(fmt::format("{}: {} queries in flight were cut\n", inst.name(), r.leftInFlight));
+  } catch (const std::runtime_error& e) {
+    throw ConfigError(fmt::format("{}: {}", fn, e.what()));
+  }
+}
+
+/// restartResolver("local@2"): drains and restarts one instance.
+int restartResolver(lua_State* L, Host& h) {
+  constexpr const char* kFn = "restartResolver";
+  std::string name = checkString(L, 1, kFn, "an instance name (name@N)");
+  if (h.configuring) throw ConfigError(fmt::format("{}: only once running", kFn));
+  for (const auto& b : h.runtime.servers()) {
+    auto* inst = dynamic_cast<res::ResolverInstance*>(b.get());
+    if (inst && inst->name() == name) {
+      restartOne(h, *inst, kFn);
+      return 0;
+    }
+  }
+  throw ConfigError(fmt::format("{}: no resolver instance named '{}'", kFn, name));
+}
+
+/// restartResolvers("local"): a rolling restart, one instance after the other, so the others
+/// carry the load (with a single instance the pool has none while it restarts).
+int restartResolvers(lua_State* L, Host& h) {
+  constexpr const char* kFn = "restartResolvers";
+  std::string name = checkString(L, 1, kFn, "a resolver name");
+  if (h.configuring) throw ConfigError(fmt::format("{}: only once running", kFn));
+  auto all = res::instancesOf(h.runtime.servers(), name);
+  if (all.empty()) throw ConfigError(fmt::format("{}: no resolver named '{}'", kFn, name));
+  for (auto& inst : all) restartOne(h, *inst, kFn);
+  return 0;
+}
+
+/// The per-instance part of showResolvers().
+std::string instanceTable(Host& h) {
+  constexpr auto kRow = "{:<14} {:<5} {:>9} {:>8} {:>10} {:>8} {}\n";
+  std::string out = fmt::format(kRow, "Instance", "State", "Uptime", "Restarts", "Queries",
+                                "InFlight", "Last restart reason");
+  int64_t now = core::monotonicUsec();
+  for (const auto& b : h.runtime.servers()) {
+    auto* inst = dynamic_cast<res::ResolverInstance*>(b.get());
+    if (!inst) continue;
+    const auto& life = inst->lifecycle();
+    std::string reason;
+    {
+      std::lock_guard lock(life.mutex);
+      reason = life.lastReason.empty() ? "-" : life.lastReason;
+    }
+    out += fmt::format(kRow, inst->name(), inst->isUp() ? "up" : "down",
+                       (now - life.startedUsec.load()) / 1000000, life.restarts.load(),
+                       inst->stats.queries.value(), inst->outstanding(), reason);
+  }
+  return out;
+}
+
 }  // namespace
 
 void registerResolverBindings(lua_State* L) {
@@ -179,6 +295,9 @@ void registerResolverBindings(lua_State* L) {
       {"newResolver", wrap<newResolver>},
       {"showResolvers", wrap<showResolvers>},
       {"setResolverTracing", wrap<setResolverTracing>},
+      {"setResolverCacheFile", wrap<setResolverCacheFile>},
+      {"restartResolver", wrap<restartResolver>},
+      {"restartResolvers", wrap<restartResolvers>},
   };
   registerAll(L, std::begin(globals), std::end(globals));
 }

@@ -38,6 +38,9 @@ struct Host {
   frontend::StreamConfig stream;
   /// The running TCP worker pool (set by the daemon), for showTCPStats.
   std::function<std::vector<int64_t>()> tcpConnectionsPerThread;
+  /// Run by the daemon once everything has started, and once the backends have stopped on
+  /// the way out (the resolvers' cache files).
+  std::vector<std::function<void()>> afterStart, afterStop;
 };
 
 }  // namespace ballast::lua

@@ -41,7 +41,9 @@ ResolverInstance::~ResolverInstance() {
 
 void ResolverInstance::start() {
   if (thread_.joinable()) return;
-  wakeFd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  // Kept across a restart: questions that reached the inbox while the loop was being
+  // replaced have written it, and the new loop serves them.
+  if (wakeFd_ < 0) wakeFd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (wakeFd_ < 0) throw std::runtime_error("eventfd for resolver " + name());
   loop_ = std::make_unique<EventLoop>();
   iterator_ = std::make_unique<Iterator>(*resolver_, *loop_);
@@ -58,6 +60,7 @@ void ResolverInstance::start() {
       throw std::runtime_error("libevent set-up for resolver " + name());
   }
   stopping_ = false;
+  lifecycle_.startedUsec.store(core::monotonicUsec(), std::memory_order_relaxed);
   thread_ = std::thread([this] { run(); });
 }
 

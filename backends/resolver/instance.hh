@@ -48,7 +48,20 @@ class ResolverInstance final : public core::Backend {
   uint32_t outstanding() const override {
     return uint32_t(clientActive_.load(std::memory_order_relaxed));
   }
+  /// Resolutions in progress, health checks included.
+  int64_t inFlight() const { return active_.load(std::memory_order_relaxed); }
   const std::shared_ptr<Resolver>& resolver() const { return resolver_; }
+  int index() const { return index_; }
+
+  /// What restarts leave behind (supervisor.cc), for showResolvers().
+  struct Lifecycle {
+    std::atomic<uint64_t> restarts{0};
+    std::atomic<int64_t> startedUsec{0};  ///< monotonic, set by start()
+    mutable std::mutex mutex;
+    std::string lastReason;  ///< under mutex
+  };
+  Lifecycle& lifecycle() { return lifecycle_; }
+  const Lifecycle& lifecycle() const { return lifecycle_; }
 
  private:
   void run();
@@ -77,6 +90,7 @@ class ResolverInstance final : public core::Backend {
   core::UdpSender sender_;
   std::vector<std::vector<uint8_t>> unsent_;  ///< answers queued in sender_ until the flush
   std::thread thread_;
+  Lifecycle lifecycle_;
 };
 
 /// Creates the resolver's instances (named name@1..N) and adds them to the runtime as

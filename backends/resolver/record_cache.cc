@@ -91,4 +91,26 @@ size_t RecordCache::purgeExpired(int64_t nowSec) {
   return n;
 }
 
+void RecordCache::forEachLive(int64_t nowSec,
+                              const std::function<void(const EntryView&)>& fn) const {
+  for (const auto& s : shards_) {
+    std::lock_guard lock(s.mutex);
+    for (const auto& [key, e] : s.map) {
+      if (e.expires <= nowSec) continue;
+      fn(EntryView{key, e.kind, e.rank, uint32_t(e.expires - nowSec), e.rdatas, e.soa.get()});
+    }
+  }
+}
+
+void RecordCache::restore(std::string_view key, EntryKind kind, Rank rank, uint32_t ttl,
+                          std::vector<std::vector<uint8_t>> rdatas, std::optional<Record> soa,
+                          int64_t nowSec) {
+  if (ttl == 0) return;
+  ttl = std::min(ttl, kind == EntryKind::Positive ? limits_.maxTtl : limits_.maxNegativeTtl);
+  store(key,
+        {kind, rank, nowSec + ttl, std::move(rdatas),
+         soa ? std::make_unique<Record>(std::move(*soa)) : nullptr},
+        nowSec);
+}
+
 }  // namespace ballast::backends::resolver

@@ -4,6 +4,7 @@
 /// where they came from, and negative entries (NXDOMAIN per name, NODATA per name and type,
 /// RFC 2308), in shards each under its own lock. Time is passed in (seconds, monotonic).
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -74,6 +75,22 @@ class RecordCache {
   size_t size() const;
   /// Drops expired entries; returns how many.
   size_t purgeExpired(int64_t nowSec);
+
+  /// A live entry as the cache file sees it (cache_file.cc): valid only during the callback.
+  struct EntryView {
+    std::string_view key;  ///< lowercased wire name, then the type (2 bytes, big endian)
+    EntryKind kind;
+    Rank rank;
+    uint32_t ttl;  ///< seconds left
+    const std::vector<std::vector<uint8_t>>& rdatas;
+    const Record* soa;
+  };
+  /// Calls `fn` for each live entry, one shard lock at a time.
+  void forEachLive(int64_t nowSec, const std::function<void(const EntryView&)>& fn) const;
+  /// Puts back an entry read from a cache file; `key` as in EntryView, already validated.
+  void restore(std::string_view key, EntryKind kind, Rank rank, uint32_t ttl,
+               std::vector<std::vector<uint8_t>> rdatas, std::optional<Record> soa,
+               int64_t nowSec);
 
  private:
   /// A key: the lowercased wire name, then the type (2 bytes). Stored as a std::string

@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "backends/resolver/cache_file.hh"
 #include "backends/resolver/record_cache.hh"
 #include "backends/resolver/server_speeds.hh"
 #include "core/address.hh"
@@ -71,6 +72,9 @@ class Resolver {
   void setTracing(bool on) { tracing_.store(on, std::memory_order_relaxed); }
   /// The forward zone `name` falls under (the longest match), or null.
   const ForwardZone* forwardZoneFor(const dns::Name& name) const;
+  /// The file the cache is saved to (setResolverCacheFile), or null.
+  CacheFileKeeper* cacheFile() const { return cacheFile_.get(); }
+  void setCacheFile(std::unique_ptr<CacheFileKeeper> k) { cacheFile_ = std::move(k); }
 
  private:
   ResolverConfig config_;
@@ -78,6 +82,7 @@ class Resolver {
   ServerSpeeds speeds_;
   ResolverStats stats_;
   std::atomic<bool> tracing_{false};
+  std::unique_ptr<CacheFileKeeper> cacheFile_;  ///< after cache_: refers to it
 };
 
 }  // namespace ballast::backends::resolver
