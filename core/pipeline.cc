@@ -243,7 +243,8 @@ bool answerStale(const PendingQuery& pending, const Settings& settings, GlobalSt
 }
 
 bool afterResponse(uint8_t* packet, size_t& len, size_t capacity, const Destination& d,
-                   const RuntimeConfig& cfg, GlobalStats& stats, int64_t latencyUsec) {
+                   const PendingQuery& pending, const RuntimeConfig& cfg, GlobalStats& stats,
+                   int64_t latencyUsec) {
   (void)stats;
   int64_t now = monotonicUsec();
   if (!rules::processResponseChain(cfg.rules.response, packet, len, capacity, d, cfg, now))
@@ -252,11 +253,8 @@ bool afterResponse(uint8_t* packet, size_t& len, size_t capacity, const Destinat
   e.whenUsec = now;
   e.requestor = d.client;
   dns::HeaderView h(packet);
-  dns::MessageView m;
-  if (h.qdcount() > 0 && dns::MessageView::parse({packet, len}, m) == dns::ParseError::None) {
-    e.qname = m.question().name.toName();
-    e.qtype = m.question().qtype;
-  }
+  e.qname = dns::Name::fromWire({pending.qname, pending.qnameLength});
+  e.qtype = pending.qtype;
   e.rcode = h.rcode();
   e.size = uint16_t(len);
   e.id = h.id();

@@ -51,9 +51,11 @@ bool processResponse(uint8_t* packet, size_t& len, size_t capacity, const Pendin
 bool answerStale(const PendingQuery& pending, const Settings& settings, GlobalStats& stats,
                  uint8_t* packet, size_t capacity, size_t& len);
 /// After processResponse accepted a backend's response: the response rules (which may edit
-/// it) and the response ring. False: a rule dropped it; the query is over, send nothing.
+/// it) and the response ring, which takes the question from `pending` (no second parse).
+/// False: a rule dropped it; the query is over, send nothing.
 bool afterResponse(uint8_t* packet, size_t& len, size_t capacity, const Destination& d,
-                   const RuntimeConfig& cfg, GlobalStats& stats, int64_t latencyUsec);
+                   const PendingQuery& pending, const RuntimeConfig& cfg, GlobalStats& stats,
+                   int64_t latencyUsec);
 
 /// Sends a finished response to its client: handed to the sink for stream frontends, queued
 /// in `sender` (flushed by the caller once per batch) for UDP.

@@ -414,45 +414,15 @@ void DohConnection::rearm() {
     else
       timeoutMs = doh_.settings.idleTimeoutSec * 1000LL;
   }
-  timeval tv{time_t(timeoutMs / 1000), suseconds_t((timeoutMs % 1000) * 1000)};
-  if (flags != armed_) {
-    event_del(event_);
-    event_assign(event_, worker_.base(), fd_, flags, onEvent, this);
-    armed_ = flags;
-  }
-  event_add(event_, &tv);
+  armConnectionEvent(event_, armed_, worker_.base(), fd_, flags, timeoutMs, onEvent, this);
 }
 
 void DohConnection::close(Why why) {
-  auto& s = *bind_.stats;
-  switch (why) {
-    case Why::Done:
-      break;
-    case Why::ReadError:
-      s.diedReadingQuery.inc();
-      break;
-    case Why::WriteError:
-      s.diedSendingResponse.inc();
-      break;
-    case Why::ClientTimeout:
-      s.clientTimeouts.inc();
-      break;
-    case Why::GaveUp:
-      s.gaveUp.inc();
-      break;
-    case Why::Handshake:
-      s.tlsHandshakeFailures.inc();
-      break;
-  }
-  shutdown();
+  finishConnection(worker_, bind_, client_, startMs_, nowMs(), why, this);
 }
 
 void DohConnection::shutdown() {
-  auto& s = *bind_.stats;
-  s.current.fetch_sub(1, std::memory_order_relaxed);
-  s.durationMsSum.inc(uint64_t(std::max<int64_t>(0, nowMs() - startMs_)));
-  worker_.context().limiter.release(client_);
-  worker_.release(this);  // destroys this
+  finishConnection(worker_, bind_, client_, startMs_, nowMs(), Why::Done, this);
 }
 
 }  // namespace ballast::frontend

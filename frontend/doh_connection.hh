@@ -57,7 +57,7 @@ class DohConnection final : public StreamConnection {
   const DohSettings& settings() const { return doh_.settings; }
 
  private:
-  enum class Why : uint8_t { Done, ReadError, WriteError, ClientTimeout, GaveUp, Handshake };
+  using Why = CloseReason;
   static void onEvent(evutil_socket_t, short what, void* self);
   void handle(short what);
   void readInput();

@@ -249,52 +249,61 @@ void DnsStreamConnection::rearm() {
   if (s.maxConnectionDurationSec > 0)
     timeoutMs = std::max<int64_t>(
         0, std::min<int64_t>(timeoutMs, startMs_ + s.maxConnectionDurationSec * 1000LL - nowMs()));
-  timeval tv{time_t(timeoutMs / 1000), suseconds_t((timeoutMs % 1000) * 1000)};
-  if (flags != armed_) {
-    event_del(event_);
-    event_assign(event_, worker_.base(), fd_, flags, onEvent, this);
-    armed_ = flags;
-  }
-  event_add(event_, &tv);
+  armConnectionEvent(event_, armed_, worker_.base(), fd_, flags, timeoutMs, onEvent, this);
 }
 
 void DnsStreamConnection::close(Why why) {
-  auto& s = *bind_.stats;
-  auto& g = worker_.context().global;
-  switch (why) {
-    case Why::Done:
-      break;
-    case Why::ReadError:
-      s.diedReadingQuery.inc();
-      break;
-    case Why::WriteError:
-      s.diedSendingResponse.inc();
-      break;
-    case Why::ClientTimeout:
-      s.clientTimeouts.inc();
-      break;
-    case Why::GaveUp:
-      s.gaveUp.inc();
-      break;
-    case Why::TooManyQueries:
-      g.tooManyQueries.inc();
-      break;
-    case Why::Duration:
-      g.durationExceeded.inc();
-      break;
-    case Why::Handshake:
-      s.tlsHandshakeFailures.inc();
-      break;
-  }
-  shutdown();
+  finishConnection(worker_, bind_, client_, startMs_, nowMs(), why, this);
 }
 
 void DnsStreamConnection::shutdown() {
-  auto& s = *bind_.stats;
+  finishConnection(worker_, bind_, client_, startMs_, nowMs(), Why::Done, this);
+}
+
+void finishConnection(TcpWorker& worker, const StreamBind& bind, const core::Address& client,
+                      int64_t startMs, int64_t nowMs, CloseReason why, StreamConnection* c) {
+  auto& s = *bind.stats;
+  auto& g = worker.context().global;
+  switch (why) {
+    case CloseReason::Done:
+      break;
+    case CloseReason::ReadError:
+      s.diedReadingQuery.inc();
+      break;
+    case CloseReason::WriteError:
+      s.diedSendingResponse.inc();
+      break;
+    case CloseReason::ClientTimeout:
+      s.clientTimeouts.inc();
+      break;
+    case CloseReason::GaveUp:
+      s.gaveUp.inc();
+      break;
+    case CloseReason::TooManyQueries:
+      g.tooManyQueries.inc();
+      break;
+    case CloseReason::Duration:
+      g.durationExceeded.inc();
+      break;
+    case CloseReason::Handshake:
+      s.tlsHandshakeFailures.inc();
+      break;
+  }
   s.current.fetch_sub(1, std::memory_order_relaxed);
-  s.durationMsSum.inc(uint64_t(std::max<int64_t>(0, nowMs() - startMs_)));
-  worker_.context().limiter.release(client_);
-  worker_.release(this);  // destroys this
+  s.durationMsSum.inc(uint64_t(std::max<int64_t>(0, nowMs - startMs)));
+  worker.context().limiter.release(client);
+  worker.release(c);  // destroys c
+}
+
+void armConnectionEvent(event* ev, short& armed, event_base* base, int fd, short flags,
+                        int64_t timeoutMs, event_callback_fn cb, void* arg) {
+  timeval tv{time_t(timeoutMs / 1000), suseconds_t((timeoutMs % 1000) * 1000)};
+  if (flags != armed) {
+    event_del(ev);
+    event_assign(ev, base, fd, flags, cb, arg);
+    armed = flags;
+  }
+  event_add(ev, &tv);
 }
 
 }  // namespace ballast::frontend

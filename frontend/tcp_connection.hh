@@ -32,6 +32,29 @@ class StreamConnection {
   uint32_t generation = 0;
 };
 
+/// Why a stream connection closed, for showTCPStats.
+enum class CloseReason : uint8_t {
+  Done,
+  ReadError,
+  WriteError,
+  ClientTimeout,
+  GaveUp,
+  TooManyQueries,
+  Duration,
+  Handshake
+};
+
+/// What every stream connection (DNS over TCP/TLS, DoH) does at its end: counts why it
+/// closed and how long it lived, frees its client's slot and hands itself back to the
+/// worker, which destroys it.
+void finishConnection(TcpWorker& worker, const StreamBind& bind, const core::Address& client,
+                      int64_t startMs, int64_t nowMs, CloseReason why, StreamConnection* c);
+
+/// Arms a connection's event for `flags` with a timeout, reassigning it only when the flags
+/// changed since the last call (`armed` remembers them).
+void armConnectionEvent(event* ev, short& armed, event_base* base, int fd, short flags,
+                        int64_t timeoutMs, event_callback_fn cb, void* arg);
+
 class DnsStreamConnection final : public StreamConnection {
  public:
   DnsStreamConnection(TcpWorker& w, int fd, const core::Address& client, const core::Address& local,
@@ -43,16 +66,7 @@ class DnsStreamConnection final : public StreamConnection {
   void shutdown() override;
 
  private:
-  enum class Why : uint8_t {  // why a connection closed, for showTCPStats
-    Done,
-    ReadError,
-    WriteError,
-    ClientTimeout,
-    GaveUp,
-    TooManyQueries,
-    Duration,
-    Handshake
-  };
+  using Why = CloseReason;
   static void onEvent(evutil_socket_t, short what, void* self);
   void handle(short what);
   void readQueries();

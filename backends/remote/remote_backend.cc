@@ -126,9 +126,9 @@ void RemoteBackend::handleResponse(uint8_t* buf, size_t len, const core::Runtime
   stats.latencyUsec.add(double(latency));
   rt_.stats.latency.record(uint64_t(latency < 0 ? 0 : latency));
   core::Destination d = slot.destination;
-  table_->release(id);
-  if (!core::afterResponse(buf, len, kBufferSize, d, cfg, rt_.stats, latency)) return;
-  core::sendToClient(d, buf, len, sender);
+  bool send = core::afterResponse(buf, len, kBufferSize, d, slot.pending, cfg, rt_.stats, latency);
+  table_->release(id);  // after the response rules, which read the slot's question
+  if (send) core::sendToClient(d, buf, len, sender);
 }
 
 void RemoteBackend::responderLoop() {

@@ -283,7 +283,8 @@ void TcpClient::answer(Conn& c, uint8_t* msg, size_t len) {
   owner_.stats.latencyUsec.add(double(latency));
   rt_.stats.latency.record(uint64_t(latency < 0 ? 0 : latency));
   // Response rules and the response ring, as for UDP; a rule may drop the answer.
-  if (core::afterResponse(msg, len, len, job.destination, config_->get(), rt_.stats, latency))
+  if (core::afterResponse(msg, len, len, job.destination, job.pending, config_->get(),
+                         rt_.stats, latency))
     core::sendToClient(job.destination, msg, len, sender_);
   c.inFlight.erase(it);
   c.lastActivityMs = nowMs();

@@ -216,8 +216,8 @@ void ResolverInstance::answer(const Job& job, const Answer& a) {
   stats.latencyUsec.add(double(latency));
   rt_.stats.latency.record(uint64_t(latency < 0 ? 0 : latency));
   // Response rules and the response ring, as for remote servers; a rule may drop it.
-  if (!core::afterResponse(buf.data(), len, buf.size(), job.destination, config_->get(),
-                           rt_.stats, latency))
+  if (!core::afterResponse(buf.data(), len, buf.size(), job.destination, job.pending,
+                           config_->get(), rt_.stats, latency))
     return;
   buf.resize(len);
   unsent_.push_back(std::move(buf));
