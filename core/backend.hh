@@ -48,6 +48,9 @@ struct Destination {
   bool internal = false;
   /// The client came over a stream (TCP, DoT, DoH): a truncated answer is not for it.
   bool stream = false;
+  /// DelayAction / DelayResponseAction: hold a UDP answer back this long (sendToClient).
+  /// Reset for every query by processQuery; never set for stream clients.
+  uint32_t delayMsec = 0;
 };
 
 /// One query on its way to a backend. `packet` is the client's query, which the backend

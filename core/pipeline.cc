@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "core/clock.hh"
+#include "core/delay_queue.hh"
 #include "core/rules/apply.hh"
 #include "dns/header.hh"
 #include "dns/types.hh"
@@ -94,6 +95,7 @@ QueryAction processQuery(QueryContext& q, const RuntimeConfig& cfg, GlobalStats&
   q.poolName.clear();
   q.skipCache = false;
   q.tags.clear();
+  q.destination.delayMsec = 0;
   switch (rules::processQueryRules(q, cfg, stats)) {
     case rules::Verdict::Drop:
       return QueryAction::Drop;
@@ -242,7 +244,7 @@ bool answerStale(const PendingQuery& pending, const Settings& settings, GlobalSt
   return true;
 }
 
-bool afterResponse(uint8_t* packet, size_t& len, size_t capacity, const Destination& d,
+bool afterResponse(uint8_t* packet, size_t& len, size_t capacity, Destination& d,
                    const PendingQuery& pending, const RuntimeConfig& cfg, GlobalStats& stats,
                    int64_t latencyUsec) {
   (void)stats;
@@ -267,6 +269,8 @@ bool afterResponse(uint8_t* packet, size_t& len, size_t capacity, const Destinat
 void sendToClient(const Destination& d, const uint8_t* packet, size_t len, UdpSender& sender) {
   if (d.sink) {
     d.sink->deliver(d, {packet, len});
+  } else if (d.delayMsec) {
+    delayQueue().schedule(d, packet, len, monotonicUsec());
   } else {
     sender.add(d.fd, &d.client, d.needSourceAddress ? &d.local : nullptr, packet, len, nullptr);
   }

@@ -53,7 +53,7 @@ bool answerStale(const PendingQuery& pending, const Settings& settings, GlobalSt
 /// After processResponse accepted a backend's response: the response rules (which may edit
 /// it) and the response ring, which takes the question from `pending` (no second parse).
 /// False: a rule dropped it; the query is over, send nothing.
-bool afterResponse(uint8_t* packet, size_t& len, size_t capacity, const Destination& d,
+bool afterResponse(uint8_t* packet, size_t& len, size_t capacity, Destination& d,
                    const PendingQuery& pending, const RuntimeConfig& cfg, GlobalStats& stats,
                    int64_t latencyUsec);
 

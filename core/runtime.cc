@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "core/runtime.hh"
 
+#include "core/delay_queue.hh"
+
 #include <algorithm>
 #include <stdexcept>
 
@@ -8,6 +10,10 @@ namespace ballast::core {
 
 Runtime::Runtime() : config(std::make_shared<RuntimeConfig>()) {
   stats.registerIn(registry);
+  registry.add("delayed-responses", delayQueue().delayed,
+               "Number of UDP answers held back by DelayAction or DelayResponseAction");
+  registry.add("delayed-responses-dropped", delayQueue().dropped,
+               "Number of delayed UDP answers dropped because too many were waiting");
 }
 
 void Runtime::update(const std::function<void(RuntimeConfig&)>& change) {

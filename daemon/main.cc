@@ -18,6 +18,7 @@
 
 #include "backends/health/health_checker.hh"
 #include "core/clock.hh"
+#include "core/delay_queue.hh"
 #include "console/server.hh"
 #include "daemon/console_mode.hh"
 #include "daemon/drain.hh"
@@ -230,6 +231,7 @@ int run(const daemon::Options& opts) {
   checker.stop();
   tcpPool.stop();  // the workers stay alive until the backends stop handing them answers
   rt.stopServers();
+  core::delayQueue().stop();  // answers held back by DelayAction go out now, sockets still open
   for (auto& f : host.afterStop) f();
   host.tcpConnectionsPerThread = nullptr;
   return 0;

@@ -153,8 +153,7 @@ void UdpListener::loop() {
       d.needSourceAddress = wildcard_ && destinationFromControl(h, port, d.local);
       if (core::processQuery(q, cfg, stats, sender) == core::QueryAction::Answer) {
         counts_->answered.inc();
-        sender.add(fd_, &d.client, d.needSourceAddress ? &d.local : nullptr, q.packet, q.length,
-                   nullptr);
+        core::sendToClient(d, q.packet, q.length, sender);
       }
     }
     sender.flush();

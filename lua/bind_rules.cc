@@ -221,6 +221,10 @@ constexpr Def<rules::ActionPtr> kActions[] = {
      }},
     {"SetNoRecurseAction", [](const Args&) { return rules::setNoRecurseAction(); }},
     {"SetDisableValidationAction", [](const Args&) { return rules::setDisableValidationAction(); }},
+    {"DelayAction",
+     [](const Args& a) {
+       return rules::delayAction(uint32_t(a.integer(1, "the delay in milliseconds", 0, 3600000)));
+     }},
     {"ContinueAction", [](const Args& a) { return rules::continueAction(a.action(1)); }},
     {"LuaAction", [](const Args& a) { return makeLuaAction(a.L, 1, false); }},
     {"LuaFFIAction", [](const Args& a) { return makeLuaAction(a.L, 1, true); }},
@@ -234,6 +238,11 @@ constexpr Def<rules::ResponseActionPtr> kResponseActions[] = {
     {"LogResponseAction",
      [](const Args& a) {
        return rules::logResponseAction(a.optStr(1, "the file name"), a.optBool(2, true));
+     }},
+    {"DelayResponseAction",
+     [](const Args& a) {
+       return rules::delayResponseAction(
+           uint32_t(a.integer(1, "the delay in milliseconds", 0, 3600000)));
      }},
     {"SetMaxTTLResponseAction",
      [](const Args& a) {

@@ -215,14 +215,16 @@ void ResolverInstance::answer(const Job& job, const Answer& a) {
   stats.responses.inc();
   stats.latencyUsec.add(double(latency));
   rt_.stats.latency.record(uint64_t(latency < 0 ? 0 : latency));
-  // Response rules and the response ring, as for remote servers; a rule may drop it.
-  if (!core::afterResponse(buf.data(), len, buf.size(), job.destination, job.pending,
-                           config_->get(), rt_.stats, latency))
+  // Response rules and the response ring, as for remote servers; a rule may drop it or
+  // delay it (which is why the destination is copied).
+  core::Destination d = job.destination;
+  if (!core::afterResponse(buf.data(), len, buf.size(), d, job.pending, config_->get(), rt_.stats,
+                           latency))
     return;
   buf.resize(len);
   unsent_.push_back(std::move(buf));
   const auto& out = unsent_.back();
-  core::sendToClient(job.destination, out.data(), out.size(), sender_);
+  core::sendToClient(d, out.data(), out.size(), sender_);
   if (sender_.pending() == 0) {
     unsent_.clear();  // a stream sink took it, or the batch just went out
   } else if (!flushScheduled_) {

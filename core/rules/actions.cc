@@ -254,6 +254,13 @@ ActionPtr setNoRecurseAction() {
   });
 }
 
+ActionPtr delayAction(uint32_t msec) {
+  return make(fmt::format("delay by {} ms", msec), [msec](DQ& dq) {
+    if (dq.delayMsec) *dq.delayMsec = msec;
+    return Verdict::None;
+  });
+}
+
 ActionPtr setDisableValidationAction() {
   return make("set cd=1", [](DQ& dq) {
     dns::HeaderRef(dq.packet).setCd(true);
@@ -282,6 +289,13 @@ ResponseActionPtr logResponseAction(const std::string& file, bool append) {
   auto log = std::make_shared<Logger>(file, append);
   return makeResponse("log to " + (file.empty() ? std::string("stdout") : file), [log](DQ& dr) {
     log->write(packetLine(dr, "Response"));
+    return ResponseVerdict::None;
+  });
+}
+
+ResponseActionPtr delayResponseAction(uint32_t msec) {
+  return makeResponse(fmt::format("delay by {} ms", msec), [msec](DQ& dr) {
+    if (dr.delayMsec) *dr.delayMsec = msec;
     return ResponseVerdict::None;
   });
 }

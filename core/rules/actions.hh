@@ -38,12 +38,18 @@ ActionPtr setSkipCacheAction();
 ActionPtr setTagAction(std::string name, std::string value);
 ActionPtr setNoRecurseAction();
 ActionPtr setDisableValidationAction();
+/// Holds the UDP answer to this query back `msec` milliseconds (the query itself goes to
+/// its backend at once); goes on with the next rule. Nothing over TCP, DoT or DoH.
+ActionPtr delayAction(uint32_t msec);
 /// Runs `inner` for its side effects and goes on with the next rule whatever it says.
 ActionPtr continueAction(ActionPtr inner);
 
 ResponseActionPtr allowResponseAction();
 ResponseActionPtr dropResponseAction();
 ResponseActionPtr logResponseAction(const std::string& file, bool append);
+/// Holds this UDP answer back `msec` milliseconds; goes on with the next rule. Nothing over
+/// TCP, DoT or DoH.
+ResponseActionPtr delayResponseAction(uint32_t msec);
 /// TTLs above `max` are lowered to it.
 ResponseActionPtr setMaxTTLResponseAction(uint32_t max);
 /// TTLs below `min` are raised to it.

@@ -97,6 +97,7 @@ Verdict processQueryRules(QueryContext& q, const RuntimeConfig& cfg, GlobalStats
   dq.remote = &q.destination.client;
   dq.local = &q.destination.local;
   dq.tcp = q.destination.sink != nullptr;
+  dq.delayMsec = dq.tcp ? nullptr : &q.destination.delayMsec;
   dq.query = &q;
   dq.config = &cfg;
   dq.nowUsec = q.receivedUsec;
@@ -124,7 +125,7 @@ Verdict processQueryRules(QueryContext& q, const RuntimeConfig& cfg, GlobalStats
 }
 
 bool processResponseChain(const ResponseChain& chain, uint8_t* packet, size_t& len, size_t capacity,
-                          const Destination& d, const RuntimeConfig& cfg, int64_t nowUsec) {
+                          Destination& d, const RuntimeConfig& cfg, int64_t nowUsec) {
   if (chain.empty()) return true;
   DQ dr;
   if (len < dns::kHeaderSize || dns::HeaderView(packet).qdcount() == 0 ||
@@ -137,6 +138,7 @@ bool processResponseChain(const ResponseChain& chain, uint8_t* packet, size_t& l
   dr.remote = &d.client;
   dr.local = &d.local;
   dr.tcp = d.sink != nullptr;
+  dr.delayMsec = dr.tcp ? nullptr : &d.delayMsec;
   dr.response = true;
   dr.config = &cfg;
   dr.nowUsec = nowUsec;
@@ -149,7 +151,7 @@ bool processResponseChain(const ResponseChain& chain, uint8_t* packet, size_t& l
   return true;
 }
 
-bool processCacheHitResponse(uint8_t* packet, size_t& len, size_t capacity, const Destination& d,
+bool processCacheHitResponse(uint8_t* packet, size_t& len, size_t capacity, Destination& d,
                              const RuntimeConfig& cfg, int64_t nowUsec) {
   return processResponseChain(cfg.rules.cacheHit, packet, len, capacity, d, cfg, nowUsec);
 }

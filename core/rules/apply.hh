@@ -23,11 +23,11 @@ Verdict processQueryRules(QueryContext& q, const RuntimeConfig& cfg, GlobalStats
 /// Runs `chain` on a response in packet[0..len) for the client `d`. False: drop it. The
 /// packet may be edited in place (TTLs). An unparsable response passes untouched.
 bool processResponseChain(const ResponseChain& chain, uint8_t* packet, size_t& len, size_t capacity,
-                          const Destination& d, const RuntimeConfig& cfg, int64_t nowUsec);
+                          Destination& d, const RuntimeConfig& cfg, int64_t nowUsec);
 
 /// For the packet cache: the cache-hit response rules on an answer taken from the cache,
 /// before it is sent. False: drop it.
-bool processCacheHitResponse(uint8_t* packet, size_t& len, size_t capacity, const Destination& d,
+bool processCacheHitResponse(uint8_t* packet, size_t& len, size_t capacity, Destination& d,
                              const RuntimeConfig& cfg, int64_t nowUsec);
 
 /// The first rule of `chain` whose selector matches, counted; chain.size() when none does.

@@ -37,6 +37,9 @@ struct DQ {
   QueryContext* query = nullptr;  ///< the query being processed; null for responses
   const RuntimeConfig* config = nullptr;
   int64_t nowUsec = 0;
+  /// Where DelayAction / DelayResponseAction put their delay: the UDP client's
+  /// Destination::delayMsec; null over TCP, DoT and DoH, which are never delayed.
+  uint32_t* delayMsec = nullptr;
 };
 
 class Selector {

@@ -152,3 +152,56 @@ TEST_CASE("factories reject bad arguments") {
   CHECK_THROWS_AS(r::spoofAction({}, 60), std::invalid_argument);
   CHECK_THROWS_AS(r::makeRule({"10.0.0.0/8", "example.com"}), std::invalid_argument);
 }
+
+TEST_CASE("DelayAction sets the UDP answer's delay and goes on; never over a stream") {
+  Fixture f;
+  f.add(r::makeRule({"slow.example"}), r::delayAction(250));
+  f.add(r::makeRule({"slow.example"}), r::rcodeAction(dns::rcode::Refused));
+  CHECK(f.ask("a.slow.example") == QueryAction::Answer);  // the next rule still ran
+  CHECK(f.rcode() == dns::rcode::Refused);
+  CHECK(f.q.destination.delayMsec == 250);
+  CHECK(f.ask("other.example") == QueryAction::Forwarded);
+  CHECK(f.q.destination.delayMsec == 0);
+
+  // The same query over a stream frontend: no delay.
+  struct NullSink : ResponseSink {
+    void deliver(const Destination&, std::span<const uint8_t>) override {}
+  } sink;
+  std::vector<uint8_t> b;
+  dns::MessageWriter w(b, 9, dns::Name::fromString("a.slow.example"), dns::qtype::A);
+  size_t len = b.size();
+  b.resize(512);
+  QueryContext q;
+  q.packet = b.data();
+  q.length = len;
+  q.capacity = b.size();
+  q.destination.sink = &sink;
+  q.destination.client = Address::parse("127.0.0.1:4000");
+  CHECK(processQuery(q, *f.rt.config.load(), f.rt.stats, f.out) == QueryAction::Answer);
+  CHECK(q.destination.delayMsec == 0);
+}
+
+TEST_CASE("DelayResponseAction sets the delay of a UDP response and not of a stream one") {
+  Fixture f;
+  auto rule = std::make_shared<r::ResponseRule>();
+  rule->selector = r::allRule();
+  rule->action = r::delayResponseAction(40);
+  f.rt.update([&](RuntimeConfig& c) { c.rules.response.push_back(rule); });
+  REQUIRE(f.ask("a.example") == QueryAction::Forwarded);
+  // The query as its answer.
+  dns::HeaderRef(f.buf.data()).setQr(true);
+  size_t len = f.q.length;
+  Destination d;
+  d.client = Address::parse("127.0.0.1:4000");
+  CHECK(r::processResponseChain(f.rt.config.load()->rules.response, f.buf.data(), len,
+                                f.buf.size(), d, *f.rt.config.load(), 0));
+  CHECK(d.delayMsec == 40);
+  struct NullSink : ResponseSink {
+    void deliver(const Destination&, std::span<const uint8_t>) override {}
+  } sink;
+  Destination s;
+  s.sink = &sink;
+  CHECK(r::processResponseChain(f.rt.config.load()->rules.response, f.buf.data(), len,
+                                f.buf.size(), s, *f.rt.config.load(), 0));
+  CHECK(s.delayMsec == 0);
+}
