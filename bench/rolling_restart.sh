@@ -46,6 +46,7 @@ cleanup() {
   rm -rf "$tmp"
 }
 trap cleanup EXIT
+[ -n "${KEEP_LOGS:-}" ] && echo "logs in $tmp" && cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 
 cat >"$tmp/unbound.conf" <<EOF
 server:
@@ -63,6 +64,9 @@ server:
   local-zone: "." refuse
   local-zone: "roll.example." redirect
   local-data: "roll.example. 86400 IN A 192.0.2.1"
+  # the health checks ask a.root-servers.net. A
+  local-zone: "a.root-servers.net." static
+  local-data: "a.root-servers.net. 86400 IN A 198.41.0.4"
 remote-control:
   control-enable: no
 EOF
