@@ -9,6 +9,7 @@
 
 #include "core/clock.hh"
 #include "core/pipeline.hh"
+#include "core/rules/http.hh"
 #include "frontend/doh_request.hh"
 #include "frontend/tcp_worker.hh"
 
@@ -17,6 +18,9 @@ namespace ballast::frontend {
 namespace {
 
 constexpr size_t kMaxPath = 16384;  // a longer :path (a GET's query) is answered 413
+// keepIncomingHeaders: what one request may make us keep (nghttp2 bounds each header).
+constexpr size_t kMaxKeptHeaders = 64;
+constexpr size_t kMaxKeptHeaderBytes = 16384;
 
 DohConnection* self(void* user) {
   return static_cast<DohConnection*>(user);
@@ -34,7 +38,7 @@ int onBeginHeaders(nghttp2_session* session, const nghttp2_frame* frame, void* u
 }
 
 int onHeader(nghttp2_session* session, const nghttp2_frame* frame, const uint8_t* name,
-             size_t namelen, const uint8_t* value, size_t valuelen, uint8_t, void*) {
+             size_t namelen, const uint8_t* value, size_t valuelen, uint8_t, void* user) {
   if (frame->hd.type != NGHTTP2_HEADERS) return 0;
   auto* s = streamOf(session, frame->hd.stream_id);
   if (!s) return 0;
@@ -48,6 +52,9 @@ int onHeader(nghttp2_session* session, const nghttp2_frame* frame, const uint8_t
     s->path = v;
   else if (n == "content-type")
     s->contentType = v;
+  if (!n.empty() && n[0] != ':' && self(user)->settings().keepIncomingHeaders &&
+      s->headers.size() < kMaxKeptHeaders && n.size() + v.size() <= kMaxKeptHeaderBytes)
+    s->headers.emplace_back(n, v);  // nghttp2 hands names lowercased (HTTP/2 requires it)
   return 0;
 }
 
@@ -281,17 +288,46 @@ void DohConnection::onStreamClose(int32_t id) {
   streams_.erase(it);
 }
 
+bool DohConnection::answerFromMap(Stream& s, std::string_view path) {
+  std::shared_ptr<const DohResponsesMap> map = doh_.responses.load(std::memory_order_acquire);
+  if (!map) return false;
+  thread_local std::string subject;  // regexec wants a NUL-terminated string
+  subject.assign(path);
+  for (const auto& e : *map) {
+    if (!e->regex.search(subject)) continue;
+    respondHttp(s, e->status, e->content, {},
+                e->headers ? *e->headers : doh_.settings.customResponseHeaders);
+    return true;
+  }
+  return false;
+}
+
 void DohConnection::onRequest(Stream& s) {
   auto& st = doh_.stats;
   st.http2Queries.inc();
   if (s.method == "GET") st.getQueries.inc();
   if (s.method == "POST") st.postQueries.inc();
+  core::HttpRequest http;
+  std::string_view fullPath = s.path;
+  size_t qmark = fullPath.find('?');
+  http.path = fullPath.substr(0, qmark);
+  if (qmark != std::string_view::npos) http.queryString = fullPath.substr(qmark + 1);
+  http.headers = s.headers;
+  // As dnsdist: the responses map sees the requests to the bind's URLs, before any DNS.
+  if (!s.tooLarge && pathMatches(doh_.settings, http.path) && answerFromMap(s, http.path)) {
+    std::vector<uint8_t>().swap(s.body);
+    HttpHeaders().swap(s.headers);
+    return;
+  }
   uint8_t* packet = worker_.queryBuffer();
   size_t len = 0;
   DohRequest r{s.method, s.path, s.contentType, s.body, s.tooLarge};
   int status = requestToQuery(doh_.settings, r, packet, TcpWorker::kScratchSize - 2, len);
   std::vector<uint8_t>().swap(s.body);
-  if (status != 200) return respond(s, status, {});
+  if (status != 200) {
+    HttpHeaders().swap(s.headers);
+    return respond(s, status, {});
+  }
   bind_.stats->queries.inc();
   // The backend answers with the ID it was given: a tag of ours, unique among the
   // connection's streams at a backend, finds the stream when the answer comes back.
@@ -317,14 +353,19 @@ void DohConnection::onRequest(Stream& s) {
   d.sink = &worker_;
   d.cookie = (uint64_t(slot) << 32) | generation;
   d.stream = true;
+  q.http = &http;
   core::QueryAction a =
       core::processQuery(q, worker_.config(), worker_.context().rt.stats, worker_.sender());
   worker_.sender().flush();
+  HttpHeaders().swap(s.headers);  // the rules have seen them; http.headers is stale now
   if (a == core::QueryAction::Forwarded) {
     s.waiting = true;
     ++waiting_;
     return;
   }
+  if (a == core::QueryAction::Answer && http.status != 0)  // HTTPStatusAction
+    return respondHttp(s, http.status, http.body, http.contentType,
+                       doh_.settings.customResponseHeaders);
   if (a == core::QueryAction::Answer) return respond(s, 200, {q.packet, q.length});
   respond(s, 403, {});  // dropped by a rule or the ACL: as dnsdist does
 }
@@ -345,35 +386,59 @@ void DohConnection::onAnswer(std::span<const uint8_t> response) {
 }
 
 void DohConnection::respond(Stream& s, int status, std::span<const uint8_t> dnsAnswer) {
+  const DohSettings& cfg = doh_.settings;
+  if (status != 200) {
+    std::string_view text = statusText(status);
+    s.body.assign(text.begin(), text.end());
+    return submit(s, status, "text/plain; charset=utf-8", {}, cfg.customResponseHeaders);
+  }
+  s.body.assign(dnsAnswer.begin(), dnsAnswer.end());
+  if (s.body.size() >= 2) {
+    s.body[0] = uint8_t(s.clientId >> 8);
+    s.body[1] = uint8_t(s.clientId);
+  }
+  std::string cacheControl;
+  if (cfg.sendCacheControlHeaders) {
+    if (auto age = answerMaxAge(s.body)) cacheControl = fmt::format("max-age={}", *age);
+  }
+  submit(s, 200, "application/dns-message", {"cache-control", cacheControl},
+         cfg.customResponseHeaders);
+}
+
+void DohConnection::respondHttp(Stream& s, int status, std::string_view body,
+                                std::string_view contentType, const HttpHeaders& custom) {
+  if (status >= 300 && status < 400) {
+    // The body is the URL (checked for control characters when the rule or entry was made).
+    std::string page = fmt::format(
+        "<!DOCTYPE html><title>Moved</title><p>This resource is at <a href=\"{}\">{}</a>.</p>\n",
+        body, body);
+    s.body.assign(page.begin(), page.end());
+    return submit(s, status, "text/html; charset=utf-8", {"location", body}, custom);
+  }
+  s.body.assign(body.begin(), body.end());
+  std::string_view type = contentType;
+  if (status == 200 && type.empty()) type = "application/dns-message";  // as dnsdist
+  if (status != 200 && type.empty() && !body.empty()) type = "text/plain; charset=utf-8";
+  submit(s, status, type, {}, custom);
+}
+
+void DohConnection::submit(Stream& s, int status, std::string_view contentType,
+                           std::pair<std::string_view, std::string_view> extra,
+                           const HttpHeaders& custom) {
   doh_.stats.count(status);
   const DohSettings& cfg = doh_.settings;
   std::string statusStr = std::to_string(status);
-  std::string length, cacheControl;
+  std::string length = std::to_string(s.body.size());
+  bool customType = std::any_of(custom.begin(), custom.end(),
+                                [](const auto& h) { return h.first == "content-type"; });
   nghttp2_nv nv[16];
   size_t n = 0;
   nv[n++] = header(":status", statusStr);
-  if (status == 200) {
-    s.body.assign(dnsAnswer.begin(), dnsAnswer.end());
-    if (s.body.size() >= 2) {
-      s.body[0] = uint8_t(s.clientId >> 8);
-      s.body[1] = uint8_t(s.clientId);
-    }
-    nv[n++] = header("content-type", "application/dns-message");
-    if (cfg.sendCacheControlHeaders) {
-      if (auto age = answerMaxAge(s.body)) {
-        cacheControl = fmt::format("max-age={}", *age);
-        nv[n++] = header("cache-control", cacheControl);
-      }
-    }
-  } else {
-    std::string_view text = statusText(status);
-    s.body.assign(text.begin(), text.end());
-    nv[n++] = header("content-type", "text/plain; charset=utf-8");
-  }
-  length = std::to_string(s.body.size());
+  if (!contentType.empty() && !customType) nv[n++] = header("content-type", contentType);
+  if (!extra.second.empty()) nv[n++] = header(extra.first, extra.second);
   nv[n++] = header("content-length", length);
   if (!cfg.serverTokens.empty()) nv[n++] = header("server", cfg.serverTokens);
-  for (const auto& [k, v] : cfg.customResponseHeaders) {
+  for (const auto& [k, v] : custom) {
     if (n == std::size(nv)) break;
     nv[n++] = header(k, v);
   }

@@ -13,7 +13,9 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "core/address.hh"
@@ -43,6 +45,7 @@ class DohConnection final : public StreamConnection {
     std::string path;
     std::string contentType;
     std::vector<uint8_t> body;  ///< request body, then response body
+    HttpHeaders headers;        ///< kept for the rules with keepIncomingHeaders only
     size_t sent = 0;            ///< response bytes handed to nghttp2
     uint16_t clientId = 0;      ///< the DNS ID the client chose, restored in the answer
     uint16_t tag = 0;           ///< the DNS ID while the query is with a backend
@@ -63,7 +66,16 @@ class DohConnection final : public StreamConnection {
   void readInput();
   /// Moves nghttp2's pending frames to the socket; keeps what the socket did not take.
   void flush();
+  /// A DNS answer (200) or one of our own error statuses.
   void respond(Stream& s, int status, std::span<const uint8_t> dnsAnswer);
+  /// A response a rule or the responses map chose (dnsdist's: a 3xx redirects to `body`).
+  void respondHttp(Stream& s, int status, std::string_view body, std::string_view contentType,
+                   const HttpHeaders& custom);
+  /// Submits s.body with `status`; `extra` is one more header (cache-control, location).
+  void submit(Stream& s, int status, std::string_view contentType,
+              std::pair<std::string_view, std::string_view> extra, const HttpHeaders& custom);
+  /// True when the bind's responses map answered the request.
+  bool answerFromMap(Stream& s, std::string_view path);
   void settle();
   void rearm();
   void close(Why why);
