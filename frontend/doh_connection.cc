@@ -315,8 +315,7 @@ void DohConnection::onRequest(Stream& s) {
   http.headers = s.headers;
   // As dnsdist: the responses map sees the requests to the bind's URLs, before any DNS.
   if (!s.tooLarge && pathMatches(doh_.settings, http.path) && answerFromMap(s, http.path)) {
-    std::vector<uint8_t>().swap(s.body);
-    HttpHeaders().swap(s.headers);
+    HttpHeaders().swap(s.headers);  // s.body holds the response now
     return;
   }
   uint8_t* packet = worker_.queryBuffer();
