@@ -2,6 +2,8 @@
 #include "frontend/doh_connection.hh"
 
 #include <fmt/format.h>
+#include <malloc.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -94,6 +96,18 @@ ssize_t readBody(nghttp2_session*, int32_t, uint8_t* buf, size_t length, uint32_
   return ssize_t(n);
 }
 
+// nghttp2 keeps one frame buffer of this size per session for the frames it writes
+// (NGHTTP2_FRAMEBUF_CHUNKLEN, 16 kB of payload plus the frame header): our allocator spots it
+// by size so an idle connection can give its pages back.
+constexpr size_t kFrameBufferMin = 16384;
+// How long a connection stays idle before it gives those pages back: a busy one keeps them.
+constexpr int64_t kTrimAfterMs = 1000;
+constexpr uintptr_t kPage = 4096;
+// HPACK dynamic tables, ours and the one we let the client fill (SETTINGS_HEADER_TABLE_SIZE,
+// 4096 by default): DoH requests and answers have a handful of short headers, and every
+// idle connection keeps what its tables hold.
+constexpr uint32_t kHeaderTableSize = 512;
+
 /// Session options, the same for every session: built once. Closed streams are forgotten
 /// at once (they are kept for the priority tree otherwise), and our own header table is
 /// small: a DoH response has a handful of short headers, an idle connection pays for it.
@@ -102,7 +116,7 @@ nghttp2_option* options() {
     nghttp2_option* o;
     nghttp2_option_new(&o);
     nghttp2_option_set_no_closed_streams(o, 1);
-    nghttp2_option_set_max_deflate_dynamic_table_size(o, 512);
+    nghttp2_option_set_max_deflate_dynamic_table_size(o, kHeaderTableSize);
     return o;
   }();
   return opt;
@@ -143,7 +157,60 @@ DohConnection::DohConnection(TcpWorker& w, int fd, const core::Address& client,
       io_(tls ? static_cast<StreamIo*>(tls.get()) : &PlainIo::instance()),
       tls_(std::move(tls)),
       startMs_(nowMs()),
-      handshaking_(tls_ != nullptr) {}
+      handshaking_(tls_ != nullptr) {
+  mem_ = nghttp2_mem{this, memMalloc, memFree, memCalloc, memRealloc};
+}
+
+// nghttp2's allocations: plain malloc, except for the frame buffer, which gets whole pages of
+// its own so that all of them can be given back while the connection is idle.
+void* DohConnection::memMalloc(size_t size, void* self) {
+  if (size < kFrameBufferMin) return std::malloc(size);
+  auto* c = static_cast<DohConnection*>(self);
+  size_t rounded = (size + kPage - 1) & ~(kPage - 1);
+  void* p = std::aligned_alloc(kPage, rounded);
+  if (p) {
+    c->frameBuffer_ = p;
+    c->frameBufferSize_ = rounded;
+  }
+  return p;
+}
+
+void DohConnection::memFree(void* ptr, void* self) {
+  auto* c = static_cast<DohConnection*>(self);
+  if (ptr && ptr == c->frameBuffer_) c->frameBuffer_ = nullptr;
+  std::free(ptr);
+}
+
+void* DohConnection::memCalloc(size_t n, size_t size, void*) {
+  return std::calloc(n, size);
+}
+
+void* DohConnection::memRealloc(void* ptr, size_t size, void* self) {
+  auto* c = static_cast<DohConnection*>(self);
+  bool big = ptr && ptr == c->frameBuffer_;
+  if (!big && size < kFrameBufferMin) return std::realloc(ptr, size);
+  // To or from the page-aligned frame buffer: a new one, the old content copied.
+  size_t old = big ? c->frameBufferSize_ : (ptr ? malloc_usable_size(ptr) : 0);
+  void* p = size < kFrameBufferMin ? std::malloc(size) : memMalloc(size, self);
+  if (!p) return nullptr;
+  if (ptr) {
+    std::memcpy(p, ptr, std::min(old, size));
+    if (big && c->frameBuffer_ == ptr) c->frameBuffer_ = nullptr;
+    std::free(ptr);
+  }
+  return p;
+}
+
+// Between two sends the frame buffer holds nothing nghttp2 needs (flush() drains
+// nghttp2_session_mem_send to 0, after which the next frame is written from the start), yet
+// its pages stay resident: up to 20 kB per idle connection, more than anything else we
+// hold. Its pages are its own (memMalloc), so all are dropped (MADV_DONTNEED: zero pages on
+// the next touch); malloc's own bookkeeping lies outside them.
+void DohConnection::trimIdle() {
+  frameBufferDirty_ = false;
+  if (!frameBuffer_) return;
+  madvise(frameBuffer_, frameBufferSize_, MADV_DONTNEED);
+}
 
 DohConnection::~DohConnection() {
   if (session_) nghttp2_session_del(session_);
@@ -160,11 +227,12 @@ void DohConnection::start() {
   bind_.stats->connections.inc();
   doh_.stats.httpConnects.inc();
   event_ = event_new(worker_.base(), fd_, 0, onEvent, this);
-  if (!event_ || nghttp2_session_server_new2(&session_, callbacks(), this, options()) != 0)
+  if (!event_ || nghttp2_session_server_new3(&session_, callbacks(), this, options(), &mem_) != 0)
     return close(Why::ReadError);
   nghttp2_settings_entry iv[] = {
-      {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, doh_.settings.maxInFlight}};
-  nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, iv, 1);
+      {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, doh_.settings.maxInFlight},
+      {NGHTTP2_SETTINGS_HEADER_TABLE_SIZE, kHeaderTableSize}};
+  nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, iv, 2);
   handle(EV_READ);
 }
 
@@ -173,6 +241,13 @@ void DohConnection::onEvent(evutil_socket_t, short what, void* self) {
 }
 
 void DohConnection::handle(short what) {
+  if (what == EV_TIMEOUT && trimArmed_) {
+    // Idle for kTrimAfterMs: give the frame buffer back, then wait out the idle timeout.
+    trimArmed_ = false;
+    trimIdle();
+    return rearm();
+  }
+  trimArmed_ = false;
   if (what & EV_TIMEOUT) {
     if (handshaking_) return close(Why::Handshake);
     if (waiting_ == 0 || !output_.empty()) return close(Why::ClientTimeout);
@@ -250,6 +325,7 @@ void DohConnection::flush() {
         return;
       }
       if (n == 0) return;
+      frameBufferDirty_ = true;
       output_.assign(data, data + n);
     }
     size_t sent = 0;
@@ -477,6 +553,13 @@ void DohConnection::rearm() {
       timeoutMs = worker_.config().settings.udpTimeoutMs + s.recvTimeoutSec * 1000LL;
     else
       timeoutMs = doh_.settings.idleTimeoutSec * 1000LL;
+    if (output_.empty() && waiting_ == 0 && frameBufferDirty_ && timeoutMs > kTrimAfterMs) {
+      // First the idle-trim timer, then what is left of the idle timeout (see handle()).
+      trimArmed_ = true;
+      timeoutMs = kTrimAfterMs;
+    } else if (output_.empty() && waiting_ == 0 && !frameBufferDirty_) {
+      timeoutMs = std::max<int64_t>(timeoutMs - kTrimAfterMs, 1);
+    }
   }
   armConnectionEvent(event_, armed_, worker_.base(), fd_, flags, timeoutMs, onEvent, this);
 }

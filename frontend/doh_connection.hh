@@ -78,6 +78,12 @@ class DohConnection final : public StreamConnection {
   bool answerFromMap(Stream& s, std::string_view path);
   void settle();
   void rearm();
+  /// An idle connection gives back the pages of nghttp2's 16 kB frame buffer (see .cc).
+  void trimIdle();
+  static void* memMalloc(size_t size, void* self);
+  static void memFree(void* ptr, void* self);
+  static void* memCalloc(size_t n, size_t size, void* self);
+  static void* memRealloc(void* ptr, size_t size, void* self);
   void close(Why why);
   int64_t nowMs() const;
 
@@ -102,6 +108,11 @@ class DohConnection final : public StreamConnection {
   Why why_ = Why::Done;
   short armed_ = -1;
   std::vector<uint8_t> output_;  ///< frames the socket did not take yet
+  nghttp2_mem mem_;               ///< nghttp2's allocations go through us: counted, trimmed
+  void* frameBuffer_ = nullptr;   ///< nghttp2's frame buffer, the one big allocation
+  size_t frameBufferSize_ = 0;
+  bool frameBufferDirty_ = false;  ///< written since it was last trimmed
+  bool trimArmed_ = false;         ///< the timer now running is the idle-trim one
 };
 
 }  // namespace ballast::frontend
