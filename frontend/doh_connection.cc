@@ -227,13 +227,23 @@ void DohConnection::start() {
   bind_.stats->connections.inc();
   doh_.stats.httpConnects.inc();
   event_ = event_new(worker_.base(), fd_, 0, onEvent, this);
-  if (!event_ || nghttp2_session_server_new3(&session_, callbacks(), this, options(), &mem_) != 0)
-    return close(Why::ReadError);
+  if (!event_) return close(Why::ReadError);
+  handle(EV_READ);
+}
+
+// The session (~10 kB) is made when the client's first bytes arrive: a connection that only
+// connected, or only shook hands, costs none. Our SETTINGS, the server preface, then go out
+// in answer to the client's preface, which HTTP/2 allows.
+bool DohConnection::ensureSession() {
+  if (session_) return true;
+  if (nghttp2_session_server_new3(&session_, callbacks(), this, options(), &mem_) != 0) {
+    session_ = nullptr;
+    return false;
+  }
   nghttp2_settings_entry iv[] = {
       {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, doh_.settings.maxInFlight},
       {NGHTTP2_SETTINGS_HEADER_TABLE_SIZE, kHeaderTableSize}};
-  nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, iv, 2);
-  handle(EV_READ);
+  return nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, iv, 2) == 0;
 }
 
 void DohConnection::onEvent(evutil_socket_t, short what, void* self) {
@@ -245,9 +255,11 @@ void DohConnection::handle(short what) {
     // Idle for kTrimAfterMs: give the frame buffer back, then wait out the idle timeout.
     trimArmed_ = false;
     trimIdle();
+    trimmedIdle_ = true;
     return rearm();
   }
   trimArmed_ = false;
+  trimmedIdle_ = false;
   if (what & EV_TIMEOUT) {
     if (handshaking_) return close(Why::Handshake);
     if (waiting_ == 0 || !output_.empty()) return close(Why::ClientTimeout);
@@ -292,6 +304,11 @@ void DohConnection::readInput() {
     size_t got = 0;
     IoStatus st = io_->read(fd_, buf, TcpWorker::kScratchSize, got);
     if (st == IoStatus::Ok) {
+      if (!ensureSession()) {
+        failed_ = true;
+        why_ = Why::ReadError;
+        return;
+      }
       ssize_t r = nghttp2_session_mem_recv(session_, buf, got);
       if (r < 0) {
         doh_.stats.protocolErrors.inc();
@@ -314,7 +331,7 @@ void DohConnection::readInput() {
 }
 
 void DohConnection::flush() {
-  if (failed_ || handshaking_) return;
+  if (failed_ || handshaking_ || !session_) return;
   for (;;) {
     if (output_.empty()) {
       const uint8_t* data = nullptr;
@@ -529,10 +546,10 @@ void DohConnection::submit(Stream& s, int status, std::string_view contentType,
 
 void DohConnection::settle() {
   if (failed_) return close(why_);
-  bool busy = nghttp2_session_want_read(session_) || nghttp2_session_want_write(session_);
+  bool wantWrite = session_ && nghttp2_session_want_write(session_);
+  bool busy = !session_ || nghttp2_session_want_read(session_) || wantWrite;
   if (!output_.empty()) busy = true;
-  if (peerClosed_ && waiting_ == 0 && output_.empty() && !nghttp2_session_want_write(session_))
-    busy = false;
+  if (peerClosed_ && waiting_ == 0 && output_.empty() && !wantWrite) busy = false;
   if (!busy) return close(Why::Done);
   rearm();
 }
@@ -553,11 +570,12 @@ void DohConnection::rearm() {
       timeoutMs = worker_.config().settings.udpTimeoutMs + s.recvTimeoutSec * 1000LL;
     else
       timeoutMs = doh_.settings.idleTimeoutSec * 1000LL;
-    if (output_.empty() && waiting_ == 0 && frameBufferDirty_ && timeoutMs > kTrimAfterMs) {
+    bool idle = output_.empty() && waiting_ == 0;
+    if (idle && frameBufferDirty_ && timeoutMs > kTrimAfterMs) {
       // First the idle-trim timer, then what is left of the idle timeout (see handle()).
       trimArmed_ = true;
       timeoutMs = kTrimAfterMs;
-    } else if (output_.empty() && waiting_ == 0 && !frameBufferDirty_) {
+    } else if (idle && trimmedIdle_) {
       timeoutMs = std::max<int64_t>(timeoutMs - kTrimAfterMs, 1);
     }
   }

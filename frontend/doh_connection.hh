@@ -64,6 +64,8 @@ class DohConnection final : public StreamConnection {
   static void onEvent(evutil_socket_t, short what, void* self);
   void handle(short what);
   void readInput();
+  /// Makes the nghttp2 session on the first bytes from the client; false if it cannot.
+  bool ensureSession();
   /// Moves nghttp2's pending frames to the socket; keeps what the socket did not take.
   void flush();
   /// A DNS answer (200) or one of our own error statuses.
@@ -113,6 +115,7 @@ class DohConnection final : public StreamConnection {
   size_t frameBufferSize_ = 0;
   bool frameBufferDirty_ = false;  ///< written since it was last trimmed
   bool trimArmed_ = false;         ///< the timer now running is the idle-trim one
+  bool trimmedIdle_ = false;       ///< trimmed, no event since: the idle timer is shorter
 };
 
 }  // namespace ballast::frontend

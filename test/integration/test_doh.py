@@ -359,3 +359,32 @@ def test_backend_without_answer_gets_502_and_the_connection_stays(start_ballast,
     s = wait_stats(b, {"502": 1})
     assert s["error-responses"] == 1
     c.close()
+
+
+def test_connection_idle_past_the_trim_keeps_working(start_ballast, tcp_backend, tmp_path):
+    """An idle connection gives back nghttp2's frame buffer after a second: the answers after
+    each idle spell, small and spanning pages, come whole on the same connection."""
+    be = tcp_backend()
+    cert, key = make_cert(tmp_path)
+    big = "".join(chr(ord("a") + i % 26) for i in range(12000))
+    b, (host, port) = start_doh(
+        start_ballast, [be], cert, key, options="exactPathMatching=false",
+        lua=f'getDOHFrontend(0):setResponsesMap({{newDOHResponseMapEntry("^/dns-query/big$", '
+            f'200, "{big}")}})')
+    c = H2Client(host, port, cert)
+    for spell in range(3):
+        ids = [c.get(make_query(f"idle{spell}-{i}.test.", qid=0).to_wire()) for i in range(5)]
+        sid = c.conn.get_next_available_stream_id()
+        c.conn.send_headers(sid, [(":method", "GET"), (":scheme", "https"),
+                                  (":authority", "doh.test"), (":path", "/dns-query/big")],
+                            end_stream=True)
+        c.sock.sendall(c.conn.data_to_send())
+        got = c.responses(6)
+        assert sorted(got) == sorted(ids + [sid]), got
+        assert got[sid] == (b"200", big.encode())
+        for i in ids:
+            status, body = got[i]
+            assert status == b"200" and a_addresses(dns.message.from_wire(body)) == [be.host]
+        time.sleep(1.3)
+    c.close()
+    assert be.tcp.count == 15
