@@ -110,8 +110,8 @@ class DohConnection final : public StreamConnection {
   Why why_ = Why::Done;
   short armed_ = -1;
   std::vector<uint8_t> output_;  ///< frames the socket did not take yet
-  nghttp2_mem mem_;               ///< nghttp2's allocations go through us: counted, trimmed
-  void* frameBuffer_ = nullptr;   ///< nghttp2's frame buffer, the one big allocation
+  nghttp2_mem mem_;              ///< nghttp2 allocates through us (memMalloc...)
+  void* frameBuffer_ = nullptr;  ///< nghttp2's frame buffer, the one big allocation
   size_t frameBufferSize_ = 0;
   bool frameBufferDirty_ = false;  ///< written since it was last trimmed
   bool trimArmed_ = false;         ///< the timer now running is the idle-trim one

@@ -104,8 +104,9 @@ void registerStreamStats(metrics::Registry& r, const StreamConfig& cfg) {
   r.addGauge("tls-resumptions",
              sumAll([](const StreamBindStats& s) { return double(s.tlsResumptions.value()); }),
              "Number of TLS sessions resumed");
-  r.addGauge("tls-handshake-failures",
-             sumAll([](const StreamBindStats& s) { return double(s.tlsHandshakeFailures.value()); }),
+  r.addGauge("tls-handshake-failures", sumAll([](const StreamBindStats& s) {
+               return double(s.tlsHandshakeFailures.value());
+             }),
              "Number of TLS handshakes that failed or timed out");
   const TcpGlobalStats* g = cfg.stats.get();
   r.add("tcp-queued-connections-dropped", g->queuedDropped,

@@ -51,8 +51,8 @@ frontend::HttpHeaders readHeaders(lua_State* L, const char* fn, const char* what
     lua_pop(L, 1);
     if (name.empty() || !frontend::isHeaderSafe(name) || !frontend::isHeaderSafe(value)) {
       lua_pop(L, 1);
-      throw ConfigError(fmt::format("{}: header '{}' has an empty name or a CR, LF or NUL", fn,
-                                    name));
+      throw ConfigError(
+          fmt::format("{}: header '{}' has an empty name or a CR, LF or NUL", fn, name));
     }
     out.emplace_back(std::move(name), std::move(value));
   }
@@ -208,7 +208,8 @@ int newDOHResponseMapEntry(lua_State* L, Host&) {
   std::string content = checkString(L, 3, fn, "the content");
   std::optional<frontend::HttpHeaders> headers;
   if (!lua_isnoneornil(L, 4)) {
-    if (lua_type(L, 4) != LUA_TTABLE) throw ConfigError(fmt::format("{}: headers must be a table", fn));
+    if (lua_type(L, 4) != LUA_TTABLE)
+      throw ConfigError(fmt::format("{}: headers must be a table", fn));
     lua_pushvalue(L, 4);
     try {
       headers = readHeaders(L, fn, "headers");
@@ -220,8 +221,8 @@ int newDOHResponseMapEntry(lua_State* L, Host&) {
   }
   EntryPtr e;
   try {
-    e = std::make_shared<const frontend::DohResponseMapEntry>(regex, int(status),
-                                                              std::move(content), std::move(headers));
+    e = std::make_shared<const frontend::DohResponseMapEntry>(
+        regex, int(status), std::move(content), std::move(headers));
   } catch (const std::invalid_argument& ex) {
     throw ConfigError(fmt::format("{}: {}", fn, ex.what()));
   }
@@ -244,8 +245,7 @@ int setResponsesMap(lua_State* L, Host&) {
     }
     auto* e = testUserdata<EntryPtr>(L, -1, kResponseMapEntryMeta);
     lua_pop(L, 1);
-    if (!e)
-      throw ConfigError(fmt::format("{}: entry {} is not a DOHResponseMapEntry", fn, k));
+    if (!e) throw ConfigError(fmt::format("{}: entry {} is not a DOHResponseMapEntry", fn, k));
     map->push_back(*e);
   }
   // An empty list removes the map: requests then skip it without a look.

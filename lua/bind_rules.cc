@@ -234,8 +234,7 @@ constexpr Def<rules::ActionPtr> kActions[] = {
          o.done();
        }
        return rules::httpStatusAction(int(a.integer(1, "the HTTP status", 200, 599)),
-                                      a.str(2, "the body"), a.optStr(3, "the content type"),
-                                      flags);
+                                      a.str(2, "the body"), a.optStr(3, "the content type"), flags);
      }},
     {"SetSkipCacheAction", [](const Args&) { return rules::setSkipCacheAction(); }},
     {"SetTagAction",

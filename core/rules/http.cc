@@ -79,9 +79,8 @@ class HttpStatus : public Action {
 
 SelectorPtr httpPathRule(std::string path) {
   std::string d = "HTTP path matches " + path;
-  return make(std::move(d), [path = std::move(path)](const HttpRequest& h) {
-    return h.path == path;
-  });
+  return make(std::move(d),
+              [path = std::move(path)](const HttpRequest& h) { return h.path == path; });
 }
 
 SelectorPtr httpPathRegexRule(const std::string& regex) {
