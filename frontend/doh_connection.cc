@@ -562,6 +562,7 @@ void DohConnection::rearm() {
     flags = ioWantsWrite_ ? EV_WRITE : EV_READ;
     timeoutMs = s.recvTimeoutSec * 1000LL;
   } else {
+    trimArmed_ = false;
     if (output_.empty() && !peerClosed_) flags |= EV_READ;
     if (!output_.empty() || ioWantsWrite_) flags |= EV_WRITE;
     if (!output_.empty())
