@@ -192,7 +192,7 @@ TEST_CASE("HTTPStatusAction answers DoH with a status and lets other queries go 
   CHECK(h.status == 307);
   CHECK(h.body == "https://example.net/");
   CHECK(dns::HeaderView(f.buf.data()).qr());
-  CHECK(f.main->submitted == 0);
+  CHECK(f.main->submitted == 1);  // the A query that was not DoH
   CHECK_THROWS_AS(r::httpStatusAction(99, "", "", {}), std::invalid_argument);
   CHECK_THROWS_AS(r::httpStatusAction(302, "http://a\r\nx: y", "", {}), std::invalid_argument);
   CHECK_THROWS_AS(r::httpPathRegexRule("("), std::invalid_argument);
