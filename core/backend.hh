@@ -24,6 +24,7 @@
 namespace ballast::core {
 
 struct Destination;
+struct HttpRequest;
 struct RuntimeConfig;
 struct GlobalStats;
 
@@ -69,6 +70,9 @@ struct QueryContext {
   std::string poolName;    ///< the pool to use ("" the default); PoolAction
   bool skipCache = false;  ///< SetSkipCacheAction
   std::vector<std::pair<std::string, std::string>> tags;  ///< SetTagAction; capacity kept
+  /// DoH only (core/rules/http.hh): the HTTP request, for the HTTP* rules and
+  /// HTTPStatusAction; valid while processQuery runs, null for other frontends.
+  HttpRequest* http = nullptr;
 };
 
 /// Per-backend figures, as dnsdist's showServers shows them.

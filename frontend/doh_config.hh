@@ -2,14 +2,36 @@
 #pragma once
 /// What one addDOHLocal bind is configured with (dnsdist's option names) and the figures
 /// getDOHFrontend(n):getStats() and showDOHFrontends report.
+#include <atomic>
 #include <cstdint>
+#include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
+#include "core/rules/regex.hh"
 #include "metrics/counter.hh"
 
 namespace ballast::frontend {
+
+using HttpHeaders = std::vector<std::pair<std::string, std::string>>;
+
+/// newDOHResponseMapEntry: a request whose path matches `regex` is answered with `status`
+/// and `content` (for a 3xx, the URL to redirect to) without any DNS; `headers` replace the
+/// bind's customResponseHeaders when given.
+struct DohResponseMapEntry {
+  /// Throws std::invalid_argument: bad regex, status outside 200-599, a header or redirect
+  /// URL with a control character.
+  DohResponseMapEntry(const std::string& regex, int status, std::string content,
+                      std::optional<HttpHeaders> headers);
+  core::rules::Regex regex;
+  int status;
+  std::string content;
+  std::optional<HttpHeaders> headers;
+};
+using DohResponsesMap = std::vector<std::shared_ptr<const DohResponseMapEntry>>;
 
 /// The HTTP side of a DoH bind; the TLS side is the StreamBind's TlsContext.
 struct DohSettings {
@@ -17,7 +39,9 @@ struct DohSettings {
   bool exactPathMatching = true;  ///< false: a path that starts with one of `urls` matches
   bool sendCacheControlHeaders = true;
   std::string serverTokens = "ballast";  ///< the "server" response header; "" sends none
-  std::vector<std::pair<std::string, std::string>> customResponseHeaders;
+  HttpHeaders customResponseHeaders;
+  /// Request headers are kept for the rules (HTTPHeaderRule); off, they cost nothing.
+  bool keepIncomingHeaders = false;
   int idleTimeoutSec = 30;
   uint32_t maxInFlight = 100;  ///< concurrent streams per connection (SETTINGS)
   size_t maxBodySize = 65535;  ///< a larger POST body or decoded GET query: 413
@@ -32,6 +56,7 @@ struct DohStats {
   metrics::Counter badRequests;     ///< any 4xx answer we produced
   metrics::Counter errorResponses;  ///< 5xx: no answer (backend gave up, dropped)
   metrics::Counter validResponses;  ///< 200 with a DNS answer
+  metrics::Counter redirectResponses;  ///< 3xx (HTTPStatusAction, setResponsesMap)
   metrics::Counter status200;
   metrics::Counter status400;
   metrics::Counter status403;
@@ -52,6 +77,13 @@ struct DohStats {
 struct DohBind {
   DohSettings settings;
   DohStats stats;
+  /// setResponsesMap: swapped whole, so a request sees the old map or the new one; null
+  /// when none was set.
+  std::atomic<std::shared_ptr<const DohResponsesMap>> responses;
 };
+
+/// A header name or value, or a redirect URL, that can go on the wire as it is: no CR, LF
+/// or NUL.
+bool isHeaderSafe(std::string_view s);
 
 }  // namespace ballast::frontend

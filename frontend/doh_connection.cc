@@ -2,6 +2,8 @@
 #include "frontend/doh_connection.hh"
 
 #include <fmt/format.h>
+#include <malloc.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -9,6 +11,7 @@
 
 #include "core/clock.hh"
 #include "core/pipeline.hh"
+#include "core/rules/http.hh"
 #include "frontend/doh_request.hh"
 #include "frontend/tcp_worker.hh"
 
@@ -17,6 +20,9 @@ namespace ballast::frontend {
 namespace {
 
 constexpr size_t kMaxPath = 16384;  // a longer :path (a GET's query) is answered 413
+// keepIncomingHeaders: what one request may make us keep (nghttp2 bounds each header).
+constexpr size_t kMaxKeptHeaders = 64;
+constexpr size_t kMaxKeptHeaderBytes = 16384;
 
 DohConnection* self(void* user) {
   return static_cast<DohConnection*>(user);
@@ -34,7 +40,7 @@ int onBeginHeaders(nghttp2_session* session, const nghttp2_frame* frame, void* u
 }
 
 int onHeader(nghttp2_session* session, const nghttp2_frame* frame, const uint8_t* name,
-             size_t namelen, const uint8_t* value, size_t valuelen, uint8_t, void*) {
+             size_t namelen, const uint8_t* value, size_t valuelen, uint8_t, void* user) {
   if (frame->hd.type != NGHTTP2_HEADERS) return 0;
   auto* s = streamOf(session, frame->hd.stream_id);
   if (!s) return 0;
@@ -48,6 +54,9 @@ int onHeader(nghttp2_session* session, const nghttp2_frame* frame, const uint8_t
     s->path = v;
   else if (n == "content-type")
     s->contentType = v;
+  if (!n.empty() && n[0] != ':' && self(user)->settings().keepIncomingHeaders &&
+      s->headers.size() < kMaxKeptHeaders && n.size() + v.size() <= kMaxKeptHeaderBytes)
+    s->headers.emplace_back(n, v);  // nghttp2 hands names lowercased (HTTP/2 requires it)
   return 0;
 }
 
@@ -87,6 +96,18 @@ ssize_t readBody(nghttp2_session*, int32_t, uint8_t* buf, size_t length, uint32_
   return ssize_t(n);
 }
 
+// nghttp2 keeps one frame buffer of this size per session for the frames it writes
+// (NGHTTP2_FRAMEBUF_CHUNKLEN, 16 kB of payload plus the frame header): our allocator spots it
+// by size so an idle connection can give its pages back.
+constexpr size_t kFrameBufferMin = 16384;
+// How long a connection stays idle before it gives those pages back: a busy one keeps them.
+constexpr int64_t kTrimAfterMs = 1000;
+constexpr uintptr_t kPage = 4096;
+// HPACK dynamic tables, ours and the one we let the client fill (SETTINGS_HEADER_TABLE_SIZE,
+// 4096 by default): DoH requests and answers have a handful of short headers, and every
+// idle connection keeps what its tables hold.
+constexpr uint32_t kHeaderTableSize = 512;
+
 /// Session options, the same for every session: built once. Closed streams are forgotten
 /// at once (they are kept for the priority tree otherwise), and our own header table is
 /// small: a DoH response has a handful of short headers, an idle connection pays for it.
@@ -95,7 +116,7 @@ nghttp2_option* options() {
     nghttp2_option* o;
     nghttp2_option_new(&o);
     nghttp2_option_set_no_closed_streams(o, 1);
-    nghttp2_option_set_max_deflate_dynamic_table_size(o, 512);
+    nghttp2_option_set_max_deflate_dynamic_table_size(o, kHeaderTableSize);
     return o;
   }();
   return opt;
@@ -136,7 +157,60 @@ DohConnection::DohConnection(TcpWorker& w, int fd, const core::Address& client,
       io_(tls ? static_cast<StreamIo*>(tls.get()) : &PlainIo::instance()),
       tls_(std::move(tls)),
       startMs_(nowMs()),
-      handshaking_(tls_ != nullptr) {}
+      handshaking_(tls_ != nullptr) {
+  mem_ = nghttp2_mem{this, memMalloc, memFree, memCalloc, memRealloc};
+}
+
+// nghttp2's allocations: plain malloc, except for the frame buffer, which gets whole pages of
+// its own so that all of them can be given back while the connection is idle.
+void* DohConnection::memMalloc(size_t size, void* self) {
+  if (size < kFrameBufferMin) return std::malloc(size);
+  auto* c = static_cast<DohConnection*>(self);
+  size_t rounded = (size + kPage - 1) & ~(kPage - 1);
+  void* p = std::aligned_alloc(kPage, rounded);
+  if (p) {
+    c->frameBuffer_ = p;
+    c->frameBufferSize_ = rounded;
+  }
+  return p;
+}
+
+void DohConnection::memFree(void* ptr, void* self) {
+  auto* c = static_cast<DohConnection*>(self);
+  if (ptr && ptr == c->frameBuffer_) c->frameBuffer_ = nullptr;
+  std::free(ptr);
+}
+
+void* DohConnection::memCalloc(size_t n, size_t size, void*) {
+  return std::calloc(n, size);
+}
+
+void* DohConnection::memRealloc(void* ptr, size_t size, void* self) {
+  auto* c = static_cast<DohConnection*>(self);
+  bool big = ptr && ptr == c->frameBuffer_;
+  if (!big && size < kFrameBufferMin) return std::realloc(ptr, size);
+  // To or from the page-aligned frame buffer: a new one, the old content copied.
+  size_t old = big ? c->frameBufferSize_ : (ptr ? malloc_usable_size(ptr) : 0);
+  void* p = size < kFrameBufferMin ? std::malloc(size) : memMalloc(size, self);
+  if (!p) return nullptr;
+  if (ptr) {
+    std::memcpy(p, ptr, std::min(old, size));
+    if (big && c->frameBuffer_ == ptr) c->frameBuffer_ = nullptr;
+    std::free(ptr);
+  }
+  return p;
+}
+
+// Between two sends the frame buffer holds nothing nghttp2 needs (flush() drains
+// nghttp2_session_mem_send to 0, after which the next frame is written from the start), yet
+// its pages stay resident: up to 20 kB per idle connection, more than anything else we
+// hold. Its pages are its own (memMalloc), so all are dropped (MADV_DONTNEED: zero pages on
+// the next touch); malloc's own bookkeeping lies outside them.
+void DohConnection::trimIdle() {
+  frameBufferDirty_ = false;
+  if (!frameBuffer_) return;
+  madvise(frameBuffer_, frameBufferSize_, MADV_DONTNEED);
+}
 
 DohConnection::~DohConnection() {
   if (session_) nghttp2_session_del(session_);
@@ -153,12 +227,23 @@ void DohConnection::start() {
   bind_.stats->connections.inc();
   doh_.stats.httpConnects.inc();
   event_ = event_new(worker_.base(), fd_, 0, onEvent, this);
-  if (!event_ || nghttp2_session_server_new2(&session_, callbacks(), this, options()) != 0)
-    return close(Why::ReadError);
-  nghttp2_settings_entry iv[] = {
-      {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, doh_.settings.maxInFlight}};
-  nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, iv, 1);
+  if (!event_) return close(Why::ReadError);
   handle(EV_READ);
+}
+
+// The session (~10 kB) is made when the client's first bytes arrive: a connection that only
+// connected, or only shook hands, costs none. Our SETTINGS, the server preface, then go out
+// in answer to the client's preface, which HTTP/2 allows.
+bool DohConnection::ensureSession() {
+  if (session_) return true;
+  if (nghttp2_session_server_new3(&session_, callbacks(), this, options(), &mem_) != 0) {
+    session_ = nullptr;
+    return false;
+  }
+  nghttp2_settings_entry iv[] = {
+      {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, doh_.settings.maxInFlight},
+      {NGHTTP2_SETTINGS_HEADER_TABLE_SIZE, kHeaderTableSize}};
+  return nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, iv, 2) == 0;
 }
 
 void DohConnection::onEvent(evutil_socket_t, short what, void* self) {
@@ -166,6 +251,15 @@ void DohConnection::onEvent(evutil_socket_t, short what, void* self) {
 }
 
 void DohConnection::handle(short what) {
+  if (what == EV_TIMEOUT && trimArmed_) {
+    // Idle for kTrimAfterMs: give the frame buffer back, then wait out the idle timeout.
+    trimArmed_ = false;
+    trimIdle();
+    trimmedIdle_ = true;
+    return rearm();
+  }
+  trimArmed_ = false;
+  trimmedIdle_ = false;
   if (what & EV_TIMEOUT) {
     if (handshaking_) return close(Why::Handshake);
     if (waiting_ == 0 || !output_.empty()) return close(Why::ClientTimeout);
@@ -210,6 +304,11 @@ void DohConnection::readInput() {
     size_t got = 0;
     IoStatus st = io_->read(fd_, buf, TcpWorker::kScratchSize, got);
     if (st == IoStatus::Ok) {
+      if (!ensureSession()) {
+        failed_ = true;
+        why_ = Why::ReadError;
+        return;
+      }
       ssize_t r = nghttp2_session_mem_recv(session_, buf, got);
       if (r < 0) {
         doh_.stats.protocolErrors.inc();
@@ -232,7 +331,7 @@ void DohConnection::readInput() {
 }
 
 void DohConnection::flush() {
-  if (failed_ || handshaking_) return;
+  if (failed_ || handshaking_ || !session_) return;
   for (;;) {
     if (output_.empty()) {
       const uint8_t* data = nullptr;
@@ -243,6 +342,7 @@ void DohConnection::flush() {
         return;
       }
       if (n == 0) return;
+      frameBufferDirty_ = true;
       output_.assign(data, data + n);
     }
     size_t sent = 0;
@@ -281,17 +381,45 @@ void DohConnection::onStreamClose(int32_t id) {
   streams_.erase(it);
 }
 
+bool DohConnection::answerFromMap(Stream& s, std::string_view path) {
+  std::shared_ptr<const DohResponsesMap> map = doh_.responses.load(std::memory_order_acquire);
+  if (!map) return false;
+  thread_local std::string subject;  // regexec wants a NUL-terminated string
+  subject.assign(path);
+  for (const auto& e : *map) {
+    if (!e->regex.search(subject)) continue;
+    respondHttp(s, e->status, e->content, {},
+                e->headers ? *e->headers : doh_.settings.customResponseHeaders);
+    return true;
+  }
+  return false;
+}
+
 void DohConnection::onRequest(Stream& s) {
   auto& st = doh_.stats;
   st.http2Queries.inc();
   if (s.method == "GET") st.getQueries.inc();
   if (s.method == "POST") st.postQueries.inc();
+  core::HttpRequest http;
+  std::string_view fullPath = s.path;
+  size_t qmark = fullPath.find('?');
+  http.path = fullPath.substr(0, qmark);
+  if (qmark != std::string_view::npos) http.queryString = fullPath.substr(qmark + 1);
+  http.headers = s.headers;
+  // As dnsdist: the responses map sees the requests to the bind's URLs, before any DNS.
+  if (!s.tooLarge && pathMatches(doh_.settings, http.path) && answerFromMap(s, http.path)) {
+    HttpHeaders().swap(s.headers);  // s.body holds the response now
+    return;
+  }
   uint8_t* packet = worker_.queryBuffer();
   size_t len = 0;
   DohRequest r{s.method, s.path, s.contentType, s.body, s.tooLarge};
   int status = requestToQuery(doh_.settings, r, packet, TcpWorker::kScratchSize - 2, len);
   std::vector<uint8_t>().swap(s.body);
-  if (status != 200) return respond(s, status, {});
+  if (status != 200) {
+    HttpHeaders().swap(s.headers);
+    return respond(s, status, {});
+  }
   bind_.stats->queries.inc();
   // The backend answers with the ID it was given: a tag of ours, unique among the
   // connection's streams at a backend, finds the stream when the answer comes back.
@@ -317,14 +445,19 @@ void DohConnection::onRequest(Stream& s) {
   d.sink = &worker_;
   d.cookie = (uint64_t(slot) << 32) | generation;
   d.stream = true;
+  q.http = &http;
   core::QueryAction a =
       core::processQuery(q, worker_.config(), worker_.context().rt.stats, worker_.sender());
   worker_.sender().flush();
+  HttpHeaders().swap(s.headers);  // the rules have seen them; http.headers is stale now
   if (a == core::QueryAction::Forwarded) {
     s.waiting = true;
     ++waiting_;
     return;
   }
+  if (a == core::QueryAction::Answer && http.status != 0)  // HTTPStatusAction
+    return respondHttp(s, http.status, http.body, http.contentType,
+                       doh_.settings.customResponseHeaders);
   if (a == core::QueryAction::Answer) return respond(s, 200, {q.packet, q.length});
   respond(s, 403, {});  // dropped by a rule or the ACL: as dnsdist does
 }
@@ -345,35 +478,59 @@ void DohConnection::onAnswer(std::span<const uint8_t> response) {
 }
 
 void DohConnection::respond(Stream& s, int status, std::span<const uint8_t> dnsAnswer) {
+  const DohSettings& cfg = doh_.settings;
+  if (status != 200) {
+    std::string_view text = statusText(status);
+    s.body.assign(text.begin(), text.end());
+    return submit(s, status, "text/plain; charset=utf-8", {}, cfg.customResponseHeaders);
+  }
+  s.body.assign(dnsAnswer.begin(), dnsAnswer.end());
+  if (s.body.size() >= 2) {
+    s.body[0] = uint8_t(s.clientId >> 8);
+    s.body[1] = uint8_t(s.clientId);
+  }
+  std::string cacheControl;
+  if (cfg.sendCacheControlHeaders) {
+    if (auto age = answerMaxAge(s.body)) cacheControl = fmt::format("max-age={}", *age);
+  }
+  submit(s, 200, "application/dns-message", {"cache-control", cacheControl},
+         cfg.customResponseHeaders);
+}
+
+void DohConnection::respondHttp(Stream& s, int status, std::string_view body,
+                                std::string_view contentType, const HttpHeaders& custom) {
+  if (status >= 300 && status < 400) {
+    // The body is the URL (checked for control characters when the rule or entry was made).
+    std::string page = fmt::format(
+        "<!DOCTYPE html><title>Moved</title><p>This resource is at <a href=\"{}\">{}</a>.</p>\n",
+        body, body);
+    s.body.assign(page.begin(), page.end());
+    return submit(s, status, "text/html; charset=utf-8", {"location", body}, custom);
+  }
+  s.body.assign(body.begin(), body.end());
+  std::string_view type = contentType;
+  if (status == 200 && type.empty()) type = "application/dns-message";  // as dnsdist
+  if (status != 200 && type.empty() && !body.empty()) type = "text/plain; charset=utf-8";
+  submit(s, status, type, {}, custom);
+}
+
+void DohConnection::submit(Stream& s, int status, std::string_view contentType,
+                           std::pair<std::string_view, std::string_view> extra,
+                           const HttpHeaders& custom) {
   doh_.stats.count(status);
   const DohSettings& cfg = doh_.settings;
   std::string statusStr = std::to_string(status);
-  std::string length, cacheControl;
+  std::string length = std::to_string(s.body.size());
+  bool customType = std::any_of(custom.begin(), custom.end(),
+                                [](const auto& h) { return h.first == "content-type"; });
   nghttp2_nv nv[16];
   size_t n = 0;
   nv[n++] = header(":status", statusStr);
-  if (status == 200) {
-    s.body.assign(dnsAnswer.begin(), dnsAnswer.end());
-    if (s.body.size() >= 2) {
-      s.body[0] = uint8_t(s.clientId >> 8);
-      s.body[1] = uint8_t(s.clientId);
-    }
-    nv[n++] = header("content-type", "application/dns-message");
-    if (cfg.sendCacheControlHeaders) {
-      if (auto age = answerMaxAge(s.body)) {
-        cacheControl = fmt::format("max-age={}", *age);
-        nv[n++] = header("cache-control", cacheControl);
-      }
-    }
-  } else {
-    std::string_view text = statusText(status);
-    s.body.assign(text.begin(), text.end());
-    nv[n++] = header("content-type", "text/plain; charset=utf-8");
-  }
-  length = std::to_string(s.body.size());
+  if (!contentType.empty() && !customType) nv[n++] = header("content-type", contentType);
+  if (!extra.second.empty()) nv[n++] = header(extra.first, extra.second);
   nv[n++] = header("content-length", length);
   if (!cfg.serverTokens.empty()) nv[n++] = header("server", cfg.serverTokens);
-  for (const auto& [k, v] : cfg.customResponseHeaders) {
+  for (const auto& [k, v] : custom) {
     if (n == std::size(nv)) break;
     nv[n++] = header(k, v);
   }
@@ -389,10 +546,10 @@ void DohConnection::respond(Stream& s, int status, std::span<const uint8_t> dnsA
 
 void DohConnection::settle() {
   if (failed_) return close(why_);
-  bool busy = nghttp2_session_want_read(session_) || nghttp2_session_want_write(session_);
+  bool wantWrite = session_ && nghttp2_session_want_write(session_);
+  bool busy = !session_ || nghttp2_session_want_read(session_) || wantWrite;
   if (!output_.empty()) busy = true;
-  if (peerClosed_ && waiting_ == 0 && output_.empty() && !nghttp2_session_want_write(session_))
-    busy = false;
+  if (peerClosed_ && waiting_ == 0 && output_.empty() && !wantWrite) busy = false;
   if (!busy) return close(Why::Done);
   rearm();
 }
@@ -405,6 +562,7 @@ void DohConnection::rearm() {
     flags = ioWantsWrite_ ? EV_WRITE : EV_READ;
     timeoutMs = s.recvTimeoutSec * 1000LL;
   } else {
+    trimArmed_ = false;
     if (output_.empty() && !peerClosed_) flags |= EV_READ;
     if (!output_.empty() || ioWantsWrite_) flags |= EV_WRITE;
     if (!output_.empty())
@@ -413,6 +571,14 @@ void DohConnection::rearm() {
       timeoutMs = worker_.config().settings.udpTimeoutMs + s.recvTimeoutSec * 1000LL;
     else
       timeoutMs = doh_.settings.idleTimeoutSec * 1000LL;
+    bool idle = output_.empty() && waiting_ == 0;
+    if (idle && frameBufferDirty_ && timeoutMs > kTrimAfterMs) {
+      // First the idle-trim timer, then what is left of the idle timeout (see handle()).
+      trimArmed_ = true;
+      timeoutMs = kTrimAfterMs;
+    } else if (idle && trimmedIdle_) {
+      timeoutMs = std::max<int64_t>(timeoutMs - kTrimAfterMs, 1);
+    }
   }
   armConnectionEvent(event_, armed_, worker_.base(), fd_, flags, timeoutMs, onEvent, this);
 }

@@ -13,7 +13,9 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "core/address.hh"
@@ -43,6 +45,7 @@ class DohConnection final : public StreamConnection {
     std::string path;
     std::string contentType;
     std::vector<uint8_t> body;  ///< request body, then response body
+    HttpHeaders headers;        ///< kept for the rules with keepIncomingHeaders only
     size_t sent = 0;            ///< response bytes handed to nghttp2
     uint16_t clientId = 0;      ///< the DNS ID the client chose, restored in the answer
     uint16_t tag = 0;           ///< the DNS ID while the query is with a backend
@@ -61,11 +64,28 @@ class DohConnection final : public StreamConnection {
   static void onEvent(evutil_socket_t, short what, void* self);
   void handle(short what);
   void readInput();
+  /// Makes the nghttp2 session on the first bytes from the client; false if it cannot.
+  bool ensureSession();
   /// Moves nghttp2's pending frames to the socket; keeps what the socket did not take.
   void flush();
+  /// A DNS answer (200) or one of our own error statuses.
   void respond(Stream& s, int status, std::span<const uint8_t> dnsAnswer);
+  /// A response a rule or the responses map chose (dnsdist's: a 3xx redirects to `body`).
+  void respondHttp(Stream& s, int status, std::string_view body, std::string_view contentType,
+                   const HttpHeaders& custom);
+  /// Submits s.body with `status`; `extra` is one more header (cache-control, location).
+  void submit(Stream& s, int status, std::string_view contentType,
+              std::pair<std::string_view, std::string_view> extra, const HttpHeaders& custom);
+  /// True when the bind's responses map answered the request.
+  bool answerFromMap(Stream& s, std::string_view path);
   void settle();
   void rearm();
+  /// An idle connection gives back the pages of nghttp2's 16 kB frame buffer (see .cc).
+  void trimIdle();
+  static void* memMalloc(size_t size, void* self);
+  static void memFree(void* ptr, void* self);
+  static void* memCalloc(size_t n, size_t size, void* self);
+  static void* memRealloc(void* ptr, size_t size, void* self);
   void close(Why why);
   int64_t nowMs() const;
 
@@ -90,6 +110,12 @@ class DohConnection final : public StreamConnection {
   Why why_ = Why::Done;
   short armed_ = -1;
   std::vector<uint8_t> output_;  ///< frames the socket did not take yet
+  nghttp2_mem mem_;              ///< nghttp2 allocates through us (memMalloc...)
+  void* frameBuffer_ = nullptr;  ///< nghttp2's frame buffer, the one big allocation
+  size_t frameBufferSize_ = 0;
+  bool frameBufferDirty_ = false;  ///< written since it was last trimmed
+  bool trimArmed_ = false;         ///< the timer now running is the idle-trim one
+  bool trimmedIdle_ = false;       ///< trimmed, no event since: the idle timer is shorter
 };
 
 }  // namespace ballast::frontend

@@ -170,6 +170,8 @@ void DohStats::count(int status) {
   }
   if (status == 200)
     validResponses.inc();
+  else if (status >= 300 && status < 400)
+    redirectResponses.inc();
   else if (status >= 500)
     errorResponses.inc();
   else

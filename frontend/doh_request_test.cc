@@ -91,3 +91,20 @@ TEST_CASE("Cache-Control max-age is the smallest answer or authority TTL") {
   r.resize(20);
   CHECK(frontend::answerMaxAge(r) == std::nullopt);
 }
+
+TEST_CASE("responses map entries are checked when made") {
+  using frontend::DohResponseMapEntry;
+  frontend::HttpHeaders ok{{"x-a", "1"}};
+  DohResponseMapEntry e("^/static", 200, "content", ok);
+  CHECK(e.regex.search("/STATIC/page"));  // dnsdist's regexes ignore case, unanchored
+  CHECK_FALSE(e.regex.search("/other"));
+  CHECK_THROWS_AS(DohResponseMapEntry("(", 200, "x", std::nullopt), std::invalid_argument);
+  CHECK_THROWS_AS(DohResponseMapEntry("^/", 600, "x", std::nullopt), std::invalid_argument);
+  CHECK_THROWS_AS(DohResponseMapEntry("^/", 302, "http://a\r\nset-cookie: x", std::nullopt),
+                  std::invalid_argument);
+  CHECK_NOTHROW(DohResponseMapEntry("^/", 404, "two\nlines are fine in a body", std::nullopt));
+  frontend::HttpHeaders bad{{"x-a", std::string("v\0w", 3)}};
+  CHECK_THROWS_AS(DohResponseMapEntry("^/", 200, "x", bad), std::invalid_argument);
+  CHECK_THROWS_AS(DohResponseMapEntry("^/", 200, "x", frontend::HttpHeaders{{"", "v"}}),
+                  std::invalid_argument);
+}

@@ -59,12 +59,22 @@ std::string formatTcpStats(const StreamConfig& cfg, const std::vector<int64_t>& 
 }
 
 void registerStreamStats(metrics::Registry& r, const StreamConfig& cfg) {
-  auto sum = [&cfg](std::function<double(const StreamBindStats&)> f) {
-    return [&cfg, f] {
+  // The tcp-* figures are DNS over TCP and DoT only, as their names say: DoH has its own
+  // (getDOHFrontend(n):getStats()), as in dnsdist, whose DoH frontends are not TCP ones.
+  // The tls-* figures count every TLS session, DoH's too.
+  auto sumOver = [&cfg](bool withDoh, std::function<double(const StreamBindStats&)> f) {
+    return [&cfg, withDoh, f] {
       double t = 0;
-      for (const auto* b : allStreamBinds(cfg)) t += f(*b->stats);
+      for (const auto* b : allStreamBinds(cfg))
+        if (withDoh || !b->doh) t += f(*b->stats);
       return t;
     };
+  };
+  auto sum = [&sumOver](std::function<double(const StreamBindStats&)> f) {
+    return sumOver(false, std::move(f));
+  };
+  auto sumAll = [&sumOver](std::function<double(const StreamBindStats&)> f) {
+    return sumOver(true, std::move(f));
   };
   r.addGauge("tcp-current-connections",
              sum([](const StreamBindStats& s) { return double(s.current.load()); }),
@@ -89,13 +99,14 @@ void registerStreamStats(metrics::Registry& r, const StreamConfig& cfg) {
              sum([](const StreamBindStats& s) { return double(s.tooManyConcurrent.value()); }),
              "Number of TCP connections refused over maxConcurrentTCPConnections");
   r.addGauge("tls-new-sessions",
-             sum([](const StreamBindStats& s) { return double(s.tlsNewSessions.value()); }),
+             sumAll([](const StreamBindStats& s) { return double(s.tlsNewSessions.value()); }),
              "Number of TLS sessions established without resumption");
   r.addGauge("tls-resumptions",
-             sum([](const StreamBindStats& s) { return double(s.tlsResumptions.value()); }),
+             sumAll([](const StreamBindStats& s) { return double(s.tlsResumptions.value()); }),
              "Number of TLS sessions resumed");
-  r.addGauge("tls-handshake-failures",
-             sum([](const StreamBindStats& s) { return double(s.tlsHandshakeFailures.value()); }),
+  r.addGauge("tls-handshake-failures", sumAll([](const StreamBindStats& s) {
+               return double(s.tlsHandshakeFailures.value());
+             }),
              "Number of TLS handshakes that failed or timed out");
   const TcpGlobalStats* g = cfg.stats.get();
   r.add("tcp-queued-connections-dropped", g->queuedDropped,

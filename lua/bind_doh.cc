@@ -5,11 +5,13 @@
 
 #include <cmath>
 #include <memory>
+#include <optional>
 
 #include "frontend/doh_config.hh"
 #include "frontend/tls_context.hh"
 #include "lua/binding.hh"
 #include "lua/bindings.hh"
+#include "lua/rule_types.hh"
 #include "lua/userdata.hh"
 
 namespace ballast::lua {
@@ -33,20 +35,28 @@ std::vector<std::string> optionalStrings(lua_State* L, int idx, const char* what
   return v;
 }
 
-std::vector<std::pair<std::string, std::string>> readHeaders(lua_State* L) {
-  std::vector<std::pair<std::string, std::string>> out;
+/// A table of header names to values at the top of the stack (names lowercased, as HTTP/2
+/// wants them).
+frontend::HttpHeaders readHeaders(lua_State* L, const char* fn, const char* what) {
+  frontend::HttpHeaders out;
   lua_pushnil(L);
   while (lua_next(L, -2) != 0) {
     if (lua_type(L, -2) != LUA_TSTRING || lua_type(L, -1) != LUA_TSTRING) {
       lua_pop(L, 2);
-      throw ConfigError("addDOHLocal: customResponseHeaders must map header names to strings");
+      throw ConfigError(fmt::format("{}: {} must map header names to strings", fn, what));
     }
     std::string name = lua_tostring(L, -2);
-    for (char& c : name) c = char(std::tolower(static_cast<unsigned char>(c)));  // HTTP/2
-    out.emplace_back(std::move(name), lua_tostring(L, -1));
+    for (char& c : name) c = char(std::tolower(static_cast<unsigned char>(c)));
+    std::string value = lua_tostring(L, -1);
     lua_pop(L, 1);
+    if (name.empty() || !frontend::isHeaderSafe(name) || !frontend::isHeaderSafe(value)) {
+      lua_pop(L, 1);
+      throw ConfigError(
+          fmt::format("{}: header '{}' has an empty name or a CR, LF or NUL", fn, name));
+    }
+    out.emplace_back(std::move(name), std::move(value));
   }
-  if (out.size() > 10) throw ConfigError("addDOHLocal: at most 10 customResponseHeaders");
+  if (out.size() > 10) throw ConfigError(fmt::format("{}: at most 10 {}", fn, what));
   return out;
 }
 
@@ -87,7 +97,7 @@ int addDOHLocal(lua_State* L, Host& h) {
   tls.ocspResponses = o.strings("ocspResponses").value_or(std::vector<std::string>{});
   if (o.table("customResponseHeaders")) {
     try {
-      s.customResponseHeaders = readHeaders(L);
+      s.customResponseHeaders = readHeaders(L, "addDOHLocal", "customResponseHeaders");
     } catch (...) {
       lua_pop(L, 1);
       throw;
@@ -101,7 +111,7 @@ int addDOHLocal(lua_State* L, Host& h) {
   s.maxInFlight = uint32_t(o.integer("maxInFlightQueriesPerConnection", 1, 65535).value_or(100));
   refuse(o, "trustForwardedForHeader", false,
          "the client address is always the connection's (no X-Forwarded-For yet)");
-  refuse(o, "keepIncomingHeaders", false, "no rule or Lua code reads HTTP headers yet");
+  s.keepIncomingHeaders = o.boolean("keepIncomingHeaders").value_or(false);
   refuse(o, "releaseBuffers", true, "idle connections always give their buffers back");
   bind.reusePort = o.boolean("reusePort").value_or(false);
   bind.maxConcurrentConnections =
@@ -150,6 +160,7 @@ int getStats(lua_State* L, Host&) {
       {"bad-requests", &st.badRequests},
       {"error-responses", &st.errorResponses},
       {"valid-responses", &st.validResponses},
+      {"redirect-responses", &st.redirectResponses},
       {"protocol-errors", &st.protocolErrors},
       {"200", &st.status200},
       {"400", &st.status400},
@@ -184,6 +195,63 @@ int rotateTicketsKey(lua_State* L, Host&) {
 int reloadCertificates(lua_State* L, Host&) {
   auto& d = checkDoh(L);
   if (d.tls) d.tls->reloadCertificates();
+  return 0;
+}
+
+const char kResponseMapEntryMeta[] = "ballast.DOHResponseMapEntry";
+using EntryPtr = std::shared_ptr<const frontend::DohResponseMapEntry>;
+
+int newDOHResponseMapEntry(lua_State* L, Host&) {
+  const char* fn = "newDOHResponseMapEntry";
+  std::string regex = checkString(L, 1, fn, "the regular expression");
+  auto status = checkInteger(L, 2, fn, "the HTTP status", 200, 599);
+  std::string content = checkString(L, 3, fn, "the content");
+  std::optional<frontend::HttpHeaders> headers;
+  if (!lua_isnoneornil(L, 4)) {
+    if (lua_type(L, 4) != LUA_TTABLE)
+      throw ConfigError(fmt::format("{}: headers must be a table", fn));
+    lua_pushvalue(L, 4);
+    try {
+      headers = readHeaders(L, fn, "headers");
+    } catch (...) {
+      lua_pop(L, 1);
+      throw;
+    }
+    lua_pop(L, 1);
+  }
+  EntryPtr e;
+  try {
+    e = std::make_shared<const frontend::DohResponseMapEntry>(
+        regex, int(status), std::move(content), std::move(headers));
+  } catch (const std::invalid_argument& ex) {
+    throw ConfigError(fmt::format("{}: {}", fn, ex.what()));
+  }
+  pushUserdata(L, kResponseMapEntryMeta, std::move(e));
+  return 1;
+}
+
+/// Replaces the bind's responses map in one swap: each request sees the old or the new.
+int setResponsesMap(lua_State* L, Host&) {
+  auto& d = checkDoh(L);
+  const char* fn = "setResponsesMap";
+  if (lua_type(L, 2) != LUA_TTABLE)
+    throw ConfigError(fmt::format("{}: expects a list of DOHResponseMapEntry", fn));
+  auto map = std::make_shared<frontend::DohResponsesMap>();
+  for (int k = 1;; ++k) {
+    lua_rawgeti(L, 2, k);
+    if (lua_isnil(L, -1)) {
+      lua_pop(L, 1);
+      break;
+    }
+    auto* e = testUserdata<EntryPtr>(L, -1, kResponseMapEntryMeta);
+    lua_pop(L, 1);
+    if (!e) throw ConfigError(fmt::format("{}: entry {} is not a DOHResponseMapEntry", fn, k));
+    map->push_back(*e);
+  }
+  // An empty list removes the map: requests then skip it without a look.
+  std::shared_ptr<const frontend::DohResponsesMap> next;
+  if (!map->empty()) next = std::move(map);
+  d.doh->responses.store(std::move(next), std::memory_order_release);
   return 0;
 }
 
@@ -230,13 +298,16 @@ void registerDohBindings(lua_State* L) {
       {"getDOHFrontendCount", wrap<getDOHFrontendCount>},
       {"showDOHFrontends", wrap<showDOHFrontends>},
       {"showDOHResponseCodes", wrap<showDOHResponseCodes>},
+      {"newDOHResponseMapEntry", wrap<newDOHResponseMapEntry>},
   };
   registerAll(L, std::begin(b), std::end(b));
   registerUserdataType<DohRef>(L, kDohFrontendMeta,
                                {{"getStats", wrap<getStats>},
                                 {"getAddressAndPort", wrap<getAddressAndPort>},
                                 {"rotateTicketsKey", wrap<rotateTicketsKey>},
-                                {"reloadCertificates", wrap<reloadCertificates>}});
+                                {"reloadCertificates", wrap<reloadCertificates>},
+                                {"setResponsesMap", wrap<setResponsesMap>}});
+  registerUserdataType<EntryPtr>(L, kResponseMapEntryMeta, {});
 }
 
 }  // namespace ballast::lua

@@ -4,6 +4,7 @@
 /// per table turns it into a userdata and the table's errors into Lua errors.
 #include <stdexcept>
 
+#include "core/rules/http.hh"
 #include "dns/types.hh"
 #include "lua/binding.hh"
 #include "lua/bindings.hh"
@@ -155,6 +156,14 @@ constexpr Def<rules::SelectorPtr> kSelectors[] = {
      [](const Args& a) { return rules::rcodeRule(uint8_t(a.integer(1, "the rcode", 0, 15))); }},
     {"ERCodeRule",
      [](const Args& a) { return rules::ercodeRule(uint16_t(a.integer(1, "the rcode", 0, 4095))); }},
+    {"HTTPPathRule", [](const Args& a) { return rules::httpPathRule(a.str(1, "the path")); }},
+    {"HTTPPathRegexRule",
+     [](const Args& a) { return rules::httpPathRegexRule(a.str(1, "the regular expression")); }},
+    {"HTTPHeaderRule",
+     [](const Args& a) {
+       return rules::httpHeaderRule(a.str(1, "the header name"),
+                                    a.str(2, "the regular expression"));
+     }},
     {"makeRule", [](const Args& a) { return a.selector(1); }},
     {"LuaRule", [](const Args& a) { return makeLuaRule(a.L, 1, false); }},
     {"LuaFFIRule", [](const Args& a) { return makeLuaRule(a.L, 1, true); }},
@@ -213,6 +222,19 @@ constexpr Def<rules::ActionPtr> kActions[] = {
      [](const Args& a) {
        // dnsdist's binary and buffered flags change the format and flushing only.
        return rules::logAction(a.optStr(1, "the file name"), a.optBool(3, true));
+     }},
+    {"HTTPStatusAction",
+     [](const Args& a) {
+       rules::ResponseFlags flags;
+       if (a.has(4)) {  // dnsdist's ResponseConfig: the DNS header bits
+         Options o(a.L, 4, a.fn);
+         flags.aa = o.boolean("aa");
+         flags.ad = o.boolean("ad");
+         flags.ra = o.boolean("ra");
+         o.done();
+       }
+       return rules::httpStatusAction(int(a.integer(1, "the HTTP status", 200, 599)),
+                                      a.str(2, "the body"), a.optStr(3, "the content type"), flags);
      }},
     {"SetSkipCacheAction", [](const Args&) { return rules::setSkipCacheAction(); }},
     {"SetTagAction",

@@ -6,6 +6,7 @@
 #include "core/pipeline.hh"
 #include "core/rules/actions.hh"
 #include "core/rules/apply.hh"
+#include "core/rules/http.hh"
 #include "core/rules/selectors.hh"
 #include "core/runtime.hh"
 #include "dns/header.hh"
@@ -55,7 +56,7 @@ struct Fixture {
     rt.update([&](RuntimeConfig& c) { c.rules.query.push_back(rule); });
   }
   QueryAction ask(const char* name, uint16_t qtype = dns::qtype::A,
-                  const char* client = "127.0.0.1:4000") {
+                  const char* client = "127.0.0.1:4000", HttpRequest* http = nullptr) {
     buf.clear();
     dns::MessageWriter w(buf, 7, dns::Name::fromString(name), qtype);
     w.header().setRd(true);
@@ -67,6 +68,7 @@ struct Fixture {
     q.capacity = buf.size();
     q.destination.client = Address::parse(client);
     q.destination.local = Address::parse("127.0.0.1:53");
+    q.http = http;
     return processQuery(q, *rt.config.load(), rt.stats, out);
   }
   uint8_t rcode() const { return dns::HeaderView(buf.data()).rcode(); }
@@ -151,6 +153,50 @@ TEST_CASE("factories reject bad arguments") {
   CHECK_THROWS_AS(r::rcodeAction(16), std::invalid_argument);
   CHECK_THROWS_AS(r::spoofAction({}, 60), std::invalid_argument);
   CHECK_THROWS_AS(r::makeRule({"10.0.0.0/8", "example.com"}), std::invalid_argument);
+}
+
+TEST_CASE("HTTP selectors match DoH queries only, on path, path regex and kept headers") {
+  Fixture f;
+  f.add(r::httpPathRule("/exact"), r::rcodeAction(dns::rcode::NXDomain));
+  f.add(r::httpPathRegexRule("^/re[0-9]+$"), r::rcodeAction(dns::rcode::Refused));
+  f.add(r::httpHeaderRule("X-Block", "^y"), r::dropAction());
+  CHECK(f.ask("a.example") == QueryAction::Forwarded);  // not DoH: nothing HTTP matches
+  HttpRequest h;
+  h.path = "/exact";
+  CHECK(f.ask("a.example", dns::qtype::A, "127.0.0.1:4000", &h) == QueryAction::Answer);
+  CHECK(f.rcode() == dns::rcode::NXDomain);
+  h.path = "/exact/more";  // HTTPPathRule is exact
+  CHECK(f.ask("a.example", dns::qtype::A, "127.0.0.1:4000", &h) == QueryAction::Forwarded);
+  h.path = "/RE42";  // dnsdist's regexes ignore case
+  CHECK(f.ask("a.example", dns::qtype::A, "127.0.0.1:4000", &h) == QueryAction::Answer);
+  CHECK(f.rcode() == dns::rcode::Refused);
+  h.path = "/re42x";
+  std::vector<std::pair<std::string, std::string>> headers{{"x-other", "yes"}};
+  h.headers = headers;
+  CHECK(f.ask("a.example", dns::qtype::A, "127.0.0.1:4000", &h) == QueryAction::Forwarded);
+  headers.emplace_back("x-block", "yes");
+  h.headers = headers;
+  CHECK(f.ask("a.example", dns::qtype::A, "127.0.0.1:4000", &h) == QueryAction::Drop);
+}
+
+TEST_CASE("HTTPStatusAction answers DoH with a status and lets other queries go on") {
+  Fixture f;
+  f.add(r::allRule(), r::httpStatusAction(307, "https://example.net/", "", {}));
+  f.add(r::qtypeRule(dns::qtype::AAAA), r::rcodeAction(dns::rcode::Refused));
+  CHECK(f.ask("a.example") == QueryAction::Forwarded);  // not DoH: the next rules decide
+  CHECK(f.ask("a.example", dns::qtype::AAAA) == QueryAction::Answer);
+  CHECK(f.rcode() == dns::rcode::Refused);
+  HttpRequest h;
+  h.path = "/dns-query";
+  CHECK(f.ask("a.example", dns::qtype::AAAA, "127.0.0.1:4000", &h) == QueryAction::Answer);
+  CHECK(h.status == 307);
+  CHECK(h.body == "https://example.net/");
+  CHECK(dns::HeaderView(f.buf.data()).qr());
+  CHECK(f.main->submitted == 1);  // the A query that was not DoH
+  CHECK_THROWS_AS(r::httpStatusAction(99, "", "", {}), std::invalid_argument);
+  CHECK_THROWS_AS(r::httpStatusAction(302, "http://a\r\nx: y", "", {}), std::invalid_argument);
+  CHECK_THROWS_AS(r::httpPathRegexRule("("), std::invalid_argument);
+  CHECK_THROWS_AS(r::httpHeaderRule("", "x"), std::invalid_argument);
 }
 
 TEST_CASE("DelayAction sets the UDP answer's delay and goes on; never over a stream") {

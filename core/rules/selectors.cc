@@ -2,7 +2,6 @@
 #include "core/rules/selectors.hh"
 
 #include <fmt/format.h>
-#include <regex.h>
 
 #include <algorithm>
 #include <mutex>
@@ -13,6 +12,7 @@
 
 #include "core/backend.hh"
 #include "core/qps_limiter.hh"
+#include "core/rules/regex.hh"
 #include "core/runtime_config.hh"
 #include "dns/types.hh"
 
@@ -166,30 +166,6 @@ SelectorPtr netmaskGroupRule(NetmaskGroup nmg, bool source) {
     return nmg.match(source ? *dq.remote : *dq.local);
   });
 }
-
-namespace {
-
-/// A POSIX extended regular expression, case-insensitive; regexec on it is thread-safe.
-class Regex {
- public:
-  explicit Regex(const std::string& text) {
-    int rc = regcomp(&re_, text.c_str(), REG_EXTENDED | REG_ICASE | REG_NOSUB);
-    if (rc != 0) {
-      char msg[256];
-      regerror(rc, &re_, msg, sizeof(msg));
-      throw std::invalid_argument("bad regular expression '" + text + "': " + msg);
-    }
-  }
-  ~Regex() { regfree(&re_); }
-  Regex(const Regex&) = delete;
-  Regex& operator=(const Regex&) = delete;
-  bool search(const std::string& s) const { return regexec(&re_, s.c_str(), 0, nullptr, 0) == 0; }
-
- private:
-  regex_t re_;
-};
-
-}  // namespace
 
 SelectorPtr regexRule(const std::string& text) {
   auto re = std::make_shared<const Regex>(text);

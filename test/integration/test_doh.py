@@ -80,7 +80,8 @@ class Curl:
             return f"https://doh.test:{self.port}"
         return f"http://{self.host}:{self.port}"
 
-    def __call__(self, path, method="GET", data=None, ctype="application/dns-message"):
+    def __call__(self, path, method="GET", data=None, ctype="application/dns-message",
+                 headers=()):
         self.n += 1
         body, hdrs = self.tmp / f"body{self.n}", self.tmp / f"hdrs{self.n}"
         cmd = ["curl", "-s", "-o", str(body), "-D", str(hdrs), "-w", "%{http_code}",
@@ -90,18 +91,20 @@ class Curl:
                     f"doh.test:{self.port}:{self.host}"]
         else:
             cmd += ["--http2-prior-knowledge"]
+        for h in headers:
+            cmd += ["-H", h]
         if data is not None:
             dfile = self.tmp / f"data{self.n}"
             dfile.write_bytes(data)
             cmd += ["--data-binary", f"@{dfile}", "-H", f"content-type: {ctype}"]
         out = subprocess.run(cmd + [self.base() + path], capture_output=True, text=True,
                              timeout=CURL_TIMEOUT + 5)
-        headers = {}
+        got = {}
         for line in hdrs.read_text().splitlines() if hdrs.exists() else []:
             if ":" in line:
                 k, _, v = line.partition(":")
-                headers[k.strip().lower()] = v.strip()
-        return int(out.stdout or 0), headers, body.read_bytes() if body.exists() else b""
+                got[k.strip().lower()] = v.strip()
+        return int(out.stdout or 0), got, body.read_bytes() if body.exists() else b""
 
 
 def doh_stats(b):
@@ -191,8 +194,8 @@ def test_custom_urls_headers_and_options(start_ballast, tcp_backend, tmp_path):
     assert curl("/dns-query?dns=" + b64(wire))[0] == 404
 
 
-@pytest.mark.parametrize("option", ["trustForwardedForHeader=true", "keepIncomingHeaders=true",
-                                    "releaseBuffers=false", "bogusOption=1"])
+@pytest.mark.parametrize("option", ["trustForwardedForHeader=true", "releaseBuffers=false",
+                                    "bogusOption=1"])
 def test_options_we_cannot_honour_fail_start(ballast_binary, tmp_path, option):
     cfg = tmp_path / "doh.conf"
     cfg.write_text(f'addDOHLocal("127.0.0.1:1", nil, nil, nil, {{{option}}})\n')
@@ -356,3 +359,32 @@ def test_backend_without_answer_gets_502_and_the_connection_stays(start_ballast,
     s = wait_stats(b, {"502": 1})
     assert s["error-responses"] == 1
     c.close()
+
+
+def test_connection_idle_past_the_trim_keeps_working(start_ballast, tcp_backend, tmp_path):
+    """An idle connection gives back nghttp2's frame buffer after a second: the answers after
+    each idle spell, small and spanning pages, come whole on the same connection."""
+    be = tcp_backend()
+    cert, key = make_cert(tmp_path)
+    big = "".join(chr(ord("a") + i % 26) for i in range(12000))
+    b, (host, port) = start_doh(
+        start_ballast, [be], cert, key, options="exactPathMatching=false",
+        lua=f'getDOHFrontend(0):setResponsesMap({{newDOHResponseMapEntry("^/dns-query/big$", '
+            f'200, "{big}")}})')
+    c = H2Client(host, port, cert)
+    for spell in range(3):
+        ids = [c.get(make_query(f"idle{spell}-{i}.test.", qid=0).to_wire()) for i in range(5)]
+        sid = c.conn.get_next_available_stream_id()
+        c.conn.send_headers(sid, [(":method", "GET"), (":scheme", "https"),
+                                  (":authority", "doh.test"), (":path", "/dns-query/big")],
+                            end_stream=True)
+        c.sock.sendall(c.conn.data_to_send())
+        got = c.responses(6)
+        assert sorted(got) == sorted(ids + [sid]), got
+        assert got[sid] == (b"200", big.encode())
+        for i in ids:
+            status, body = got[i]
+            assert status == b"200" and a_addresses(dns.message.from_wire(body)) == [be.host]
+        time.sleep(1.3)
+    c.close()
+    assert be.tcp.count == 15
