@@ -229,6 +229,7 @@ int run(const daemon::Options& opts) {
   maintenance.stop();
   checker.stop();
   tcpPool.stop();  // the workers stay alive until the backends stop handing them answers
+  for (auto& f : host.beforeStop) f();
   rt.stopServers();
   for (auto& f : host.afterStop) f();
   host.tcpConnectionsPerThread = nullptr;
