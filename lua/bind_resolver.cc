@@ -183,9 +183,10 @@ int newResolver(lua_State* L, Host& h) {
     if (b->name() == cfg.name + "@1")
       throw ConfigError(fmt::format("newResolver: a resolver named '{}' exists", cfg.name));
   if (cfg.testFaults)
-    core::warnLog("resolver {}: TEST FAULT INJECTION IS ON (testFaults): listed names hang or "
-                  "crash its instances; never use this in production",
-                  cfg.name);
+    core::warnLog(
+        "resolver {}: TEST FAULT INJECTION IS ON (testFaults): listed names hang or "
+        "crash its instances; never use this in production",
+        cfg.name);
   supervisor(h);
   auto r = std::make_shared<res::Resolver>(std::move(cfg));
   registerStats(h.runtime, r);

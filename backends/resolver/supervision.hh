@@ -11,7 +11,7 @@ namespace ballast::backends::resolver {
 
 /// setResolverSupervision{...}; times in milliseconds.
 struct SupervisionSettings {
-  int64_t checkIntervalMs = 100;    ///< how often every instance is looked at
+  int64_t checkIntervalMs = 100;     ///< how often every instance is looked at
   int64_t heartbeatTimeoutMs = 500;  ///< no heartbeat for this long, with work: hung
   int64_t minBackoffMs = 100;        ///< first restart delay after a failure
   int64_t maxBackoffMs = 30000;      ///< the doubling stops here
@@ -20,11 +20,11 @@ struct SupervisionSettings {
 
 /// What the supervisor reads of an instance at one check.
 struct InstanceProbe {
-  int64_t heartbeatUsec = 0;  ///< monotonic, last sign of life of its loop
-  bool hasWork = false;       ///< questions taken and not finished (checks included)
-  bool threw = false;         ///< its loop ended by an exception
-  std::string what;           ///< the exception's message
-  int64_t memoryBytes = 0;    ///< what it owns: coroutine frames and questions taken
+  int64_t heartbeatUsec = 0;   ///< monotonic, last sign of life of its loop
+  bool hasWork = false;        ///< questions taken and not finished (checks included)
+  bool threw = false;          ///< its loop ended by an exception
+  std::string what;            ///< the exception's message
+  int64_t memoryBytes = 0;     ///< what it owns: coroutine frames and questions taken
   int64_t maxMemoryBytes = 0;  ///< 0: no bound
 };
 

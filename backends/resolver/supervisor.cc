@@ -242,8 +242,8 @@ void Supervisor::restart(const std::shared_ptr<ResolverInstance>& inst, Slot& sl
   } catch (const std::exception& e) {
     int64_t delay = slot.backoff.failed(nowUsec);
     slot.restartAtUsec = nowUsec + delay;
-    core::warnLog("resolver {}: restart failed, next try in {} ms: {}", inst->name(),
-                  delay / 1000, e.what());
+    core::warnLog("resolver {}: restart failed, next try in {} ms: {}", inst->name(), delay / 1000,
+                  e.what());
     return;
   }
   core::warnLog("resolver {}: restarted ({}), down for {} ms", inst->name(), slot.reason,

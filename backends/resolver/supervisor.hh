@@ -75,8 +75,8 @@ class Supervisor {
   };
 
   void onFailure(const std::shared_ptr<ResolverInstance>& inst,
-                 const std::vector<std::shared_ptr<core::Backend>>& servers, Slot& slot,
-                 Failure f, const std::string& reason, int64_t nowUsec);
+                 const std::vector<std::shared_ptr<core::Backend>>& servers, Slot& slot, Failure f,
+                 const std::string& reason, int64_t nowUsec);
   Handover handOver(ResolverInstance& inst,
                     const std::vector<std::shared_ptr<core::Backend>>& servers);
   void answerFailed(ResolverInstance& inst, const Job& job);
