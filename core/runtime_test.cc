@@ -134,7 +134,7 @@ TEST_CASE("replaceServer keeps the place in the pools, starts the new one, leave
   CHECK(servers[0] == fresh);
   const Pool* p = rt.config.load()->findPool("");
   REQUIRE(p);
-  CHECK(p->servers[0].get() == fresh.get());
+  CHECK(p->servers[0] == fresh.get());
   CHECK_FALSE(rt.replaceServer(a, fresh));
 
   // A staging begun by another thread commits the replacement, not the old server.
