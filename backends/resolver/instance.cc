@@ -4,6 +4,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <stdexcept>
 #include <thread>
@@ -160,7 +161,9 @@ bool ResolverInstance::adopt(const Job& job) {
 }
 
 bool ResolverInstance::enqueue(std::shared_ptr<TakenJob> t) {
-  active_.fetch_add(1, std::memory_order_relaxed);
+  // An idle loop's heartbeat is up to a tick old: the wait for it counts from here.
+  if (active_.fetch_add(1, std::memory_order_relaxed) == 0)
+    workSinceUsec_.store(core::monotonicUsec(), std::memory_order_relaxed);
   resolver_->stats().concurrent.fetch_add(1, std::memory_order_relaxed);
   if (!t->job.destination.internal) {
     clientActive_.fetch_add(1, std::memory_order_relaxed);
@@ -305,7 +308,8 @@ Detached ResolverInstance::serve(std::shared_ptr<TakenJob> t) {
 
 InstanceProbe ResolverInstance::probe() const {
   InstanceProbe p;
-  p.heartbeatUsec = heartbeatUsec_.load(std::memory_order_relaxed);
+  p.heartbeatUsec = std::max(heartbeatUsec_.load(std::memory_order_relaxed),
+                             workSinceUsec_.load(std::memory_order_relaxed));
   p.hasWork = active_.load(std::memory_order_relaxed) > 0;
   p.threw = threw_.load(std::memory_order_acquire);
   if (p.threw) {

@@ -127,6 +127,7 @@ class ResolverInstance final : public core::Backend {
   std::unordered_map<uint64_t, std::shared_ptr<TakenJob>> taken_;  ///< under takenMutex_
   std::atomic<uint64_t> nextJobId_{1};
   std::atomic<int64_t> heartbeatUsec_{0};
+  std::atomic<int64_t> workSinceUsec_{0};  ///< when it last went from idle to busy
   std::atomic<int64_t> frameBytes_{0};
   std::atomic<uint64_t> suspect_{0};
   std::atomic<bool> threw_{false};

@@ -20,7 +20,8 @@ struct SupervisionSettings {
 
 /// What the supervisor reads of an instance at one check.
 struct InstanceProbe {
-  int64_t heartbeatUsec = 0;   ///< monotonic, last sign of life of its loop
+  int64_t heartbeatUsec = 0;   ///< monotonic, last sign of life of its loop (or, if later,
+                               ///< when it went from idle to busy)
   bool hasWork = false;        ///< questions taken and not finished (checks included)
   bool threw = false;          ///< its loop ended by an exception
   std::string what;            ///< the exception's message
