@@ -220,7 +220,8 @@ def test_every_instance_hung_serves_cached_names_stale(start_ballast, backends):
 
 def test_instance_over_its_memory_bound_is_restarted(start_ballast, backends):
     be = backends()
-    b = start_ballast(lua=resolver_lua(be, instances=2, extra="",
+    # While both are down, SERVFAIL rather than dropping (dnsdist's default).
+    b = start_ballast(lua=resolver_lua(be, instances=2, extra="setServFailWhenNoServer(true)\n",
                                        supervision="minBackoff=100")
                       .replace("outgoingTimeout=1500", "outgoingTimeout=1500, maxMemory=65536"))
     results = []
