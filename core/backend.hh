@@ -192,6 +192,7 @@ class Backend {
 
   /// Usable for new queries: administratively up, or automatic and healthy.
   bool isUp() const {
+    if (failed_.load(std::memory_order_relaxed)) return false;
     Admin a = admin_.load(std::memory_order_relaxed);
     return a == Admin::Up || (a == Admin::Auto && healthy_.load(std::memory_order_relaxed));
   }
@@ -199,6 +200,10 @@ class Backend {
   void setAdmin(Admin a) { admin_.store(a, std::memory_order_relaxed); }
   bool healthy() const { return healthy_.load(std::memory_order_relaxed); }
   void setHealthy(bool h) { healthy_.store(h, std::memory_order_relaxed); }
+  /// Out of service by its own supervisor's verdict (an embedded resolver instance whose
+  /// loop hung or threw): not up, whatever the admin state says, until cleared.
+  bool failed() const { return failed_.load(std::memory_order_relaxed); }
+  void setFailed(bool f) { failed_.store(f, std::memory_order_relaxed); }
   int order() const { return order_; }
   /// Read by policies on the query path while the console may change it.
   int weight() const { return weight_.load(std::memory_order_relaxed); }
@@ -250,6 +255,7 @@ class Backend {
   std::vector<std::string> pools_;
   std::atomic<Admin> admin_{Admin::Auto};
   std::atomic<bool> healthy_{true};
+  std::atomic<bool> failed_{false};
 };
 
 }  // namespace ballast::core

@@ -70,6 +70,33 @@ bool Runtime::removeServer(const std::shared_ptr<Backend>& b) {
   return true;
 }
 
+bool Runtime::replaceServer(const std::shared_ptr<Backend>& old, std::shared_ptr<Backend> fresh) {
+  std::lock_guard lock(mutex_);
+  auto it = std::find(servers_.begin(), servers_.end(), old);
+  if (it == servers_.end()) return false;
+  if (running_) fresh->start();
+  *it = fresh;
+  if (staged_) {
+    // The staging would otherwise publish the old server again on commit.
+    auto swap = [&](std::vector<std::shared_ptr<Backend>>& v) {
+      std::replace(v.begin(), v.end(), old, fresh);
+    };
+    swap(staged_->servers);
+    swap(staged_->added);
+    swap(staged_->removed);
+    for (auto& a : staged_->before)
+      if (a.server == old) a.server = fresh;
+    auto next = std::make_shared<RuntimeConfig>(*staged_->config);
+    rebuildPools(*next, staged_->servers);
+    staged_->config = std::move(next);
+    staged_->changed = true;
+  }
+  auto next = std::make_shared<RuntimeConfig>(*config.load());
+  rebuildPools(*next, servers_);
+  config.publish(std::move(next));
+  return true;
+}
+
 void Runtime::changeServer(const std::function<void()>& change) {
   std::lock_guard lock(mutex_);
   change();

@@ -61,6 +61,12 @@ class Runtime {
   void addServer(std::shared_ptr<Backend> b);
   /// Takes the server out of its pools and stops it. Returns false if it was not there.
   bool removeServer(const std::shared_ptr<Backend>& b);
+  /// Puts `fresh` in `old`'s place (same position in the list and its pools, so policies
+  /// choose it at the next query) and starts it if running. `old` is neither stopped nor
+  /// released here: an embedded resolver's supervisor replaces an instance whose thread is
+  /// stuck and cannot be joined. Also applied to a staging in progress on another thread.
+  /// False if `old` is not a server.
+  bool replaceServer(const std::shared_ptr<Backend>& old, std::shared_ptr<Backend> fresh);
   /// Lets `change` edit a server's pools or weight under the configuration lock, then
   /// rebuilds the pools and publishes them, so policies see the change at the next query.
   void changeServer(const std::function<void()>& change);

@@ -4,6 +4,7 @@
 
 #include <doctest.h>
 
+#include <semaphore>
 #include <thread>
 
 using namespace ballast::core;
@@ -115,4 +116,40 @@ TEST_CASE("a read-only staging publishes nothing; nested staging is refused") {
   rt.commitStaging();
   CHECK(rt.config.generation() == gen);
   CHECK_THROWS_AS(rt.commitStaging(), std::logic_error);
+}
+
+TEST_CASE("replaceServer keeps the place in the pools, starts the new one, leaves the old") {
+  Runtime rt;
+  auto a = std::make_shared<CountingBackend>("a");
+  auto b = std::make_shared<CountingBackend>("b");
+  rt.addServer(a);
+  rt.addServer(b);
+  rt.startServers();
+  auto fresh = std::make_shared<CountingBackend>("a");
+  CHECK(rt.replaceServer(a, fresh));
+  CHECK(fresh->starts == 1);
+  CHECK(a->stops == 0);
+  auto servers = rt.servers();
+  REQUIRE(servers.size() == 2);
+  CHECK(servers[0] == fresh);
+  const Pool* p = rt.config.load()->findPool("");
+  REQUIRE(p);
+  CHECK(p->servers[0] == fresh.get());
+  CHECK_FALSE(rt.replaceServer(a, fresh));
+
+  // A staging begun by another thread commits the replacement, not the old server.
+  auto again = std::make_shared<CountingBackend>("a");
+  std::binary_semaphore staged{0}, replaced{0};
+  std::thread console([&] {
+    rt.beginStaging();
+    staged.release();
+    replaced.acquire();
+    rt.commitStaging();
+  });
+  staged.acquire();
+  CHECK(rt.replaceServer(fresh, again));
+  replaced.release();
+  console.join();
+  CHECK(rt.servers()[0] == again);
+  CHECK(rt.config.load()->findPool("")->servers[0] == again.get());
 }

@@ -230,6 +230,7 @@ int run(const daemon::Options& opts) {
   maintenance.stop();
   checker.stop();
   tcpPool.stop();  // the workers stay alive until the backends stop handing them answers
+  for (auto& f : host.beforeStop) f();
   rt.stopServers();
   core::delayQueue().stop();  // answers held back by DelayAction go out now, sockets still open
   for (auto& f : host.afterStop) f();

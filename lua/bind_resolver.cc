@@ -101,6 +101,39 @@ void registerStats(core::Runtime& rt, const std::shared_ptr<res::Resolver>& r) {
       "resolutions in progress");
 }
 
+/// testFaults={hang={"name.", ...}, throw={...}, hangMs=N}; the table is on the stack top.
+std::shared_ptr<const res::TestFaults> readTestFaults(lua_State* L) {
+  auto f = std::make_shared<res::TestFaults>();
+  Options o(L, lua_gettop(L), "newResolver testFaults");
+  auto names = [](const std::optional<std::vector<std::string>>& texts) {
+    std::vector<dns::Name> out;
+    for (const auto& t : texts.value_or(std::vector<std::string>{})) {
+      try {
+        out.push_back(dns::Name::fromString(t));
+      } catch (const std::exception& e) {
+        throw ConfigError(fmt::format("newResolver: testFaults: '{}': {}", t, e.what()));
+      }
+    }
+    return out;
+  };
+  f->hang = names(o.strings("hang"));
+  f->raise = names(o.strings("throw"));
+  f->hangMs = o.integer("hangMs", 1, int64_t(86400) * 1000).value_or(f->hangMs);
+  o.done();
+  return f;
+}
+
+/// The process's resolver supervisor, made (and hooked to start and stop) on first use.
+res::Supervisor& supervisor(Host& h) {
+  if (!h.resolverSupervisor) {
+    auto sup = std::make_shared<res::Supervisor>(h.runtime);
+    h.resolverSupervisor = sup;
+    h.afterStart.push_back([sup] { sup->start(); });
+    h.beforeStop.push_back([sup] { sup->stop(); });
+  }
+  return *h.resolverSupervisor;
+}
+
 int newResolver(lua_State* L, Host& h) {
   requireConfiguring(h, "newResolver");
   res::ResolverConfig cfg;
@@ -135,10 +168,26 @@ int newResolver(lua_State* L, Host& h) {
   cfg.outgoingTimeoutMs = o.integer("outgoingTimeout", 1, 60000).value_or(1500);
   cfg.nsid = o.string("nsid").value_or("");
   cfg.tracing = o.boolean("tracing").value_or(false);
+  cfg.maxMemoryBytes = o.integer("maxMemory", 0, int64_t(1) << 40).value_or(cfg.maxMemoryBytes);
+  if (o.table("testFaults")) {
+    try {
+      cfg.testFaults = readTestFaults(L);
+    } catch (...) {
+      lua_pop(L, 1);
+      throw;
+    }
+    lua_pop(L, 1);
+  }
   o.done();
   for (const auto& b : h.runtime.servers())
     if (b->name() == cfg.name + "@1")
       throw ConfigError(fmt::format("newResolver: a resolver named '{}' exists", cfg.name));
+  if (cfg.testFaults)
+    core::warnLog(
+        "resolver {}: TEST FAULT INJECTION IS ON (testFaults): listed names hang or "
+        "crash its instances; never use this in production",
+        cfg.name);
+  supervisor(h);
   auto r = std::make_shared<res::Resolver>(std::move(cfg));
   registerStats(h.runtime, r);
   res::createInstances(r, h.runtime);
@@ -175,6 +224,27 @@ int setResolverTracing(lua_State* L, Host& h) {
   }
   if (!name.empty() && !found)
     throw ConfigError(fmt::format("setResolverTracing: no resolver named '{}'", name));
+  return 0;
+}
+
+/// setResolverSupervision{checkInterval=100, heartbeatTimeout=500, minBackoff=100,
+/// maxBackoff=30000, stablePeriod=60000}: how the supervisor watches and restarts every
+/// embedded instance (milliseconds).
+int setResolverSupervision(lua_State* L, Host& h) {
+  constexpr const char* kFn = "setResolverSupervision";
+  requireConfiguring(h, kFn);
+  Options o(L, 1, kFn);
+  res::SupervisionSettings s = supervisor(h).settings();
+  s.checkIntervalMs = o.integer("checkInterval", 10, 60000).value_or(s.checkIntervalMs);
+  s.heartbeatTimeoutMs = o.integer("heartbeatTimeout", 50, 600000).value_or(s.heartbeatTimeoutMs);
+  s.minBackoffMs = o.integer("minBackoff", 1, 3600000).value_or(s.minBackoffMs);
+  s.maxBackoffMs = o.integer("maxBackoff", 1, 86400000).value_or(s.maxBackoffMs);
+  s.stableMs = o.integer("stablePeriod", 1, 86400000).value_or(s.stableMs);
+  o.done();
+  if (s.maxBackoffMs < s.minBackoffMs)
+    throw ConfigError(fmt::format("{}: maxBackoff ({}) is below minBackoff ({})", kFn,
+                                  s.maxBackoffMs, s.minBackoffMs));
+  supervisor(h).settings() = s;
   return 0;
 }
 
@@ -266,11 +336,13 @@ int restartResolvers(lua_State* L, Host& h) {
   return 0;
 }
 
-/// The per-instance part of showResolvers().
+/// The per-instance part of showResolvers(). Cache%: the share of its client questions this
+/// instance answered from the shared record cache. Memory: coroutine frames and questions
+/// taken, in KB, what maxMemory bounds.
 std::string instanceTable(Host& h) {
-  constexpr auto kRow = "{:<14} {:<5} {:>9} {:>8} {:>10} {:>8} {}\n";
+  constexpr auto kRow = "{:<14} {:<5} {:>9} {:>8} {:>10} {:>8} {:>6} {:>8} {}\n";
   std::string out = fmt::format(kRow, "Instance", "State", "Uptime", "Restarts", "Queries",
-                                "InFlight", "Last restart reason");
+                                "InFlight", "Cache%", "MemoryKB", "Last restart reason");
   int64_t now = core::monotonicUsec();
   for (const auto& b : h.runtime.servers()) {
     auto* inst = dynamic_cast<res::ResolverInstance*>(b.get());
@@ -281,9 +353,13 @@ std::string instanceTable(Host& h) {
       std::lock_guard lock(life.mutex);
       reason = life.lastReason.empty() ? "-" : life.lastReason;
     }
+    uint64_t hits = inst->cacheHits(), answered = hits + inst->cacheMisses();
+    std::string share = answered ? fmt::format("{:.1f}", 100.0 * double(hits) / double(answered))
+                                 : std::string("-");
     out += fmt::format(kRow, inst->name(), inst->isUp() ? "up" : "down",
                        (now - life.startedUsec.load()) / 1000000, life.restarts.load(),
-                       inst->stats.queries.value(), inst->outstanding(), reason);
+                       inst->stats.queries.value(), inst->outstanding(), share,
+                       inst->memoryBytes() / 1024, reason);
   }
   return out;
 }
@@ -298,6 +374,7 @@ void registerResolverBindings(lua_State* L) {
       {"setResolverCacheFile", wrap<setResolverCacheFile>},
       {"restartResolver", wrap<restartResolver>},
       {"restartResolvers", wrap<restartResolvers>},
+      {"setResolverSupervision", wrap<setResolverSupervision>},
   };
   registerAll(L, std::begin(globals), std::end(globals));
 }

@@ -3,6 +3,7 @@
 /// What the Lua bindings act on: the runtime, where output goes, and whether the process is
 /// still reading its configuration (some functions only make sense before start-up).
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -14,6 +15,9 @@
 struct lua_State;
 namespace ballast::web {
 class Service;
+}
+namespace ballast::backends::resolver {
+class Supervisor;
 }
 
 namespace ballast::lua {
@@ -41,6 +45,10 @@ struct Host {
   /// Run by the daemon once everything has started, and once the backends have stopped on
   /// the way out (the resolvers' cache files).
   std::vector<std::function<void()>> afterStart, afterStop;
+  /// Run by the daemon just before the backends stop (the resolver supervisor's thread).
+  std::vector<std::function<void()>> beforeStop;
+  /// The embedded resolvers' supervisor, made by the first newResolver (bind_resolver).
+  std::shared_ptr<backends::resolver::Supervisor> resolverSupervisor;
 };
 
 }  // namespace ballast::lua

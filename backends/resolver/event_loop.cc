@@ -3,7 +3,20 @@
 
 #include <stdexcept>
 
+#include "backends/resolver/task.hh"
+
 namespace ballast::backends::resolver {
+
+void* CountedFrame::operator new(std::size_t n) {
+  void* p = ::operator new(n);
+  if (auto* c = tFrameBytes) c->fetch_add(int64_t(n), std::memory_order_relaxed);
+  return p;
+}
+
+void CountedFrame::operator delete(void* p, std::size_t n) noexcept {
+  if (auto* c = tFrameBytes) c->fetch_sub(int64_t(n), std::memory_order_relaxed);
+  ::operator delete(p, n);
+}
 
 EventLoop::EventLoop() : base_(event_base_new()) {
   if (!base_) throw std::runtime_error("event_base_new failed");

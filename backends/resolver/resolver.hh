@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "backends/resolver/cache_file.hh"
+#include "backends/resolver/faults.hh"
 #include "backends/resolver/record_cache.hh"
 #include "backends/resolver/server_speeds.hh"
 #include "core/address.hh"
@@ -40,6 +41,10 @@ struct ResolverConfig {
   int maxChain = 12;      ///< CNAME/DNAME links followed
   int maxReferrals = 30;  ///< delegations followed in one iteration
   int maxNsDepth = 4;     ///< nested resolutions of name server addresses
+  /// Per instance: coroutine frames plus questions taken; over it the supervisor restarts
+  /// the instance. 0: no bound.
+  int64_t maxMemoryBytes = int64_t(256) << 20;
+  std::shared_ptr<const TestFaults> testFaults;  ///< null unless configured (tests only)
 };
 
 /// The root servers' IPv4 addresses (root-servers.net, unchanged since 2023).

@@ -111,10 +111,10 @@ def test_restart_one_instance_is_counted_and_shown(start_ballast, backends):
         if fields and fields[0].startswith("rec@"):
             rows[fields[0]] = fields
     assert set(rows) == {"rec@1", "rec@2", "rec@3"}, b.stdout()[-2000:]
-    # Instance State Uptime Restarts Queries InFlight Last-restart-reason
+    # Instance State Uptime Restarts Queries InFlight Cache% MemoryKB Last-restart-reason
     assert rows["rec@2"][1] == "up" and rows["rec@2"][3] == "2"
-    assert rows["rec@2"][6] == "restartResolver"
-    assert rows["rec@1"][3] == "0" and rows["rec@1"][6] == "-"
+    assert rows["rec@2"][8] == "restartResolver"
+    assert rows["rec@1"][3] == "0" and rows["rec@1"][8] == "-"
     assert ask(b, "after.test.").rcode() == dns.rcode.NOERROR
 
 
