@@ -372,6 +372,10 @@ void ResolverInstance::answer(const Job& job, const Answer& a) {
     job.destination.sink->deliver(job.destination, {buf.data(), len});
     return;
   }
+  // A SERVFAIL may be replaced by a stale answer from the pool's cache: give it room.
+  if (a.rcode == dns::rcode::ServFail && job.pending.cache &&
+      config_->get().settings.staleOnBackendFailure)
+    buf.resize(65535);
   if (!core::processResponse(buf.data(), len, buf.size(), job.pending, config_->get().settings,
                              rt_.stats))
     return;

@@ -206,10 +206,11 @@ void Supervisor::answerFailed(ResolverInstance& inst, const Job& job) {
     return;
   int64_t latency = core::monotonicUsec() - job.receivedUsec;
   inst.stats.responses.inc();
-  if (!core::afterResponse(buf.data(), len, buf.size(), job.destination, job.pending, *snapshot,
-                           rt_.stats, latency))
+  core::Destination d = job.destination;  // the response rules may set a delay
+  if (!core::afterResponse(buf.data(), len, buf.size(), d, job.pending, *snapshot, rt_.stats,
+                           latency))
     return;
-  core::sendToClient(job.destination, buf.data(), len, sender_);
+  core::sendToClient(d, buf.data(), len, sender_);
   sender_.flush();
 }
 
