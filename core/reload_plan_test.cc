@@ -200,7 +200,9 @@ TEST_CASE("a rolled back reload changes nothing and starts nothing") {
   rt.beginReloadStaging();
   auto b = server("b", "k2");
   rt.addServer(b);
-  rt.keepCache(std::make_shared<PacketCache>(PacketCacheOptions{.maxEntries = 10}));
+  PacketCacheOptions small;
+  small.maxEntries = 10;
+  rt.keepCache(std::make_shared<PacketCache>(small));
   rt.rollbackStaging();
   CHECK(rt.config.load() == before);
   CHECK(rt.servers().size() == 1);
