@@ -215,10 +215,11 @@ Runtime::ReloadOutcome Runtime::commitReload(std::chrono::milliseconds drain) {
         cfg->rings->shardCount() == old->rings->shardCount())
       cfg->rings = old->rings;
     rebuildPools(*cfg, next);
-    config.publish(std::move(cfg));
-    servers_ = std::move(next);
+    // Started before they are published: a query must never reach a server without sockets.
     if (running_)
       for (auto& b : out.added) b->start();
+    config.publish(std::move(cfg));
+    servers_ = std::move(next);
   }
   if (!running_ || out.removed.empty()) return out;
   // A query that read the previous snapshot just before the publish may still be on its
@@ -243,10 +244,11 @@ void Runtime::commitStaging() {
     if (!mine() || mine()->reload)
     throw std::logic_error("commitStaging() without beginStaging()");
     auto s = std::move(staged_);
-    if (s->changed) config.publish(std::move(s->config));
-    servers_ = std::move(s->servers);
+    // Started before they are published: a query must never reach a server without sockets.
     if (running_)
       for (auto& b : s->added) b->start();
+    if (s->changed) config.publish(std::move(s->config));
+    servers_ = std::move(s->servers);
     removed = std::move(s->removed);
   }
   // Stopped outside the lock, as in removeServer().

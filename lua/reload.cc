@@ -168,8 +168,9 @@ std::string LuaConfig::reloadLocked() {
   core::Runtime::ReloadOutcome out;
   try {
     out = rt.commitReload(kRemovedServerDrain);
-  } catch (const std::exception& e) {  // a new server that could not start
-    core::warnLog("ballast: configuration reload: {}", e.what());
+  } catch (const std::exception& e) {  // a new server that could not start: nothing published
+    lua_close(L);
+    return fail(e.what());
   }
   settleResolvers(host_, out);
   adoptConsoleSettings(host_.console, fresh.console);
