@@ -241,8 +241,7 @@ void Runtime::commitStaging() {
   std::vector<std::shared_ptr<Backend>> removed;
   {
     std::lock_guard lock(mutex_);
-    if (!mine() || mine()->reload)
-    throw std::logic_error("commitStaging() without beginStaging()");
+    if (!mine() || mine()->reload) throw std::logic_error("commitStaging() without beginStaging()");
     auto s = std::move(staged_);
     // Started before they are published: a query must never reach a server without sockets.
     if (running_)

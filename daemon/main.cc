@@ -107,7 +107,8 @@ void raiseDescriptorLimit() {
 void applyCommandLine(const daemon::Options& opts, lua::Host& h) {
   if (!opts.locals.empty()) {
     h.startup().locals.clear();
-    for (const auto& l : opts.locals) h.startup().locals.push_back({core::Address::parse(l), false});
+    for (const auto& l : opts.locals)
+      h.startup().locals.push_back({core::Address::parse(l), false});
   }
   for (const auto& m : opts.acl) {
     core::NetmaskGroup probe;
@@ -216,7 +217,8 @@ int run(const daemon::Options& opts) {
     return 1;
   }
   for (auto& f : host.afterStart) f();
-  rt.registry.add("config-reloads", host.reloads, "configuration reloads done (SIGHUP, reloadConfig)");
+  rt.registry.add("config-reloads", host.reloads,
+                  "configuration reloads done (SIGHUP, reloadConfig)");
   rt.registry.add("config-reload-failures", host.reloadFailures,
                   "configuration reloads refused, the running configuration kept");
   lua.setReloadSource(opts.configFile, [&opts](lua::Host& h) { applyCommandLine(opts, h); });

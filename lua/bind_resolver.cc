@@ -107,9 +107,9 @@ void registerResolverStats(core::Runtime& rt, const std::shared_ptr<res::Resolve
 void unregisterResolverStats(core::Runtime& rt, const std::string& name) {
   // Every name registerResolverStats registers.
   static constexpr const char* kNames[] = {
-      "cache-hits",     "cache-misses",   "outgoing-queries", "tcp-outgoing-queries",
-      "outgoing-timeouts", "servfails",   "over-capacity",    "edns-fallbacks",
-      "shared-queries", "mismatched-answers", "cache-entries", "concurrent"};
+      "cache-hits",        "cache-misses",       "outgoing-queries", "tcp-outgoing-queries",
+      "outgoing-timeouts", "servfails",          "over-capacity",    "edns-fallbacks",
+      "shared-queries",    "mismatched-answers", "cache-entries",    "concurrent"};
   for (const char* n : kNames) rt.registry.remove("resolver-" + name + "-" + n);
 }
 

@@ -121,7 +121,8 @@ std::string LuaConfig::runRequestedReload() {
   if (!host_.reloadRequested) return {};
   host_.reloadRequested = false;
   std::string error = reloadLocked();
-  if (!error.empty()) return "Error: reload failed, the running configuration is unchanged: " + error + "\n";
+  if (!error.empty())
+    return "Error: reload failed, the running configuration is unchanged: " + error + "\n";
   return fmt::format("Configuration reloaded from {}\n", reloadPath_);
 }
 

@@ -27,8 +27,7 @@ bool appendTable(lua_State* L, int idx, std::string& out, int depth,
     bool ok = appendValue(L, lua_gettop(L), key, depth + 1);
     lua_pop(L, 1);
     if (ok && lua_type(L, -2) == LUA_TSTRING &&
-        std::find(skip.begin(), skip.end(), std::string_view(lua_tostring(L, -2))) !=
-            skip.end()) {
+        std::find(skip.begin(), skip.end(), std::string_view(lua_tostring(L, -2))) != skip.end()) {
       lua_pop(L, 1);
       continue;
     }

@@ -19,9 +19,8 @@ struct Fixture {
   std::string output;
   lua::Host host{rt, [this](std::string_view s) { output += s; }};
   lua::LuaConfig cfg{host};
-  std::filesystem::path file =
-      std::filesystem::temp_directory_path() /
-      ("ballast-reload-test-" + std::to_string(::getpid()) + ".conf");
+  std::filesystem::path file = std::filesystem::temp_directory_path() /
+                               ("ballast-reload-test-" + std::to_string(::getpid()) + ".conf");
 
   ~Fixture() { std::filesystem::remove(file); }
   void write(const std::string& text) { std::ofstream(file) << text; }
