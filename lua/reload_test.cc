@@ -145,3 +145,32 @@ TEST_CASE("listen addresses changed by the file are kept as started") {
   CHECK(f.cfg.reload() == "");
   CHECK(f.rt.startup.locals.size() == 1);  // what the listeners were started with
 }
+
+TEST_CASE("an unchanged resolver keeps its instances; a changed one is replaced once") {
+  Fixture f;
+  auto statCount = [&](const std::string& name) {
+    size_t n = 0;
+    for (const auto& e : f.rt.registry.entries()) n += e.name == name;
+    return n;
+  };
+  const std::string base = "newResolver{name='local', instances=2, maxCacheEntries=1000}\n";
+  f.start(base);
+  auto one = f.server("local@1"), two = f.server("local@2");
+  REQUIRE(one);
+  REQUIRE(two);
+  CHECK(statCount("resolver-local-cache-hits") == 1);
+
+  f.write(base + "newServer{address='192.0.2.1:53'}\n");
+  CHECK(f.cfg.reload() == "");
+  CHECK(f.server("local@1") == one);
+  CHECK(f.server("local@2") == two);
+  CHECK(statCount("resolver-local-cache-hits") == 1);  // the discarded copy registered nothing
+
+  f.write("newResolver{name='local', instances=2, maxCacheEntries=2000}\n");
+  CHECK(f.cfg.reload() == "");
+  REQUIRE(f.server("local@1"));
+  CHECK(f.server("local@1") != one);
+  CHECK(f.rt.servers().size() == 2);
+  CHECK(statCount("resolver-local-cache-hits") == 1);
+  CHECK(statCount("resolver-local-cache-entries") == 1);
+}
