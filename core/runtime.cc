@@ -195,7 +195,6 @@ Runtime::ReloadOutcome Runtime::commitReload(std::chrono::milliseconds drain) {
     std::vector<std::shared_ptr<Backend>> next;
     for (size_t i = 0; i < s->servers.size(); ++i) {
       if (matches[i]) {
-        adoptAttributes(*matches[i], *s->servers[i]);
         out.kept.push_back(matches[i]);
         out.discarded.push_back(s->servers[i]);
         next.push_back(matches[i]);
@@ -209,15 +208,17 @@ Runtime::ReloadOutcome Runtime::commitReload(std::chrono::milliseconds drain) {
     auto cfg = std::make_shared<RuntimeConfig>(*s->config);
     std::vector<std::shared_ptr<PacketCache>> fresh;
     out.cachesKept = keepRunningCaches(*cfg, *old, s->caches, fresh);
-    for (auto& c : fresh) caches_.push_back(std::move(c));
     cfg->dynBlocks = old->dynBlocks;
     if (cfg->rings->capacity() == old->rings->capacity() &&
         cfg->rings->shardCount() == old->rings->shardCount())
       cfg->rings = old->rings;
-    rebuildPools(*cfg, next);
     // Started before they are published: a query must never reach a server without sockets.
     if (running_)
       for (auto& b : out.added) b->start();
+    // Only now, when nothing can fail any more, do the kept servers change.
+    for (size_t i = 0; i < out.kept.size(); ++i) adoptAttributes(*out.kept[i], *out.discarded[i]);
+    rebuildPools(*cfg, next);  // with the kept servers' pools now the file's
+    for (auto& c : fresh) caches_.push_back(std::move(c));
     config.publish(std::move(cfg));
     servers_ = std::move(next);
   }
