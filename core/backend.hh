@@ -244,6 +244,10 @@ class Backend {
   HealthCheckConfig healthCheck;
   /// Sized at configuration time when healthCheck.lazy is set.
   LazySamples lazySamples;
+  /// What the configuration said about this backend apart from its pools, weight, QPS
+  /// limit and admin state; a reload keeps the running backend whose key is the same
+  /// (core/reload_plan). Empty: never kept (e.g. it has a Lua check function).
+  std::string reloadKey;
 
  private:
   std::string name_;

@@ -5,6 +5,10 @@
 
 #include <algorithm>
 #include <stdexcept>
+#include <thread>
+#include <unordered_map>
+
+#include "core/reload_plan.hh"
 
 namespace ballast::core {
 
@@ -136,6 +140,10 @@ void Runtime::stopServers() {
 
 void Runtime::keepCache(std::shared_ptr<PacketCache> c) {
   std::lock_guard lock(mutex_);
+  if (Staged* s = mine(); s && s->reload) {
+    s->caches.push_back(std::move(c));
+    return;
+  }
   caches_.push_back(std::move(c));
 }
 
@@ -166,16 +174,114 @@ void Runtime::beginStaging() {
   staged_ = std::move(s);
 }
 
+void Runtime::beginReloadStaging() {
+  std::lock_guard lock(mutex_);
+  if (staged_) throw std::logic_error("a configuration change is already being staged");
+  auto s = std::make_unique<Staged>();
+  s->owner = std::this_thread::get_id();
+  s->config = std::make_shared<RuntimeConfig>();
+  s->reload = true;
+  staged_ = std::move(s);
+}
+
+namespace {
+
+/// Pools whose new cache has the options of the cache the pool has now keep the running
+/// one; returns how many did. The new caches that stay go to `fresh`.
+size_t keepRunningCaches(RuntimeConfig& next, const RuntimeConfig& old,
+                         const std::vector<std::shared_ptr<PacketCache>>& staged,
+                         std::vector<std::shared_ptr<PacketCache>>& fresh) {
+  std::unordered_map<PacketCache*, PacketCache*> replace;
+  std::vector<PacketCache*> used;
+  for (const auto& [name, pool] : next.pools) {
+    if (!pool->cache || replace.count(pool->cache)) continue;
+    const Pool* before = old.findPool(name);
+    PacketCache* running = before ? before->cache : nullptr;
+    if (!running || std::find(used.begin(), used.end(), running) != used.end()) continue;
+    if (!sameCacheOptions(running->options(), pool->cache->options())) continue;
+    replace[pool->cache] = running;
+    used.push_back(running);
+  }
+  for (auto& [name, pool] : next.pools) {
+    auto it = pool->cache ? replace.find(pool->cache) : replace.end();
+    if (it == replace.end()) continue;
+    auto copy = std::make_shared<Pool>(*pool);
+    copy->cache = it->second;
+    pool = std::move(copy);
+  }
+  for (const auto& c : staged)
+    if (!replace.count(c.get())) fresh.push_back(c);
+  return used.size();
+}
+
+}  // namespace
+
+Runtime::ReloadOutcome Runtime::commitReload(std::chrono::milliseconds drain) {
+  ReloadOutcome out;
+  {
+    std::lock_guard lock(mutex_);
+    Staged* mineNow = mine();
+    if (!mineNow || !mineNow->reload)
+      throw std::logic_error("commitReload() without beginReloadStaging()");
+    auto s = std::move(staged_);
+    auto matches = matchServers(servers_, s->servers);
+    std::vector<std::shared_ptr<Backend>> next;
+    for (size_t i = 0; i < s->servers.size(); ++i) {
+      if (matches[i]) {
+        out.kept.push_back(matches[i]);
+        out.discarded.push_back(s->servers[i]);
+        next.push_back(matches[i]);
+      } else {
+        out.added.push_back(s->servers[i]);
+        next.push_back(s->servers[i]);
+      }
+    }
+    out.removed = unmatchedServers(servers_, matches);
+    auto old = config.load();
+    auto cfg = std::make_shared<RuntimeConfig>(*s->config);
+    std::vector<std::shared_ptr<PacketCache>> fresh;
+    out.cachesKept = keepRunningCaches(*cfg, *old, s->caches, fresh);
+    cfg->dynBlocks = old->dynBlocks;
+    if (cfg->rings->capacity() == old->rings->capacity() &&
+        cfg->rings->shardCount() == old->rings->shardCount())
+      cfg->rings = old->rings;
+    // Started before they are published: a query must never reach a server without sockets.
+    if (running_)
+      for (auto& b : out.added) b->start();
+    // Only now, when nothing can fail any more, do the kept servers change.
+    for (size_t i = 0; i < out.kept.size(); ++i) adoptAttributes(*out.kept[i], *out.discarded[i]);
+    rebuildPools(*cfg, next);  // with the kept servers' pools now the file's
+    for (auto& c : fresh) caches_.push_back(std::move(c));
+    config.publish(std::move(cfg));
+    servers_ = std::move(next);
+  }
+  if (!running_ || out.removed.empty()) return out;
+  // A query that read the previous snapshot just before the publish may still be on its
+  // way to a removed server: give it a moment, then wait for the answers (bounded).
+  auto deadline = std::chrono::steady_clock::now() + drain;
+  std::this_thread::sleep_for(std::min(drain, std::chrono::milliseconds(50)));
+  for (;;) {
+    out.leftInFlight = 0;
+    for (const auto& b : out.removed) out.leftInFlight += b->outstanding();
+    if (out.leftInFlight == 0 || std::chrono::steady_clock::now() >= deadline) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  // Stopped outside the lock, as in removeServer().
+  for (auto& b : out.removed) b->stop();
+  return out;
+}
+
 void Runtime::commitStaging() {
   std::vector<std::shared_ptr<Backend>> removed;
   {
     std::lock_guard lock(mutex_);
-    if (!mine()) throw std::logic_error("commitStaging() without beginStaging()");
+    if (!mine() || mine()->reload) throw std::logic_error("commitStaging() without beginStaging()");
     auto s = std::move(staged_);
-    if (s->changed) config.publish(std::move(s->config));
-    servers_ = std::move(s->servers);
+    // Started before they are published: a query must never reach a server without sockets.
     if (running_)
       for (auto& b : s->added) b->start();
+    if (s->changed) config.publish(std::move(s->config));
+    servers_ = std::move(s->servers);
     removed = std::move(s->removed);
   }
   // Stopped outside the lock, as in removeServer().

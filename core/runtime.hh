@@ -4,6 +4,7 @@
 /// published runtime snapshot, the server list and the statistics. Configuration code
 /// (Lua, console) changes it only through update(), which publishes a new snapshot.
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -95,6 +96,27 @@ class Runtime {
   void beginStaging();
   void commitStaging();
   void rollbackStaging();
+  /// Reload staging: as beginStaging(), but the staged snapshot starts as a fresh
+  /// RuntimeConfig with no server and no cache, so that a configuration file run again in
+  /// a fresh Lua state builds the desired state from nothing (nothing it makes is started).
+  /// Ends with commitReload() or rollbackStaging(); keepCache() is staged too.
+  void beginReloadStaging();
+  struct ReloadOutcome {
+    std::vector<std::shared_ptr<Backend>> kept;       ///< running, still used
+    std::vector<std::shared_ptr<Backend>> added;      ///< new, started
+    std::vector<std::shared_ptr<Backend>> removed;    ///< drained and stopped
+    std::vector<std::shared_ptr<Backend>> discarded;  ///< built by the file, a running one kept
+    size_t cachesKept = 0;                            ///< running caches a pool keeps
+    uint64_t leftInFlight = 0;  ///< queries the removed servers still held when stopped
+  };
+  /// Publishes the reload staging: each staged server whose reloadKey matches a running
+  /// one's gives way to the running one (which takes the file's pools, weight, QPS limit
+  /// and admin state, and keeps its health and queries in flight); the other staged
+  /// servers start; running servers left out leave the pools at once and are stopped once
+  /// their queries in flight are answered, waiting up to `drain`. A pool whose staged
+  /// cache has the same options as the cache it has now keeps the running cache (and its
+  /// entries). Dynamic blocks in force and the rings (same size) carry over.
+  ReloadOutcome commitReload(std::chrono::milliseconds drain);
   /// The snapshot configuration code should read: the staged one on the staging thread
   /// (so a command sees its own changes), the published one elsewhere.
   std::shared_ptr<const RuntimeConfig> current() const;
@@ -122,6 +144,8 @@ class Runtime {
     std::vector<std::shared_ptr<Backend>> added, removed;
     std::vector<ServerAttributes> before;
     bool changed = false;
+    bool reload = false;  ///< beginReloadStaging: keepCache() goes to `caches`
+    std::vector<std::shared_ptr<PacketCache>> caches;
   };
   /// The staging of the calling thread, or null; the caller holds mutex_.
   Staged* mine() const;

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /// ballast: read the configuration, start the frontends and backends, run maintenance each
-/// second, stop cleanly on SIGTERM or SIGINT.
+/// second, reload the configuration on SIGHUP, stop cleanly on SIGTERM or SIGINT.
 #include <fmt/format.h>
 #include <signal.h>
 #include <sys/resource.h>
@@ -103,6 +103,23 @@ void raiseDescriptorLimit() {
     fmt::print(stderr, "ballast: cannot raise the open-file limit: {}\n", strerror(errno));
 }
 
+/// What the command line adds to the file (-l, -a), after it ran: at start-up and after
+/// every reload's run of it, so that a reload compares like with like.
+void applyCommandLine(const daemon::Options& opts, lua::Host& h) {
+  if (!opts.locals.empty()) {
+    h.startup().locals.clear();
+    for (const auto& l : opts.locals)
+      h.startup().locals.push_back({core::Address::parse(l), false});
+  }
+  for (const auto& m : opts.acl) {
+    core::NetmaskGroup probe;
+    probe.add(m);
+    h.runtime.update([&](core::RuntimeConfig& c) { c.acl.add(m); });
+  }
+  if (h.startup().locals.empty())
+    h.startup().locals.push_back({core::Address::parse("127.0.0.1:53"), false});
+}
+
 int run(const daemon::Options& opts) {
   if (opts.client) return daemon::runConsoleClient(opts);
   core::verboseLogging() = opts.verbose;
@@ -117,30 +134,23 @@ int run(const daemon::Options& opts) {
   host.web = &webService;
   try {
     lua.loadFile(opts.configFile);
-    if (!opts.locals.empty()) {
-      rt.startup.locals.clear();
-      for (const auto& l : opts.locals) rt.startup.locals.push_back({core::Address::parse(l), false});
-    }
-    for (const auto& m : opts.acl) {
-      core::NetmaskGroup probe;
-      probe.add(m);
-      rt.update([&](core::RuntimeConfig& c) { c.acl.add(m); });
-    }
+    applyCommandLine(opts, host);
   } catch (const std::exception& e) {
     fmt::print(stderr, "{}\n", e.what());
     return 1;
   }
-  if (rt.startup.locals.empty()) rt.startup.locals.push_back({core::Address::parse("127.0.0.1:53"), false});
   if (opts.checkConfig) {
     fmt::print("Configuration '{}' OK!\n", opts.configFile);
     return 0;
   }
 
-  // Block the stop signals before any thread starts, so only sigwait() below sees them.
+  // Block the stop and reload signals before any thread starts, so only sigwait() below
+  // sees them.
   sigset_t stopSignals;
   sigemptyset(&stopSignals);
   sigaddset(&stopSignals, SIGTERM);
   sigaddset(&stopSignals, SIGINT);
+  sigaddset(&stopSignals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &stopSignals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
@@ -208,6 +218,11 @@ int run(const daemon::Options& opts) {
     return 1;
   }
   for (auto& f : host.afterStart) f();
+  rt.registry.add("config-reloads", host.reloads,
+                  "configuration reloads done (SIGHUP, reloadConfig)");
+  rt.registry.add("config-reload-failures", host.reloadFailures,
+                  "configuration reloads refused, the running configuration kept");
+  lua.setReloadSource(opts.configFile, [&opts](lua::Host& h) { applyCommandLine(opts, h); });
   daemon::Watchdog watchdog;
   if (opts.supervised) {
     daemon::notifySystemd("READY=1");
@@ -217,7 +232,11 @@ int run(const daemon::Options& opts) {
              listeners.size(), rt.servers().size());
 
   int sig = 0;
-  sigwait(&stopSignals, &sig);
+  // SIGHUP reloads here, on this thread, while the listeners keep answering.
+  while (sigwait(&stopSignals, &sig) == 0 && sig == SIGHUP) {
+    fmt::print(stderr, "ballast: SIGHUP received, reloading {}\n", opts.configFile);
+    lua.reload();  // logs the outcome
+  }
   fmt::print(stderr, "ballast: {} received, stopping\n", strsignal(sig));
   if (opts.supervised) daemon::notifySystemd("STOPPING=1");
   // Stop accepting first, then let the queries already taken finish (bounded), so a

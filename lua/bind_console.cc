@@ -134,6 +134,15 @@ int shutdownProcess(lua_State*, Host& h) {
   return 0;
 }
 
+/// reloadConfig(): what SIGHUP does (LuaConfig::reload). It runs once the calling console
+/// command (or maintenance()) has finished, since that holds the Lua state and a staging
+/// of its own; the console shows the outcome, the error with file and line if any.
+int reloadConfig(lua_State*, Host& h) {
+  if (h.configuring) throw ConfigError("reloadConfig: only once running");
+  h.reloadRequested = true;
+  return 0;
+}
+
 }  // namespace
 
 void registerConsoleBindings(lua_State* L) {
@@ -150,6 +159,7 @@ void registerConsoleBindings(lua_State* L) {
       {"dumpStats", wrap<dumpStats>},
       {"showVersion", wrap<showVersion>},
       {"shutdown", wrap<shutdownProcess>},
+      {"reloadConfig", wrap<reloadConfig>},
   };
   registerAll(L, std::begin(b), std::end(b));
 }

@@ -22,14 +22,14 @@ core::LocalBind parseLocal(lua_State* L, const char* fn) {
 
 int addLocal(lua_State* L, Host& h) {
   requireConfiguring(h, "addLocal");
-  h.runtime.startup.locals.push_back(parseLocal(L, "addLocal"));
+  h.startup().locals.push_back(parseLocal(L, "addLocal"));
   return 0;
 }
 
 int setLocal(lua_State* L, Host& h) {
   requireConfiguring(h, "setLocal");
   auto bind = parseLocal(L, "setLocal");
-  h.runtime.startup.locals.assign(1, bind);
+  h.startup().locals.assign(1, bind);
   return 0;
 }
 
@@ -40,8 +40,8 @@ int setUDPSocketBufferSizes(lua_State* L, Host& h) {
   if (recv < 0 || send < 0 || recv > 2147483647 || send > 2147483647)
     throw ConfigError("setUDPSocketBufferSizes: sizes must be from 0 to 2147483647");
   // 0 keeps the current size, as dnsdist.
-  if (recv > 0) h.runtime.startup.udpRecvBufferSize = size_t(recv);
-  if (send > 0) h.runtime.startup.udpSendBufferSize = size_t(send);
+  if (recv > 0) h.startup().udpRecvBufferSize = size_t(recv);
+  if (send > 0) h.startup().udpSendBufferSize = size_t(send);
   return 0;
 }
 
@@ -50,7 +50,7 @@ int setMaxUDPOutstanding(lua_State* L, Host& h) {
   double n = checkNumber(L, 1, "setMaxUDPOutstanding", "the number");
   if (n < 1 || n > 65535 || n != double(int64_t(n)))
     throw ConfigError("setMaxUDPOutstanding: must be a whole number from 1 to 65535");
-  h.runtime.startup.maxUDPOutstanding = uint32_t(n);
+  h.startup().maxUDPOutstanding = uint32_t(n);
   return 0;
 }
 

@@ -13,6 +13,7 @@
 #include "core/log.hh"
 #include "lua/binding.hh"
 #include "lua/bindings.hh"
+#include "lua/reload.hh"
 
 namespace ballast::lua {
 
@@ -71,7 +72,9 @@ std::vector<std::shared_ptr<res::Resolver>> resolvers(Host& h) {
   return out;
 }
 
-void registerStats(core::Runtime& rt, const std::shared_ptr<res::Resolver>& r) {
+}  // namespace
+
+void registerResolverStats(core::Runtime& rt, const std::shared_ptr<res::Resolver>& r) {
   const std::string p = "resolver-" + r->config().name + "-";
   auto& s = r->stats();
   rt.registry.add(p + "cache-hits", s.cacheHits, "client questions answered from the cache");
@@ -100,6 +103,17 @@ void registerStats(core::Runtime& rt, const std::shared_ptr<res::Resolver>& r) {
       },
       "resolutions in progress");
 }
+
+void unregisterResolverStats(core::Runtime& rt, const std::string& name) {
+  // Every name registerResolverStats registers.
+  static constexpr const char* kNames[] = {
+      "cache-hits",        "cache-misses",       "outgoing-queries", "tcp-outgoing-queries",
+      "outgoing-timeouts", "servfails",          "over-capacity",    "edns-fallbacks",
+      "shared-queries",    "mismatched-answers", "cache-entries",    "concurrent"};
+  for (const char* n : kNames) rt.registry.remove("resolver-" + name + "-" + n);
+}
+
+namespace {
 
 /// testFaults={hang={"name.", ...}, throw={...}, hangMs=N}; the table is on the stack top.
 std::shared_ptr<const res::TestFaults> readTestFaults(lua_State* L) {
@@ -136,6 +150,8 @@ res::Supervisor& supervisor(Host& h) {
 
 int newResolver(lua_State* L, Host& h) {
   requireConfiguring(h, "newResolver");
+  // Same name and options: a reload keeps the running instances and their record cache.
+  std::string key = "resolver " + (lua_isnoneornil(L, 1) ? "{}" : optionsKey(L, 1, {}));
   res::ResolverConfig cfg;
   Options o(L, 1, "newResolver");
   cfg.name = o.string("name").value_or("resolver");
@@ -189,8 +205,9 @@ int newResolver(lua_State* L, Host& h) {
         cfg.name);
   supervisor(h);
   auto r = std::make_shared<res::Resolver>(std::move(cfg));
-  registerStats(h.runtime, r);
-  res::createInstances(r, h.runtime);
+  if (!h.reloading) registerResolverStats(h.runtime, r);  // a reload registers what it keeps
+  for (auto& inst : res::createInstances(r, h.runtime))
+    if (key != "resolver ") inst->reloadKey = key + " " + inst->name();
   return 0;
 }
 

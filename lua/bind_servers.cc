@@ -12,6 +12,7 @@
 #include "lua/binding.hh"
 #include "lua/bindings.hh"
 #include "lua/check_function.hh"
+#include "lua/reload.hh"
 #include "lua/userdata.hh"
 
 namespace ballast::lua {
@@ -95,6 +96,13 @@ void readHealthCheck(Options& o, core::HealthCheckConfig& c, core::Backend::Admi
 }
 
 int newServer(lua_State* L, Host& h) {
+  // Pools, weight and QPS limit change in place on a running server; the rest makes it
+  // another server for a reload (core/reload_plan).
+  std::string key;
+  if (lua_type(L, 1) == LUA_TTABLE) {
+    std::string options = optionsKey(L, 1, {"pool", "weight", "qps"});
+    if (!options.empty()) key = "server " + options;
+  }
   backends::remote::RemoteConfig cfg;
   core::HealthCheckConfig check;
   core::Backend::Admin admin = core::Backend::Admin::Auto;
@@ -127,6 +135,7 @@ int newServer(lua_State* L, Host& h) {
   b->healthCheck = check;
   if (check.lazy) b->lazySamples.resize(check.lazySampleSize);
   b->setAdmin(admin);
+  b->reloadKey = lua_type(L, 1) == LUA_TSTRING ? "server " + cfg.address.toStringWithPort() : key;
   h.runtime.addServer(b);
   pushServer(L, b);
   return 1;

@@ -2,11 +2,13 @@
 #include "lua/check_function.hh"
 
 #include <cstring>
+#include <mutex>
 #include <string>
 
 #include "core/rules/rule.hh"
 #include "lua/binding.hh"
 #include "lua/dnsquestion.hh"
+#include "lua/lua_rules.hh"
 #include "lua/userdata.hh"
 
 namespace ballast::lua {
@@ -52,13 +54,14 @@ class LuaCheckFunction final : public core::CheckQueryBuilder {
  public:
   // The registry reference is never released, like LuaRule's: the backend holding this may
   // outlive the Lua state at shutdown.
-  LuaCheckFunction(Host& h, int ref) : host_(h), ref_(ref) {}
+  // Bound to the state that made it, under that state's lock: after a configuration
+  // reload the shared state is a new one, where this reference means nothing.
+  LuaCheckFunction(lua_State* L, int ref) : L_(L), lock_(sharedLock(L)), ref_(ref) {}
 
   bool build(dns::Name& qname, uint16_t& qtype, uint16_t& qclass, uint8_t* header,
              std::string& error) override {
-    bool ok = false;
-    host_.withLua([&](lua_State* L) { ok = call(L, qname, qtype, qclass, header, error); });
-    return ok;
+    std::lock_guard lock(*lock_);
+    return call(L_, qname, qtype, qclass, header, error);
   }
 
  private:
@@ -95,15 +98,16 @@ class LuaCheckFunction final : public core::CheckQueryBuilder {
     return ok;
   }
 
-  Host& host_;
+  lua_State* L_;
+  std::mutex* lock_;
   int ref_;
 };
 
 }  // namespace
 
-std::shared_ptr<core::CheckQueryBuilder> makeCheckFunction(lua_State* L, Host& h) {
+std::shared_ptr<core::CheckQueryBuilder> makeCheckFunction(lua_State* L, Host&) {
   int ref = luaL_ref(L, LUA_REGISTRYINDEX);
-  return std::make_shared<LuaCheckFunction>(h, ref);
+  return std::make_shared<LuaCheckFunction>(L, ref);
 }
 
 int newDNSName(lua_State* L, Host&) {

@@ -31,34 +31,48 @@ int luaPrint(lua_State* L) {
 
 }  // namespace
 
-LuaConfig::LuaConfig(Host& host) : host_(host), L_(luaL_newstate()) {
-  if (!L_) throw ConfigError("cannot create a Lua state");
-  luaL_openlibs(L_);
-  setHost(L_, &host_);
-  setSharedLock(L_, &mutex_);  // taken by LuaRule/LuaAction on the query path
-  lua_register(L_, "print", luaPrint);
-  registerServerBindings(L_);
-  registerFrontendBindings(L_);
-  registerAclBindings(L_);
-  registerSettingBindings(L_);
-  registerPoolBindings(L_);  // after registerServerBindings: uses its policy metatable
-  registerCacheBindings(L_);  // after registerPoolBindings: adds to the pool's methods
-  registerConsoleBindings(L_);
-  registerResolverBindings(L_);
-  registerWebBindings(L_);
+LuaConfig::LuaConfig(Host& host) : host_(host), L_(nullptr) {
   host_.withLua = [this](const std::function<void(lua_State*)>& fn) {
     std::lock_guard lock(mutex_);
     fn(L_);
   };
-  registerRuleBindings(L_);
-  registerRingBindings(L_);
-  registerDynBlockBindings(L_);
-  registerLuaPolicyBindings(L_);
-  registerTcpBindings(L_);
-  registerDohBindings(L_);
+  L_ = newState(host_);
 }
 
-LuaConfig::~LuaConfig() { lua_close(L_); }
+lua_State* LuaConfig::newState(Host& h) {
+  lua_State* L = luaL_newstate();
+  if (!L) throw ConfigError("cannot create a Lua state");
+  try {
+    luaL_openlibs(L);
+    setHost(L, &h);
+    setSharedLock(L, &mutex_);  // taken by LuaRule/LuaAction on the query path
+    lua_register(L, "print", luaPrint);
+    registerServerBindings(L);
+    registerFrontendBindings(L);
+    registerAclBindings(L);
+    registerSettingBindings(L);
+    registerPoolBindings(L);   // after registerServerBindings: uses its policy metatable
+    registerCacheBindings(L);  // after registerPoolBindings: adds to the pool's methods
+    registerConsoleBindings(L);
+    registerResolverBindings(L);
+    registerWebBindings(L);
+    registerRuleBindings(L);
+    registerRingBindings(L);
+    registerDynBlockBindings(L);
+    registerLuaPolicyBindings(L);
+    registerTcpBindings(L);
+    registerDohBindings(L);
+  } catch (...) {
+    lua_close(L);
+    throw;
+  }
+  return L;
+}
+
+LuaConfig::~LuaConfig() {
+  lua_close(L_);
+  for (lua_State* old : retired_) lua_close(old);
+}
 
 void LuaConfig::runLoaded(int loadStatus) {
   if (loadStatus == 0) loadStatus = lua_pcall(L_, 0, 0, 0);
@@ -90,8 +104,10 @@ std::string LuaConfig::callMaintenance() {
   if (lua_pcall(L_, 0, 0, 0) != 0) {
     std::string msg = explainLuaError(host_, lua_tostring(L_, -1) ? lua_tostring(L_, -1) : "error");
     lua_pop(L_, 1);
+    runRequestedReload();
     return msg;
   }
+  runRequestedReload();  // logged there; nobody to show it to
   return {};
 }
 

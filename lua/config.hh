@@ -2,6 +2,7 @@
 #pragma once
 /// The shared Lua state that reads the configuration (and later serves the console):
 /// LuaJIT with dnsdist's functions registered, one lock around every use.
+#include <functional>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -43,11 +44,32 @@ class LuaConfig {
   /// unique: the console client's completions.
   std::vector<std::string> functionNames();
 
+  /// The file reload() runs again, and what to apply after it as after the first run (the
+  /// command line's overrides, on the reload's Host); set by the daemon once started.
+  void setReloadSource(std::string path, std::function<void(Host&)> afterFile);
+  /// SIGHUP and reloadConfig() (lua/reload.cc): runs the file in a fresh Lua state that
+  /// builds the desired runtime without starting anything, then publishes it, keeping the
+  /// running servers, resolvers and caches that did not change; the fresh state replaces
+  /// this one. Any error changes nothing. Returns "" on success, else the reason
+  /// ("FILE:LINE: reason"), also logged. Listening sockets are never touched.
+  std::string reload();
+
  private:
   void runLoaded(int loadStatus);
+  /// A state with every binding registered, using `h` and this object's lock.
+  lua_State* newState(Host& h);
+  std::string reloadLocked();
+  /// After a console command or maintenance(): the reload reloadConfig() asked for.
+  /// Returns what to report ("" when none was asked).
+  std::string runRequestedReload();
   std::mutex mutex_;
   Host& host_;
   lua_State* L_;
+  /// States replaced by reloads: rules, policies and check functions of snapshots still in
+  /// use run in them (under mutex_), so they stay open until this object goes.
+  std::vector<lua_State*> retired_;
+  std::string reloadPath_;
+  std::function<void(Host&)> afterFile_;
 };
 
 }  // namespace ballast::lua

@@ -125,6 +125,13 @@ LuaConfig::ConsoleReply LuaConfig::runConsoleCommand(const std::string& line, si
     }
   }
   lua_settop(L_, top);
+  if (reply.failed) host_.reloadRequested = false;  // the command asking for it failed
+  // reloadConfig(): now that the command's own staging is over.
+  std::string reloaded = runRequestedReload();
+  if (!reloaded.empty()) {
+    reply.failed = reply.failed || reloaded.rfind("Error: ", 0) == 0;
+    append(reloaded);
+  }
   if (cut)
     reply.text +=
         fmt::format("\n[output cut at {} bytes: see setConsoleOutputMaxMsgSize()]\n", maxOutput);

@@ -42,6 +42,19 @@ struct Host {
   frontend::StreamConfig stream;
   /// The running TCP worker pool (set by the daemon), for showTCPStats.
   std::function<std::vector<int64_t>()> tcpConnectionsPerThread;
+  /// Where addLocal, setLocal and the UDP sizes go: the runtime's start-up settings, or
+  /// during a reload the copy that is compared with them (lua/reload.cc).
+  core::StartupConfig* startupTarget = nullptr;
+  core::StartupConfig& startup() { return startupTarget ? *startupTarget : runtime.startup; }
+  /// True while a reload runs the file in a fresh state: what newResolver and the like
+  /// would register for good waits until the reload is committed.
+  bool reloading = false;
+  /// Set by reloadConfig(); the console command or maintenance() call that asked reloads
+  /// once it has finished (it holds the Lua lock and a staging of its own until then).
+  bool reloadRequested = false;
+  /// Reloads done and refused (config-reloads, config-reload-failures; registered by the
+  /// daemon).
+  metrics::Counter reloads, reloadFailures;
   /// Run by the daemon once everything has started, and once the backends have stopped on
   /// the way out (the resolvers' cache files).
   std::vector<std::function<void()>> afterStart, afterStop;

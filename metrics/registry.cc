@@ -9,6 +9,11 @@ void Registry::add(std::string name, const Counter& c, std::string help) {
                       [&c] { return double(c.value()); }});
 }
 
+void Registry::remove(const std::string& name) {
+  std::lock_guard lock(mutex_);
+  std::erase_if(entries_, [&](const StatEntry& e) { return e.name == name; });
+}
+
 void Registry::addGauge(std::string name, std::function<double()> read, std::string help) {
   std::lock_guard lock(mutex_);
   entries_.push_back({std::move(name), std::move(help), StatKind::Gauge, std::move(read)});

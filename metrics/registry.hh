@@ -28,6 +28,8 @@ class Registry {
   void addGauge(std::string name, std::function<double()> read, std::string help);
   /// Registers latency0-1 ... latency-slow, latency-avgN, latency-count and latency-sum.
   void addLatency(const LatencyStats& l);
+  /// Drops every statistic of that name (a configuration reload removed what it reads).
+  void remove(const std::string& name);
   /// Name and current value of every statistic.
   std::vector<std::pair<std::string, double>> snapshot() const;
   std::vector<StatEntry> entries() const;

@@ -30,6 +30,18 @@ void Service::setHandler(const std::string& path, WebHandler h) {
   handlers_[path] = std::move(h);
 }
 
+void Service::adoptConfiguration(Service& from) {
+  std::shared_ptr<const WebConfig> cfg = from.config();
+  std::map<std::string, WebHandler> handlers;
+  {
+    std::lock_guard lock(from.mutex_);
+    handlers = std::move(from.handlers_);
+  }
+  std::lock_guard lock(mutex_);
+  config_ = std::move(cfg);
+  handlers_ = std::move(handlers);
+}
+
 WebHandler Service::handler(const std::string& path) const {
   std::lock_guard lock(mutex_);
   auto it = handlers_.find(path);

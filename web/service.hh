@@ -54,6 +54,9 @@ class Service {
   void setHandler(const std::string& path, WebHandler h);
   /// The handler for an exact path, or an empty function.
   WebHandler handler(const std::string& path) const;
+  /// A configuration reload: the handlers and settings `from` (filled by the file, never
+  /// started) was given replace these; where it listens and exports stays as started.
+  void adoptConfiguration(Service& from);
 
   /// Binds and starts the HTTP thread (if webserver() was called) and the carbon threads.
   /// Throws std::runtime_error naming the address if it cannot bind.

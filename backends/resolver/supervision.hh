@@ -16,6 +16,7 @@ struct SupervisionSettings {
   int64_t minBackoffMs = 100;        ///< first restart delay after a failure
   int64_t maxBackoffMs = 30000;      ///< the doubling stops here
   int64_t stableMs = 60000;          ///< up this long since its restart: back-off starts over
+  bool operator==(const SupervisionSettings&) const = default;
 };
 
 /// What the supervisor reads of an instance at one check.

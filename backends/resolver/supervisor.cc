@@ -228,6 +228,7 @@ void Supervisor::restart(const std::shared_ptr<ResolverInstance>& inst, Slot& sl
       fresh->setWeight(inst->weight());
       fresh->setQpsLimit(inst->qpsLimit());
       fresh->healthCheck = inst->healthCheck;
+      fresh->reloadKey = inst->reloadKey;  // a reload still sees the same instance
       if (fresh->healthCheck.lazy) fresh->lazySamples.resize(fresh->healthCheck.lazySampleSize);
       auto& next = fresh->lifecycle();
       next.restarts.store(life.restarts.load() + 1);

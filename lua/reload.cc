@@ -1,0 +1,212 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/// LuaConfig::reload: SIGHUP and reloadConfig(). The file runs again in a fresh Lua state
+/// against a reload staging of the runtime (Runtime::beginReloadStaging), which builds the
+/// desired state from nothing without starting anything; on success Runtime::commitReload
+/// publishes it, keeping what did not change, and the fresh state replaces the old one.
+#include <fmt/format.h>
+
+#include <chrono>
+#include <set>
+
+#include "backends/resolver/cache_file.hh"
+#include "backends/resolver/instance.hh"
+#include "backends/resolver/supervisor.hh"
+#include "core/log.hh"
+#include "lua/config.hh"
+#include "lua/reload.hh"
+#include "web/service.hh"
+
+namespace ballast::lua {
+
+namespace {
+
+namespace res = backends::resolver;
+
+/// How long a reload waits for the queries in flight on the servers it removes.
+constexpr std::chrono::milliseconds kRemovedServerDrain{3000};
+
+bool sameBind(const core::LocalBind& a, const core::LocalBind& b) {
+  return a.address == b.address && a.reusePort == b.reusePort && a.tcp == b.tcp &&
+         a.maxInFlight == b.maxInFlight &&
+         a.maxConcurrentTCPConnections == b.maxConcurrentTCPConnections;
+}
+
+bool sameStreamBinds(const std::vector<frontend::StreamBind>& a,
+                     const std::vector<frontend::StreamBind>& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (!(a[i].address == b[i].address) || a[i].reusePort != b[i].reusePort) return false;
+  return true;
+}
+
+/// What the file asks that only a restart can give: listening sockets and start-up sizes
+/// stay as started (see the report of issue 11: a reload never closes or opens a socket).
+std::vector<std::string> needsRestart(const core::StartupConfig& running,
+                                      const core::StartupConfig& wanted, const Host& live,
+                                      const Host& fresh, const web::Service* liveWeb,
+                                      const web::Service* freshWeb) {
+  std::vector<std::string> out;
+  bool sameLocals = running.locals.size() == wanted.locals.size();
+  for (size_t i = 0; sameLocals && i < wanted.locals.size(); ++i)
+    sameLocals = sameBind(running.locals[i], wanted.locals[i]);
+  if (!sameLocals) out.push_back("addLocal/setLocal addresses");
+  if (running.udpRecvBufferSize != wanted.udpRecvBufferSize ||
+      running.udpSendBufferSize != wanted.udpSendBufferSize)
+    out.push_back("setUDPSocketBufferSizes");
+  if (running.maxUDPOutstanding != wanted.maxUDPOutstanding) out.push_back("setMaxUDPOutstanding");
+  if (!sameStreamBinds(live.stream.tlsBinds, fresh.stream.tlsBinds)) out.push_back("addTLSLocal");
+  if (!sameStreamBinds(live.stream.dohBinds, fresh.stream.dohBinds)) out.push_back("addDOHLocal");
+  if (live.console.address != fresh.console.address) out.push_back("controlSocket");
+  if (liveWeb && freshWeb && liveWeb->listenAddress() != freshWeb->listenAddress())
+    out.push_back("webserver address");
+  return out;
+}
+
+/// The resolvers whose instances are among `servers`.
+std::set<std::shared_ptr<res::Resolver>> resolversOf(
+    const std::vector<std::shared_ptr<core::Backend>>& servers) {
+  std::set<std::shared_ptr<res::Resolver>> out;
+  for (const auto& b : servers)
+    if (auto* inst = dynamic_cast<res::ResolverInstance*>(b.get())) out.insert(inst->resolver());
+  return out;
+}
+
+/// Statistics and cache files follow the resolvers: those stopped save their cache and
+/// leave the statistics, those started join them.
+void settleResolvers(Host& h, const core::Runtime::ReloadOutcome& out) {
+  auto kept = resolversOf(out.kept);
+  for (const auto& r : resolversOf(out.removed)) {
+    if (kept.count(r)) continue;
+    unregisterResolverStats(h.runtime, r->config().name);
+    if (r->cacheFile()) r->cacheFile()->stop();  // writes the cache one last time
+  }
+  for (const auto& r : resolversOf(out.added)) {
+    registerResolverStats(h.runtime, r);
+    if (r->cacheFile()) {
+      r->cacheFile()->start();
+      h.afterStop.push_back([r] { r->cacheFile()->stop(); });
+    }
+  }
+}
+
+/// The console's settings that apply while running (setKey, setConsoleACL...).
+void adoptConsoleSettings(ConsoleSettings& live, const ConsoleSettings& fresh) {
+  std::scoped_lock lock(live.mutex, fresh.mutex);
+  live.key = fresh.key;
+  live.acl = fresh.acl;
+  live.logConnections = fresh.logConnections;
+  live.maxConnections = fresh.maxConnections;
+  live.outputMaxSize = fresh.outputMaxSize;
+}
+
+std::string join(const std::vector<std::string>& items) {
+  std::string s;
+  for (const auto& i : items) s += (s.empty() ? "" : ", ") + i;
+  return s;
+}
+
+}  // namespace
+
+void LuaConfig::setReloadSource(std::string path, std::function<void(Host&)> afterFile) {
+  std::lock_guard lock(mutex_);
+  reloadPath_ = std::move(path);
+  afterFile_ = std::move(afterFile);
+}
+
+std::string LuaConfig::reload() {
+  std::lock_guard lock(mutex_);
+  return reloadLocked();
+}
+
+std::string LuaConfig::runRequestedReload() {
+  if (!host_.reloadRequested) return {};
+  host_.reloadRequested = false;
+  std::string error = reloadLocked();
+  if (!error.empty())
+    return "Error: reload failed, the running configuration is unchanged: " + error + "\n";
+  return fmt::format("Configuration reloaded from {}\n", reloadPath_);
+}
+
+std::string LuaConfig::reloadLocked() {
+  auto& rt = host_.runtime;
+  auto fail = [&](const std::string& why) {
+    host_.reloadFailures.inc();
+    core::warnLog("ballast: configuration reload failed, nothing changed: {}", why);
+    return why;
+  };
+  if (reloadPath_.empty()) return fail("no configuration file to reload");
+  core::StartupConfig startup;  // what this run of the file asks for
+  Host fresh(rt, host_.out);
+  fresh.files = host_.files;  // chunk numbers go on from the running ones
+  fresh.startupTarget = &startup;
+  fresh.reloading = true;
+  fresh.withLua = host_.withLua;
+  // webserver(), setWebserverConfig(), registerWebHandler() fill this one; it never starts.
+  std::unique_ptr<web::Service> freshWeb;
+  if (host_.web) freshWeb = std::make_unique<web::Service>(rt, host_.web->version());
+  fresh.web = freshWeb.get();
+  try {
+    rt.beginReloadStaging();
+  } catch (const std::logic_error&) {
+    return fail("another configuration change is in progress");
+  }
+  lua_State* L = nullptr;
+  try {
+    L = newState(fresh);
+    int status = loadConfigFile(L, fresh, reloadPath_);
+    if (status == 0) status = lua_pcall(L, 0, 0, 0);
+    if (status != 0) {
+      const char* msg = lua_tostring(L, -1);
+      throw ConfigError(explainLuaError(fresh, msg ? msg : "unknown error"));
+    }
+    if (afterFile_) afterFile_(fresh);
+  } catch (const std::exception& e) {
+    std::string why = e.what();
+    rt.rollbackStaging();
+    if (L) lua_close(L);  // nothing the failed run made is referenced elsewhere
+    return fail(why);
+  }
+  auto restartOnly = needsRestart(rt.startup, startup, host_, fresh, host_.web, freshWeb.get());
+  core::Runtime::ReloadOutcome out;
+  try {
+    out = rt.commitReload(kRemovedServerDrain);
+  } catch (const std::exception& e) {  // a new server that could not start: nothing published
+    lua_close(L);
+    return fail(e.what());
+  }
+  settleResolvers(host_, out);
+  // The supervisor watches whatever instances the runtime lists, so the running one goes
+  // on; a file that brings the first resolvers brings the first supervisor, started here.
+  if (fresh.resolverSupervisor) {
+    if (!host_.resolverSupervisor) {
+      host_.resolverSupervisor = fresh.resolverSupervisor;
+      host_.resolverSupervisor->start();
+      host_.beforeStop.push_back([sup = host_.resolverSupervisor] { sup->stop(); });
+    } else if (!(fresh.resolverSupervisor->settings() == host_.resolverSupervisor->settings())) {
+      restartOnly.push_back("setResolverSupervision");
+    }
+  }
+  adoptConsoleSettings(host_.console, fresh.console);
+  // The fresh state takes over: maintenance(), console commands, web handlers and the
+  // objects the file made (dynamic block groups, Lua rules) live in it.
+  retired_.push_back(L_);
+  L_ = L;
+  setHost(L_, &host_);
+  host_.files = fresh.files;
+  if (host_.web && freshWeb) host_.web->adoptConfiguration(*freshWeb);
+  host_.reloads.inc();
+  core::warnLog(
+      "ballast: configuration reloaded from {}: {} server(s) kept, {} added, {} removed{}, {} "
+      "cache(s) kept",
+      reloadPath_, out.kept.size(), out.added.size(), out.removed.size(),
+      out.leftInFlight ? fmt::format(" ({} queries in flight cut)", out.leftInFlight) : "",
+      out.cachesKept);
+  if (!restartOnly.empty())
+    core::warnLog(
+        "ballast: configuration reload: {} changed in {}; a restart is needed to apply that, "
+        "the running listeners are kept",
+        join(restartOnly), reloadPath_);
+  return {};
+}
+
+}  // namespace ballast::lua
