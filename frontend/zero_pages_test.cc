@@ -37,8 +37,8 @@ TEST_CASE("pageIsZero finds any nonzero byte") {
 
 TEST_CASE("dropZeroPages gives back the zero pages only, and they still read as zeros") {
   constexpr size_t n = 6;
-  void* m = mmap(nullptr, n * kPageSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-                 -1, 0);
+  void* m =
+      mmap(nullptr, n * kPageSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   REQUIRE(m != MAP_FAILED);
   auto* b = static_cast<uint8_t*>(m);
   std::memset(b, 0, n * kPageSize);  // all resident
@@ -59,8 +59,8 @@ TEST_CASE("dropZeroPages gives back the zero pages only, and they still read as 
 
 TEST_CASE("dropZeroPages leaves partial pages at either end") {
   constexpr size_t n = 3;
-  void* m = mmap(nullptr, n * kPageSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-                 -1, 0);
+  void* m =
+      mmap(nullptr, n * kPageSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   REQUIRE(m != MAP_FAILED);
   auto* b = static_cast<uint8_t*>(m);
   std::memset(b, 0, n * kPageSize);
