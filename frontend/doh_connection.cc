@@ -7,13 +7,16 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
+#include <new>
 
 #include "core/clock.hh"
 #include "core/pipeline.hh"
 #include "core/rules/http.hh"
 #include "frontend/doh_request.hh"
 #include "frontend/tcp_worker.hh"
+#include "frontend/zero_pages.hh"
 
 namespace ballast::frontend {
 
@@ -102,7 +105,6 @@ ssize_t readBody(nghttp2_session*, int32_t, uint8_t* buf, size_t length, uint32_
 constexpr size_t kFrameBufferMin = 16384;
 // How long a connection stays idle before it gives those pages back: a busy one keeps them.
 constexpr int64_t kTrimAfterMs = 1000;
-constexpr uintptr_t kPage = 4096;
 // HPACK dynamic tables, ours and the one we let the client fill (SETTINGS_HEADER_TABLE_SIZE,
 // 4096 by default): DoH requests and answers have a handful of short headers, and every
 // idle connection keeps what its tables hold.
@@ -161,42 +163,63 @@ DohConnection::DohConnection(TcpWorker& w, int fd, const core::Address& client,
   mem_ = nghttp2_mem{this, memMalloc, memFree, memCalloc, memRealloc};
 }
 
-// nghttp2's allocations: plain malloc, except for the frame buffer, which gets whole pages of
-// its own so that all of them can be given back while the connection is idle.
+// nghttp2's allocations: plain malloc below a page; from a page up, page-aligned blocks of
+// their own (bigBlocks_), so that an idle connection can give their pages back: all of the
+// frame buffer's, and whichever pages of the others hold only zeros (the stream map, 4 kB,
+// is all zeros once its streams are gone).
 void* DohConnection::memMalloc(size_t size, void* self) {
-  if (size < kFrameBufferMin) return std::malloc(size);
+  if (size < kPageSize) return std::malloc(size);
   auto* c = static_cast<DohConnection*>(self);
-  size_t rounded = (size + kPage - 1) & ~(kPage - 1);
-  void* p = std::aligned_alloc(kPage, rounded);
-  if (p) {
-    c->frameBuffer_ = p;
-    c->frameBufferSize_ = rounded;
+  size_t rounded = (size + kPageSize - 1) & ~(kPageSize - 1);
+  if (rounded < size) return nullptr;
+  try {
+    c->bigBlocks_.reserve(c->bigBlocks_.size() + 1);  // fails here, not after the allocation
+  } catch (const std::bad_alloc&) {
+    return nullptr;
   }
+  void* p = std::aligned_alloc(kPageSize, rounded);
+  if (!p) return nullptr;
+  c->bigBlocks_.push_back({p, rounded});
+  // The frame buffer is the big block nghttp2 makes with the session (see ensureSession).
+  if (c->makingSession_ && size >= kFrameBufferMin && !c->frameBuffer_) c->frameBuffer_ = p;
   return p;
 }
 
 void DohConnection::memFree(void* ptr, void* self) {
   auto* c = static_cast<DohConnection*>(self);
-  if (ptr && ptr == c->frameBuffer_) c->frameBuffer_ = nullptr;
+  if (ptr && (reinterpret_cast<uintptr_t>(ptr) & (kPageSize - 1)) == 0) {
+    auto it = std::find_if(c->bigBlocks_.begin(), c->bigBlocks_.end(),
+                           [ptr](const BigBlock& b) { return b.ptr == ptr; });
+    if (it != c->bigBlocks_.end()) {
+      *it = c->bigBlocks_.back();
+      c->bigBlocks_.pop_back();
+    }
+    if (ptr == c->frameBuffer_) c->frameBuffer_ = nullptr;
+  }
   std::free(ptr);
 }
 
-void* DohConnection::memCalloc(size_t n, size_t size, void*) {
-  return std::calloc(n, size);
+void* DohConnection::memCalloc(size_t n, size_t size, void* self) {
+  if (size && n > SIZE_MAX / size) return nullptr;
+  if (n * size < kPageSize) return std::calloc(n, size);
+  void* p = memMalloc(n * size, self);
+  if (p) std::memset(p, 0, n * size);
+  return p;
 }
 
 void* DohConnection::memRealloc(void* ptr, size_t size, void* self) {
   auto* c = static_cast<DohConnection*>(self);
-  bool big = ptr && ptr == c->frameBuffer_;
-  if (!big && size < kFrameBufferMin) return std::realloc(ptr, size);
-  // To or from the page-aligned frame buffer: a new one, the old content copied.
-  size_t old = big ? c->frameBufferSize_ : (ptr ? malloc_usable_size(ptr) : 0);
-  void* p = size < kFrameBufferMin ? std::malloc(size) : memMalloc(size, self);
+  const BigBlock* big = nullptr;
+  for (const BigBlock& b : c->bigBlocks_)
+    if (ptr && b.ptr == ptr) big = &b;
+  if (!big && size < kPageSize) return std::realloc(ptr, size);
+  // To or from a page-aligned block: a new one, the old content copied.
+  size_t old = big ? big->size : (ptr ? malloc_usable_size(ptr) : 0);
+  void* p = memMalloc(size, self);
   if (!p) return nullptr;
   if (ptr) {
     std::memcpy(p, ptr, std::min(old, size));
-    if (big && c->frameBuffer_ == ptr) c->frameBuffer_ = nullptr;
-    std::free(ptr);
+    memFree(ptr, self);
   }
   return p;
 }
@@ -205,11 +228,17 @@ void* DohConnection::memRealloc(void* ptr, size_t size, void* self) {
 // nghttp2_session_mem_send to 0, after which the next frame is written from the start), yet
 // its pages stay resident: up to 20 kB per idle connection, more than anything else we
 // hold. Its pages are its own (memMalloc), so all are dropped (MADV_DONTNEED: zero pages on
-// the next touch); malloc's own bookkeeping lies outside them.
+// the next touch); malloc's own bookkeeping lies outside them. The other big blocks keep
+// what they hold: only their pages that are all zeros go (dropZeroPages), which changes
+// nothing nghttp2 can read.
 void DohConnection::trimIdle() {
   frameBufferDirty_ = false;
-  if (!frameBuffer_) return;
-  madvise(frameBuffer_, frameBufferSize_, MADV_DONTNEED);
+  for (const BigBlock& b : bigBlocks_) {
+    if (b.ptr == frameBuffer_)
+      madvise(b.ptr, b.size, MADV_DONTNEED);
+    else
+      dropZeroPages(b.ptr, b.size);
+  }
 }
 
 DohConnection::~DohConnection() {
@@ -236,7 +265,10 @@ void DohConnection::start() {
 // in answer to the client's preface, which HTTP/2 allows.
 bool DohConnection::ensureSession() {
   if (session_) return true;
-  if (nghttp2_session_server_new3(&session_, callbacks(), this, options(), &mem_) != 0) {
+  makingSession_ = true;
+  int rv = nghttp2_session_server_new3(&session_, callbacks(), this, options(), &mem_);
+  makingSession_ = false;
+  if (rv != 0) {
     session_ = nullptr;
     return false;
   }

@@ -80,7 +80,8 @@ class DohConnection final : public StreamConnection {
   bool answerFromMap(Stream& s, std::string_view path);
   void settle();
   void rearm();
-  /// An idle connection gives back the pages of nghttp2's 16 kB frame buffer (see .cc).
+  /// An idle connection gives back the pages of nghttp2's 16 kB frame buffer and the zero
+  /// pages of its other blocks of a page or more (see .cc).
   void trimIdle();
   static void* memMalloc(size_t size, void* self);
   static void memFree(void* ptr, void* self);
@@ -111,8 +112,13 @@ class DohConnection final : public StreamConnection {
   short armed_ = -1;
   std::vector<uint8_t> output_;  ///< frames the socket did not take yet
   nghttp2_mem mem_;              ///< nghttp2 allocates through us (memMalloc...)
-  void* frameBuffer_ = nullptr;  ///< nghttp2's frame buffer, the one big allocation
-  size_t frameBufferSize_ = 0;
+  struct BigBlock {
+    void* ptr;
+    size_t size;  ///< whole pages
+  };
+  std::vector<BigBlock> bigBlocks_;  ///< nghttp2's allocations of a page or more, page-aligned
+  void* frameBuffer_ = nullptr;      ///< the one of them that is nghttp2's frame buffer
+  bool makingSession_ = false;       ///< in nghttp2_session_server_new3
   bool frameBufferDirty_ = false;  ///< written since it was last trimmed
   bool trimArmed_ = false;         ///< the timer now running is the idle-trim one
   bool trimmedIdle_ = false;       ///< trimmed, no event since: the idle timer is shorter

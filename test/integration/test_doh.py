@@ -285,6 +285,37 @@ class H2Client:
         self.sock.close()
 
 
+def test_streams_open_across_the_trim_are_kept(start_ballast, tcp_backend, tmp_path):
+    """The idle trim also gives back nghttp2's all-zero pages (its stream map once no stream
+    is open): POSTs whose bodies come after an idle spell are still known and answered,
+    between GETs answered before it."""
+    be = tcp_backend()
+    cert, key = make_cert(tmp_path)
+    b, (host, port) = start_doh(start_ballast, [be], cert, key)
+    c = H2Client(host, port, cert)
+    posts, gets = [], []
+    for i in range(4):
+        gets.append(c.get(make_query(f"before{i}.test.", qid=0).to_wire()))
+        sid = c.conn.get_next_available_stream_id()
+        c.conn.send_headers(sid, [(":method", "POST"), (":scheme", "https"),
+                                  (":authority", "doh.test"), (":path", "/dns-query"),
+                                  ("content-type", "application/dns-message")])
+        posts.append(sid)
+    c.sock.sendall(c.conn.data_to_send())
+    got = c.responses(4)
+    assert sorted(got) == gets, got
+    time.sleep(1.5)  # idle past the trim with four streams open
+    for i, sid in enumerate(posts):
+        c.conn.send_data(sid, make_query(f"after{i}.test.", qid=0).to_wire(), end_stream=True)
+    c.sock.sendall(c.conn.data_to_send())
+    got = c.responses(4)
+    assert sorted(got) == posts, got
+    for status, body in got.values():
+        assert status == b"200" and a_addresses(dns.message.from_wire(body)) == [be.host]
+    c.close()
+    assert be.tcp.count == 8
+
+
 def test_streams_answered_as_their_answers_come(start_ballast, tcp_backend, tmp_path):
     be = tcp_backend("delayed", delay=0.0)
     cert, key = make_cert(tmp_path)
