@@ -505,9 +505,17 @@ class Ballast:
                 tables.append(rows)
         return tables
 
-    def servers(self):
-        """Latest showServers() rows keyed by Name, or None."""
+    def servers(self, first_wait=3.0):
+        """Latest showServers() rows keyed by Name, or None.
+
+        maintenance() writes the counters before it prints the table, so right after
+        start-up (fresh_counters) the first table may still be on its way: wait for it up
+        to first_wait seconds while the process lives."""
         tables = self.server_tables()
+        deadline = time.monotonic() + first_wait
+        while not tables and time.monotonic() < deadline and self.alive():
+            time.sleep(0.05)
+            tables = self.server_tables()
         if not tables:
             return None
         return {row.get("Name"): row for row in tables[-1]}
@@ -516,7 +524,7 @@ class Ballast:
         deadline = time.monotonic() + timeout
         rows = None
         while time.monotonic() < deadline:
-            rows = self.servers()
+            rows = self.servers(first_wait=0)
             if rows is not None and predicate(rows):
                 return rows
             if not self.alive():
