@@ -313,11 +313,7 @@ void DohConnection::handle(short what) {
     if (st != IoStatus::Ok) return close(Why::Handshake);
     handshaking_ = false;
     ioWantsWrite_ = false;
-    auto& s = *bind_.stats;
-    SSL* ssl = tls_->ssl();
-    (SSL_session_reused(ssl) ? s.tlsResumptions : s.tlsNewSessions).inc();
-    int v = SSL_version(ssl);
-    (v == TLS1_3_VERSION ? s.tls13 : v == TLS1_2_VERSION ? s.tls12 : s.tlsOther).inc();
+    countTlsHandshake(tls_->ssl(), *bind_.stats);
   }
   flush();
   // Reading whenever the output is drained also picks up requests TLS already decrypted

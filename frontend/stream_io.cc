@@ -6,6 +6,8 @@
 
 #include <cerrno>
 
+#include "frontend/tcp_config.hh"
+
 namespace ballast::frontend {
 
 PlainIo& PlainIo::instance() {
@@ -76,6 +78,12 @@ IoStatus TlsIo::write(int, const uint8_t* buf, size_t len, size_t& written) {
     return IoStatus::Ok;
   }
   return status(r);
+}
+
+void countTlsHandshake(SSL* ssl, StreamBindStats& s) {
+  (SSL_session_reused(ssl) ? s.tlsResumptions : s.tlsNewSessions).inc();
+  int v = SSL_version(ssl);
+  (v == TLS1_3_VERSION ? s.tls13 : v == TLS1_2_VERSION ? s.tls12 : s.tlsOther).inc();
 }
 
 }  // namespace ballast::frontend

@@ -10,6 +10,12 @@
 
 namespace ballast::frontend {
 
+struct StreamBindStats;
+
+/// Counts a finished TLS handshake in the bind's figures: resumed or new, and its version
+/// (DoT and DoH alike).
+void countTlsHandshake(SSL* ssl, StreamBindStats& s);
+
 enum class IoStatus : uint8_t {
   Ok,         ///< some bytes moved (or the handshake is done)
   WantRead,   ///< wait until the socket is readable, then call again
