@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/address.hh"
+#include "core/completion.hh"
 #include "core/packet_cache.hh"
 #include "core/qps_limiter.hh"
 #include "core/udp_sender.hh"
@@ -23,56 +24,15 @@
 
 namespace ballast::core {
 
-struct Destination;
-struct HttpRequest;
-struct RuntimeConfig;
-struct GlobalStats;
-
-/// Stream frontends (TCP, DoT, DoH) receive their answers through this; UDP answers are
-/// sent straight from the socket in Destination::fd.
-class ResponseSink {
- public:
-  virtual ~ResponseSink() = default;
-  virtual void deliver(const Destination& d, std::span<const uint8_t> response) = 0;
-};
-
-/// Where the answer to a query goes.
-struct Destination {
-  int fd = -1;                     ///< UDP: the frontend socket the query arrived on
-  Address client;                  ///< the client's address and port
-  Address local;                   ///< the address the client queried
-  bool needSourceAddress = false;  ///< the socket is a wildcard bind: answer with pktinfo
-  ResponseSink* sink = nullptr;    ///< stream frontends; null for UDP
-  uint64_t cookie = 0;             ///< the sink's own reference (connection, stream)
-  /// A query of ballast's own (a health check): the backend hands the raw answer to `sink`
-  /// and leaves client statistics (queries, responses, drops, latency) alone.
-  bool internal = false;
-  /// The client came over a stream (TCP, DoT, DoH): a truncated answer is not for it.
-  bool stream = false;
-  /// DelayAction / DelayResponseAction: hold a UDP answer back this long (sendToClient).
-  /// Reset for every query by processQuery; never set for stream clients.
-  uint32_t delayMsec = 0;
-};
-
-/// One query on its way to a backend. `packet` is the client's query, which the backend
-/// may rewrite in place (ID) before sending it.
-struct QueryContext {
+/// What a backend sees of a query it is given: the bytes to send (which it may rewrite in
+/// place: the ID) and the parsed question. Where the answer goes, and everything done to it
+/// on the way, is the core's business (core/completion.hh).
+struct Query {
   uint8_t* packet = nullptr;
   size_t length = 0;
-  size_t capacity = 0;
-  dns::MessageView message;  ///< the parsed query
-  Destination destination;
-  int64_t receivedUsec = 0;  ///< monotonic
-  PacketCache* cache = nullptr;  ///< the pool's cache, set on a miss: the answer goes in
-  CacheKey cacheKey;
-
-  // Decisions of the rules (core/rules) that later stages read; processQuery resets them.
-  std::string poolName;    ///< the pool to use ("" the default); PoolAction
-  bool skipCache = false;  ///< SetSkipCacheAction
-  std::vector<std::pair<std::string, std::string>> tags;  ///< SetTagAction; capacity kept
-  /// DoH only (core/rules/http.hh): the HTTP request, for the HTTP* rules and
-  /// HTTPStatusAction; valid while processQuery runs, null for other frontends.
-  HttpRequest* http = nullptr;
+  const dns::MessageView* message = nullptr;  ///< the parsed query
+  /// A remote backend queues its datagram here; the frontend flushes once per batch.
+  UdpSender* out = nullptr;
 };
 
 /// Per-backend figures, as dnsdist's showServers shows them.
@@ -185,9 +145,10 @@ class Backend {
   /// Starts the backend's threads. `stats` and `config` outlive the backend.
   virtual void start() = 0;
   virtual void stop() = 0;
-  /// Takes the query or returns false (then it has counted why). A remote backend queues
-  /// the datagram in `out`, which the caller flushes once per receive batch.
-  virtual bool submit(QueryContext& q, UdpSender& out) = 0;
+  /// Takes the query or returns false (then it has counted why). A backend that takes it
+  /// keeps a copy of `done` and finishes it exactly once, through a Completer
+  /// (core/completer.hh): complete() with the answer, or fail().
+  virtual bool submit(Query& q, const Completion& done) = 0;
   virtual uint32_t outstanding() const = 0;
 
   /// Usable for new queries: administratively up, or automatic and healthy.

@@ -24,16 +24,16 @@ class Fake : public Backend {
   std::string addressString() const override { return name(); }
   void start() override {}
   void stop() override {}
-  bool submit(QueryContext&, UdpSender&) override { return true; }
+  bool submit(Query&, const Completion&) override { return true; }
   uint32_t outstanding() const override { return outstanding_; }
   uint32_t outstanding_;
 };
 
 /// A parsed query for `name`, kept alive with its buffer.
-struct Query {
+struct TestQuery {
   std::vector<uint8_t> buf;
   QueryContext q;
-  explicit Query(const std::string& name) {
+  explicit TestQuery(const std::string& name) {
     dns::MessageWriter w(buf, 1, dns::Name::fromString(name), dns::qtype::A);
     q.packet = buf.data();
     q.length = buf.size();
@@ -90,7 +90,7 @@ TEST_CASE("wrandom only picks up servers") {
   Servers s;
   s.add("a", 1).setAdmin(Backend::Admin::Down);
   s.add("b", 1);
-  Query q("x.example.");
+  TestQuery q("x.example.");
   auto p = makePolicy("wrandom");
   for (int i = 0; i < 50; ++i) CHECK(nameOf(p->select(s.list, q.q)) == "b");
 }
@@ -103,7 +103,7 @@ TEST_CASE("whashed: same name same server, case-insensitive, perturbation reshuf
   int moved = 0;
   for (int i = 0; i < 200; ++i) {
     std::string n = "name" + std::to_string(i) + ".example.";
-    Query a(n), b(n), upper("NAME" + std::to_string(i) + ".EXAMPLE.");
+    TestQuery a(n), b(n), upper("NAME" + std::to_string(i) + ".EXAMPLE.");
     Backend* first = p->select(s.list, a.q);
     CHECK(first == p->select(s.list, b.q));
     CHECK(first == p->select(s.list, upper.q));
@@ -122,7 +122,7 @@ TEST_CASE("chashed: stable, and a down server only moves its own names") {
   std::map<std::string, int> spread;
   for (int i = 0; i < 600; ++i) {
     std::string n = "n" + std::to_string(i) + ".example.";
-    Query q(n);
+    TestQuery q(n);
     before[n] = p->select(s.list, q.q);
     spread[nameOf(before[n])]++;
     CHECK(before[n] == p->select(s.list, q.q));
@@ -130,7 +130,7 @@ TEST_CASE("chashed: stable, and a down server only moves its own names") {
   for (auto& [name, count] : spread) CHECK(count > 120);  // about 200 each
   s1.setAdmin(Backend::Admin::Down);
   for (auto& [n, was] : before) {
-    Query q(n);
+    TestQuery q(n);
     Backend* now = p->select(s.list, q.q);
     CHECK(now != &s1);
     if (was != &s1) CHECK(now == was);
@@ -144,7 +144,7 @@ TEST_CASE("chashed: weight draws a proportional share") {
   auto p = makePolicy("chashed");
   int heavy = 0;
   for (int i = 0; i < 2000; ++i) {
-    Query q("w" + std::to_string(i) + ".example.");
+    TestQuery q("w" + std::to_string(i) + ".example.");
     heavy += p->select(s.list, q.q)->name() == "heavy";
   }
   CHECK(heavy > 1350);  // 1500 expected
@@ -159,7 +159,7 @@ TEST_CASE("chashed balancing factor passes over a loaded server") {
   auto bounded = makePolicy("chashed", PolicySettings{.consistentHashBalancing = 1.5});
   int offBusy = 0;
   for (int i = 0; i < 100; ++i) {
-    Query q("b" + std::to_string(i) + ".example.");
+    TestQuery q("b" + std::to_string(i) + ".example.");
     offBusy += off->select(s.list, q.q) == &busy;
     // target = (1 + 100) / 2 x 1.5 = 75.75 per unit of weight: busy (100) is over it.
     CHECK(nameOf(bounded->select(s.list, q.q)) == "idle");
@@ -172,7 +172,7 @@ TEST_CASE("roundrobin: even over up servers; none up: all, unless told to fail")
   s.add("a", 1);
   auto& b = s.add("b", 1);
   s.add("c", 1);
-  Query q("rr.example.");
+  TestQuery q("rr.example.");
   auto p = makePolicy("roundrobin");
   std::map<std::string, int> counts;
   for (int i = 0; i < 300; ++i) counts[nameOf(p->select(s.list, q.q))]++;
@@ -197,7 +197,7 @@ TEST_CASE("rebindPolicies remakes global and pool policies with the knobs") {
   CHECK(cfg.findPool("p")->policy != oldPool);
   Servers s;
   s.add("a", 1).setAdmin(Backend::Admin::Down);
-  Query q("x.example.");
+  TestQuery q("x.example.");
   CHECK(cfg.policy->select(s.list, q.q) == nullptr);
   CHECK(cfg.findPool("p")->policy->select(s.list, q.q) == nullptr);
   CHECK(cfg.findPool("p")->servers.empty());
@@ -207,7 +207,7 @@ TEST_CASE("weighted balancing factor leaves loaded servers out of wrandom and wh
   Servers s;
   s.add("busy", 1, 100);
   s.add("idle", 1, 0);
-  Query q("x.example.");
+  TestQuery q("x.example.");
   // Bound: 2 x (1 + 100) / 2 = 101 outstanding per unit of weight: nobody is over it.
   auto loose = makePolicy("wrandom", PolicySettings{.weightedBalancing = 2});
   std::map<std::string, int> counts;
@@ -217,7 +217,7 @@ TEST_CASE("weighted balancing factor leaves loaded servers out of wrandom and wh
   for (const char* name : {"wrandom", "whashed"}) {
     auto p = makePolicy(name, PolicySettings{.weightedBalancing = 1.5});
     for (int i = 0; i < 100; ++i) {
-      Query each("n" + std::to_string(i) + ".example.");
+      TestQuery each("n" + std::to_string(i) + ".example.");
       CHECK(nameOf(p->select(s.list, each.q)) == "idle");
     }
   }

@@ -36,6 +36,11 @@ class Published {
       if (pub_->generation() != generation_) refresh();
       return *snapshot_;
     }
+    /// Drops the snapshot held; the next get() loads the current one.
+    void release() {
+      snapshot_.reset();
+      generation_ = 0;
+    }
     std::shared_ptr<const T> shared() {
       get();
       return snapshot_;

@@ -23,7 +23,7 @@ class KeyedBackend : public Backend {
   std::string addressString() const override { return "192.0.2.1:53"; }
   void start() override { ++starts; }
   void stop() override { ++stops; }
-  bool submit(QueryContext&, UdpSender&) override { return false; }
+  bool submit(Query&, const Completion&) override { return false; }
   uint32_t outstanding() const override { return inFlight_.load(); }
   void setInFlight(uint32_t n) { inFlight_ = n; }
   std::atomic<int> starts{0}, stops{0};

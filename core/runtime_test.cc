@@ -17,7 +17,7 @@ class CountingBackend : public Backend {
   std::string addressString() const override { return "192.0.2.1:53"; }
   void start() override { ++starts; }
   void stop() override { ++stops; }
-  bool submit(QueryContext&, UdpSender&) override { return false; }
+  bool submit(Query&, const Completion&) override { return false; }
   uint32_t outstanding() const override { return 0; }
   int starts = 0, stops = 0;
 };

@@ -94,24 +94,19 @@ void HealthChecker::send(const Due& d, int64_t nowUsec) {
   if (!taken)
     core::warnLog("Error in the health-check function of {}, the check fails: {}",
                   d.backend->nameWithAddress(), error);
-  core::QueryContext q;
+  core::UdpSender out;
+  dns::MessageView message;
+  core::Query q{packet.data(), packet.size(), &message, &out};
   if (taken) {
     std::lock_guard lock(mutex_);
     auto it = entries_.find(d.key);
     if (it == entries_.end()) return;  // removed meanwhile
     it->second.asked = asked;
-    q.packet = packet.data();
-    q.length = packet.size();
-    q.capacity = packet.size();
-    q.receivedUsec = nowUsec;
-    q.destination.sink = this;
-    q.destination.internal = true;
-    q.destination.cookie = (uint64_t(d.key) << 32) | d.seq;
     taken =
-        dns::MessageView::parse({packet.data(), packet.size()}, q.message) == dns::ParseError::None;
+        dns::MessageView::parse({packet.data(), packet.size()}, message) == dns::ParseError::None;
   }
-  core::UdpSender out;
-  taken = taken && d.backend->submit(q, out);
+  auto done = core::Completion::healthCheck(*this, (uint64_t(d.key) << 32) | d.seq, nowUsec);
+  taken = taken && d.backend->submit(q, done);
   out.flush();  // a send error leaves the check to time out
   if (taken) return;
   std::lock_guard lock(mutex_);
@@ -119,13 +114,13 @@ void HealthChecker::send(const Due& d, int64_t nowUsec) {
   if (it != entries_.end()) apply(it->second, it->second.state.answered(d.seq, false));
 }
 
-void HealthChecker::deliver(const core::Destination& d, std::span<const uint8_t> response) {
+void HealthChecker::checked(uint64_t cookie, std::span<const uint8_t> response) {
   std::lock_guard lock(mutex_);
-  auto it = entries_.find(uint32_t(d.cookie >> 32));
+  auto it = entries_.find(uint32_t(cookie >> 32));
   if (it == entries_.end()) return;
   Entry& e = it->second;
   e.state.sync(e.backend->healthy());
-  apply(e, e.state.answered(uint32_t(d.cookie),
+  apply(e, e.state.answered(uint32_t(cookie),
                             checkResponse(response, e.backend->healthCheck, e.asked)));
   if (e.state.takeSampleReset()) e.backend->lazySamples.clear();
 }

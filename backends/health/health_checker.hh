@@ -2,12 +2,12 @@
 #pragma once
 /// The health-check thread: every backend in automatic mode gets a check query each
 /// checkInterval, submitted through core::Backend::submit like any query, marked internal
-/// so it stays out of the client statistics. Answers come back through deliver() on the
+/// so it stays out of the client statistics. Answers come back through checked() on the
 /// backend's responder thread.
 ///
 /// Checks are built and submitted without mutex_ held: a checkFunction runs Lua under the
 /// shared state's lock, and rmServer holds that lock while it joins a responder that may be
-/// waiting for mutex_ in deliver().
+/// waiting for mutex_ in checked().
 #include <condition_variable>
 #include <cstdint>
 #include <map>
@@ -23,7 +23,7 @@
 
 namespace ballast::backends::health {
 
-class HealthChecker final : public core::ResponseSink {
+class HealthChecker final : public core::CheckSink {
  public:
   /// `rt` outlives the checker. Destroy the checker only after the servers have stopped:
   /// their responders may still hold it as the sink of a check in flight.
@@ -34,7 +34,7 @@ class HealthChecker final : public core::ResponseSink {
 
   void start();
   void stop();
-  void deliver(const core::Destination& d, std::span<const uint8_t> response) override;
+  void checked(uint64_t cookie, std::span<const uint8_t> response) override;
 
  private:
   struct Entry {

@@ -11,14 +11,11 @@
 #include <vector>
 
 #include "core/backend.hh"
-#include "core/pipeline.hh"
 
 namespace ballast::backends::remote {
 
 struct InFlight {
-  core::Destination destination;
-  core::PendingQuery pending;
-  int64_t sentUsec = 0;
+  core::Completion done;
 };
 
 class InFlightTable {

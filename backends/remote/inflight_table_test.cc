@@ -44,11 +44,14 @@ TEST_CASE("timeouts free only the slots that waited long enough") {
 TEST_CASE("expiry shows each expired slot before freeing it") {
   InFlightTable t(4);
   int client = t.claim(), check = t.claim();
-  t.at(size_t(check)).destination.internal = true;
+  struct : ballast::core::CheckSink {
+    void checked(uint64_t, std::span<const uint8_t>) override {}
+  } checker;
+  t.at(size_t(check)).done = ballast::core::Completion::healthCheck(checker, 1, 0);
   t.publish(size_t(client), 0);
   t.publish(size_t(check), 0);
   size_t internal = 0;
-  CHECK(t.expire(5000, 2000, [&](ballast::backends::remote::InFlight& s) { internal += s.destination.internal; }) == 2);
+  CHECK(t.expire(5000, 2000, [&](ballast::backends::remote::InFlight& s) { internal += s.done.internal(); }) == 2);
   CHECK(internal == 1);
   CHECK(t.outstanding() == 0);
 }

@@ -72,10 +72,10 @@ void RemoteBackend::stop() {
   if (responder_.joinable()) responder_.join();
 }
 
-bool RemoteBackend::submit(core::QueryContext& q, core::UdpSender& out) {
+bool RemoteBackend::submit(core::Query& q, const core::Completion& done) {
   // A stream client gets its answer over TCP, never truncated (dnsdist does the same).
-  if (q.destination.stream && !q.destination.internal) {
-    if (!tcp_.submit(q)) return false;
+  if (done.stream() && !done.internal()) {
+    if (!tcp_.submit(q, done)) return false;
     stats.queries.inc();
     return true;
   }
@@ -86,49 +86,32 @@ bool RemoteBackend::submit(core::QueryContext& q, core::UdpSender& out) {
     return false;
   }
   // Counted before the slot is visible, so its answer cannot be counted off first.
-  if (q.destination.internal) internalInFlight_.fetch_add(1, std::memory_order_relaxed);
-  InFlight& slot = table_->at(size_t(id));
-  slot.destination = q.destination;
-  slot.pending.fill(q);
-  slot.sentUsec = q.receivedUsec;
+  if (done.internal()) internalInFlight_.fetch_add(1, std::memory_order_relaxed);
+  table_->at(size_t(id)).done = done;
   dns::HeaderRef(q.packet).setId(uint16_t(id));
-  table_->publish(size_t(id), q.receivedUsec / 1000);
+  table_->publish(size_t(id), done.receivedUsec() / 1000);
   int fd = fds_[nextSocket_.fetch_add(1, std::memory_order_relaxed) % fds_.size()];
-  out.add(fd, nullptr, nullptr, q.packet, q.length, &stats.sendErrors);
-  if (!q.destination.internal) stats.queries.inc();
+  q.out->add(fd, nullptr, nullptr, q.packet, q.length, &stats.sendErrors);
+  if (!done.internal()) stats.queries.inc();
   return true;
 }
 
-void RemoteBackend::handleResponse(uint8_t* buf, size_t len, const core::RuntimeConfig& cfg,
-                                   core::UdpSender& sender) {
+void RemoteBackend::handleResponse(uint8_t* buf, size_t len, core::Completer& completer) {
   if (len < dns::kHeaderSize) {
     rt_.stats.nonCompliantResponses.inc();
     return;
   }
   uint16_t id = dns::HeaderView(buf).id();
   if (id >= table_->capacity() || !table_->take(id)) return;  // late or duplicate answer
-  InFlight& slot = table_->at(id);
-  if (slot.destination.internal) {
-    // A health check: the checker judges the answer; no client figure moves.
-    core::Destination d = slot.destination;
-    table_->release(id);
-    internalInFlight_.fetch_sub(1, std::memory_order_relaxed);
-    d.sink->deliver(d, {buf, len});
-    return;
-  }
-  if (!core::processResponse(buf, len, kBufferSize, slot.pending, cfg.settings, rt_.stats)) {
+  const core::Completion& done = table_->at(id).done;
+  bool internal = done.internal();
+  if (completer.complete(*this, done, buf, len, kBufferSize) ==
+      core::Completer::Result::Mismatch) {
     table_->putBack(id);  // not the answer to this question: keep waiting for it
     return;
   }
-  int64_t latency = core::monotonicUsec() - slot.sentUsec;
-  recordOutcome(false, dns::HeaderView(buf).rcode() == dns::rcode::ServFail);
-  stats.responses.inc();
-  stats.latencyUsec.add(double(latency));
-  rt_.stats.latency.record(uint64_t(latency < 0 ? 0 : latency));
-  core::Destination d = slot.destination;
-  bool send = core::afterResponse(buf, len, kBufferSize, d, slot.pending, cfg, rt_.stats, latency);
-  table_->release(id);  // after the response rules, which read the slot's question
-  if (send) core::sendToClient(d, buf, len, sender);
+  table_->release(id);  // after the completer, which reads the slot's question
+  if (internal) internalInFlight_.fetch_sub(1, std::memory_order_relaxed);
 }
 
 void RemoteBackend::responderLoop() {
@@ -137,9 +120,7 @@ void RemoteBackend::responderLoop() {
   std::array<iovec, kBatch> iovs{};
   std::vector<pollfd> pfds;
   for (int fd : fds_) pfds.push_back({fd, POLLIN, 0});
-  core::UdpSender sender;
-  std::vector<uint8_t> staleBuffer(kBufferSize);
-  core::Published<core::RuntimeConfig>::Reader config(rt_.config);
+  core::Completer completer(rt_);
   int64_t lastSweepMs = core::monotonicUsec() / 1000;
 
   // Reads what is waiting on `fd`; `wait` blocks for the first datagram (up to the socket's
@@ -152,17 +133,14 @@ void RemoteBackend::responderLoop() {
       msgs[i].msg_hdr.msg_iovlen = 1;
     }
     int n = recvmmsg(fd, msgs.data(), kBatch, wait ? MSG_WAITFORONE : MSG_DONTWAIT, nullptr);
-    // Loaded after the wait, so a change published meanwhile (settings, rules) applies to
-    // these responses.
-    const core::RuntimeConfig& cfg = config.get();
     for (int i = 0; i < n; ++i) {
       if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) {
         rt_.stats.nonCompliantResponses.inc();
         continue;
       }
-      handleResponse(storage.data() + size_t(i) * kBufferSize, msgs[i].msg_len, cfg, sender);
+      handleResponse(storage.data() + size_t(i) * kBufferSize, msgs[i].msg_len, completer);
     }
-    sender.flush();  // before the buffers are reused
+    completer.flush();  // before the buffers are reused
   };
 
   if (fds_.size() == 1) {
@@ -183,22 +161,9 @@ void RemoteBackend::responderLoop() {
     int64_t nowMs = core::monotonicUsec() / 1000;
     if (nowMs - lastSweepMs >= kSweepMs) {
       lastSweepMs = nowMs;
-      const core::Settings& settings = config.get().settings;
-      table_->expire(nowMs, settings.udpTimeoutMs, [&](InFlight& slot) {
-        if (slot.destination.internal) {
-          internalInFlight_.fetch_sub(1, std::memory_order_relaxed);
-          return;
-        }
-        recordOutcome(true, false);
-        stats.drops.inc();
-        rt_.stats.downstreamTimeouts.inc();
-        // The client still gets an answer when the cache has a stale one (RFC 8767).
-        size_t len = 0;
-        if (core::answerStale(slot.pending, settings, rt_.stats, staleBuffer.data(),
-                              staleBuffer.size(), len)) {
-          core::sendToClient(slot.destination, staleBuffer.data(), len, sender);
-          sender.flush();  // staleBuffer is reused by the next expired slot
-        }
+      table_->expire(nowMs, completer.config().settings.udpTimeoutMs, [&](InFlight& slot) {
+        if (slot.done.internal()) internalInFlight_.fetch_sub(1, std::memory_order_relaxed);
+        completer.fail(*this, slot.done, core::Completer::Failure::Timeout);
       });
     }
   }

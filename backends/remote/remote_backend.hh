@@ -11,6 +11,7 @@
 #include "backends/remote/inflight_table.hh"
 #include "backends/remote/tcp_client.hh"
 #include "core/backend.hh"
+#include "core/completer.hh"
 #include "core/runtime.hh"
 
 namespace ballast::backends::remote {
@@ -36,7 +37,7 @@ class RemoteBackend final : public core::Backend {
   std::string addressString() const override { return address_.toStringWithPort(); }
   void start() override;
   void stop() override;
-  bool submit(core::QueryContext& q, core::UdpSender& out) override;
+  bool submit(core::Query& q, const core::Completion& done) override;
   /// Client queries in flight: what policies balance on. Health checks are left out, so a
   /// check in flight does not push client queries to another server.
   /// TCP figures, for showTCPStats.
@@ -51,8 +52,7 @@ class RemoteBackend final : public core::Backend {
  private:
   void openSockets();
   void responderLoop();
-  void handleResponse(uint8_t* buf, size_t len, const core::RuntimeConfig& cfg,
-                      core::UdpSender& sender);
+  void handleResponse(uint8_t* buf, size_t len, core::Completer& completer);
 
   core::Address address_;
   size_t socketCount_;

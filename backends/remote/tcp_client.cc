@@ -54,10 +54,10 @@ void TcpClient::start() {
   event_add(wakeEvent_, nullptr);
   running_ = true;
   thread_ = std::thread([this] {
-    core::Published<core::RuntimeConfig>::Reader reader(rt_.config);
-    config_ = &reader;
+    core::Completer completer(rt_);
+    completer_ = &completer;
     event_base_dispatch(base_);
-    config_ = nullptr;
+    completer_ = nullptr;
   });
 }
 
@@ -78,12 +78,10 @@ void TcpClient::stop() {
   close(wakeFd_);
 }
 
-bool TcpClient::submit(const core::QueryContext& q) {
+bool TcpClient::submit(const core::Query& q, const core::Completion& done) {
   if (!running_.load(std::memory_order_relaxed) || q.length > 65535) return false;
   auto job = std::make_unique<Job>();
-  job->destination = q.destination;
-  job->pending.fill(q);
-  job->receivedUsec = q.receivedUsec;
+  job->done = done;
   job->query.resize(q.length + 2);
   dns::writeFrameHeader(job->query.data(), q.length);
   std::memcpy(job->query.data() + 2, q.packet, q.length);
@@ -123,8 +121,7 @@ void TcpClient::dispatch(std::unique_ptr<Job> job) {
   Conn* c = pickConnection();
   if (!c) {
     if (waiting_.size() >= kMaxWaiting) {
-      owner_.stats.drops.inc();
-      rt_.stats.downstreamSendErrors.inc();
+      completer_->fail(owner_, job->done, core::Completer::Failure::SendError);
       return;
     }
     stats.tooManyConnections.inc();
@@ -260,11 +257,11 @@ void TcpClient::handle(Conn& c, short what) {
 void TcpClient::readResponses(Conn& c) {
   dns::FrameReader frames(c.in);
   std::span<const uint8_t> msg;
-  // processResponse edits the answer in place (ID, case), inside c.in.
+  // The completer edits the answer in place (ID, case), inside c.in.
   while (frames.next(msg)) answer(c, const_cast<uint8_t*>(msg.data()), msg.size());
+  completer_->flush();  // before c.in, which UDP answers would point into, changes
   c.in.erase(c.in.begin(), c.in.begin() + long(frames.consumed()));
   if (c.in.empty()) std::vector<uint8_t>().swap(c.in);
-  sender_.flush();
 }
 
 void TcpClient::answer(Conn& c, uint8_t* msg, size_t len) {
@@ -274,18 +271,9 @@ void TcpClient::answer(Conn& c, uint8_t* msg, size_t len) {
   }
   auto it = c.inFlight.find(dns::HeaderView(msg).id());
   if (it == c.inFlight.end()) return;  // not ours (or already answered)
-  Job& job = *it->second;
-  if (!core::processResponse(msg, len, len, job.pending, config_->get().settings, rt_.stats))
+  if (completer_->complete(owner_, it->second->done, msg, len, len) ==
+      core::Completer::Result::Mismatch)
     return;  // not the answer to this question: keep waiting
-  int64_t latency = core::monotonicUsec() - job.receivedUsec;
-  owner_.recordOutcome(false, dns::HeaderView(msg).rcode() == dns::rcode::ServFail);
-  owner_.stats.responses.inc();
-  owner_.stats.latencyUsec.add(double(latency));
-  rt_.stats.latency.record(uint64_t(latency < 0 ? 0 : latency));
-  // Response rules and the response ring, as for UDP; a rule may drop the answer.
-  if (core::afterResponse(msg, len, len, job.destination, job.pending, config_->get(),
-                         rt_.stats, latency))
-    core::sendToClient(job.destination, msg, len, sender_);
   c.inFlight.erase(it);
   c.lastActivityMs = nowMs();
 }
@@ -297,9 +285,7 @@ void TcpClient::fail(Conn& c, bool timedOut) {
       retry.push_back(std::move(job));
       continue;
     }
-    owner_.stats.drops.inc();
-    rt_.stats.downstreamTimeouts.inc();
-    owner_.recordOutcome(true, false);
+    completer_->fail(owner_, job->done, core::Completer::Failure::Timeout);
   }
   event_free(c.ev);
   close(c.fd);
@@ -312,7 +298,7 @@ void TcpClient::fail(Conn& c, bool timedOut) {
 void TcpClient::rearm(Conn& c) {
   short flags = EV_READ;
   if (!c.connected || !c.out.empty()) flags |= EV_WRITE;
-  int64_t limitMs = c.inFlight.empty() ? kIdleMs : config_->get().settings.udpTimeoutMs;
+  int64_t limitMs = c.inFlight.empty() ? kIdleMs : completer_->config().settings.udpTimeoutMs;
   int64_t leftMs = std::max<int64_t>(0, c.lastActivityMs + limitMs - nowMs());
   timeval tv{time_t(leftMs / 1000), suseconds_t((leftMs % 1000) * 1000)};
   if (flags != c.armed) {

@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "core/backend.hh"
-#include "core/pipeline.hh"
+#include "core/completer.hh"
 #include "core/runtime.hh"
 
 namespace ballast::backends::remote {
@@ -44,14 +44,12 @@ class TcpClient {
   void start();
   void stop();
   /// Any thread: copies the query and queues it for the TCP thread. False when stopped.
-  bool submit(const core::QueryContext& q);
+  bool submit(const core::Query& q, const core::Completion& done);
   TcpClientStats stats;
 
  private:
   struct Job {
-    core::Destination destination;
-    core::PendingQuery pending;
-    int64_t receivedUsec = 0;
+    core::Completion done;
     std::vector<uint8_t> query;  ///< framed: length prefix + query
     int attempts = 0;
   };
@@ -93,10 +91,9 @@ class TcpClient {
   int wakeFd_ = -1;
   std::thread thread_;
   std::atomic<bool> running_{false};
-  /// The loop thread's reader, made on that thread: a member would keep the snapshot, whose
-  /// pools own this server, alive forever (a reference cycle).
-  core::Published<core::RuntimeConfig>::Reader* config_ = nullptr;
-  core::UdpSender sender_;  // answers to UDP clients (none today: only streams come here)
+  /// The loop thread's completer, made on that thread: a member would keep the snapshot,
+  /// whose pools own this server, alive forever (a reference cycle).
+  core::Completer* completer_ = nullptr;
 
   std::mutex queueMutex_;
   std::vector<std::unique_ptr<Job>> queue_;

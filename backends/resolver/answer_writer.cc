@@ -14,8 +14,7 @@ namespace {
 
 void write(const Job& job, const Answer& a, uint16_t ednsBufferSize, const std::string& nsid,
            bool withRecords, std::vector<uint8_t>& out) {
-  dns::Name qname = dns::Name::fromWire({job.pending.qname, job.pending.qnameLength});
-  dns::MessageWriter w(out, job.pending.clientId, qname, job.qtype, job.qclass);
+  dns::MessageWriter w(out, job.id, job.qname, job.qtype, job.qclass);
   auto h = w.header();
   h.setQr(true);
   h.setRd(job.rd);

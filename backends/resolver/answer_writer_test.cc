@@ -17,9 +17,7 @@ namespace {
 Job jobFor(const char* qname, bool edns, uint16_t udpSize = 512) {
   Job j;
   dns::Name n = dns::Name::fromString(qname);
-  j.pending.clientId = 4242;
-  j.pending.qnameLength = uint8_t(n.wireLength());
-  std::memcpy(j.pending.qname, n.wire().data(), n.wireLength());
+  j.id = 4242;
   j.qname = n;
   j.qtype = dns::qtype::A;
   j.qclass = dns::qclass::IN;

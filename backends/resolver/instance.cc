@@ -53,7 +53,7 @@ void ResolverInstance::start() {
   if (wakeFd_ < 0) throw std::runtime_error("eventfd for resolver " + name());
   loop_ = std::make_unique<EventLoop>();
   iterator_ = std::make_unique<Iterator>(*resolver_, *loop_);
-  config_.emplace(rt_.config);
+  completer_.emplace(rt_);
   inboxEvent_ = event_new(loop_->base(), wakeFd_, EV_READ | EV_PERSIST, &onInbox, this);
   flushEvent_ = event_new(loop_->base(), -1, 0, &onFlush, this);
   tickEvent_ = event_new(loop_->base(), -1, EV_PERSIST, &onTick, this);
@@ -90,7 +90,7 @@ void ResolverInstance::stop() {
   iterator_.reset();
   loop_.reset();
   // The snapshot holds the pools, which hold this instance: let go of it once stopped.
-  config_.reset();
+  completer_.reset();
 }
 
 void ResolverInstance::run() {
@@ -99,7 +99,7 @@ void ResolverInstance::run() {
   // After an exception, or a hang it woke up from: every resolution runs to its end (its
   // waits end as timeouts) and frees its frames; none answers, the supervisor has them.
   if (threw_ || abandoned_) loop_->cancelAll();
-  sender_.flush();
+  completer_->flush();
   unsent_.clear();
   tFrameBytes = nullptr;
 }
@@ -118,7 +118,7 @@ void ResolverInstance::fail(const std::string& what) {
   event_base_loopbreak(loop_->base());
 }
 
-bool ResolverInstance::submit(core::QueryContext& q, core::UdpSender&) {
+bool ResolverInstance::submit(core::Query& q, const core::Completion& done) {
   const auto& cfg = resolver_->config();
   if (failed()) return false;  // chosen from an older snapshot just as it failed
   if (active_.load(std::memory_order_relaxed) >= int64_t(cfg.maxConcurrent)) {
@@ -127,20 +127,19 @@ bool ResolverInstance::submit(core::QueryContext& q, core::UdpSender&) {
     return false;
   }
   Job job;
-  job.pending.fill(q);
-  job.destination = q.destination;
-  job.receivedUsec = q.receivedUsec;
-  const auto& question = q.message.question();
+  job.done = done;
+  job.id = dns::HeaderView(q.packet).id();
+  const auto& question = q.message->question();
   job.qname = question.name.toName();
   job.qtype = question.qtype;
   job.qclass = question.qclass;
   dns::HeaderView h(q.packet);
   job.rd = h.rd();
-  const auto& edns = q.message.edns();
+  const auto& edns = q.message->edns();
   job.edns = edns.present;
   if (edns.present) {
     job.udpSize = std::max<uint16_t>(512, edns.udpPayloadSize);
-    dns::forEachEdnsOption(q.message.ednsOptions(), [&](uint16_t code, auto) {
+    dns::forEachEdnsOption(q.message->ednsOptions(), [&](uint16_t code, auto) {
       if (code == kNsidOption) job.wantsNsid = true;
     });
   }
@@ -165,7 +164,7 @@ bool ResolverInstance::enqueue(std::shared_ptr<TakenJob> t) {
   if (active_.fetch_add(1, std::memory_order_relaxed) == 0)
     workSinceUsec_.store(core::monotonicUsec(), std::memory_order_relaxed);
   resolver_->stats().concurrent.fetch_add(1, std::memory_order_relaxed);
-  if (!t->job.destination.internal) {
+  if (!t->job.done.internal()) {
     clientActive_.fetch_add(1, std::memory_order_relaxed);
     stats.queries.inc();
   }
@@ -189,7 +188,7 @@ bool ResolverInstance::enqueue(std::shared_ptr<TakenJob> t) {
 void ResolverInstance::finished(const TakenJob& t, bool forget) {
   active_.fetch_sub(1, std::memory_order_relaxed);
   resolver_->stats().concurrent.fetch_sub(1, std::memory_order_relaxed);
-  if (!t.job.destination.internal) clientActive_.fetch_sub(1, std::memory_order_relaxed);
+  if (!t.job.done.internal()) clientActive_.fetch_sub(1, std::memory_order_relaxed);
   if (!forget) return;
   std::lock_guard lock(takenMutex_);
   taken_.erase(t.id);
@@ -265,7 +264,7 @@ void ResolverInstance::onTick(evutil_socket_t, short, void* arg) {
 void ResolverInstance::onFlush(evutil_socket_t, short, void* arg) {
   auto* self = static_cast<ResolverInstance*>(arg);
   self->flushScheduled_ = false;
-  self->sender_.flush();
+  self->completer_->flush();
   self->unsent_.clear();
 }
 
@@ -288,7 +287,7 @@ Detached ResolverInstance::serve(std::shared_ptr<TakenJob> t) {
       ok = false;
     }
     // Health checks are ballast's own questions: out of the client figures here too.
-    if (ok && !job.destination.internal) {
+    if (ok && !job.done.internal()) {
       (a.fromCache ? rs.cacheHits : rs.cacheMisses).inc();
       (a.fromCache ? hits_ : misses_).inc();
     }
@@ -298,7 +297,7 @@ Detached ResolverInstance::serve(std::shared_ptr<TakenJob> t) {
   // A failed instance's questions are the supervisor's to hand over: leave them be.
   bool handedOver = !ok || threw_.load(std::memory_order_acquire) || abandoned_ || failed();
   if (!handedOver) {
-    if (a.rcode == dns::rcode::ServFail && !job.destination.internal) rs.servfails.inc();
+    if (a.rcode == dns::rcode::ServFail && !job.done.internal()) rs.servfails.inc();
     trace.add("answer " + dns::rcodeToString(a.rcode));
     if (trace.on()) core::warnLog("resolver {} trace: {}", name(), trace.text());
     if (t->claim() && !stopping_.load(std::memory_order_relaxed)) answer(job, a);
@@ -348,7 +347,7 @@ void ResolverInstance::clearAfterFailure() {
   int64_t clients = 0;
   for (const auto& t : inbox_) {
     taken_.emplace(t->id, t);
-    clients += !t->job.destination.internal;
+    clients += !t->job.done.internal();
   }
   int64_t before = active_.exchange(int64_t(inbox_.size()));
   resolver_->stats().concurrent.fetch_sub(before - int64_t(inbox_.size()));
@@ -364,39 +363,12 @@ namespace ballast::backends::resolver {
 void ResolverInstance::answer(const Job& job, const Answer& a) {
   const auto& cfg = resolver_->config();
   std::vector<uint8_t> buf;
-  bool overUdp = job.destination.sink == nullptr;
+  bool overUdp = !job.done.stream() && !job.done.internal();
   writeAnswer(job, a, cfg.ednsBufferSize, cfg.nsid, overUdp, buf);
-  size_t len = buf.size();
-  if (job.destination.internal) {
-    // A health check: the checker judges the answer; no client figure moves.
-    job.destination.sink->deliver(job.destination, {buf.data(), len});
-    return;
-  }
-  // A SERVFAIL may be replaced by a stale answer from the pool's cache: give it room.
-  if (a.rcode == dns::rcode::ServFail && job.pending.cache &&
-      config_->get().settings.staleOnBackendFailure)
-    buf.resize(65535);
-  if (!core::processResponse(buf.data(), len, buf.size(), job.pending, config_->get().settings,
-                             rt_.stats))
-    return;
-  int64_t latency = core::monotonicUsec() - job.receivedUsec;
-  recordOutcome(false, a.rcode == dns::rcode::ServFail);
-  stats.responses.inc();
-  stats.latencyUsec.add(double(latency));
-  rt_.stats.latency.record(uint64_t(latency < 0 ? 0 : latency));
-  // Response rules and the response ring, as for remote servers; a rule may drop it or
-  // delay it (which is why the destination is copied).
-  core::Destination d = job.destination;
-  if (!core::afterResponse(buf.data(), len, buf.size(), d, job.pending, config_->get(), rt_.stats,
-                           latency))
-    return;
-  buf.resize(len);
-  unsent_.push_back(std::move(buf));
-  const auto& out = unsent_.back();
-  core::sendToClient(d, out.data(), out.size(), sender_);
-  if (sender_.pending() == 0) {
-    unsent_.clear();  // a stream sink took it, or the batch just went out
-  } else if (!flushScheduled_) {
+  completer_->complete(*this, job.done, buf.data(), buf.size(), buf.size());
+  if (completer_->pending() == 0) return;  // a stream sink took it, or the batch just went out
+  unsent_.push_back(std::move(buf));  // the queued datagram points into it until the flush
+  if (!flushScheduled_) {
     // Runs after the callbacks already active in this loop iteration: one sendmmsg each.
     flushScheduled_ = true;
     event_active(flushEvent_, EV_TIMEOUT, 0);

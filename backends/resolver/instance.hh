@@ -18,17 +18,16 @@
 #include "backends/resolver/resolver.hh"
 #include "backends/resolver/supervision.hh"
 #include "core/backend.hh"
-#include "core/pipeline.hh"
+#include "core/completer.hh"
 #include "core/runtime.hh"
 
 namespace ballast::backends::resolver {
 
 /// A client question as the instance thread needs it.
 struct Job {
-  core::PendingQuery pending;
-  core::Destination destination;
-  int64_t receivedUsec = 0;
-  dns::Name qname;
+  core::Completion done;  ///< given back to the core with the answer
+  uint16_t id = 0;        ///< the client's query ID
+  dns::Name qname;        ///< in the client's letter case
   uint16_t qtype = 0;
   uint16_t qclass = 0;
   bool rd = false;
@@ -58,7 +57,7 @@ class ResolverInstance final : public core::Backend {
   std::string addressString() const override { return "embedded"; }
   void start() override;
   void stop() override;
-  bool submit(core::QueryContext& q, core::UdpSender& out) override;
+  bool submit(core::Query& q, const core::Completion& done) override;
   /// Nothing once failed: its questions have been handed over.
   uint32_t outstanding() const override {
     return failed() ? 0 : uint32_t(clientActive_.load(std::memory_order_relaxed));
@@ -145,9 +144,8 @@ class ResolverInstance final : public core::Backend {
   event* tickEvent_ = nullptr;   ///< the heartbeat while idle
   int index_;
   bool flushScheduled_ = false;
-  std::optional<core::Published<core::RuntimeConfig>::Reader> config_;  ///< instance thread
-  core::UdpSender sender_;
-  std::vector<std::vector<uint8_t>> unsent_;  ///< answers queued in sender_ until the flush
+  std::optional<core::Completer> completer_;  ///< instance thread; made by start()
+  std::vector<std::vector<uint8_t>> unsent_;  ///< answers queued in completer_ until the flush
   std::thread thread_;
   Lifecycle lifecycle_;
 };

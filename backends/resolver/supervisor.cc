@@ -8,7 +8,6 @@
 #include "backends/resolver/answer_writer.hh"
 #include "core/clock.hh"
 #include "core/log.hh"
-#include "core/pipeline.hh"
 
 namespace ballast::backends::resolver {
 
@@ -150,6 +149,7 @@ void Supervisor::onFailure(const std::shared_ptr<ResolverInstance>& inst,
     graveyard().push_back(inst);
   }
   Handover h = handOver(*inst, servers);
+  completer_.release();  // the snapshot holds the pools, which hold the instances
   // The loop ended by itself (threw) or ends now, its questions claimed above (memory).
   if (f != Failure::Hung) inst->stop();
   {
@@ -185,7 +185,7 @@ Supervisor::Handover Supervisor::handOver(
       taken = siblings[nextSibling_++ % siblings.size()]->adopt(t->job);
     if (taken) {
       ++h.toSiblings;
-    } else if (!t->job.destination.internal) {  // a health check is left to time out
+    } else if (!t->job.done.internal()) {  // a health check is left to time out
       answerFailed(inst, t->job);
       ++h.answered;
     }
@@ -194,24 +194,8 @@ Supervisor::Handover Supervisor::handOver(
 }
 
 void Supervisor::answerFailed(ResolverInstance& inst, const Job& job) {
-  const auto& cfg = inst.resolver()->config();
-  std::vector<uint8_t> buf;
-  writeAnswer(job, Answer{}, cfg.ednsBufferSize, cfg.nsid, job.destination.sink == nullptr, buf);
-  size_t len = buf.size();
-  buf.resize(65535);  // room for a stale answer in place of the SERVFAIL
-  auto snapshot = rt_.config.load();
-  // processResponse puts a stale answer from the pool's cache in place of the SERVFAIL.
-  if (!core::processResponse(buf.data(), len, buf.size(), job.pending, snapshot->settings,
-                             rt_.stats))
-    return;
-  int64_t latency = core::monotonicUsec() - job.receivedUsec;
-  inst.stats.responses.inc();
-  core::Destination d = job.destination;  // the response rules may set a delay
-  if (!core::afterResponse(buf.data(), len, buf.size(), d, job.pending, *snapshot, rt_.stats,
-                           latency))
-    return;
-  core::sendToClient(d, buf.data(), len, sender_);
-  sender_.flush();
+  // A stale answer from the pool's cache if there is one, else SERVFAIL.
+  completer_.fail(inst, job.done, core::Completer::Failure::ServFail);
 }
 
 void Supervisor::restart(const std::shared_ptr<ResolverInstance>& inst, Slot& slot,

@@ -48,7 +48,7 @@ std::vector<std::shared_ptr<ResolverInstance>> instancesOf(
 /// stuck (that one is detached and kept alive for ever, since it may wake up).
 class Supervisor {
  public:
-  explicit Supervisor(core::Runtime& rt) : rt_(rt) {}
+  explicit Supervisor(core::Runtime& rt) : rt_(rt), completer_(rt) {}
   ~Supervisor() { stop(); }
   Supervisor(const Supervisor&) = delete;
   Supervisor& operator=(const Supervisor&) = delete;
@@ -86,7 +86,7 @@ class Supervisor {
   SupervisionSettings settings_;
   std::map<std::string, Slot> slots_;  // supervisor thread only
   size_t nextSibling_ = 0;
-  core::UdpSender sender_;
+  core::Completer completer_;  ///< answers for failed instances; released after each use
   std::mutex mutex_;
   std::condition_variable cv_;
   bool stopping_ = false;

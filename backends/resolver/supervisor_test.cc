@@ -62,7 +62,8 @@ bool ask(ResolverInstance& inst, Answers& sink, const char* name, uint16_t qtype
   bool parsed = dns::MessageView::parse({buf.data(), len}, q.message) == dns::ParseError::None;
   REQUIRE(parsed);
   core::UdpSender out;
-  return inst.submit(q, out);
+  core::Query query{q.packet, q.length, &q.message, &out};
+  return inst.submit(query, core::Completion(q));
 }
 
 template <typename P>

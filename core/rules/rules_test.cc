@@ -28,7 +28,7 @@ class CountingBackend : public Backend {
   std::string addressString() const override { return "192.0.2.1:53"; }
   void start() override {}
   void stop() override {}
-  bool submit(QueryContext&, UdpSender&) override {
+  bool submit(Query&, const Completion&) override {
     ++submitted;
     return true;
   }

@@ -1,0 +1,236 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "core/completer.hh"
+
+#include <cstring>
+
+#include "core/clock.hh"
+#include "core/pipeline.hh"
+#include "core/rules/apply.hh"
+#include "dns/header.hh"
+#include "dns/types.hh"
+#include "dns/writer.hh"
+
+namespace ballast::core {
+
+namespace {
+
+constexpr size_t kScratchSize = 65535;
+constexpr uint16_t kSelfGeneratedPayload = 1232;  // dnsdist's setPayloadSizeOnSelfGeneratedAnswers
+
+uint32_t nowSeconds() {
+  return uint32_t(monotonicUsec() / 1000000);
+}
+
+bool questionMatches(const dns::MessageView& m, const PendingQuery& p) {
+  const auto& q = m.question();
+  if (q.qtype != p.qtype || q.qclass != p.qclass) return false;
+  uint8_t name[dns::kMaxNameLength];
+  size_t n = q.name.decompress(name);
+  if (n != p.qnameLength) return false;
+  for (size_t i = 0; i < n; ++i) {
+    uint8_t a = name[i], b = p.qname[i];
+    if (a >= 'A' && a <= 'Z') a = uint8_t(a + 32);
+    if (b >= 'A' && b <= 'Z') b = uint8_t(b + 32);
+    if (a != b) return false;
+  }
+  return true;
+}
+
+/// Checks a backend's answer against the question it was asked and rewrites it for the
+/// client: ID restored, qname letter case fixed up, TC answers cut to the question. False
+/// (counted) when it is not an answer to this question.
+bool checkAnswer(uint8_t* packet, size_t& len, size_t capacity, const PendingQuery& pending,
+                 const Settings& settings, GlobalStats& stats) {
+  if (len < dns::kHeaderSize || !dns::HeaderView(packet).qr()) {
+    stats.nonCompliantResponses.inc();
+    return false;
+  }
+  dns::HeaderView h(packet);
+  if (h.qdcount() == 0) {
+    // Without a question the answer cannot be matched to the query, so a collision is
+    // likelier. As dnsdist: an error rcode (FORMERR, REFUSED, SERVFAIL... from a server that
+    // did not understand the query) is relayed; NOERROR and NXDOMAIN, which would claim
+    // something about the name, only on request (setAllowEmptyResponse).
+    uint8_t rc = h.rcode();
+    if ((rc == dns::rcode::NoError || rc == dns::rcode::NXDomain) && !settings.allowEmptyResponse) {
+      stats.nonCompliantResponses.inc();
+      return false;
+    }
+  } else {
+    dns::MessageView m;
+    if (dns::MessageView::parse({packet, len}, m) != dns::ParseError::None ||
+        !questionMatches(m, pending)) {
+      stats.nonCompliantResponses.inc();
+      return false;
+    }
+    // The question is written uncompressed right after the header in any sane answer;
+    // restore the client's letter case there (0x20 encoding, fixupCase).
+    if (settings.fixupCase && m.question().name.offset() == dns::kHeaderSize &&
+        m.question().name.inPacketLength() == pending.qnameLength) {
+      std::memcpy(packet + dns::kHeaderSize, pending.qname, pending.qnameLength);
+    }
+    if (settings.truncateTC && h.tc()) len = dns::truncateToQuestion(packet, len, capacity, m);
+  }
+  dns::HeaderRef(packet).setId(pending.clientId);
+  return true;
+}
+
+/// SERVFAIL to the question in `p`, with an OPT record when the query had one. Returns
+/// its length; `out` has room for any question.
+size_t writeServFail(const PendingQuery& p, uint8_t* out) {
+  std::memset(out, 0, dns::kHeaderSize);
+  dns::HeaderRef h(out);
+  h.setId(p.clientId);
+  out[2] = uint8_t(p.clientFlags >> 8);
+  out[3] = uint8_t(p.clientFlags);
+  h.setQr(true);
+  h.setRa(true);
+  h.setTc(false);
+  h.setRcode(dns::rcode::ServFail);
+  h.setQdcount(1);
+  size_t n = dns::kHeaderSize;
+  std::memcpy(out + n, p.qname, p.qnameLength);
+  n += p.qnameLength;
+  const uint8_t q[4] = {uint8_t(p.qtype >> 8), uint8_t(p.qtype), uint8_t(p.qclass >> 8),
+                        uint8_t(p.qclass)};
+  std::memcpy(out + n, q, 4);
+  n += 4;
+  if (p.edns) {
+    // Root owner, type OPT, the payload size in the class, no extended rcode, no options.
+    const uint8_t opt[11] = {0,
+                             0,
+                             41,
+                             uint8_t(kSelfGeneratedPayload >> 8),
+                             uint8_t(kSelfGeneratedPayload & 0xff),
+                             0,
+                             0,
+                             0,
+                             0,
+                             0,
+                             0};
+    std::memcpy(out + n, opt, sizeof(opt));
+    n += sizeof(opt);
+    h.setArcount(1);
+  }
+  return n;
+}
+
+}  // namespace
+
+void PendingQuery::fill(const QueryContext& q) {
+  dns::HeaderView h(q.packet);
+  clientId = h.id();
+  clientFlags = uint16_t(q.packet[2] << 8 | q.packet[3]);
+  const auto& question = q.message.question();
+  qtype = question.qtype;
+  qclass = question.qclass;
+  edns = q.message.edns().present;
+  qnameLength = uint8_t(question.name.decompress(qname));
+  cache = q.cache;
+  cacheKey = q.cacheKey;
+}
+
+Completer::Result Completer::complete(Backend& from, const Completion& c, uint8_t* answer,
+                                      size_t len, size_t capacity) {
+  if (c.internal()) {
+    // A health check: its checker judges the answer; no client figure moves.
+    c.check_->checked(c.cookie_, {answer, len});
+    return Result::Done;
+  }
+  const RuntimeConfig& cfg = reader_.get();
+  if (!checkAnswer(answer, len, capacity, c.pending_, cfg.settings, stats_))
+    return Result::Mismatch;
+  dns::HeaderView h(answer);
+  bool servFail = h.rcode() == dns::rcode::ServFail;
+  countAnswer(from, c, false, servFail);
+  // A stale answer beats a SERVFAIL (and is not replaced by it in the cache).
+  if (servFail) {
+    if (size_t n = staleAnswer(c, cfg.settings)) {
+      finish(c, cfg, scratch_.data(), n, scratch_.size(), false, true);
+      return Result::Done;
+    }
+  }
+  finish(c, cfg, answer, len, capacity, h.qdcount() != 0, false);
+  return Result::Done;
+}
+
+void Completer::fail(Backend& from, const Completion& c, Failure why) {
+  if (c.internal()) return;
+  switch (why) {
+    case Failure::Timeout:
+      stats_.downstreamTimeouts.inc();
+      from.stats.drops.inc();
+      from.recordOutcome(true, false);
+      break;
+    case Failure::SendError:
+      stats_.downstreamSendErrors.inc();
+      from.stats.drops.inc();
+      from.recordOutcome(true, false);
+      break;
+    case Failure::ServFail:
+      countAnswer(from, c, true, true);
+      break;
+  }
+  const RuntimeConfig& cfg = reader_.get();
+  // The client still gets an answer when the cache has a stale one (RFC 8767).
+  size_t n = staleAnswer(c, cfg.settings);
+  if (!n && why == Failure::ServFail) {
+    if (scratch_.size() < kScratchSize) scratch_.resize(kScratchSize);
+    n = writeServFail(c.pending_, scratch_.data());
+  }
+  if (n) finish(c, cfg, scratch_.data(), n, scratch_.size(), false, true);
+}
+
+void Completer::countAnswer(Backend& from, const Completion& c, bool failed, bool servFail) {
+  int64_t latency = monotonicUsec() - c.receivedUsec_;
+  stats_.responses.inc();
+  if (servFail) stats_.servfailResponses.inc();
+  from.stats.responses.inc();
+  if (failed) return;  // no answer came: no latency, and the supervisor judged the outcome
+  from.recordOutcome(false, servFail);
+  from.stats.latencyUsec.add(double(latency));
+  stats_.latency.record(uint64_t(latency < 0 ? 0 : latency));
+}
+
+size_t Completer::staleAnswer(const Completion& c, const Settings& settings) {
+  const PendingQuery& p = c.pending_;
+  if (!p.cache || !settings.staleOnBackendFailure || !settings.staleCacheEntriesTTL) return 0;
+  if (scratch_.size() < kScratchSize) scratch_.resize(kScratchSize);
+  // Fresh entries too: one may have arrived since this query missed.
+  size_t n = 0;
+  auto r = p.cache->lookup(p.cacheKey, p.clientId, {p.qname, p.qnameLength}, nowSeconds(),
+                           scratch_.data(), scratch_.size(), n, PacketCache::Stale::Allowed,
+                           settings.staleCacheEntriesTTL);
+  if (r == PacketCache::Result::Miss) return 0;
+  if (r == PacketCache::Result::StaleHit) stats_.cacheStaleHits.inc();
+  return n;
+}
+
+void Completer::finish(const Completion& c, const RuntimeConfig& cfg, uint8_t* answer, size_t len,
+                       size_t capacity, bool insert, bool own) {
+  const PendingQuery& p = c.pending_;
+  int64_t now = monotonicUsec();
+  Destination d = c.destination_;  // a response rule may set a delay
+  if (!rules::processResponseChain(cfg.rules.response, answer, len, capacity, d, cfg, now)) return;
+  dns::HeaderView h(answer);
+  RingEntry e;
+  e.whenUsec = now;
+  e.requestor = d.client;
+  e.qname = dns::Name::fromWire({p.qname, p.qnameLength});
+  e.qtype = p.qtype;
+  e.rcode = h.rcode();
+  e.size = uint16_t(len);
+  e.id = h.id();
+  e.tcp = d.sink != nullptr;
+  int64_t latency = now - c.receivedUsec_;
+  e.latencyUsec = uint32_t(latency < 0 ? 0 : latency);
+  cfg.rings->insertResponse(e);
+  // After the response rules, as dnsdist: what they changed is what the cache keeps, and
+  // what they dropped it does not keep.
+  if (insert && p.cache) p.cache->insert(p.cacheKey, answer, len, nowSeconds());
+  stats_.countFrontendRcode(h.rcode());
+  sendToClient(d, answer, len, sender_);
+  if (own) sender_.flush();  // scratch_ is reused by the next answer made here
+}
+
+}  // namespace ballast::core

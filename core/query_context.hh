@@ -1,0 +1,66 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#pragma once
+/// The query as the core and the frontends see it: where its answer goes (Destination),
+/// and the state the rules and the pipeline carry for it (QueryContext). Backends never
+/// use these: they get a core::Query and a core::Completion (core/backend.hh).
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/address.hh"
+#include "core/packet_cache.hh"
+#include "dns/message.hh"
+
+namespace ballast::core {
+
+struct Destination;
+struct HttpRequest;
+
+/// Stream frontends (TCP, DoT, DoH) receive their answers through this; UDP answers are
+/// sent straight from the socket in Destination::fd.
+class ResponseSink {
+ public:
+  virtual ~ResponseSink() = default;
+  virtual void deliver(const Destination& d, std::span<const uint8_t> response) = 0;
+};
+
+/// Where the answer to a query goes.
+struct Destination {
+  int fd = -1;                     ///< UDP: the frontend socket the query arrived on
+  Address client;                  ///< the client's address and port
+  Address local;                   ///< the address the client queried
+  bool needSourceAddress = false;  ///< the socket is a wildcard bind: answer with pktinfo
+  ResponseSink* sink = nullptr;    ///< stream frontends; null for UDP
+  uint64_t cookie = 0;             ///< the sink's own reference (connection, stream)
+  /// The client came over a stream (TCP, DoT, DoH): a truncated answer is not for it.
+  bool stream = false;
+  /// DelayAction / DelayResponseAction: hold a UDP answer back this long (sendToClient).
+  /// Reset for every query by processQuery; never set for stream clients.
+  uint32_t delayMsec = 0;
+};
+
+/// One query on its way through the pipeline. `packet` is the client's query, which a
+/// backend may rewrite in place (ID) before sending it.
+struct QueryContext {
+  uint8_t* packet = nullptr;
+  size_t length = 0;
+  size_t capacity = 0;
+  dns::MessageView message;  ///< the parsed query
+  Destination destination;
+  int64_t receivedUsec = 0;      ///< monotonic
+  PacketCache* cache = nullptr;  ///< the pool's cache, set on a miss: the answer goes in
+  CacheKey cacheKey;
+
+  // Decisions of the rules (core/rules) that later stages read; processQuery resets them.
+  std::string poolName;    ///< the pool to use ("" the default); PoolAction
+  bool skipCache = false;  ///< SetSkipCacheAction
+  std::vector<std::pair<std::string, std::string>> tags;  ///< SetTagAction; capacity kept
+  /// DoH only (core/rules/http.hh): the HTTP request, for the HTTP* rules and
+  /// HTTPStatusAction; valid while processQuery runs, null for other frontends.
+  HttpRequest* http = nullptr;
+};
+
+}  // namespace ballast::core
