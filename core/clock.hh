@@ -13,4 +13,12 @@ inline int64_t monotonicUsec() {
   return int64_t(ts.tv_sec) * 1000000 + ts.tv_nsec / 1000;
 }
 
+/// Wall-clock seconds: only for what other processes must read the same way (the shared
+/// cache tier's insertion times).
+inline uint64_t unixSeconds() {
+  timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return uint64_t(ts.tv_sec);
+}
+
 }  // namespace ballast::core

@@ -3,6 +3,7 @@
 
 #include <cstring>
 
+#include "core/cache_tier.hh"
 #include "core/clock.hh"
 #include "core/pipeline.hh"
 #include "core/rules/apply.hh"
@@ -227,7 +228,11 @@ void Completer::finish(const Completion& c, const RuntimeConfig& cfg, uint8_t* a
   cfg.rings->insertResponse(e);
   // After the response rules, as dnsdist: what they changed is what the cache keeps, and
   // what they dropped it does not keep.
-  if (insert && p.cache) p.cache->insert(p.cacheKey, answer, len, nowSeconds());
+  if (insert && p.cache) {
+    uint32_t ttl = p.cache->insert(p.cacheKey, answer, len, nowSeconds());
+    if (CacheTier* tier = p.cache->tier(); ttl && tier)
+      tier->store(p.cacheKey, {answer, len}, ttl, cfg.settings.staleCacheEntriesTTL);
+  }
   stats_.countFrontendRcode(h.rcode());
   sendToClient(d, answer, len, sender_);
   if (own) sender_.flush();  // scratch_ is reused by the next answer made here

@@ -256,25 +256,25 @@ uint32_t PacketCache::ttlFor(const uint8_t* response, size_t, const dns::Message
   return std::min(minTtl, opts_.maxTTL);
 }
 
-void PacketCache::insert(const CacheKey& key, const uint8_t* response, size_t len, uint32_t now) {
+uint32_t PacketCache::insert(const CacheKey& key, const uint8_t* response, size_t len, uint32_t now) {
   dns::MessageView m;
   if (len > UINT16_MAX || dns::MessageView::parse({response, len}, m) != dns::ParseError::None)
-    return;
+    return 0;
   dns::HeaderView h(response);
   // Truncated answers would send every later client to TCP; they are never cached.
-  if (h.tc() || h.qdcount() != 1) return;
-  if (m.question().name.offset() != dns::kHeaderSize) return;
+  if (h.tc() || h.qdcount() != 1) return 0;
+  if (m.question().name.offset() != dns::kHeaderSize) return 0;
   bool negative = false;
   uint32_t ttl = ttlFor(response, len, m, negative);
   if (ttl == 0 || ttl < opts_.minTTL) {
     stats.ttlTooShorts.inc();
-    return;
+    return 0;
   }
   uint16_t offsets[kMaxTtlFields];
   size_t ttlCount = 0;
   for (const auto& r : m) {
     if (r.type == dns::qtype::OPT) continue;
-    if (ttlCount == kMaxTtlFields) return;
+    if (ttlCount == kMaxTtlFields) return 0;
     offsets[ttlCount++] = r.ttlOffset;
   }
 
@@ -282,7 +282,7 @@ void PacketCache::insert(const CacheKey& key, const uint8_t* response, size_t le
   std::unique_lock lock(s.mutex, std::defer_lock);
   if (opts_.deferrableInsertLock ? !lock.try_lock() : (lock.lock(), false)) {
     stats.deferredInserts.inc();
-    return;
+    return 0;
   }
   auto it = s.map.find(key.hash);
   if (it != s.map.end()) {
@@ -293,7 +293,7 @@ void PacketCache::insert(const CacheKey& key, const uint8_t* response, size_t le
                             {old->bytes() + dns::kHeaderSize, old->length - dns::kHeaderSize});
     if (!sameQuestion) {
       stats.insertCollisions.inc();
-      return;
+      return 0;
     }
     s.erase(old);  // a fresh answer replaces the old (possibly stale) one
   } else if (s.map.size() >= perShard_) {
@@ -322,6 +322,7 @@ void PacketCache::insert(const CacheKey& key, const uint8_t* response, size_t le
   s.map.emplace(key.hash, e);
   s.pushFront(e);
   stats.inserts.inc();
+  return ttl;
 }
 
 size_t PacketCache::purgeExpired(uint32_t now, uint32_t staleWindow) {

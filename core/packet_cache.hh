@@ -20,6 +20,8 @@
 
 namespace ballast::core {
 
+class CacheTier;
+
 struct PacketCacheOptions {
   size_t maxEntries = 0;
   uint32_t maxTTL = 86400;
@@ -33,6 +35,7 @@ struct PacketCacheOptions {
   bool keepStaleData = false;
   bool cookieHashing = false;         ///< EDNS cookies split entries
   bool deferrableInsertLock = true;   ///< skip an insert rather than wait for a busy shard
+  std::string tier;  ///< the shared tier's address (redis=...); empty: none
   std::vector<uint16_t> skipOptions;  ///< EDNS options that do not split entries
 };
 
@@ -90,7 +93,8 @@ class PacketCache {
 
   /// Stores a response that passed the response checks. Decides whether and how long from
   /// its rcode and records (RFC 2308 for negative answers).
-  void insert(const CacheKey& key, const uint8_t* response, size_t len, uint32_t now);
+  /// Returns the TTL the entry got, 0 when the answer was not cached.
+  uint32_t insert(const CacheKey& key, const uint8_t* response, size_t len, uint32_t now);
 
   /// Removes entries expired for more than `staleWindow` seconds; returns how many.
   size_t purgeExpired(uint32_t now, uint32_t staleWindow);
@@ -109,6 +113,11 @@ class PacketCache {
   /// (keepStaleData then keeps expired entries).
   void setBackendsDown(bool down) { backendsDown_.store(down, std::memory_order_relaxed); }
 
+  /// The shared second level (core/cache_tier.hh), or null. Set once at configuration,
+  /// before the cache is used.
+  CacheTier* tier() const { return tier_.get(); }
+  void setTier(std::shared_ptr<CacheTier> t) { tier_ = std::move(t); }
+
   PacketCacheStats stats;
 
  private:
@@ -117,6 +126,7 @@ class PacketCache {
   struct Shard;
 
   Shard& shardFor(uint64_t hash) const;
+  std::shared_ptr<CacheTier> tier_;
   uint32_t ttlFor(const uint8_t* response, size_t len, const dns::MessageView& m,
                   bool& negative) const;
 

@@ -3,6 +3,7 @@
 
 #include <cstring>
 
+#include "core/cache_tier.hh"
 #include "core/clock.hh"
 #include "core/delay_queue.hh"
 #include "core/rules/apply.hh"
@@ -61,6 +62,78 @@ bool anyServerUp(const Pool& pool) {
   return false;
 }
 
+QueryAction answerFromCache(QueryContext& q, const RuntimeConfig& cfg, GlobalStats& stats) {
+  if (!rules::processCacheHitResponse(q.packet, q.length, q.capacity, q.destination, cfg,
+                                      q.receivedUsec))
+    return QueryAction::Drop;
+  stats.cacheHits.inc();
+  stats.countFrontendRcode(dns::HeaderView(q.packet).rcode());
+  return QueryAction::Answer;
+}
+
+QueryAction answerStaleHit(QueryContext& q, GlobalStats& stats) {
+  stats.cacheStaleHits.inc();
+  stats.countFrontendRcode(dns::HeaderView(q.packet).rcode());
+  return QueryAction::Answer;
+}
+
+/// No server can take the query: SERVFAIL or nothing, as setServFailWhenNoServer says.
+QueryAction noServer(QueryContext& q, const RuntimeConfig& cfg, GlobalStats& stats) {
+  stats.noPolicy.inc();
+  if (cfg.settings.servFailWhenNoServer) return answerLocally(q, dns::rcode::ServFail, cfg, stats);
+  return QueryAction::Drop;
+}
+
+/// An answer from the shared tier goes into the local cache with the age it has there, and
+/// the client's answer is read back from it (ID, letter case and TTLs made as for any hit).
+/// False when that gives nothing usable (expired, or stale where stale will not do).
+bool fillFromTier(QueryContext& q, const TierValue& v, bool staleAllowed,
+                  const RuntimeConfig& cfg) {
+  uint32_t now = nowSeconds();
+  uint64_t wall = unixSeconds();
+  uint64_t age = wall > v.insertedUnix ? wall - v.insertedUnix : 0;
+  if (age > now) age = now;
+  if (!q.cache->insert(q.cacheKey, v.answer.data(), v.answer.size(), uint32_t(now - age)))
+    return false;
+  auto r =
+      cacheLookup(q, *q.cache, staleAllowed ? PacketCache::Stale::Allowed : PacketCache::Stale::No,
+                  cfg.settings.staleCacheEntriesTTL);
+  return staleAllowed ? r != PacketCache::Result::Miss : r == PacketCache::Result::Hit;
+}
+
+/// The query goes to a server of `pool`; when none can take it, a stale answer from the
+/// cache (local, then the shared tier when `askTier`), else noServer.
+QueryAction forward(QueryContext& q, const Pool* pool, const RuntimeConfig& cfg, GlobalStats& stats,
+                    UdpSender& out, bool askTier) {
+  PacketCache* cache = q.cache;
+  Backend* backend = nullptr;
+  if (pool) {
+    const Policy& policy = pool->policy ? *pool->policy : *cfg.policy;
+    backend = policy.select(pool->servers, q);
+  }
+  if (!backend) {
+    if (cache) {
+      bool down = !anyServerUp(*pool);
+      cache->setBackendsDown(down);
+      // The pool is down: what was answered recently is still answered, for as long as
+      // setStaleCacheEntriesTTL allows, from here or from the shared tier.
+      if (down && cfg.settings.staleCacheEntriesTTL) {
+        if (cacheLookup(q, *cache, PacketCache::Stale::Allowed,
+                        cfg.settings.staleCacheEntriesTTL) == PacketCache::Result::StaleHit)
+          return answerStaleHit(q, stats);
+        if (CacheTier* tier = cache->tier(); askTier && tier && tier->usable()) {
+          tier->lookup(ParkedQuery::park(q, true));
+          return QueryAction::Forwarded;
+        }
+      }
+    }
+    return noServer(q, cfg, stats);
+  }
+  if (cache) cache->setBackendsDown(false);
+  Query query{q.packet, q.length, &q.message, &out};
+  return backend->submit(query, Completion(q)) ? QueryAction::Forwarded : QueryAction::Drop;
+}
+
 }  // namespace
 
 QueryAction processQuery(QueryContext& q, const RuntimeConfig& cfg, GlobalStats& stats,
@@ -113,45 +186,32 @@ QueryAction processQuery(QueryContext& q, const RuntimeConfig& cfg, GlobalStats&
   q.cache = nullptr;
   if (cache) {
     q.cacheKey = cache->makeKey(q.message, q.destination.sink != nullptr);
-    if (cacheLookup(q, *cache, PacketCache::Stale::No, 0) == PacketCache::Result::Hit) {
-      if (!rules::processCacheHitResponse(q.packet, q.length, q.capacity, q.destination, cfg,
-                                          q.receivedUsec))
-        return QueryAction::Drop;
-      stats.cacheHits.inc();
-      stats.countFrontendRcode(dns::HeaderView(q.packet).rcode());
-      return QueryAction::Answer;
-    }
+    if (cacheLookup(q, *cache, PacketCache::Stale::No, 0) == PacketCache::Result::Hit)
+      return answerFromCache(q, cfg, stats);
     stats.cacheMisses.inc();
     cache->stats.misses.inc();
     q.cache = cache;
-  }
-  Backend* backend = nullptr;
-  if (pool) {
-    const Policy& policy = pool->policy ? *pool->policy : *cfg.policy;
-    backend = policy.select(pool->servers, q);
-  }
-  if (!backend) {
-    if (cache) {
-      bool down = !anyServerUp(*pool);
-      cache->setBackendsDown(down);
-      // The pool is down: what was answered recently is still answered, for as long as
-      // setStaleCacheEntriesTTL allows.
-      if (down && cfg.settings.staleCacheEntriesTTL &&
-          cacheLookup(q, *cache, PacketCache::Stale::Allowed, cfg.settings.staleCacheEntriesTTL) ==
-              PacketCache::Result::StaleHit) {
-        stats.cacheStaleHits.inc();
-        stats.countFrontendRcode(dns::HeaderView(q.packet).rcode());
-        return QueryAction::Answer;
-      }
+    // The shared tier next: it resumes the query (resumeParked) on its own thread.
+    if (CacheTier* tier = cache->tier(); tier && tier->usable()) {
+      tier->lookup(ParkedQuery::park(q, false));
+      return QueryAction::Forwarded;
     }
-    stats.noPolicy.inc();
-    if (cfg.settings.servFailWhenNoServer)
-      return answerLocally(q, dns::rcode::ServFail, cfg, stats);
-    return QueryAction::Drop;
   }
-  if (cache) cache->setBackendsDown(false);
-  Query query{q.packet, q.length, &q.message, &out};
-  return backend->submit(query, Completion(q)) ? QueryAction::Forwarded : QueryAction::Drop;
+  return forward(q, pool, cfg, stats, out, true);
+}
+
+void resumeParked(ParkedQuery& p, const TierValue* found, const RuntimeConfig& cfg,
+                  GlobalStats& stats, UdpSender& out) {
+  QueryContext& q = p.q;
+  QueryAction a = QueryAction::Drop;
+  if (found && fillFromTier(q, *found, p.poolDown, cfg)) {
+    a = p.poolDown ? answerStaleHit(q, stats) : answerFromCache(q, cfg, stats);
+  } else if (p.poolDown) {
+    a = noServer(q, cfg, stats);
+  } else {
+    a = forward(q, cfg.findPool(q.poolName), cfg, stats, out, false);
+  }
+  if (a == QueryAction::Answer) sendToClient(q.destination, q.packet, q.length, out);
 }
 
 void sendToClient(const Destination& d, const uint8_t* packet, size_t len, UdpSender& sender) {

@@ -24,6 +24,14 @@ enum class QueryAction : uint8_t {
 QueryAction processQuery(QueryContext& q, const RuntimeConfig& cfg, GlobalStats& stats,
                          UdpSender& out);
 
+struct ParkedQuery;
+struct TierValue;
+/// Goes on with a query the shared cache tier (core/cache_tier.hh) held: answered from
+/// `found` when it is usable (and stored in the local cache), else sent on to its pool.
+/// On the tier's thread; `out` must be flushed before `p` goes.
+void resumeParked(ParkedQuery& p, const TierValue* found, const RuntimeConfig& cfg,
+                  GlobalStats& stats, UdpSender& out);
+
 /// Sends a finished response to its client: handed to the sink for stream frontends, queued
 /// in `sender` (flushed by the caller once per batch) for UDP.
 void sendToClient(const Destination& d, const uint8_t* packet, size_t len, UdpSender& sender);

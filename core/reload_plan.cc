@@ -47,7 +47,8 @@ bool sameCacheOptions(const PacketCacheOptions& a, const PacketCacheOptions& b) 
          a.temporaryFailureTTL == b.temporaryFailureTTL && a.staleTTL == b.staleTTL &&
          a.maxNegativeTTL == b.maxNegativeTTL && a.dontAge == b.dontAge && a.shards == b.shards &&
          a.keepStaleData == b.keepStaleData && a.cookieHashing == b.cookieHashing &&
-         a.deferrableInsertLock == b.deferrableInsertLock && a.skipOptions == b.skipOptions;
+         a.deferrableInsertLock == b.deferrableInsertLock && a.skipOptions == b.skipOptions &&
+         a.tier == b.tier;
 }
 
 }  // namespace ballast::core

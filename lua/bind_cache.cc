@@ -8,11 +8,13 @@
 #include <string>
 
 #include "core/clock.hh"
+#include "core/cache_tier.hh"
 #include "core/packet_cache.hh"
 #include "dns/types.hh"
 #include "lua/binding.hh"
 #include "lua/bindings.hh"
 #include "lua/userdata.hh"
+#include "tier/redis_tier.hh"
 
 namespace ballast::lua {
 
@@ -31,6 +33,24 @@ uint32_t nowSeconds() {
   return uint32_t(core::monotonicUsec() / 1000000);
 }
 
+/// ballast's own options of newPacketCache: the shared tier on Redis.
+void tierOptions(Options& opts, core::PacketCacheOptions& o, tier::RedisSettings& redis) {
+  if (auto v = opts.string("redis")) {
+    try {
+      tier::parseRedisUrl(*v, redis);
+    } catch (const std::invalid_argument& e) {
+      throw ConfigError(fmt::format("newPacketCache: redis: {}", e.what()));
+    }
+    o.tier = *v;
+  }
+  if (auto v = opts.integer("redisTimeout", 1, 10000)) redis.budgetUsec = *v * 1000;
+  if (auto v = opts.integer("redisMaxPendingWrites", 1, 10000000))
+    redis.maxPendingWrites = size_t(*v);
+  if (o.tier.empty()) return;
+  // The key of a reload: a kept cache keeps its tier as it was.
+  o.tier += fmt::format(" {} {}", redis.budgetUsec, redis.maxPendingWrites);
+}
+
 /// newPacketCache(maxEntries, {options}): dnsdist's options and defaults.
 int newPacketCache(lua_State* L, Host& h) {
   double max = checkNumber(L, 1, "newPacketCache", "the maximum number of entries");
@@ -38,6 +58,7 @@ int newPacketCache(lua_State* L, Host& h) {
     throw ConfigError("newPacketCache: the maximum number of entries must be from 1 to 1000000000");
   core::PacketCacheOptions o;
   o.maxEntries = size_t(max);
+  tier::RedisSettings redis;
   if (!lua_isnoneornil(L, 2)) {
     Options opts(L, 2, "newPacketCache");
     constexpr int64_t kDay = 86400 * 7;
@@ -56,10 +77,13 @@ int newPacketCache(lua_State* L, Host& h) {
     opts.boolean("parseECS");
     if (auto v = opts.integers("skipOptions", 0, 65535))
       for (int64_t code : *v) o.skipOptions.push_back(uint16_t(code));
+    tierOptions(opts, o, redis);
     opts.done();
     if (o.minTTL > o.maxTTL) throw ConfigError("newPacketCache: minTTL is larger than maxTTL");
   }
   auto cache = std::make_shared<core::PacketCache>(std::move(o));
+  if (!cache->options().tier.empty())
+    cache->setTier(std::make_shared<tier::RedisTier>(redis, h.runtime));
   h.runtime.keepCache(cache);
   pushUserdata(L, kCacheMeta, std::move(cache));
   return 1;
@@ -97,6 +121,12 @@ int printStats(lua_State* L, Host& h) {
   std::string out = fmt::format("Entries: {}\n", describe(c));
   for (const auto& f : kStatFields)
     out += fmt::format("{}: {}\n", f.label, (c.stats.*f.counter).value());
+  if (c.tier()) {
+    const auto& r = tier::RedisStats::get();
+    out += fmt::format("Shared tier: {}\n", c.tier()->describe());
+    out += fmt::format("Redis hits: {}\nRedis misses: {}\nRedis errors: {}\n", r.hits.value(),
+                       r.misses.value(), r.errors.value());
+  }
   h.out(out);
   return 0;
 }

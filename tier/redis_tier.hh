@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#pragma once
+/// The shared cache tier on Redis (core::CacheTier): one thread per tier with its own
+/// libevent loop and one asynchronous hiredis connection, pipelined. Query threads only
+/// queue work and write an eventfd; nothing here ever blocks them. A lookup has a time
+/// budget: whichever comes first, the reply or the budget, resumes the query (a late reply
+/// is ignored). A circuit breaker stops asking after consecutive failures and lets
+/// lookups through again once its open period is over; the connection is retried every
+/// half second while Redis is away. Writes are dropped (counted) when too many wait.
+#include <event2/event.h>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "core/cache_tier.hh"
+#include "core/runtime.hh"
+#include "core/udp_sender.hh"
+#include "metrics/counter.hh"
+#include "metrics/latency.hh"
+#include "metrics/registry.hh"
+
+struct redisAsyncContext;
+
+namespace ballast::tier {
+
+/// Where the tier is and how it behaves: redis://[:password@]host[:port][/db] plus options.
+struct RedisSettings {
+  std::string host = "127.0.0.1";
+  int port = 6379;
+  int db = 0;
+  std::string password;
+  int64_t budgetUsec = 5000;  ///< a lookup's time budget
+  size_t maxPendingWrites = 10000;
+  int failuresToOpen = 3;      ///< consecutive failures that open the breaker
+  int64_t openUsec = 1000000;  ///< how long it stays open before lookups are let through
+  int64_t reconnectUsec = 500000;
+};
+
+/// Parses a redis:// URL into `s`; throws std::invalid_argument with the reason.
+void parseRedisUrl(const std::string& url, RedisSettings& s);
+
+/// The figures of every Redis tier of the process (redis-* statistics).
+struct RedisStats {
+  metrics::Counter hits;      ///< lookups that found a usable value
+  metrics::Counter misses;    ///< lookups that found nothing
+  metrics::Counter errors;    ///< lookups failed: error reply, disconnection, budget
+  metrics::Counter timeouts;  ///< of which over the budget
+  metrics::Counter corrupt;   ///< values ignored: not ours, damaged, another schema
+  metrics::Counter skipped;   ///< lookups not asked: breaker open or not connected
+  metrics::Counter writes;
+  metrics::Counter writesDropped;   ///< not written: too many waiting, or not connected
+  metrics::LatencyStats latency;    ///< of the lookups answered
+  std::atomic<int> breakerOpen{0};  ///< tiers not asking Redis now: breaker open, disconnected
+  /// Registers redis-hits, redis-misses, ... once per process.
+  static RedisStats& get(metrics::Registry* registry = nullptr);
+};
+
+class RedisTier final : public core::CacheTier {
+ public:
+  RedisTier(RedisSettings s, core::Runtime& rt);
+  ~RedisTier() override;
+  RedisTier(const RedisTier&) = delete;
+  RedisTier& operator=(const RedisTier&) = delete;
+
+  bool usable() const override;
+  void lookup(std::unique_ptr<core::ParkedQuery> q) override;
+  void store(const core::CacheKey& k, std::span<const uint8_t> answer, uint32_t ttl,
+             uint32_t staleWindow) override;
+  std::string describe() const override;
+  bool connected() const { return connected_.load(std::memory_order_relaxed); }
+
+ private:
+  struct Pending {
+    RedisTier* self = nullptr;
+    uint64_t id = 0;
+    std::unique_ptr<core::ParkedQuery> query;
+    event* timer = nullptr;
+    int64_t startUsec = 0;
+  };
+  struct Write {
+    std::string key;
+    std::vector<uint8_t> value;
+    uint64_t expiryMs = 0;
+  };
+  void run();
+  void connect();
+  void takeQueued();
+  void ask(std::unique_ptr<core::ParkedQuery> q);
+  void finish(uint64_t id, const core::TierValue* found);
+  void failed();
+  void succeeded();
+  /// Counts this tier in redis-breaker-open while it does not ask Redis.
+  void setOpen(bool open);
+  static void onWake(evutil_socket_t fd, short, void* self);
+  static void onTimeout(evutil_socket_t, short, void* pending);
+  static void onReconnect(evutil_socket_t, short, void* self);
+  static void onConnect(const redisAsyncContext* c, int status);
+  static void onDisconnect(const redisAsyncContext* c, int status);
+  static void onGet(redisAsyncContext* c, void* reply, void* privdata);
+  static void onSet(redisAsyncContext* c, void* reply, void* privdata);
+
+  RedisSettings settings_;
+  core::Runtime& rt_;
+  RedisStats& stats_;
+  event_base* base_ = nullptr;
+  event* wakeEvent_ = nullptr;
+  event* reconnectEvent_ = nullptr;
+  int wakeFd_ = -1;
+  redisAsyncContext* ctx_ = nullptr;  ///< loop thread
+  std::thread thread_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<bool> connected_{false};
+  std::atomic<bool> open_{false};
+  std::atomic<int> failures_{0};
+  std::atomic<int64_t> retryAtUsec_{0};
+  std::atomic<size_t> pendingWrites_{0};
+
+  std::mutex queueMutex_;
+  std::vector<std::unique_ptr<core::ParkedQuery>> lookups_;  ///< under queueMutex_
+  std::vector<Write> writes_;                                ///< under queueMutex_
+
+  // Loop thread only.
+  uint64_t nextId_ = 1;
+  std::unordered_map<uint64_t, std::unique_ptr<Pending>> pending_;
+  std::unique_ptr<core::Published<core::RuntimeConfig>::Reader> config_;
+  core::UdpSender sender_;
+};
+
+}  // namespace ballast::tier
