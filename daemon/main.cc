@@ -114,7 +114,7 @@ void applyCommandLine(const daemon::Options& opts, lua::Host& h) {
   for (const auto& m : opts.acl) {
     core::NetmaskGroup probe;
     probe.add(m);
-    h.runtime.update([&](core::RuntimeConfig& c) { c.acl.add(m); });
+    h.target().update([&](core::RuntimeConfig& c) { c.acl.add(m); });
   }
   if (h.startup().locals.empty())
     h.startup().locals.push_back({core::Address::parse("127.0.0.1:53"), false});

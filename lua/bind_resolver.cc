@@ -65,7 +65,7 @@ std::vector<res::ForwardZone> readForwardZones(lua_State* L) {
 std::vector<std::shared_ptr<res::Resolver>> resolvers(Host& h) {
   std::vector<std::shared_ptr<res::Resolver>> out;
   std::set<res::Resolver*> seen;
-  for (const auto& b : h.runtime.servers()) {
+  for (const auto& b : h.target().servers()) {
     auto* inst = dynamic_cast<res::ResolverInstance*>(b.get());
     if (inst && seen.insert(inst->resolver().get()).second) out.push_back(inst->resolver());
   }
@@ -195,7 +195,7 @@ int newResolver(lua_State* L, Host& h) {
     lua_pop(L, 1);
   }
   o.done();
-  for (const auto& b : h.runtime.servers())
+  for (const auto& b : h.target().servers())
     if (b->name() == cfg.name + "@1")
       throw ConfigError(fmt::format("newResolver: a resolver named '{}' exists", cfg.name));
   if (cfg.testFaults)
@@ -206,8 +206,13 @@ int newResolver(lua_State* L, Host& h) {
   supervisor(h);
   auto r = std::make_shared<res::Resolver>(std::move(cfg));
   if (!h.reloading) registerResolverStats(h.runtime, r);  // a reload registers what it keeps
-  for (auto& inst : res::createInstances(r, h.runtime))
+  // Made here rather than by res::createInstances, which adds them to the runtime itself:
+  // they go where this configuration's changes go (a console command's or reload's staging).
+  for (int i = 1; i <= r->config().instances; ++i) {
+    auto inst = std::make_shared<res::ResolverInstance>(r, i, h.runtime);
     if (key != "resolver ") inst->reloadKey = key + " " + inst->name();
+    h.target().addServer(inst);
+  }
   return 0;
 }
 
@@ -331,7 +336,7 @@ int restartResolver(lua_State* L, Host& h) {
   constexpr const char* kFn = "restartResolver";
   std::string name = checkString(L, 1, kFn, "an instance name (name@N)");
   if (h.configuring) throw ConfigError(fmt::format("{}: only once running", kFn));
-  for (const auto& b : h.runtime.servers()) {
+  for (const auto& b : h.target().servers()) {
     auto* inst = dynamic_cast<res::ResolverInstance*>(b.get());
     if (inst && inst->name() == name) {
       restartOne(h, *inst, kFn);
@@ -347,7 +352,7 @@ int restartResolvers(lua_State* L, Host& h) {
   constexpr const char* kFn = "restartResolvers";
   std::string name = checkString(L, 1, kFn, "a resolver name");
   if (h.configuring) throw ConfigError(fmt::format("{}: only once running", kFn));
-  auto all = res::instancesOf(h.runtime.servers(), name);
+  auto all = res::instancesOf(h.target().servers(), name);
   if (all.empty()) throw ConfigError(fmt::format("{}: no resolver named '{}'", kFn, name));
   for (auto& inst : all) restartOne(h, *inst, kFn);
   return 0;
@@ -361,7 +366,7 @@ std::string instanceTable(Host& h) {
   std::string out = fmt::format(kRow, "Instance", "State", "Uptime", "Restarts", "Queries",
                                 "InFlight", "Cache%", "MemoryKB", "Last restart reason");
   int64_t now = core::monotonicUsec();
-  for (const auto& b : h.runtime.servers()) {
+  for (const auto& b : h.target().servers()) {
     auto* inst = dynamic_cast<res::ResolverInstance*>(b.get());
     if (!inst) continue;
     const auto& life = inst->lifecycle();

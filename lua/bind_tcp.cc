@@ -178,7 +178,7 @@ int showTCPStats(lua_State*, Host& h) {
                      "Name", "Address", "Connections", "Current", "Reused", "DiedSend", "DiedRead",
                      "ReadTO", "TooManyConn");
   size_t n = 0;
-  for (const auto& b : h.runtime.servers()) {
+  for (const auto& b : h.target().servers()) {
     auto* remote = dynamic_cast<const backends::remote::RemoteBackend*>(b.get());
     if (!remote) continue;
     const auto& t = remote->tcpStats();

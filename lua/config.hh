@@ -59,6 +59,10 @@ class LuaConfig {
   /// A state with every binding registered, using `h` and this object's lock.
   lua_State* newState(Host& h);
   std::string reloadLocked();
+  /// One console command in `staging` (console_command.cc): run, then committed when it
+  /// succeeded, rolled back when it failed.
+  void runStaged(const std::string& line, core::ConsoleStaging& staging, ConsoleReply& reply,
+                 const std::function<void(std::string_view)>& append);
   /// After a console command or maintenance(): the reload reloadConfig() asked for.
   /// Returns what to report ("" when none was asked).
   std::string runRequestedReload();

@@ -26,6 +26,11 @@ struct Host {
   Host(core::Runtime& rt, std::function<void(std::string_view)> output)
       : runtime(rt), out(std::move(output)) {}
   core::Runtime& runtime;
+  /// The staging of the console command or reload in progress (core/staging.hh), set by
+  /// LuaConfig for the length of its run; null: changes go to the runtime at once.
+  core::ConfigTarget* staging = nullptr;
+  /// Where the bindings send configuration changes and read the configuration back from.
+  core::ConfigTarget& target() { return staging ? *staging : runtime; }
   /// Where show*() and print() write: stdout for the configuration, the connection for
   /// the console.
   std::function<void(std::string_view)> out;

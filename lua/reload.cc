@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /// LuaConfig::reload: SIGHUP and reloadConfig(). The file runs again in a fresh Lua state
-/// against a reload staging of the runtime (Runtime::beginReloadStaging), which builds the
-/// desired state from nothing without starting anything; on success Runtime::commitReload
-/// publishes it, keeping what did not change, and the fresh state replaces the old one.
+/// against a reload staging of the runtime (core::ReloadStaging), which builds the desired
+/// state from nothing without starting anything; on success its commit() publishes it,
+/// keeping what did not change, and the fresh state replaces the old one.
 #include <fmt/format.h>
 
 #include <chrono>
@@ -73,7 +73,7 @@ std::set<std::shared_ptr<res::Resolver>> resolversOf(
 
 /// Statistics and cache files follow the resolvers: those stopped save their cache and
 /// leave the statistics, those started join them.
-void settleResolvers(Host& h, const core::Runtime::ReloadOutcome& out) {
+void settleResolvers(Host& h, const core::ReloadStaging::Outcome& out) {
   auto kept = resolversOf(out.kept);
   for (const auto& r : resolversOf(out.removed)) {
     if (kept.count(r)) continue;
@@ -145,11 +145,13 @@ std::string LuaConfig::reloadLocked() {
   std::unique_ptr<web::Service> freshWeb;
   if (host_.web) freshWeb = std::make_unique<web::Service>(rt, host_.web->version());
   fresh.web = freshWeb.get();
+  std::unique_ptr<core::ReloadStaging> staging;
   try {
-    rt.beginReloadStaging();
+    staging = std::make_unique<core::ReloadStaging>(rt);
   } catch (const std::logic_error&) {
     return fail("another configuration change is in progress");
   }
+  fresh.staging = staging.get();
   lua_State* L = nullptr;
   try {
     L = newState(fresh);
@@ -162,14 +164,14 @@ std::string LuaConfig::reloadLocked() {
     if (afterFile_) afterFile_(fresh);
   } catch (const std::exception& e) {
     std::string why = e.what();
-    rt.rollbackStaging();
+    staging->rollback();
     if (L) lua_close(L);  // nothing the failed run made is referenced elsewhere
     return fail(why);
   }
   auto restartOnly = needsRestart(rt.startup, startup, host_, fresh, host_.web, freshWeb.get());
-  core::Runtime::ReloadOutcome out;
+  core::ReloadStaging::Outcome out;
   try {
-    out = rt.commitReload(kRemovedServerDrain);
+    out = staging->commit(kRemovedServerDrain);
   } catch (const std::exception& e) {  // a new server that could not start: nothing published
     lua_close(L);
     return fail(e.what());
