@@ -8,7 +8,7 @@
 #include <set>
 
 #include "backends/resolver/instance.hh"
-#include "backends/resolver/supervisor.hh"
+#include "backends/resolver/supervisor.hh"  // restartInstance, instancesOf
 #include "core/clock.hh"
 #include "core/log.hh"
 #include "lua/binding.hh"
@@ -137,15 +137,11 @@ std::shared_ptr<const res::TestFaults> readTestFaults(lua_State* L) {
   return f;
 }
 
-/// The process's resolver supervisor, made (and hooked to start and stop) on first use.
-res::Supervisor& supervisor(Host& h) {
-  if (!h.resolverSupervisor) {
-    auto sup = std::make_shared<res::Supervisor>(h.runtime);
-    h.resolverSupervisor = sup;
-    h.afterStart.push_back([sup] { sup->start(); });
-    h.beforeStop.push_back([sup] { sup->stop(); });
-  }
-  return *h.resolverSupervisor;
+/// The supervision settings of the process's one resolver supervisor, which the daemon runs
+/// once a resolver exists.
+res::SupervisionSettings& supervision(Host& h) {
+  if (!h.process.supervision) h.process.supervision.emplace();
+  return *h.process.supervision;
 }
 
 int newResolver(lua_State* L, Host& h) {
@@ -203,7 +199,7 @@ int newResolver(lua_State* L, Host& h) {
         "resolver {}: TEST FAULT INJECTION IS ON (testFaults): listed names hang or "
         "crash its instances; never use this in production",
         cfg.name);
-  supervisor(h);
+  supervision(h);
   auto r = std::make_shared<res::Resolver>(std::move(cfg));
   if (!h.reloading) registerResolverStats(h.runtime, r);  // a reload registers what it keeps
   // Made here rather than by res::createInstances, which adds them to the runtime itself:
@@ -256,7 +252,7 @@ int setResolverSupervision(lua_State* L, Host& h) {
   constexpr const char* kFn = "setResolverSupervision";
   requireConfiguring(h, kFn);
   Options o(L, 1, kFn);
-  res::SupervisionSettings s = supervisor(h).settings();
+  res::SupervisionSettings s = supervision(h);
   s.checkIntervalMs = o.integer("checkInterval", 10, 60000).value_or(s.checkIntervalMs);
   s.heartbeatTimeoutMs = o.integer("heartbeatTimeout", 50, 600000).value_or(s.heartbeatTimeoutMs);
   s.minBackoffMs = o.integer("minBackoff", 1, 3600000).value_or(s.minBackoffMs);
@@ -266,7 +262,7 @@ int setResolverSupervision(lua_State* L, Host& h) {
   if (s.maxBackoffMs < s.minBackoffMs)
     throw ConfigError(fmt::format("{}: maxBackoff ({}) is below minBackoff ({})", kFn,
                                   s.maxBackoffMs, s.minBackoffMs));
-  supervisor(h).settings() = s;
+  supervision(h) = s;
   return 0;
 }
 
@@ -313,8 +309,8 @@ int setResolverCacheFile(lua_State* L, Host& h) {
                   path);
   r->setCacheFile(
       std::make_unique<res::CacheFileKeeper>(r->cache(), path, interval, r->config().name));
-  h.afterStart.push_back([r] { r->cacheFile()->start(); });
-  h.afterStop.push_back([r] { r->cacheFile()->stop(); });
+  h.process.afterStart.push_back([r] { r->cacheFile()->start(); });
+  h.process.afterStop.push_back([r] { r->cacheFile()->stop(); });
   return 0;
 }
 

@@ -44,9 +44,15 @@ class LuaConfig {
   /// unique: the console client's completions.
   std::vector<std::string> functionNames();
 
-  /// The file reload() runs again, and what to apply after it as after the first run (the
-  /// command line's overrides, on the reload's Host); set by the daemon once started.
-  void setReloadSource(std::string path, std::function<void(Host&)> afterFile);
+  /// What the daemon does with the ProcessSettings a reload's run of the file filled: it
+  /// adopts what applies while running and returns what only a restart would apply (named
+  /// as the functions that set it, for the log).
+  using AdoptProcess = std::function<std::vector<std::string>(ProcessSettings& fresh)>;
+  /// The file reload() runs again, what to apply after it as after the first run (the
+  /// command line's overrides, on the reload's Host), and what to do with its process
+  /// settings once the runtime's part is committed; set by the daemon once started.
+  void setReloadSource(std::string path, std::function<void(Host&)> afterFile,
+                       AdoptProcess adopt = nullptr);
   /// SIGHUP and reloadConfig() (lua/reload.cc): runs the file in a fresh Lua state that
   /// builds the desired runtime without starting anything, then publishes it, keeping the
   /// running servers, resolvers and caches that did not change; the fresh state replaces
@@ -74,6 +80,7 @@ class LuaConfig {
   std::vector<lua_State*> retired_;
   std::string reloadPath_;
   std::function<void(Host&)> afterFile_;
+  AdoptProcess adoptProcess_;
 };
 
 }  // namespace ballast::lua

@@ -17,7 +17,8 @@ namespace {
 struct Fixture {
   core::Runtime rt;
   std::string output;
-  lua::Host host{rt, [this](std::string_view s) { output += s; }};
+  lua::ProcessSettings process;
+  lua::Host host{rt, process, [this](std::string_view s) { output += s; }};
   lua::LuaConfig cfg{host};
   std::filesystem::path file = std::filesystem::temp_directory_path() /
                                ("ballast-reload-test-" + std::to_string(::getpid()) + ".conf");

@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "daemon/listeners.hh"
+
+#include <fmt/format.h>
+
+#include "frontend/tcp_stats.hh"
+
+namespace ballast::daemon {
+
+Listeners::~Listeners() {
+  stopAccepting();
+  stopWorkers();
+}
+
+void Listeners::bind() {
+  // addLocal listens on TCP too (dnsdist); DoT and DoH binds come from addTLSLocal and
+  // addDOHLocal.
+  stream_.tcpBinds.clear();
+  for (const auto& l : rt_.startup.locals) {
+    if (!l.tcp) continue;
+    frontend::StreamBind b;
+    b.address = l.address;
+    b.reusePort = l.reusePort;
+    b.maxInFlight = l.maxInFlight;
+    b.maxConcurrentConnections = l.maxConcurrentTCPConnections;
+    stream_.tcpBinds.push_back(std::move(b));
+  }
+  frontend::registerStreamStats(rt_.registry, stream_);
+  tcpPool_ = std::make_unique<frontend::TcpWorkerPool>(rt_, stream_);
+  for (const auto& local : rt_.startup.locals)
+    udp_.push_back(std::make_unique<frontend::UdpListener>(local, rt_));
+  for (const auto* b : frontend::allStreamBinds(stream_))
+    acceptors_.push_back(std::make_unique<frontend::TcpAcceptor>(*b, *tcpPool_));
+}
+
+void Listeners::start(bool verbose) {
+  for (auto& l : udp_) {
+    l->start();
+    if (verbose) fmt::print(stderr, "Listening on {}\n", l->address().toStringWithPort());
+  }
+  tcpPool_->start();
+  for (auto& a : acceptors_) {
+    a->start();
+    if (verbose)
+      fmt::print(stderr, "Listening on {} {}\n",
+                 a->bind().doh   ? "DoH"
+                 : a->bind().tls ? "DoT"
+                                 : "TCP",
+                 a->bind().address.toStringWithPort());
+  }
+}
+
+void Listeners::stopAccepting() {
+  for (auto& l : udp_) l->stop();
+  for (auto& a : acceptors_) a->stop();
+}
+
+void Listeners::stopWorkers() {
+  if (tcpPool_) tcpPool_->stop();
+}
+
+std::vector<int64_t> Listeners::connectionsPerThread() const {
+  std::vector<int64_t> n;
+  if (tcpPool_)
+    for (const auto& w : tcpPool_->workers()) n.push_back(w->connectionCount());
+  return n;
+}
+
+}  // namespace ballast::daemon
