@@ -3,9 +3,36 @@
 
 #include <fmt/format.h>
 
+#include <string>
+
 #include "frontend/tcp_stats.hh"
 
 namespace ballast::daemon {
+
+namespace {
+
+bool sameBind(const core::LocalBind& a, const core::LocalBind& b) {
+  return a.address == b.address && a.reusePort == b.reusePort && a.tcp == b.tcp &&
+         a.maxInFlight == b.maxInFlight &&
+         a.maxConcurrentTCPConnections == b.maxConcurrentTCPConnections;
+}
+
+bool sameLocals(const std::vector<core::LocalBind>& a, const std::vector<core::LocalBind>& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (!sameBind(a[i], b[i])) return false;
+  return true;
+}
+
+bool sameStreamBinds(const std::vector<frontend::StreamBind>& a,
+                     const std::vector<frontend::StreamBind>& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (!(a[i].address == b[i].address) || a[i].reusePort != b[i].reusePort) return false;
+  return true;
+}
+
+}  // namespace
 
 Listeners::~Listeners() {
   stopAccepting();
@@ -64,6 +91,20 @@ std::vector<int64_t> Listeners::connectionsPerThread() const {
   if (tcpPool_)
     for (const auto& w : tcpPool_->workers()) n.push_back(w->connectionCount());
   return n;
+}
+
+std::vector<std::string> Listeners::restartNeeded(const core::StartupConfig& startup,
+                                                  const frontend::StreamConfig& stream) const {
+  const auto& running = rt_.startup;
+  std::vector<std::string> out;
+  if (!sameLocals(running.locals, startup.locals)) out.push_back("addLocal/setLocal addresses");
+  if (running.udpRecvBufferSize != startup.udpRecvBufferSize ||
+      running.udpSendBufferSize != startup.udpSendBufferSize)
+    out.push_back("setUDPSocketBufferSizes");
+  if (running.maxUDPOutstanding != startup.maxUDPOutstanding) out.push_back("setMaxUDPOutstanding");
+  if (!sameStreamBinds(stream_.tlsBinds, stream.tlsBinds)) out.push_back("addTLSLocal");
+  if (!sameStreamBinds(stream_.dohBinds, stream.dohBinds)) out.push_back("addDOHLocal");
+  return out;
 }
 
 }  // namespace ballast::daemon

@@ -36,6 +36,12 @@ class Listeners {
   std::vector<int64_t> connectionsPerThread() const;
   size_t udpCount() const { return udp_.size(); }
 
+  /// What a reload's `startup` and `stream` change in the binds and start-up sizes, which
+  /// only a restart applies (a reload never closes or opens a socket): named as the
+  /// functions that set them, for the log.
+  std::vector<std::string> restartNeeded(const core::StartupConfig& startup,
+                                         const frontend::StreamConfig& stream) const;
+
  private:
   core::Runtime& rt_;
   frontend::StreamConfig& stream_;

@@ -102,7 +102,9 @@ void enableReload(const daemon::Options& opts, daemon::Services& services, lua::
                             "configuration reloads refused, the running configuration kept");
   lua.setReloadSource(
       opts.configFile, [&opts](lua::Host& h) { applyCommandLine(opts, h); },
-      [&services](lua::ProcessSettings& fresh) { return services.adoptReload(fresh); });
+      [&services](const core::StartupConfig& startup, lua::ProcessSettings& fresh) {
+        return services.adoptReload(startup, fresh);
+      });
 }
 
 void announceStarted(const daemon::Options& opts, daemon::Watchdog& watchdog,

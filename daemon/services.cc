@@ -28,14 +28,6 @@ class LuaCommands final : public console::CommandRunner {
   lua::LuaConfig& lua_;
 };
 
-bool sameStreamBinds(const std::vector<frontend::StreamBind>& a,
-                     const std::vector<frontend::StreamBind>& b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (!(a[i].address == b[i].address) || a[i].reusePort != b[i].reusePort) return false;
-  return true;
-}
-
 }  // namespace
 
 Services::Services(core::Runtime& rt, const Options& opts)
@@ -139,12 +131,9 @@ void Services::stop() {
   settings_.tcpConnectionsPerThread = nullptr;
 }
 
-std::vector<std::string> Services::adoptReload(lua::ProcessSettings& fresh) {
-  std::vector<std::string> restartOnly;
-  if (!sameStreamBinds(settings_.stream.tlsBinds, fresh.stream.tlsBinds))
-    restartOnly.push_back("addTLSLocal");
-  if (!sameStreamBinds(settings_.stream.dohBinds, fresh.stream.dohBinds))
-    restartOnly.push_back("addDOHLocal");
+std::vector<std::string> Services::adoptReload(const core::StartupConfig& startup,
+                                               lua::ProcessSettings& fresh) {
+  auto restartOnly = listeners_.restartNeeded(startup, fresh.stream);
   if (settings_.console.address != fresh.console.address) restartOnly.push_back("controlSocket");
   if (settings_.web.listenAddress() != fresh.web.listenAddress())
     restartOnly.push_back("webserver address");

@@ -41,8 +41,9 @@ class Services {
   void stop();
   /// LuaConfig::AdoptProcess: a reload's settings. The console's key, ACL and limits and
   /// the web's settings and handlers apply at once; the first resolvers start the
-  /// supervisor. Returns what only a restart applies.
-  std::vector<std::string> adoptReload(lua::ProcessSettings& fresh);
+  /// supervisor. Returns what only a restart applies (binds and start-up sizes first).
+  std::vector<std::string> adoptReload(const core::StartupConfig& startup,
+                                       lua::ProcessSettings& fresh);
 
   size_t listenerCount() const { return listeners_.udpCount(); }
 

@@ -44,10 +44,12 @@ class LuaConfig {
   /// unique: the console client's completions.
   std::vector<std::string> functionNames();
 
-  /// What the daemon does with the ProcessSettings a reload's run of the file filled: it
-  /// adopts what applies while running and returns what only a restart would apply (named
-  /// as the functions that set it, for the log).
-  using AdoptProcess = std::function<std::vector<std::string>(ProcessSettings& fresh)>;
+  /// What the daemon does with the start-up and process settings a reload's run of the
+  /// file filled: it adopts what applies while running and returns what only a restart
+  /// would apply (named as the functions that set it, for the log). Listening sockets and
+  /// start-up sizes always stay as started.
+  using AdoptProcess = std::function<std::vector<std::string>(const core::StartupConfig& startup,
+                                                              ProcessSettings& fresh)>;
   /// The file reload() runs again, what to apply after it as after the first run (the
   /// command line's overrides, on the reload's Host), and what to do with its process
   /// settings once the runtime's part is committed; set by the daemon once started.

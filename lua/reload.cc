@@ -23,30 +23,6 @@ namespace res = backends::resolver;
 /// How long a reload waits for the queries in flight on the servers it removes.
 constexpr std::chrono::milliseconds kRemovedServerDrain{3000};
 
-bool sameBind(const core::LocalBind& a, const core::LocalBind& b) {
-  return a.address == b.address && a.reusePort == b.reusePort && a.tcp == b.tcp &&
-         a.maxInFlight == b.maxInFlight &&
-         a.maxConcurrentTCPConnections == b.maxConcurrentTCPConnections;
-}
-
-/// What the file asks of the start-up settings that only a restart can give: listening
-/// sockets and start-up sizes stay as started (see the report of issue 11: a reload never
-/// closes or opens a socket). The process's other listeners and services are the daemon's
-/// to compare (the AdoptProcess of setReloadSource).
-std::vector<std::string> needsRestart(const core::StartupConfig& running,
-                                      const core::StartupConfig& wanted) {
-  std::vector<std::string> out;
-  bool sameLocals = running.locals.size() == wanted.locals.size();
-  for (size_t i = 0; sameLocals && i < wanted.locals.size(); ++i)
-    sameLocals = sameBind(running.locals[i], wanted.locals[i]);
-  if (!sameLocals) out.push_back("addLocal/setLocal addresses");
-  if (running.udpRecvBufferSize != wanted.udpRecvBufferSize ||
-      running.udpSendBufferSize != wanted.udpSendBufferSize)
-    out.push_back("setUDPSocketBufferSizes");
-  if (running.maxUDPOutstanding != wanted.maxUDPOutstanding) out.push_back("setMaxUDPOutstanding");
-  return out;
-}
-
 /// The resolvers whose instances are among `servers`.
 std::set<std::shared_ptr<res::Resolver>> resolversOf(
     const std::vector<std::shared_ptr<core::Backend>>& servers) {
@@ -142,7 +118,7 @@ std::string LuaConfig::reloadLocked() {
     if (L) lua_close(L);  // nothing the failed run made is referenced elsewhere
     return fail(why);
   }
-  auto restartOnly = needsRestart(rt.startup, startup);
+  std::vector<std::string> restartOnly;
   core::ReloadStaging::Outcome out;
   try {
     out = staging->commit(kRemovedServerDrain);
@@ -151,10 +127,9 @@ std::string LuaConfig::reloadLocked() {
     return fail(e.what());
   }
   settleResolvers(host_, out);
-  // The process's services (console, web, listeners, supervisor) take what applies while
-  // running; the daemon says what else changed.
-  if (adoptProcess_)
-    for (auto& what : adoptProcess_(process)) restartOnly.push_back(std::move(what));
+  // The process's services (listeners, console, web, supervisor) take what applies while
+  // running; the daemon says what only a restart would change.
+  if (adoptProcess_) restartOnly = adoptProcess_(startup, process);
   // The fresh state takes over: maintenance(), console commands, web handlers and the
   // objects the file made (dynamic block groups, Lua rules) live in it.
   retired_.push_back(L_);
