@@ -14,6 +14,7 @@
 #include "core/address.hh"
 #include "core/backend.hh"
 #include "core/config_target.hh"
+#include "core/local_bind.hh"
 #include "core/published.hh"
 #include "core/runtime_config.hh"
 #include "core/server_registry.hh"
@@ -23,25 +24,9 @@
 
 namespace ballast::core {
 
-/// What a UDP frontend counts, read by the web API (dnsdist's per-frontend figures).
-struct FrontendStats {
-  metrics::Counter queries;   ///< datagrams received
-  metrics::Counter answered;  ///< answered from the listener itself (cache hits, local)
-};
-
-struct LocalBind {
-  Address address;
-  bool reusePort = false;
-  bool tcp = true;                           ///< doTCP: listen on TCP too
-  uint32_t maxInFlight = 0;                  ///< TCP queries processed at once (0: one)
-  uint64_t maxConcurrentTCPConnections = 0;  ///< 0: unlimited
-  /// Shared by the copies of this bind (the listener's and the start-up list's).
-  std::shared_ptr<FrontendStats> stats = std::make_shared<FrontendStats>();
-};
-
-/// Settings fixed once the frontends are started.
+/// Settings fixed once the frontends and servers are started (the binds themselves are
+/// frontend::StreamConfig's, with the other listeners).
 struct StartupConfig {
-  std::vector<LocalBind> locals;
   size_t udpRecvBufferSize = 4 * 1024 * 1024;  ///< well above the kernel's 208 KB default
   size_t udpSendBufferSize = 4 * 1024 * 1024;
   uint32_t maxUDPOutstanding = 65535;

@@ -43,7 +43,7 @@ void Listeners::bind() {
   // addLocal listens on TCP too (dnsdist); DoT and DoH binds come from addTLSLocal and
   // addDOHLocal.
   stream_.tcpBinds.clear();
-  for (const auto& l : rt_.startup.locals) {
+  for (const auto& l : stream_.locals) {
     if (!l.tcp) continue;
     frontend::StreamBind b;
     b.address = l.address;
@@ -54,7 +54,7 @@ void Listeners::bind() {
   }
   frontend::registerStreamStats(rt_.registry, stream_);
   tcpPool_ = std::make_unique<frontend::TcpWorkerPool>(rt_, stream_);
-  for (const auto& local : rt_.startup.locals)
+  for (const auto& local : stream_.locals)
     udp_.push_back(std::make_unique<frontend::UdpListener>(local, rt_));
   for (const auto* b : frontend::allStreamBinds(stream_))
     acceptors_.push_back(std::make_unique<frontend::TcpAcceptor>(*b, *tcpPool_));
@@ -97,7 +97,7 @@ std::vector<std::string> Listeners::restartNeeded(const core::StartupConfig& sta
                                                   const frontend::StreamConfig& stream) const {
   const auto& running = rt_.startup;
   std::vector<std::string> out;
-  if (!sameLocals(running.locals, startup.locals)) out.push_back("addLocal/setLocal addresses");
+  if (!sameLocals(stream_.locals, stream.locals)) out.push_back("addLocal/setLocal addresses");
   if (running.udpRecvBufferSize != startup.udpRecvBufferSize ||
       running.udpSendBufferSize != startup.udpSendBufferSize)
     out.push_back("setUDPSocketBufferSizes");

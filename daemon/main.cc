@@ -38,17 +38,17 @@ void raiseDescriptorLimit() {
 /// every reload's run of it, so that a reload compares like with like.
 void applyCommandLine(const daemon::Options& opts, lua::Host& h) {
   if (!opts.locals.empty()) {
-    h.startup().locals.clear();
+    h.process.stream.locals.clear();
     for (const auto& l : opts.locals)
-      h.startup().locals.push_back({core::Address::parse(l), false});
+      h.process.stream.locals.push_back({core::Address::parse(l), false});
   }
   for (const auto& m : opts.acl) {
     core::NetmaskGroup probe;
     probe.add(m);
     h.target().update([&](core::RuntimeConfig& c) { c.acl.add(m); });
   }
-  if (h.startup().locals.empty())
-    h.startup().locals.push_back({core::Address::parse("127.0.0.1:53"), false});
+  if (h.process.stream.locals.empty())
+    h.process.stream.locals.push_back({core::Address::parse("127.0.0.1:53"), false});
 }
 
 void writeToStdout(std::string_view s) {

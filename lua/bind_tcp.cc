@@ -102,7 +102,7 @@ int getBind(lua_State* L, Host& h) {
   double n = checkNumber(L, 1, "getBind", "the index");
   // As dnsdist: each addLocal is a UDP and (unless doTCP=false) a TCP frontend; then DoT.
   std::vector<BindRef> binds;
-  for (const auto& l : h.runtime.startup.locals) {
+  for (const auto& l : h.process.stream.locals) {
     binds.push_back({l.address.toStringWithPort(), "UDP", ""});
     if (l.tcp) binds.push_back({l.address.toStringWithPort(), "TCP", ""});
   }

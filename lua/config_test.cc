@@ -44,8 +44,8 @@ TEST_CASE("configuration builds servers, binds, ACL and settings") {
     setSecurityPollSuffix("")
   )",
             "test.conf");
-  REQUIRE(f.rt.startup.locals.size() == 2);
-  CHECK(f.rt.startup.locals[1].reusePort);
+  REQUIRE(f.process.stream.locals.size() == 2);
+  CHECK(f.process.stream.locals[1].reusePort);
   CHECK(f.rt.startup.maxUDPOutstanding == 1024);
   auto servers = f.rt.servers();
   REQUIRE(servers.size() == 2);

@@ -144,7 +144,7 @@ TEST_CASE("listen addresses changed by the file are kept as started") {
   f.start(kBase);
   f.write(std::string(kBase) + "addLocal(\"127.0.0.1:5301\")\n");
   CHECK(f.cfg.reload() == "");
-  CHECK(f.rt.startup.locals.size() == 1);  // what the listeners were started with
+  CHECK(f.process.stream.locals.size() == 1);  // what the listeners were started with
 }
 
 TEST_CASE("an unchanged resolver keeps its instances; a changed one is replaced once") {

@@ -6,11 +6,16 @@
 
 namespace ballast::web {
 
-Service::Service(core::Runtime& rt, std::string version, Settings& settings)
-    : rt_(rt), version_(std::move(version)), settings_(settings) {}
+Service::Service(core::Runtime& rt, std::string version, Settings& settings,
+                 const std::vector<core::LocalBind>& frontends)
+    : rt_(rt), version_(std::move(version)), settings_(settings), frontends_(frontends) {}
 
 Service::Service(core::Runtime& rt, std::string version)
-    : rt_(rt), version_(std::move(version)), own_(std::make_unique<Settings>()), settings_(*own_) {}
+    : rt_(rt),
+      version_(std::move(version)),
+      own_(std::make_unique<Settings>()),
+      settings_(*own_),
+      frontends_(noFrontends_) {}
 
 Service::~Service() {
   stop();
