@@ -28,9 +28,9 @@ void ConsoleStats::registerIn(metrics::Registry& r) const {
   r.add("console-command-errors", commandErrors, "Number of console commands that failed");
 }
 
-ConsoleServer::ConsoleServer(const core::Address& address, const Key& key,
-                             const lua::ConsoleSettings& settings, Executor exec)
-    : address_(address), key_(key), settings_(settings), exec_(std::move(exec)) {
+ConsoleServer::ConsoleServer(const core::Address& address, const Key& key, const Settings& settings,
+                             CommandRunner& commands)
+    : address_(address), key_(key), settings_(settings), commands_(commands) {
   initSodium();
   listenFd_ = socket(address.sockaddr_()->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (listenFd_ < 0) throw std::runtime_error(std::string("console socket: ") + strerror(errno));
@@ -153,10 +153,16 @@ bool ConsoleServer::sendAll(int fd, const std::string& data) {
 
 void ConsoleServer::serve(Connection& c) {
   Executor counted = [this](const std::string& command, bool& failed) {
-    std::string reply = exec_(command, failed);
+    size_t maxOutput;
+    {
+      std::lock_guard lock(settings_.mutex);
+      maxOutput = settings_.outputMaxSize;
+    }
+    auto reply = commands_.run(command, maxOutput);
+    failed = reply.failed;
     stats.commands.inc();
     if (failed) stats.commandErrors.inc();
-    return reply;
+    return std::move(reply.text);
   };
   // setKey() from the console applies to the connections opened after it.
   Key key = key_;

@@ -10,10 +10,11 @@
 #include <mutex>
 #include <thread>
 
+#include "console/commands.hh"
 #include "console/crypto.hh"
 #include "console/session.hh"
+#include "console/settings.hh"
 #include "core/address.hh"
-#include "lua/console_settings.hh"
 #include "metrics/counter.hh"
 #include "metrics/registry.hh"
 
@@ -39,9 +40,10 @@ constexpr int kSendTimeoutSec = 10;
 class ConsoleServer {
  public:
   /// Binds `address` at once (throws std::runtime_error with the reason). `key` serves
-  /// until settings.key holds another valid key (setKey() at run time).
-  ConsoleServer(const core::Address& address, const Key& key, const lua::ConsoleSettings& settings,
-                Executor exec);
+  /// until settings.key holds another valid key (setKey() at run time). Commands go to
+  /// `commands`, their replies cut at settings.outputMaxSize.
+  ConsoleServer(const core::Address& address, const Key& key, const Settings& settings,
+                CommandRunner& commands);
   ~ConsoleServer();
   ConsoleServer(const ConsoleServer&) = delete;
   ConsoleServer& operator=(const ConsoleServer&) = delete;
@@ -65,8 +67,8 @@ class ConsoleServer {
 
   core::Address address_;
   Key key_;
-  const lua::ConsoleSettings& settings_;
-  Executor exec_;
+  const Settings& settings_;
+  CommandRunner& commands_;
   int listenFd_ = -1;
   int stopFd_ = -1;  // eventfd: readable once stop() was called
   std::thread acceptor_;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #pragma once
 /// What a configuration reload keeps: the pure comparison between the running servers and
-/// caches and those a fresh run of the configuration file built (Runtime::commitReload).
+/// caches and those a fresh run of the configuration file built (ReloadStaging::commit).
 #include <memory>
 #include <string>
 #include <vector>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // Configuration reload: which running servers and caches a reload keeps, and what
-// Runtime::commitReload publishes, starts and stops.
+// ReloadStaging::commit publishes, starts and stops.
 #include "core/reload_plan.hh"
 
 #include <doctest.h>
@@ -93,7 +93,7 @@ TEST_CASE("cache options compare field by field") {
   CHECK_FALSE(sameCacheOptions(a, b));
 }
 
-TEST_CASE("commitReload keeps matching servers, starts new ones, drains and stops the rest") {
+TEST_CASE("a reload commit keeps matching servers, starts new ones, drains and stops the rest") {
   Runtime rt;
   auto keep = server("keep", "k-keep", {"p"});
   auto gone = std::make_shared<KeyedBackend>("gone", "k-gone", 2);
@@ -103,14 +103,14 @@ TEST_CASE("commitReload keeps matching servers, starts new ones, drains and stop
   rt.update([](RuntimeConfig& c) { c.settings.truncateTC = true; });
   auto blocks = rt.config.load()->dynBlocks;
 
-  rt.beginReloadStaging();
-  CHECK(rt.servers().empty());  // the staging thread starts from nothing
-  CHECK_FALSE(rt.current()->settings.truncateTC);
+  ReloadStaging staging(rt);
+  CHECK(staging.servers().empty());  // the staging starts from nothing
+  CHECK_FALSE(staging.current()->settings.truncateTC);
   auto again = server("keep", "k-keep", {"q"});
   auto fresh = server("fresh", "k-fresh");
-  rt.addServer(again);
-  rt.addServer(fresh);
-  rt.update([](RuntimeConfig& c) { c.settings.fixupCase = true; });
+  staging.addServer(again);
+  staging.addServer(fresh);
+  staging.update([](RuntimeConfig& c) { c.settings.fixupCase = true; });
   CHECK(rt.config.load()->findPool("p") != nullptr);  // others still see the running state
 
   // The removed server answers its last queries while the reload waits for it.
@@ -118,7 +118,7 @@ TEST_CASE("commitReload keeps matching servers, starts new ones, drains and stop
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     gone->setInFlight(0);
   });
-  auto out = rt.commitReload(std::chrono::milliseconds(5000));
+  auto out = staging.commit(std::chrono::milliseconds(5000));
   answer.join();
 
   REQUIRE(out.kept.size() == 1);
@@ -145,7 +145,7 @@ TEST_CASE("commitReload keeps matching servers, starts new ones, drains and stop
   CHECK(rt.servers().size() == 2);
 }
 
-TEST_CASE("commitReload keeps a pool's running cache when its options are the same") {
+TEST_CASE("a reload commit keeps a pool's running cache when its options are the same") {
   Runtime rt;
   PacketCacheOptions o;
   o.maxEntries = 100;
@@ -164,15 +164,15 @@ TEST_CASE("commitReload keeps a pool's running cache when its options are the sa
     c.pools["changed"] = ch;
   });
 
-  rt.beginReloadStaging();
+  ReloadStaging staging(rt);
   auto sameAgain = std::make_shared<PacketCache>(o);
   PacketCacheOptions bigger = o;
   bigger.maxEntries = 200;
   auto changed = std::make_shared<PacketCache>(bigger);
-  rt.keepCache(sameAgain);
-  rt.keepCache(changed);
+  staging.keepCache(sameAgain);
+  staging.keepCache(changed);
   CHECK(rt.caches().size() == 2);  // staged caches stay out until the commit
-  rt.update([&](RuntimeConfig& c) {
+  staging.update([&](RuntimeConfig& c) {
     setPoolPolicy(c, "same", nullptr);
     setPoolPolicy(c, "changed", nullptr);
     auto s = std::make_shared<Pool>(*c.pools["same"]);
@@ -182,7 +182,7 @@ TEST_CASE("commitReload keeps a pool's running cache when its options are the sa
     ch->cache = changed.get();
     c.pools["changed"] = ch;
   });
-  auto out = rt.commitReload(std::chrono::milliseconds(100));
+  auto out = staging.commit(std::chrono::milliseconds(100));
   CHECK(out.cachesKept == 1);
   auto cfg = rt.config.load();
   CHECK(cfg->findPool("same")->cache == running.get());
@@ -197,13 +197,13 @@ TEST_CASE("a rolled back reload changes nothing and starts nothing") {
   rt.addServer(a);
   rt.startServers();
   auto before = rt.config.load();
-  rt.beginReloadStaging();
+  ReloadStaging staging(rt);
   auto b = server("b", "k2");
-  rt.addServer(b);
+  staging.addServer(b);
   PacketCacheOptions small;
   small.maxEntries = 10;
-  rt.keepCache(std::make_shared<PacketCache>(small));
-  rt.rollbackStaging();
+  staging.keepCache(std::make_shared<PacketCache>(small));
+  staging.rollback();
   CHECK(rt.config.load() == before);
   CHECK(rt.servers().size() == 1);
   CHECK(rt.caches().empty());

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // Runtime staging: a console command's changes are published together or not at all.
 #include "core/runtime.hh"
+#include "core/staging.hh"
 
 #include <doctest.h>
 
@@ -36,21 +37,25 @@ TEST_CASE("staged changes are invisible until commit, then published at once") {
   rt.startServers();
   auto gen = rt.config.generation();
 
-  rt.beginStaging();
+  ConsoleStaging staging(rt);
   auto b = std::make_shared<CountingBackend>("b");
-  rt.addServer(b);
-  rt.update([](RuntimeConfig& c) { c.settings.truncateTC = true; });
-  CHECK(rt.servers().size() == 2);  // the staging thread sees its own changes
+  staging.addServer(b);
+  staging.update([](RuntimeConfig& c) { c.settings.truncateTC = true; });
+  CHECK(staging.servers().size() == 2);  // the staging sees its own changes
   CHECK(b->starts == 0);
   CHECK(rt.config.generation() == gen);
   CHECK_FALSE(rt.config.load()->settings.truncateTC);
-  CHECK(rt.current()->settings.truncateTC);
-  CHECK(rt.current()->findPool("")->servers.size() == 2);
+  CHECK_FALSE(rt.current()->settings.truncateTC);
+  CHECK(staging.current()->settings.truncateTC);
+  CHECK(staging.current()->findPool("")->servers.size() == 2);
+  // The runtime, on this thread as on any other, shows the published state.
+  CHECK(rt.servers().size() == 1);
   size_t seenElsewhere = 0;
   std::thread([&] { seenElsewhere = rt.servers().size(); }).join();
   CHECK(seenElsewhere == 1);
 
-  rt.commitStaging();
+  staging.commit();
+  CHECK_FALSE(staging.open());
   CHECK(rt.config.generation() == gen + 1);
   CHECK(rt.config.load()->settings.truncateTC);
   CHECK(poolSize(rt, "") == 2);
@@ -65,18 +70,18 @@ TEST_CASE("rollback leaves the published state and the servers as they were") {
   rt.startServers();
   auto before = rt.config.load();
 
-  rt.beginStaging();
+  ConsoleStaging staging(rt);
   auto b = std::make_shared<CountingBackend>("b");
-  rt.addServer(b);
-  CHECK(rt.removeServer(a));
+  staging.addServer(b);
+  CHECK(staging.removeServer(a));
   a->setAdmin(Backend::Admin::Down);
-  rt.changeServer([&] {
+  staging.changeServer([&] {
     a->setWeight(7);
     a->setPools({"other"});
   });
   a->setQpsLimit(10);
-  rt.update([](RuntimeConfig& c) { c.settings.truncateTC = true; });
-  rt.rollbackStaging();
+  staging.update([](RuntimeConfig& c) { c.settings.truncateTC = true; });
+  staging.rollback();
 
   CHECK(rt.config.load() == before);
   REQUIRE(rt.servers().size() == 1);
@@ -94,13 +99,13 @@ TEST_CASE("a server removed in a committed staging is stopped; one added and rem
   auto a = std::make_shared<CountingBackend>("a");
   rt.addServer(a);
   rt.startServers();
-  rt.beginStaging();
+  ConsoleStaging staging(rt);
   auto b = std::make_shared<CountingBackend>("b");
-  rt.addServer(b);
-  CHECK(rt.removeServer(b));
-  CHECK(rt.removeServer(a));
+  staging.addServer(b);
+  CHECK(staging.removeServer(b));
+  CHECK(staging.removeServer(a));
   CHECK(a->stops == 0);
-  rt.commitStaging();
+  staging.commit();
   CHECK(a->stops == 1);
   CHECK(b->starts == 0);
   CHECK(b->stops == 0);
@@ -111,11 +116,32 @@ TEST_CASE("a server removed in a committed staging is stopped; one added and rem
 TEST_CASE("a read-only staging publishes nothing; nested staging is refused") {
   Runtime rt;
   auto gen = rt.config.generation();
-  rt.beginStaging();
-  CHECK_THROWS_AS(rt.beginStaging(), std::logic_error);
-  rt.commitStaging();
-  CHECK(rt.config.generation() == gen);
-  CHECK_THROWS_AS(rt.commitStaging(), std::logic_error);
+  {
+    ConsoleStaging staging(rt);
+    CHECK_THROWS_AS(ConsoleStaging{rt}, std::logic_error);
+    CHECK_THROWS_AS(ReloadStaging{rt}, std::logic_error);
+    staging.commit();
+    CHECK(rt.config.generation() == gen);
+    CHECK_THROWS_AS(staging.commit(), std::logic_error);
+    CHECK_THROWS_AS(staging.rollback(), std::logic_error);
+  }
+  ConsoleStaging next(rt);  // the first one is over: another may begin
+  next.commit();
+}
+
+TEST_CASE("a staging dropped while open is rolled back") {
+  Runtime rt;
+  auto a = std::make_shared<CountingBackend>("a");
+  rt.addServer(a);
+  auto before = rt.config.load();
+  {
+    ConsoleStaging staging(rt);
+    staging.changeServer([&] { a->setWeight(3); });
+  }
+  CHECK(a->weight() == 1);
+  CHECK(rt.config.load() == before);
+  ConsoleStaging again(rt);
+  again.rollback();
 }
 
 TEST_CASE("replaceServer keeps the place in the pools, starts the new one, leaves the old") {
@@ -141,10 +167,10 @@ TEST_CASE("replaceServer keeps the place in the pools, starts the new one, leave
   auto again = std::make_shared<CountingBackend>("a");
   std::binary_semaphore staged{0}, replaced{0};
   std::thread console([&] {
-    rt.beginStaging();
+    ConsoleStaging staging(rt);
     staged.release();
     replaced.acquire();
-    rt.commitStaging();
+    staging.commit();
   });
   staged.acquire();
   CHECK(rt.replaceServer(fresh, again));

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/address.hh"
+#include "core/local_bind.hh"
 #include "metrics/counter.hh"
 
 namespace ballast::frontend {
@@ -69,13 +70,15 @@ struct TcpGlobalStats {
   std::atomic<int64_t> maxQueued{0};
 };
 
-/// Everything the Lua side sets for the stream frontends. Plain TCP binds are made from
-/// core's UDP locals (addLocal listens on both); DoT binds are listed here.
+/// Every bind the configuration declares, in one place, and the TCP settings: addLocal's
+/// (UDP, and TCP unless doTCP=false), addTLSLocal's and addDOHLocal's. The plain TCP
+/// StreamBinds are made from `locals` when the listeners are bound (daemon/listeners).
 struct StreamConfig {
   TcpSettings settings;
-  std::vector<StreamBind> tcpBinds;  ///< filled at start-up from the UDP locals
-  std::vector<StreamBind> tlsBinds;  ///< addTLSLocal, in order (getTLSContext(n))
-  std::vector<StreamBind> dohBinds;  ///< addDOHLocal, in order (getDOHFrontend(n))
+  std::vector<core::LocalBind> locals;  ///< addLocal, setLocal (and -l), in order
+  std::vector<StreamBind> tcpBinds;     ///< made at start-up from `locals`
+  std::vector<StreamBind> tlsBinds;     ///< addTLSLocal, in order (getTLSContext(n))
+  std::vector<StreamBind> dohBinds;     ///< addDOHLocal, in order (getDOHFrontend(n))
   std::shared_ptr<TcpGlobalStats> stats = std::make_shared<TcpGlobalStats>();
 };
 

@@ -10,7 +10,7 @@ namespace {
 int setACL(lua_State* L, Host& h) {
   core::NetmaskGroup acl;
   for (const auto& m : checkStrings(L, 1, "setACL", "the ACL")) acl.add(m);
-  h.runtime.update([&](core::RuntimeConfig& c) { c.acl = acl; });
+  h.target().update([&](core::RuntimeConfig& c) { c.acl = acl; });
   return 0;
 }
 
@@ -18,13 +18,13 @@ int addACL(lua_State* L, Host& h) {
   std::string mask = checkString(L, 1, "addACL", "the netmask");
   core::NetmaskGroup probe;
   probe.add(mask);  // validate before touching the live ACL
-  h.runtime.update([&](core::RuntimeConfig& c) { c.acl.add(mask); });
+  h.target().update([&](core::RuntimeConfig& c) { c.acl.add(mask); });
   return 0;
 }
 
 int showACL(lua_State*, Host& h) {
   std::string out;
-  for (const auto& m : h.runtime.current()->acl.toStrings()) out += m + "\n";
+  for (const auto& m : h.target().current()->acl.toStrings()) out += m + "\n";
   h.out(out);
   return 0;
 }

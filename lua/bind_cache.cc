@@ -84,7 +84,7 @@ int newPacketCache(lua_State* L, Host& h) {
   auto cache = std::make_shared<core::PacketCache>(std::move(o));
   if (!cache->options().tier.empty())
     cache->setTier(std::make_shared<tier::RedisTier>(redis, h.runtime));
-  h.runtime.keepCache(cache);
+  h.target().keepCache(cache);
   pushUserdata(L, kCacheMeta, std::move(cache));
   return 1;
 }
@@ -200,7 +200,7 @@ const std::string& checkPool(lua_State* L) {
 }
 
 void setPoolCache(Host& h, const std::string& pool, core::PacketCache* cache) {
-  h.runtime.update([&](core::RuntimeConfig& c) {
+  h.target().update([&](core::RuntimeConfig& c) {
     auto& slot = c.pools[pool];
     auto copy = slot ? std::make_shared<core::Pool>(*slot) : std::make_shared<core::Pool>();
     copy->cache = cache;
@@ -221,7 +221,7 @@ int poolUnsetCache(lua_State* L, Host& h) {
 
 int poolGetCache(lua_State* L, Host& h) {
   const std::string& name = checkPool(L);
-  auto cfg = h.runtime.current();
+  auto cfg = h.target().current();
   const core::Pool* pool = cfg->findPool(name);
   if (pool && pool->cache)
     for (auto& c : h.runtime.caches())
@@ -237,20 +237,20 @@ int setStaleCacheEntriesTTL(lua_State* L, Host& h) {
   double s = checkNumber(L, 1, "setStaleCacheEntriesTTL", "seconds");
   if (s < 0 || s > 86400 * 7)
     throw ConfigError("setStaleCacheEntriesTTL: expects 0 to 604800 seconds");
-  h.runtime.update([&](core::RuntimeConfig& c) { c.settings.staleCacheEntriesTTL = uint32_t(s); });
+  h.target().update([&](core::RuntimeConfig& c) { c.settings.staleCacheEntriesTTL = uint32_t(s); });
   return 0;
 }
 
 int setCacheCleaningDelay(lua_State* L, Host& h) {
   double s = checkNumber(L, 1, "setCacheCleaningDelay", "seconds");
   if (s < 1 || s > 86400) throw ConfigError("setCacheCleaningDelay: expects 1 to 86400 seconds");
-  h.runtime.update([&](core::RuntimeConfig& c) { c.settings.cacheCleaningDelaySec = uint32_t(s); });
+  h.target().update([&](core::RuntimeConfig& c) { c.settings.cacheCleaningDelaySec = uint32_t(s); });
   return 0;
 }
 
 int setServeStaleOnBackendFailure(lua_State* L, Host& h) {
   bool on = checkBool(L, 1, "setServeStaleOnBackendFailure");
-  h.runtime.update([&](core::RuntimeConfig& c) { c.settings.staleOnBackendFailure = on; });
+  h.target().update([&](core::RuntimeConfig& c) { c.settings.staleOnBackendFailure = on; });
   return 0;
 }
 

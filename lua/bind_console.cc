@@ -9,7 +9,6 @@
 #include <algorithm>
 #include <cmath>
 
-#include "console/crypto.hh"
 #include "lua/binding.hh"
 #include "lua/bindings.hh"
 
@@ -25,29 +24,29 @@ int controlSocket(lua_State* L, Host& h) {
   } catch (const std::exception& e) {
     throw ConfigError(std::string("controlSocket: ") + e.what());
   }
-  h.console.address = addr;
+  h.process.console.address = addr;
   return 0;
 }
 
 int setKey(lua_State* L, Host& h) {
   std::string key = checkString(L, 1, "setKey", "the key");
-  if (!console::parseKey(key))
+  if (!console::isValidKey(key))
     throw ConfigError("setKey: the key must be 32 bytes in base64, as makeKey() prints");
-  std::lock_guard lock(h.console.mutex);
-  h.console.key = key;
+  std::lock_guard lock(h.process.console.mutex);
+  h.process.console.key = key;
   return 0;
 }
 
 int makeKey(lua_State*, Host& h) {
-  h.out(fmt::format("setKey(\"{}\")\n", console::makeKey()));
+  h.out(fmt::format("setKey(\"{}\")\n", console::newKey()));
   return 0;
 }
 
 int setConsoleACL(lua_State* L, Host& h) {
   core::NetmaskGroup acl;
   for (const auto& m : checkStrings(L, 1, "setConsoleACL", "the console ACL")) acl.add(m);
-  std::lock_guard lock(h.console.mutex);
-  h.console.acl = acl;
+  std::lock_guard lock(h.process.console.mutex);
+  h.process.console.acl = acl;
   return 0;
 }
 
@@ -55,16 +54,16 @@ int addConsoleACL(lua_State* L, Host& h) {
   std::string mask = checkString(L, 1, "addConsoleACL", "the netmask");
   core::NetmaskGroup probe;
   probe.add(mask);
-  std::lock_guard lock(h.console.mutex);
-  h.console.acl.add(mask);
+  std::lock_guard lock(h.process.console.mutex);
+  h.process.console.acl.add(mask);
   return 0;
 }
 
 int showConsoleACL(lua_State*, Host& h) {
   std::string out;
   {
-    std::lock_guard lock(h.console.mutex);
-    for (const auto& m : h.console.acl.toStrings()) out += m + "\n";
+    std::lock_guard lock(h.process.console.mutex);
+    for (const auto& m : h.process.console.acl.toStrings()) out += m + "\n";
   }
   h.out(out);
   return 0;
@@ -72,8 +71,8 @@ int showConsoleACL(lua_State*, Host& h) {
 
 int setConsoleConnectionsLogging(lua_State* L, Host& h) {
   bool on = checkBool(L, 1, "setConsoleConnectionsLogging");
-  std::lock_guard lock(h.console.mutex);
-  h.console.logConnections = on;
+  std::lock_guard lock(h.process.console.mutex);
+  h.process.console.logConnections = on;
   return 0;
 }
 
@@ -86,15 +85,15 @@ size_t checkCount(lua_State* L, const char* fn, double min) {
 
 int setConsoleMaximumConcurrentConnections(lua_State* L, Host& h) {
   size_t n = checkCount(L, "setConsoleMaximumConcurrentConnections", 0);
-  std::lock_guard lock(h.console.mutex);
-  h.console.maxConnections = n;
+  std::lock_guard lock(h.process.console.mutex);
+  h.process.console.maxConnections = n;
   return 0;
 }
 
 int setConsoleOutputMaxMsgSize(lua_State* L, Host& h) {
   size_t n = checkCount(L, "setConsoleOutputMaxMsgSize", 1);
-  std::lock_guard lock(h.console.mutex);
-  h.console.outputMaxSize = n;
+  std::lock_guard lock(h.process.console.mutex);
+  h.process.console.outputMaxSize = n;
   return 0;
 }
 

@@ -126,13 +126,13 @@ int addDOHLocal(lua_State* L, Host& h) {
     }
   }
   bind.doh = std::move(doh);
-  h.stream.dohBinds.push_back(std::move(bind));
+  h.process.stream.dohBinds.push_back(std::move(bind));
   return 0;
 }
 
 int getDOHFrontend(lua_State* L, Host& h) {
   double n = checkNumber(L, 1, "getDOHFrontend", "the index");
-  const auto& binds = h.stream.dohBinds;
+  const auto& binds = h.process.stream.dohBinds;
   if (n < 0 || n != std::floor(n) || n >= double(binds.size()))
     throw ConfigError(
         fmt::format("getDOHFrontend: no DoH frontend {} (there are {})", n, binds.size()));
@@ -142,7 +142,7 @@ int getDOHFrontend(lua_State* L, Host& h) {
 }
 
 int getDOHFrontendCount(lua_State* L, Host& h) {
-  lua_pushinteger(L, lua_Integer(h.stream.dohBinds.size()));
+  lua_pushinteger(L, lua_Integer(h.process.stream.dohBinds.size()));
   return 1;
 }
 
@@ -260,7 +260,7 @@ int showDOHFrontends(lua_State*, Host& h) {
       fmt::format("{:<3} {:<24} {:<5} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10}\n", "#",
                   "Address", "TLS", "HTTP", "HTTP/2", "GET", "POST", "Bad", "Errors", "Valid");
   size_t n = 0;
-  for (const auto& b : h.stream.dohBinds) {
+  for (const auto& b : h.process.stream.dohBinds) {
     const auto& st = b.doh->stats;
     out +=
         fmt::format("{:<3} {:<24} {:<5} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10}\n", n++,
@@ -277,7 +277,7 @@ int showDOHResponseCodes(lua_State*, Host& h) {
       "{:<3} {:<24} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}\n", "#", "Address",
       "200", "400", "403", "404", "405", "413", "415", "500", "502", "Others");
   size_t n = 0;
-  for (const auto& b : h.stream.dohBinds) {
+  for (const auto& b : h.process.stream.dohBinds) {
     const auto& st = b.doh->stats;
     out += fmt::format("{:<3} {:<24} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}\n",
                        n++, b.address.toStringWithPort(), st.status200.value(),

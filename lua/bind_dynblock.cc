@@ -123,7 +123,7 @@ int apply(lua_State* L, Host& h) {
   auto cfg = h.runtime.config.load();
   auto decisions = g->evaluate(*cfg->rings, now);
   if (decisions.empty() && !cfg->dynBlocks->withoutExpired(now)) return 0;
-  h.runtime.update([&](core::RuntimeConfig& c) {
+  h.target().update([&](core::RuntimeConfig& c) {
     auto next = core::DynBlockGroup::applyDecisions(*c.dynBlocks, decisions, now);
     if (!next) next = c.dynBlocks->withoutExpired(now);
     if (next) c.dynBlocks = std::move(next);
@@ -164,7 +164,7 @@ int addDynBlocks(lua_State* L, Host& h) {
     }
   }
   int64_t now = core::monotonicUsec();
-  h.runtime.update([&](core::RuntimeConfig& c) {
+  h.target().update([&](core::RuntimeConfig& c) {
     core::DynBlockAction a = toBlockAction(L, 4, "addDynBlocks", c.dynBlockAction);
     c.dynBlocks = c.dynBlocks->with(nets, reason, now + seconds * 1000000, a, false, now);
   });
@@ -187,14 +187,14 @@ int showDynBlocks(lua_State*, Host& h) {
 }
 
 int clearDynBlocks(lua_State*, Host& h) {
-  h.runtime.update(
+  h.target().update(
       [](core::RuntimeConfig& c) { c.dynBlocks = std::make_shared<core::DynBlockTable>(); });
   return 0;
 }
 
 int setDynBlocksAction(lua_State* L, Host& h) {
   core::DynBlockAction a = toBlockAction(L, 1, "setDynBlocksAction", core::DynBlockAction::Drop);
-  h.runtime.update([&](core::RuntimeConfig& c) { c.dynBlockAction = a; });
+  h.target().update([&](core::RuntimeConfig& c) { c.dynBlockAction = a; });
   return 0;
 }
 

@@ -22,14 +22,14 @@ core::LocalBind parseLocal(lua_State* L, const char* fn) {
 
 int addLocal(lua_State* L, Host& h) {
   requireConfiguring(h, "addLocal");
-  h.startup().locals.push_back(parseLocal(L, "addLocal"));
+  h.process.stream.locals.push_back(parseLocal(L, "addLocal"));
   return 0;
 }
 
 int setLocal(lua_State* L, Host& h) {
   requireConfiguring(h, "setLocal");
   auto bind = parseLocal(L, "setLocal");
-  h.startup().locals.assign(1, bind);
+  h.process.stream.locals.assign(1, bind);
   return 0;
 }
 

@@ -39,7 +39,7 @@ void setPolicyGlobals(lua_State* L, const core::PolicySettings& s) {
 template <typename F>
 void changeSettings(lua_State* L, Host& h, F edit) {
   core::PolicySettings now;
-  h.runtime.update([&](core::RuntimeConfig& c) {
+  h.target().update([&](core::RuntimeConfig& c) {
     edit(c.policySettings);
     core::rebindPolicies(c);
     now = c.policySettings;
@@ -54,7 +54,7 @@ const std::string& checkPool(lua_State* L, int idx) {
 /// getPool(name): the pool of that name, created empty if it does not exist (as dnsdist).
 int getPool(lua_State* L, Host& h) {
   std::string name = checkString(L, 1, "getPool", "a pool name");
-  h.runtime.update([&](core::RuntimeConfig& c) {
+  h.target().update([&](core::RuntimeConfig& c) {
     if (!c.findPool(name)) c.pools.emplace(name, std::make_shared<core::Pool>());
   });
   pushUserdata(L, kPoolMeta, name);
@@ -78,7 +78,7 @@ std::string serverList(const core::Pool& p) {
 
 /// showPools(): dnsdist's table, pools by name.
 int showPools(lua_State*, Host& h) {
-  auto cfg = h.runtime.current();
+  auto cfg = h.target().current();
   std::vector<std::string> names;
   for (const auto& entry : cfg->pools) names.push_back(entry.first);
   std::sort(names.begin(), names.end());
@@ -99,7 +99,7 @@ int setPoolServerPolicy(lua_State* L, Host& h) {
   if (!p) throw ConfigError("setPoolServerPolicy: expects a policy such as leastOutstanding");
   std::string pool = checkString(L, 2, "setPoolServerPolicy", "a pool name");
   auto policy = *p;
-  h.runtime.update([&](core::RuntimeConfig& c) { core::setPoolPolicy(c, pool, policy); });
+  h.target().update([&](core::RuntimeConfig& c) { core::setPoolPolicy(c, pool, policy); });
   return 0;
 }
 
@@ -133,7 +133,7 @@ int setWeightedBalancingFactor(lua_State* L, Host& h) {
 /// rmPoolServerPolicy(pool): the pool follows the global policy again.
 int rmPoolServerPolicy(lua_State* L, Host& h) {
   std::string pool = checkString(L, 1, "rmPoolServerPolicy", "a pool name");
-  h.runtime.update([&](core::RuntimeConfig& c) {
+  h.target().update([&](core::RuntimeConfig& c) {
     if (c.findPool(pool)) core::setPoolPolicy(c, pool, nullptr);
   });
   return 0;
@@ -142,7 +142,7 @@ int rmPoolServerPolicy(lua_State* L, Host& h) {
 /// getPoolServers(pool): the pool's servers, in order, as server objects.
 int getPoolServers(lua_State* L, Host& h) {
   std::string name = checkString(L, 1, "getPoolServers", "a pool name");
-  auto cfg = h.runtime.current();
+  auto cfg = h.target().current();
   const core::Pool* pool = cfg->findPool(name);
   lua_newtable(L);
   if (!pool) return 1;

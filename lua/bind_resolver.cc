@@ -8,7 +8,7 @@
 #include <set>
 
 #include "backends/resolver/instance.hh"
-#include "backends/resolver/supervisor.hh"
+#include "backends/resolver/supervisor.hh"  // restartInstance, instancesOf
 #include "core/clock.hh"
 #include "core/log.hh"
 #include "lua/binding.hh"
@@ -65,7 +65,7 @@ std::vector<res::ForwardZone> readForwardZones(lua_State* L) {
 std::vector<std::shared_ptr<res::Resolver>> resolvers(Host& h) {
   std::vector<std::shared_ptr<res::Resolver>> out;
   std::set<res::Resolver*> seen;
-  for (const auto& b : h.runtime.servers()) {
+  for (const auto& b : h.target().servers()) {
     auto* inst = dynamic_cast<res::ResolverInstance*>(b.get());
     if (inst && seen.insert(inst->resolver().get()).second) out.push_back(inst->resolver());
   }
@@ -137,15 +137,11 @@ std::shared_ptr<const res::TestFaults> readTestFaults(lua_State* L) {
   return f;
 }
 
-/// The process's resolver supervisor, made (and hooked to start and stop) on first use.
-res::Supervisor& supervisor(Host& h) {
-  if (!h.resolverSupervisor) {
-    auto sup = std::make_shared<res::Supervisor>(h.runtime);
-    h.resolverSupervisor = sup;
-    h.afterStart.push_back([sup] { sup->start(); });
-    h.beforeStop.push_back([sup] { sup->stop(); });
-  }
-  return *h.resolverSupervisor;
+/// The supervision settings of the process's one resolver supervisor, which the daemon runs
+/// once a resolver exists.
+res::SupervisionSettings& supervision(Host& h) {
+  if (!h.process.supervision) h.process.supervision.emplace();
+  return *h.process.supervision;
 }
 
 int newResolver(lua_State* L, Host& h) {
@@ -195,7 +191,7 @@ int newResolver(lua_State* L, Host& h) {
     lua_pop(L, 1);
   }
   o.done();
-  for (const auto& b : h.runtime.servers())
+  for (const auto& b : h.target().servers())
     if (b->name() == cfg.name + "@1")
       throw ConfigError(fmt::format("newResolver: a resolver named '{}' exists", cfg.name));
   if (cfg.testFaults)
@@ -203,11 +199,16 @@ int newResolver(lua_State* L, Host& h) {
         "resolver {}: TEST FAULT INJECTION IS ON (testFaults): listed names hang or "
         "crash its instances; never use this in production",
         cfg.name);
-  supervisor(h);
+  supervision(h);
   auto r = std::make_shared<res::Resolver>(std::move(cfg));
   if (!h.reloading) registerResolverStats(h.runtime, r);  // a reload registers what it keeps
-  for (auto& inst : res::createInstances(r, h.runtime))
+  // Made here rather than by res::createInstances, which adds them to the runtime itself:
+  // they go where this configuration's changes go (a console command's or reload's staging).
+  for (int i = 1; i <= r->config().instances; ++i) {
+    auto inst = std::make_shared<res::ResolverInstance>(r, i, h.runtime);
     if (key != "resolver ") inst->reloadKey = key + " " + inst->name();
+    h.target().addServer(inst);
+  }
   return 0;
 }
 
@@ -251,7 +252,7 @@ int setResolverSupervision(lua_State* L, Host& h) {
   constexpr const char* kFn = "setResolverSupervision";
   requireConfiguring(h, kFn);
   Options o(L, 1, kFn);
-  res::SupervisionSettings s = supervisor(h).settings();
+  res::SupervisionSettings s = supervision(h);
   s.checkIntervalMs = o.integer("checkInterval", 10, 60000).value_or(s.checkIntervalMs);
   s.heartbeatTimeoutMs = o.integer("heartbeatTimeout", 50, 600000).value_or(s.heartbeatTimeoutMs);
   s.minBackoffMs = o.integer("minBackoff", 1, 3600000).value_or(s.minBackoffMs);
@@ -261,7 +262,7 @@ int setResolverSupervision(lua_State* L, Host& h) {
   if (s.maxBackoffMs < s.minBackoffMs)
     throw ConfigError(fmt::format("{}: maxBackoff ({}) is below minBackoff ({})", kFn,
                                   s.maxBackoffMs, s.minBackoffMs));
-  supervisor(h).settings() = s;
+  supervision(h) = s;
   return 0;
 }
 
@@ -308,8 +309,8 @@ int setResolverCacheFile(lua_State* L, Host& h) {
                   path);
   r->setCacheFile(
       std::make_unique<res::CacheFileKeeper>(r->cache(), path, interval, r->config().name));
-  h.afterStart.push_back([r] { r->cacheFile()->start(); });
-  h.afterStop.push_back([r] { r->cacheFile()->stop(); });
+  h.process.afterStart.push_back([r] { r->cacheFile()->start(); });
+  h.process.afterStop.push_back([r] { r->cacheFile()->stop(); });
   return 0;
 }
 
@@ -331,7 +332,7 @@ int restartResolver(lua_State* L, Host& h) {
   constexpr const char* kFn = "restartResolver";
   std::string name = checkString(L, 1, kFn, "an instance name (name@N)");
   if (h.configuring) throw ConfigError(fmt::format("{}: only once running", kFn));
-  for (const auto& b : h.runtime.servers()) {
+  for (const auto& b : h.target().servers()) {
     auto* inst = dynamic_cast<res::ResolverInstance*>(b.get());
     if (inst && inst->name() == name) {
       restartOne(h, *inst, kFn);
@@ -347,7 +348,7 @@ int restartResolvers(lua_State* L, Host& h) {
   constexpr const char* kFn = "restartResolvers";
   std::string name = checkString(L, 1, kFn, "a resolver name");
   if (h.configuring) throw ConfigError(fmt::format("{}: only once running", kFn));
-  auto all = res::instancesOf(h.runtime.servers(), name);
+  auto all = res::instancesOf(h.target().servers(), name);
   if (all.empty()) throw ConfigError(fmt::format("{}: no resolver named '{}'", kFn, name));
   for (auto& inst : all) restartOne(h, *inst, kFn);
   return 0;
@@ -361,7 +362,7 @@ std::string instanceTable(Host& h) {
   std::string out = fmt::format(kRow, "Instance", "State", "Uptime", "Restarts", "Queries",
                                 "InFlight", "Cache%", "MemoryKB", "Last restart reason");
   int64_t now = core::monotonicUsec();
-  for (const auto& b : h.runtime.servers()) {
+  for (const auto& b : h.target().servers()) {
     auto* inst = dynamic_cast<res::ResolverInstance*>(b.get());
     if (!inst) continue;
     const auto& life = inst->lifecycle();

@@ -57,7 +57,7 @@ int setRingBuffersSize(lua_State* L, Host& h) {
   size_t shards = optCount(L, 2, "setRingBuffersSize", 10);
   if (shards == 0) throw ConfigError("setRingBuffersSize: the number of shards must be at least 1");
   auto rings = std::make_shared<core::Rings>(n, shards);
-  h.runtime.update([&](core::RuntimeConfig& c) { c.rings = rings; });
+  h.target().update([&](core::RuntimeConfig& c) { c.rings = rings; });
   return 0;
 }
 

@@ -40,7 +40,7 @@ struct Ops {
   using ActionPtr = typename ChainTraits<Chain>::ActionPtr;
 
   static void change(Host& h, const std::function<void(Chain&)>& fn) {
-    h.runtime.update([&](core::RuntimeConfig& c) { fn(c.rules.*Member); });
+    h.target().update([&](core::RuntimeConfig& c) { fn(c.rules.*Member); });
   }
   static const Chain& current(Host& h, std::shared_ptr<const core::RuntimeConfig>& keep) {
     keep = h.runtime.config.load();

@@ -136,7 +136,7 @@ int newServer(lua_State* L, Host& h) {
   if (check.lazy) b->lazySamples.resize(check.lazySampleSize);
   b->setAdmin(admin);
   b->reloadKey = lua_type(L, 1) == LUA_TSTRING ? "server " + cfg.address.toStringWithPort() : key;
-  h.runtime.addServer(b);
+  h.target().addServer(b);
   pushServer(L, b);
   return 1;
 }
@@ -167,7 +167,7 @@ int showServers(lua_State*, Host& h) {
       "Name", "Address", "State", "Qps", "Qlim", "Ord", "Wt", "Queries", "Drops", "Drate", "Lat",
       "Outstanding", "Pools");
   size_t n = 0;
-  for (const auto& b : h.runtime.servers()) {
+  for (const auto& b : h.target().servers()) {
     out +=
         fmt::format(kRow, n++, b->name(), b->addressString(), stateOf(*b), b->stats.qps.value(),
                     uint64_t(b->qpsLimit()), b->order(), b->weight(), b->stats.queries.value(),
@@ -227,7 +227,7 @@ int serverSetWeight(lua_State* L, Host& h) {
   double w = checkNumber(L, 2, "setWeight", "a weight");
   if (w < 1 || w > 2147483647 || w != std::floor(w))
     throw ConfigError(fmt::format("setWeight: weight must be a whole number from 1, not {}", w));
-  h.runtime.changeServer([&] { b.setWeight(int(w)); });
+  h.target().changeServer([&] { b.setWeight(int(w)); });
   return 0;
 }
 
@@ -244,7 +244,7 @@ int serverSetQPS(lua_State* L, Host&) {
 int serverAddPool(lua_State* L, Host& h) {
   auto& b = checkServer(L, 1);
   std::string pool = checkString(L, 2, "addPool", "a pool name");
-  h.runtime.changeServer([&] {
+  h.target().changeServer([&] {
     auto pools = b.pools();
     if (pools.empty()) pools.push_back("");
     if (std::find(pools.begin(), pools.end(), pool) != pools.end()) return;
@@ -258,7 +258,7 @@ int serverAddPool(lua_State* L, Host& h) {
 int serverRmPool(lua_State* L, Host& h) {
   auto& b = checkServer(L, 1);
   std::string pool = checkString(L, 2, "rmPool", "a pool name");
-  h.runtime.changeServer([&] {
+  h.target().changeServer([&] {
     auto pools = b.pools();
     pools.erase(std::remove(pools.begin(), pools.end(), pool), pools.end());
     b.setPools(std::move(pools));
@@ -272,21 +272,21 @@ int rmServer(lua_State* L, Host& h) {
   if (auto* p = testUserdata<ServerRef>(L, 1, kServerMeta)) {
     victim = *p;
   } else {
-    auto servers = h.runtime.servers();
+    auto servers = h.target().servers();
     double n = checkNumber(L, 1, "rmServer", "a server number or a server");
     if (n < 0 || n >= double(servers.size()) || n != double(int64_t(n)))
       throw ConfigError(
           fmt::format("rmServer: no server number {} (there are {})", n, servers.size()));
     victim = servers[size_t(n)];
   }
-  if (!h.runtime.removeServer(victim))
+  if (!h.target().removeServer(victim))
     throw ConfigError(fmt::format("rmServer: server {} was already removed", victim->name()));
   return 0;
 }
 
 /// getServer(n): the n-th server, counting from 0 as dnsdist does.
 int getServer(lua_State* L, Host& h) {
-  auto servers = h.runtime.servers();
+  auto servers = h.target().servers();
   double n = checkNumber(L, 1, "getServer", "a server number");
   if (n < 0 || n >= double(servers.size()) || n != double(int64_t(n)))
     throw ConfigError(
@@ -296,7 +296,7 @@ int getServer(lua_State* L, Host& h) {
 }
 
 int getServers(lua_State* L, Host& h) {
-  auto servers = h.runtime.servers();
+  auto servers = h.target().servers();
   lua_createtable(L, int(servers.size()), 0);
   for (size_t i = 0; i < servers.size(); ++i) {
     pushServer(L, servers[i]);
@@ -309,7 +309,7 @@ int setServerPolicy(lua_State* L, Host& h) {
   auto* p = testUserdata<PolicyRef>(L, 1, kPolicyMeta);
   if (!p) throw ConfigError("setServerPolicy: expects a policy such as leastOutstanding");
   auto policy = *p;
-  h.runtime.update([&](core::RuntimeConfig& c) { c.policy = policy; });
+  h.target().update([&](core::RuntimeConfig& c) { c.policy = policy; });
   return 0;
 }
 

@@ -31,7 +31,7 @@ int setBool(lua_State* L) {
   std::string error;
   try {
     bool v = checkBool(L, 1, s.name);
-    host(L).runtime.update([&](core::RuntimeConfig& c) { c.settings.*s.field = v; });
+    host(L).target().update([&](core::RuntimeConfig& c) { c.settings.*s.field = v; });
     return 0;
   } catch (const std::exception& e) {
     error = e.what();
@@ -43,7 +43,7 @@ int setUDPTimeout(lua_State* L, Host& h) {
   double seconds = checkNumber(L, 1, "setUDPTimeout", "the timeout");
   if (seconds <= 0 || seconds > 3600)
     throw ConfigError("setUDPTimeout: must be more than 0 and at most 3600 seconds");
-  h.runtime.update([&](core::RuntimeConfig& c) { c.settings.udpTimeoutMs = uint32_t(seconds * 1000); });
+  h.target().update([&](core::RuntimeConfig& c) { c.settings.udpTimeoutMs = uint32_t(seconds * 1000); });
   return 0;
 }
 

@@ -56,7 +56,7 @@ int addTLSLocal(lua_State* L, Host& h) {
   } catch (const std::exception& e) {
     throw ConfigError(fmt::format("addTLSLocal {}: {}", bind.address.toStringWithPort(), e.what()));
   }
-  h.stream.tlsBinds.push_back(std::move(bind));
+  h.process.stream.tlsBinds.push_back(std::move(bind));
   return 0;
 }
 
@@ -66,10 +66,10 @@ TlsRef& checkTls(lua_State* L) {
 
 int getTLSContext(lua_State* L, Host& h) {
   double n = checkNumber(L, 1, "getTLSContext", "the index");
-  if (n < 0 || n != std::floor(n) || n >= double(h.stream.tlsBinds.size()))
+  if (n < 0 || n != std::floor(n) || n >= double(h.process.stream.tlsBinds.size()))
     throw ConfigError(fmt::format("getTLSContext: no TLS frontend {} (there are {})", n,
-                                  h.stream.tlsBinds.size()));
-  pushUserdata(L, kTlsContextMeta, h.stream.tlsBinds[size_t(n)].tls);
+                                  h.process.stream.tlsBinds.size()));
+  pushUserdata(L, kTlsContextMeta, h.process.stream.tlsBinds[size_t(n)].tls);
   return 1;
 }
 
@@ -94,7 +94,7 @@ int getTicketsKeysCount(lua_State* L, Host&) {
 }
 
 int reloadAllCertificates(lua_State*, Host& h) {
-  for (auto& b : h.stream.tlsBinds) b.tls->reloadCertificates();
+  for (auto& b : h.process.stream.tlsBinds) b.tls->reloadCertificates();
   return 0;
 }
 
@@ -102,11 +102,11 @@ int getBind(lua_State* L, Host& h) {
   double n = checkNumber(L, 1, "getBind", "the index");
   // As dnsdist: each addLocal is a UDP and (unless doTCP=false) a TCP frontend; then DoT.
   std::vector<BindRef> binds;
-  for (const auto& l : h.runtime.startup.locals) {
+  for (const auto& l : h.process.stream.locals) {
     binds.push_back({l.address.toStringWithPort(), "UDP", ""});
     if (l.tcp) binds.push_back({l.address.toStringWithPort(), "TCP", ""});
   }
-  for (const auto& b : h.stream.tlsBinds)
+  for (const auto& b : h.process.stream.tlsBinds)
     binds.push_back({b.address.toStringWithPort(), "DoT", b.tls->config().provider});
   if (n < 0 || n != std::floor(n) || n >= double(binds.size()))
     throw ConfigError(fmt::format("getBind: no frontend {} (there are {})", n, binds.size()));
@@ -156,7 +156,7 @@ int setNumber(lua_State* L) {
     if (v != std::floor(v) || v < s.min || v > s.max)
       throw ConfigError(
           fmt::format("{}: must be a whole number from {} to {}", s.name, s.min, s.max));
-    s.apply(h.stream.settings, v);
+    s.apply(h.process.stream.settings, v);
     return 0;
   } catch (const std::exception& e) {
     message = e.what();
@@ -171,14 +171,14 @@ int setNumber(lua_State* L) {
 
 int showTCPStats(lua_State*, Host& h) {
   std::vector<int64_t> perThread;
-  if (h.tcpConnectionsPerThread) perThread = h.tcpConnectionsPerThread();
-  std::string out = frontend::formatTcpStats(h.stream, perThread);
+  if (h.process.tcpConnectionsPerThread) perThread = h.process.tcpConnectionsPerThread();
+  std::string out = frontend::formatTcpStats(h.process.stream, perThread);
   // The servers' side, as dnsdist's second table.
   out += fmt::format("\n{:<3} {:<20} {:<24} {:>11} {:>11} {:>9} {:>10} {:>9} {:>9} {:>11}\n", "#",
                      "Name", "Address", "Connections", "Current", "Reused", "DiedSend", "DiedRead",
                      "ReadTO", "TooManyConn");
   size_t n = 0;
-  for (const auto& b : h.runtime.servers()) {
+  for (const auto& b : h.target().servers()) {
     auto* remote = dynamic_cast<const backends::remote::RemoteBackend*>(b.get());
     if (!remote) continue;
     const auto& t = remote->tcpStats();

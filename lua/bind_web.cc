@@ -8,15 +8,14 @@
 
 #include "lua/binding.hh"
 #include "lua/bindings.hh"
-#include "web/service.hh"
+#include "web/settings.hh"
 
 namespace ballast::lua {
 
 namespace {
 
-web::Service& service(Host& h, const char* fn) {
-  if (!h.web) throw ConfigError(std::string(fn) + ": the web service is not available here");
-  return *h.web;
+web::Settings& service(Host& h, const char*) {
+  return h.process.web;
 }
 
 /// "a, b" or {"a", "b"}: dnsdist takes the web ACL as one comma-separated string.

@@ -44,9 +44,17 @@ class LuaConfig {
   /// unique: the console client's completions.
   std::vector<std::string> functionNames();
 
-  /// The file reload() runs again, and what to apply after it as after the first run (the
-  /// command line's overrides, on the reload's Host); set by the daemon once started.
-  void setReloadSource(std::string path, std::function<void(Host&)> afterFile);
+  /// What the daemon does with the start-up and process settings a reload's run of the
+  /// file filled: it adopts what applies while running and returns what only a restart
+  /// would apply (named as the functions that set it, for the log). Listening sockets and
+  /// start-up sizes always stay as started.
+  using AdoptProcess = std::function<std::vector<std::string>(const core::StartupConfig& startup,
+                                                              ProcessSettings& fresh)>;
+  /// The file reload() runs again, what to apply after it as after the first run (the
+  /// command line's overrides, on the reload's Host), and what to do with its process
+  /// settings once the runtime's part is committed; set by the daemon once started.
+  void setReloadSource(std::string path, std::function<void(Host&)> afterFile,
+                       AdoptProcess adopt = nullptr);
   /// SIGHUP and reloadConfig() (lua/reload.cc): runs the file in a fresh Lua state that
   /// builds the desired runtime without starting anything, then publishes it, keeping the
   /// running servers, resolvers and caches that did not change; the fresh state replaces
@@ -59,6 +67,10 @@ class LuaConfig {
   /// A state with every binding registered, using `h` and this object's lock.
   lua_State* newState(Host& h);
   std::string reloadLocked();
+  /// One console command in `staging` (console_command.cc): run, then committed when it
+  /// succeeded, rolled back when it failed.
+  void runStaged(const std::string& line, core::ConsoleStaging& staging, ConsoleReply& reply,
+                 const std::function<void(std::string_view)>& append);
   /// After a console command or maintenance(): the reload reloadConfig() asked for.
   /// Returns what to report ("" when none was asked).
   std::string runRequestedReload();
@@ -70,6 +82,7 @@ class LuaConfig {
   std::vector<lua_State*> retired_;
   std::string reloadPath_;
   std::function<void(Host&)> afterFile_;
+  AdoptProcess adoptProcess_;
 };
 
 }  // namespace ballast::lua

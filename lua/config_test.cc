@@ -12,7 +12,8 @@ namespace {
 struct Fixture {
   core::Runtime rt;
   std::string output;
-  lua::Host host{rt, [this](std::string_view s) { output += s; }};
+  lua::ProcessSettings process;
+  lua::Host host{rt, process, [this](std::string_view s) { output += s; }};
   lua::LuaConfig cfg{host};
 };
 
@@ -43,8 +44,8 @@ TEST_CASE("configuration builds servers, binds, ACL and settings") {
     setSecurityPollSuffix("")
   )",
             "test.conf");
-  REQUIRE(f.rt.startup.locals.size() == 2);
-  CHECK(f.rt.startup.locals[1].reusePort);
+  REQUIRE(f.process.stream.locals.size() == 2);
+  CHECK(f.process.stream.locals[1].reusePort);
   CHECK(f.rt.startup.maxUDPOutstanding == 1024);
   auto servers = f.rt.servers();
   REQUIRE(servers.size() == 2);

@@ -81,6 +81,35 @@ std::string resultText(lua_State* L, int idx) {
 
 }  // namespace
 
+void LuaConfig::runStaged(const std::string& line, core::ConsoleStaging& staging,
+                          ConsoleReply& reply,
+                          const std::function<void(std::string_view)>& append) {
+  int top = lua_gettop(L_);
+  std::string withReturn = "return " + line;
+  int status = luaL_loadbuffer(L_, withReturn.data(), withReturn.size(), "=console");
+  if (status == LUA_ERRSYNTAX) {
+    lua_pop(L_, 1);
+    status = luaL_loadbuffer(L_, line.data(), line.size(), "=console");
+  }
+  if (status == 0) status = lua_pcall(L_, 0, LUA_MULTRET, 0);
+  if (status != 0) {
+    const char* msg = lua_tostring(L_, -1);
+    std::string error = explainLuaError(host_, msg ? msg : "unknown error");
+    staging.rollback();
+    reply.failed = true;
+    append("Error: " + error + "\n");
+  } else {
+    if (lua_gettop(L_) > top) append(resultText(L_, top + 1));
+    try {
+      staging.commit();
+    } catch (const std::exception& e) {  // a new server that could not start
+      reply.failed = true;
+      append(std::string("Error: ") + e.what() + "\n");
+    }
+  }
+  lua_settop(L_, top);
+}
+
 LuaConfig::ConsoleReply LuaConfig::runConsoleCommand(const std::string& line, size_t maxOutput) {
   std::lock_guard lock(mutex_);
   ConsoleReply reply;
@@ -100,31 +129,15 @@ LuaConfig::ConsoleReply LuaConfig::runConsoleCommand(const std::string& line, si
     ~RestoreOut() { h.out = std::move(saved); }
   } restore{host_, std::move(host_.out)};
   host_.out = append;
-  host_.runtime.beginStaging();
-  int top = lua_gettop(L_);
-  std::string withReturn = "return " + line;
-  int status = luaL_loadbuffer(L_, withReturn.data(), withReturn.size(), "=console");
-  if (status == LUA_ERRSYNTAX) {
-    lua_pop(L_, 1);
-    status = luaL_loadbuffer(L_, line.data(), line.size(), "=console");
+  {
+    core::ConsoleStaging staging(host_.runtime);
+    struct StagingScope {
+      Host& h;
+      ~StagingScope() { h.staging = nullptr; }
+    } scope{host_};
+    host_.staging = &staging;
+    runStaged(line, staging, reply, append);
   }
-  if (status == 0) status = lua_pcall(L_, 0, LUA_MULTRET, 0);
-  if (status != 0) {
-    const char* msg = lua_tostring(L_, -1);
-    std::string error = explainLuaError(host_, msg ? msg : "unknown error");
-    host_.runtime.rollbackStaging();
-    reply.failed = true;
-    append("Error: " + error + "\n");
-  } else {
-    if (lua_gettop(L_) > top) append(resultText(L_, top + 1));
-    try {
-      host_.runtime.commitStaging();
-    } catch (const std::exception& e) {  // a new server that could not start
-      reply.failed = true;
-      append(std::string("Error: ") + e.what() + "\n");
-    }
-  }
-  lua_settop(L_, top);
   if (reply.failed) host_.reloadRequested = false;  // the command asking for it failed
   // reloadConfig(): now that the command's own staging is over.
   std::string reloaded = runRequestedReload();

@@ -13,7 +13,8 @@ namespace {
 struct Fixture {
   core::Runtime rt;
   std::string printed;
-  lua::Host host{rt, [this](std::string_view s) { printed.append(s); }};
+  lua::ProcessSettings process;
+  lua::Host host{rt, process, [this](std::string_view s) { printed.append(s); }};
   lua::LuaConfig lua{host};
   Fixture() { host.configuring = false; }
   lua::LuaConfig::ConsoleReply run(const std::string& line, size_t max = 100000) {

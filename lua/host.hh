@@ -9,23 +9,23 @@
 #include <vector>
 
 #include "core/runtime.hh"
-#include "frontend/tcp_config.hh"
-#include "lua/console_settings.hh"
+#include "lua/process.hh"
 
 struct lua_State;
-namespace ballast::web {
-class Service;
-}
-namespace ballast::backends::resolver {
-class Supervisor;
-}
 
 namespace ballast::lua {
 
 struct Host {
-  Host(core::Runtime& rt, std::function<void(std::string_view)> output)
-      : runtime(rt), out(std::move(output)) {}
+  Host(core::Runtime& rt, ProcessSettings& p, std::function<void(std::string_view)> output)
+      : runtime(rt), process(p), out(std::move(output)) {}
   core::Runtime& runtime;
+  /// The process's services as the configuration sets them up (owned by the daemon).
+  ProcessSettings& process;
+  /// The staging of the console command or reload in progress (core/staging.hh), set by
+  /// LuaConfig for the length of its run; null: changes go to the runtime at once.
+  core::ConfigTarget* staging = nullptr;
+  /// Where the bindings send configuration changes and read the configuration back from.
+  core::ConfigTarget& target() { return staging ? *staging : runtime; }
   /// Where show*() and print() write: stdout for the configuration, the connection for
   /// the console.
   std::function<void(std::string_view)> out;
@@ -33,15 +33,8 @@ struct Host {
   /// Files loaded so far; Lua knows them by index (its chunk names are cut at 60 bytes,
   /// and an operator needs the whole path in an error).
   std::vector<std::string> files;
-  ConsoleSettings console;  ///< controlSocket, setKey and the console's limits
-  /// The web server and carbon export (bind_web); null where there is none (unit tests).
-  web::Service* web = nullptr;
   /// Runs `fn` on the shared Lua state under its lock, from any thread (web handlers).
   std::function<void(const std::function<void(lua_State*)>&)> withLua;
-  /// TCP and DoT settings and binds (bind_tcp); the daemon starts them.
-  frontend::StreamConfig stream;
-  /// The running TCP worker pool (set by the daemon), for showTCPStats.
-  std::function<std::vector<int64_t>()> tcpConnectionsPerThread;
   /// Where addLocal, setLocal and the UDP sizes go: the runtime's start-up settings, or
   /// during a reload the copy that is compared with them (lua/reload.cc).
   core::StartupConfig* startupTarget = nullptr;
@@ -55,13 +48,6 @@ struct Host {
   /// Reloads done and refused (config-reloads, config-reload-failures; registered by the
   /// daemon).
   metrics::Counter reloads, reloadFailures;
-  /// Run by the daemon once everything has started, and once the backends have stopped on
-  /// the way out (the resolvers' cache files).
-  std::vector<std::function<void()>> afterStart, afterStop;
-  /// Run by the daemon just before the backends stop (the resolver supervisor's thread).
-  std::vector<std::function<void()>> beforeStop;
-  /// The embedded resolvers' supervisor, made by the first newResolver (bind_resolver).
-  std::shared_ptr<backends::resolver::Supervisor> resolverSupervisor;
 };
 
 }  // namespace ballast::lua

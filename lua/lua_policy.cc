@@ -62,7 +62,7 @@ class LuaPolicy : public core::Policy {
  private:
   core::Backend* callLua(std::span<core::Backend* const> servers, core::rules::DQ& dq) const {
     // Server objects hold a reference: find each server's owner in the runtime.
-    auto all = host(L_).runtime.servers();
+    auto all = host(L_).target().servers();
     lua_rawgeti(L_, LUA_REGISTRYINDEX, ref_);
     lua_createtable(L_, int(servers.size()), 0);
     for (size_t i = 0; i < servers.size(); ++i) {
@@ -134,7 +134,7 @@ int newServerPolicy(lua_State* L, Host&) {
 template <bool Ffi>
 int setServerPolicyLua(lua_State* L, Host& h) {
   auto p = makeLuaPolicy(L, Ffi ? "setServerPolicyLuaFFI" : "setServerPolicyLua", Ffi);
-  h.runtime.update([&](core::RuntimeConfig& c) { c.policy = p; });
+  h.target().update([&](core::RuntimeConfig& c) { c.policy = p; });
   return 0;
 }
 
@@ -143,7 +143,7 @@ int setPoolServerPolicyLua(lua_State* L, Host& h) {
   const char* fn = Ffi ? "setPoolServerPolicyLuaFFI" : "setPoolServerPolicyLua";
   std::string pool = checkString(L, 3, fn, "the pool name");
   auto p = makeLuaPolicy(L, fn, Ffi);
-  h.runtime.update([&](core::RuntimeConfig& c) { core::setPoolPolicy(c, pool, p); });
+  h.target().update([&](core::RuntimeConfig& c) { core::setPoolPolicy(c, pool, p); });
   return 0;
 }
 

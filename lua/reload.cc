@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /// LuaConfig::reload: SIGHUP and reloadConfig(). The file runs again in a fresh Lua state
-/// against a reload staging of the runtime (Runtime::beginReloadStaging), which builds the
-/// desired state from nothing without starting anything; on success Runtime::commitReload
-/// publishes it, keeping what did not change, and the fresh state replaces the old one.
+/// against a reload staging of the runtime (core::ReloadStaging), which builds the desired
+/// state from nothing without starting anything; on success its commit() publishes it,
+/// keeping what did not change, and the fresh state replaces the old one.
 #include <fmt/format.h>
 
 #include <chrono>
@@ -10,11 +10,9 @@
 
 #include "backends/resolver/cache_file.hh"
 #include "backends/resolver/instance.hh"
-#include "backends/resolver/supervisor.hh"
 #include "core/log.hh"
 #include "lua/config.hh"
 #include "lua/reload.hh"
-#include "web/service.hh"
 
 namespace ballast::lua {
 
@@ -24,43 +22,6 @@ namespace res = backends::resolver;
 
 /// How long a reload waits for the queries in flight on the servers it removes.
 constexpr std::chrono::milliseconds kRemovedServerDrain{3000};
-
-bool sameBind(const core::LocalBind& a, const core::LocalBind& b) {
-  return a.address == b.address && a.reusePort == b.reusePort && a.tcp == b.tcp &&
-         a.maxInFlight == b.maxInFlight &&
-         a.maxConcurrentTCPConnections == b.maxConcurrentTCPConnections;
-}
-
-bool sameStreamBinds(const std::vector<frontend::StreamBind>& a,
-                     const std::vector<frontend::StreamBind>& b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (!(a[i].address == b[i].address) || a[i].reusePort != b[i].reusePort) return false;
-  return true;
-}
-
-/// What the file asks that only a restart can give: listening sockets and start-up sizes
-/// stay as started (see the report of issue 11: a reload never closes or opens a socket).
-std::vector<std::string> needsRestart(const core::StartupConfig& running,
-                                      const core::StartupConfig& wanted, const Host& live,
-                                      const Host& fresh, const web::Service* liveWeb,
-                                      const web::Service* freshWeb) {
-  std::vector<std::string> out;
-  bool sameLocals = running.locals.size() == wanted.locals.size();
-  for (size_t i = 0; sameLocals && i < wanted.locals.size(); ++i)
-    sameLocals = sameBind(running.locals[i], wanted.locals[i]);
-  if (!sameLocals) out.push_back("addLocal/setLocal addresses");
-  if (running.udpRecvBufferSize != wanted.udpRecvBufferSize ||
-      running.udpSendBufferSize != wanted.udpSendBufferSize)
-    out.push_back("setUDPSocketBufferSizes");
-  if (running.maxUDPOutstanding != wanted.maxUDPOutstanding) out.push_back("setMaxUDPOutstanding");
-  if (!sameStreamBinds(live.stream.tlsBinds, fresh.stream.tlsBinds)) out.push_back("addTLSLocal");
-  if (!sameStreamBinds(live.stream.dohBinds, fresh.stream.dohBinds)) out.push_back("addDOHLocal");
-  if (live.console.address != fresh.console.address) out.push_back("controlSocket");
-  if (liveWeb && freshWeb && liveWeb->listenAddress() != freshWeb->listenAddress())
-    out.push_back("webserver address");
-  return out;
-}
 
 /// The resolvers whose instances are among `servers`.
 std::set<std::shared_ptr<res::Resolver>> resolversOf(
@@ -73,7 +34,7 @@ std::set<std::shared_ptr<res::Resolver>> resolversOf(
 
 /// Statistics and cache files follow the resolvers: those stopped save their cache and
 /// leave the statistics, those started join them.
-void settleResolvers(Host& h, const core::Runtime::ReloadOutcome& out) {
+void settleResolvers(Host& h, const core::ReloadStaging::Outcome& out) {
   auto kept = resolversOf(out.kept);
   for (const auto& r : resolversOf(out.removed)) {
     if (kept.count(r)) continue;
@@ -84,19 +45,9 @@ void settleResolvers(Host& h, const core::Runtime::ReloadOutcome& out) {
     registerResolverStats(h.runtime, r);
     if (r->cacheFile()) {
       r->cacheFile()->start();
-      h.afterStop.push_back([r] { r->cacheFile()->stop(); });
+      h.process.afterStop.push_back([r] { r->cacheFile()->stop(); });
     }
   }
-}
-
-/// The console's settings that apply while running (setKey, setConsoleACL...).
-void adoptConsoleSettings(ConsoleSettings& live, const ConsoleSettings& fresh) {
-  std::scoped_lock lock(live.mutex, fresh.mutex);
-  live.key = fresh.key;
-  live.acl = fresh.acl;
-  live.logConnections = fresh.logConnections;
-  live.maxConnections = fresh.maxConnections;
-  live.outputMaxSize = fresh.outputMaxSize;
 }
 
 std::string join(const std::vector<std::string>& items) {
@@ -107,10 +58,12 @@ std::string join(const std::vector<std::string>& items) {
 
 }  // namespace
 
-void LuaConfig::setReloadSource(std::string path, std::function<void(Host&)> afterFile) {
+void LuaConfig::setReloadSource(std::string path, std::function<void(Host&)> afterFile,
+                                AdoptProcess adopt) {
   std::lock_guard lock(mutex_);
   reloadPath_ = std::move(path);
   afterFile_ = std::move(afterFile);
+  adoptProcess_ = std::move(adopt);
 }
 
 std::string LuaConfig::reload() {
@@ -136,20 +89,19 @@ std::string LuaConfig::reloadLocked() {
   };
   if (reloadPath_.empty()) return fail("no configuration file to reload");
   core::StartupConfig startup;  // what this run of the file asks for
-  Host fresh(rt, host_.out);
+  ProcessSettings process;      // the same for the process's services: never started
+  Host fresh(rt, process, host_.out);
   fresh.files = host_.files;  // chunk numbers go on from the running ones
   fresh.startupTarget = &startup;
   fresh.reloading = true;
   fresh.withLua = host_.withLua;
-  // webserver(), setWebserverConfig(), registerWebHandler() fill this one; it never starts.
-  std::unique_ptr<web::Service> freshWeb;
-  if (host_.web) freshWeb = std::make_unique<web::Service>(rt, host_.web->version());
-  fresh.web = freshWeb.get();
+  std::unique_ptr<core::ReloadStaging> staging;
   try {
-    rt.beginReloadStaging();
+    staging = std::make_unique<core::ReloadStaging>(rt);
   } catch (const std::logic_error&) {
     return fail("another configuration change is in progress");
   }
+  fresh.staging = staging.get();
   lua_State* L = nullptr;
   try {
     L = newState(fresh);
@@ -162,38 +114,28 @@ std::string LuaConfig::reloadLocked() {
     if (afterFile_) afterFile_(fresh);
   } catch (const std::exception& e) {
     std::string why = e.what();
-    rt.rollbackStaging();
+    staging->rollback();
     if (L) lua_close(L);  // nothing the failed run made is referenced elsewhere
     return fail(why);
   }
-  auto restartOnly = needsRestart(rt.startup, startup, host_, fresh, host_.web, freshWeb.get());
-  core::Runtime::ReloadOutcome out;
+  std::vector<std::string> restartOnly;
+  core::ReloadStaging::Outcome out;
   try {
-    out = rt.commitReload(kRemovedServerDrain);
+    out = staging->commit(kRemovedServerDrain);
   } catch (const std::exception& e) {  // a new server that could not start: nothing published
     lua_close(L);
     return fail(e.what());
   }
   settleResolvers(host_, out);
-  // The supervisor watches whatever instances the runtime lists, so the running one goes
-  // on; a file that brings the first resolvers brings the first supervisor, started here.
-  if (fresh.resolverSupervisor) {
-    if (!host_.resolverSupervisor) {
-      host_.resolverSupervisor = fresh.resolverSupervisor;
-      host_.resolverSupervisor->start();
-      host_.beforeStop.push_back([sup = host_.resolverSupervisor] { sup->stop(); });
-    } else if (!(fresh.resolverSupervisor->settings() == host_.resolverSupervisor->settings())) {
-      restartOnly.push_back("setResolverSupervision");
-    }
-  }
-  adoptConsoleSettings(host_.console, fresh.console);
+  // The process's services (listeners, console, web, supervisor) take what applies while
+  // running; the daemon says what only a restart would change.
+  if (adoptProcess_) restartOnly = adoptProcess_(startup, process);
   // The fresh state takes over: maintenance(), console commands, web handlers and the
   // objects the file made (dynamic block groups, Lua rules) live in it.
   retired_.push_back(L_);
   L_ = L;
   setHost(L_, &host_);
   host_.files = fresh.files;
-  if (host_.web && freshWeb) host_.web->adoptConfiguration(*freshWeb);
   host_.reloads.inc();
   core::warnLog(
       "ballast: configuration reloaded from {}: {} server(s) kept, {} added, {} removed{}, {} "

@@ -17,7 +17,8 @@ namespace {
 struct Fixture {
   core::Runtime rt;
   std::string output;
-  lua::Host host{rt, [this](std::string_view s) { output += s; }};
+  lua::ProcessSettings process;
+  lua::Host host{rt, process, [this](std::string_view s) { output += s; }};
   lua::LuaConfig cfg{host};
   std::filesystem::path file = std::filesystem::temp_directory_path() /
                                ("ballast-reload-test-" + std::to_string(::getpid()) + ".conf");
@@ -143,7 +144,7 @@ TEST_CASE("listen addresses changed by the file are kept as started") {
   f.start(kBase);
   f.write(std::string(kBase) + "addLocal(\"127.0.0.1:5301\")\n");
   CHECK(f.cfg.reload() == "");
-  CHECK(f.rt.startup.locals.size() == 1);  // what the listeners were started with
+  CHECK(f.process.stream.locals.size() == 1);  // what the listeners were started with
 }
 
 TEST_CASE("an unchanged resolver keeps its instances; a changed one is replaced once") {

@@ -106,14 +106,15 @@ json serverJson(const core::Backend& b, size_t id) {
           {"stateChanges", b.stats.stateChanges.value()}};
 }
 
-json serverInfo(core::Runtime& rt, const std::string& version) {
+json serverInfo(core::Runtime& rt, const std::string& version,
+                const std::vector<core::LocalBind>& udpFrontends) {
   auto cfg = rt.config.load();
   json servers = json::array();
   size_t id = 0;
   for (const auto& b : rt.servers()) servers.push_back(serverJson(*b, id++));
   json frontends = json::array();
   id = 0;
-  for (const auto& l : rt.startup.locals)
+  for (const auto& l : udpFrontends)
     frontends.push_back({{"id", id++},
                          {"address", l.address.toStringWithPort()},
                          {"type", "UDP"},

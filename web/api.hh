@@ -13,7 +13,8 @@
 namespace ballast::web {
 
 /// /api/v1/servers/localhost: servers, frontends, pools, rules, ACL, policy.
-nlohmann::json serverInfo(core::Runtime& rt, const std::string& version);
+nlohmann::json serverInfo(core::Runtime& rt, const std::string& version,
+                          const std::vector<core::LocalBind>& frontends);
 /// /api/v1/servers/localhost/statistics: [{"name", "type": "StatisticItem", "value"}].
 nlohmann::json statistics(const core::Runtime& rt);
 /// /jsonstat?command=stats: {"name": value, ...}.

@@ -27,7 +27,7 @@ Reply error(int status, const std::string& message) {
 }
 
 Reply serverInfoHandler(Service& s, const WebConfig&, const WebRequest&) {
-  return json(serverInfo(s.runtime(), s.version()));
+  return json(serverInfo(s.runtime(), s.version(), s.frontends()));
 }
 
 Reply statisticsHandler(Service& s, const WebConfig&, const WebRequest&) {

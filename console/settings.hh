@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #pragma once
 /// What the configuration says about the control console (controlSocket, setKey,
-/// setConsoleACL...). Written by lua/bind_console.cc, read by console/ at start-up and by
-/// its threads while running (ACL and limits can change from the console itself).
+/// setConsoleACL...): console/'s configuration interface. Filled by lua/bind_console.cc,
+/// owned by the daemon, read by ConsoleServer at start-up and by its threads while running
+/// (the ACL and limits can change from the console itself). No implementation behind the
+/// structure; the two key helpers are in settings.cc.
 #include <cstddef>
 #include <mutex>
 #include <optional>
@@ -10,10 +12,10 @@
 
 #include "core/netmask.hh"
 
-namespace ballast::lua {
+namespace ballast::console {
 
-struct ConsoleSettings {
-  ConsoleSettings() {
+struct Settings {
+  Settings() {
     acl.add("127.0.0.0/8");
     acl.add("::1/128");
   }
@@ -26,6 +28,15 @@ struct ConsoleSettings {
   bool logConnections = true;
   size_t maxConnections = 0;        ///< concurrent; 0 means no limit (dnsdist's default)
   size_t outputMaxSize = 10000000;  ///< bytes of one reply (dnsdist's default)
+
+  /// What a reload's run of the file says and applies while running: the key, ACL and
+  /// limits (the address stays as started).
+  void adoptRuntimeFields(const Settings& fresh);
 };
 
-}  // namespace ballast::lua
+/// True when `base64` is a console key (32 bytes of base64), as setKey() requires.
+bool isValidKey(const std::string& base64);
+/// A new random key in base64 (makeKey()).
+std::string newKey();
+
+}  // namespace ballast::console
