@@ -1,13 +1,21 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #pragma once
 /// Test-only helpers: RRsets and RDATA from presentation-format text.
+#include <string>
 #include <string_view>
 #include <vector>
 
+#include "backends/resolver/dnssec/result.hh"
 #include "backends/resolver/dnssec/rrset.hh"
 #include "backends/resolver/dnssec/zone_text.hh"
 
 namespace ballast::backends::resolver::dnssec::testing {
+
+/// The state of a verdict as text: doctest prints operands through an unqualified toString(),
+/// which finds dnssec::toString(Security) returning const char* and does not compile.
+inline std::string state(const Verdict& v) {
+  return toString(v.security);
+}
 
 /// The RRset of every record of `text` (all must share owner, type and class).
 inline RRset rrsetOf(std::string_view text) {
