@@ -11,7 +11,8 @@ using namespace ballast::dns;
 
 namespace {
 std::vector<uint8_t> wireOf(const char* s) {
-  auto w = Name::fromString(s).wire();
+  const Name n = Name::fromString(s);
+  auto w = n.wire();
   return {w.begin(), w.end()};
 }
 }  // namespace
@@ -22,7 +23,7 @@ TEST_CASE("lowercaseRdataNames lowers the names of the listed types only") {
   auto n = wireOf("Mail.EXAMPLE.com");
   mx.insert(mx.end(), n.begin(), n.end());
   REQUIRE(lowercaseRdataNames(qtype::MX, mx));
-  CHECK(Name::fromWire(std::span(mx).subspan(2)).wire()[1] == 'm');
+  CHECK(mx[3] == 'm');
   CHECK(std::vector<uint8_t>(mx.begin() + 2, mx.end()) == wireOf("mail.example.com"));
   CHECK(mx[1] == 10);
 

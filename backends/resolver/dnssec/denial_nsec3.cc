@@ -15,7 +15,8 @@ void nsec3Hash(const dns::Name& name, std::span<const uint8_t> salt, uint16_t it
                uint8_t* out) {
   // IH(0) = H(owner | salt); IH(k) = H(IH(k-1) | salt).
   uint8_t buf[dns::kMaxNameLength + 255];
-  auto w = name.toLower().wire();
+  const dns::Name lower = name.toLower();  // wire() views it: keep it alive
+  auto w = lower.wire();
   std::memcpy(buf, w.data(), w.size());
   std::memcpy(buf + w.size(), salt.data(), salt.size());
   sha1({buf, w.size() + salt.size()}, out);

@@ -26,7 +26,8 @@ Validator at(int64_t now, bool sha1 = true) {
 std::vector<uint8_t> dsFor(const dns::Name& owner, const std::vector<uint8_t>& dnskey,
                            uint8_t digestType) {
   std::vector<uint8_t> input;
-  auto w = owner.toLower().wire();
+  const dns::Name lower = owner.toLower();
+  auto w = lower.wire();
   input.insert(input.end(), w.begin(), w.end());
   input.insert(input.end(), dnskey.begin(), dnskey.end());
   uint16_t tag = keyTag(dnskey);

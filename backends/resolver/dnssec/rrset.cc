@@ -33,7 +33,8 @@ bool signedData(const RRset& rrset, const RrsigView& sig, std::vector<uint8_t>& 
   if (sig.labels > ownerLabels) return false;
   // The RRSIG RDATA before the signature, signer name in lowercase (RFC 4034 6.2 item 3).
   out.insert(out.end(), sig.signedPart.begin(), sig.signedPart.begin() + 18);
-  auto signer = sig.signer.toLower().wire();
+  const dns::Name signerLower = sig.signer.toLower();  // wire() views it: keep it alive
+  auto signer = signerLower.wire();
   out.insert(out.end(), signer.begin(), signer.end());
 
   dns::Name owner = rrset.owner.toLower();

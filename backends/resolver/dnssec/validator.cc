@@ -141,7 +141,8 @@ bool Validator::dsMatches(const dns::Name& owner, std::span<const uint8_t> dnske
   if (ds.algorithm != key.algorithm || ds.keyTag != keyTag(dnskeyRdata)) return false;
   // RFC 4034 5.1.4: digest = hash(canonical owner name | DNSKEY RDATA).
   std::vector<uint8_t> input;
-  auto o = owner.toLower().wire();
+  const dns::Name lower = owner.toLower();  // wire() views it: keep it alive
+  auto o = lower.wire();
   input.insert(input.end(), o.begin(), o.end());
   input.insert(input.end(), dnskeyRdata.begin(), dnskeyRdata.end());
   auto d = dsDigest(ds.digestType, input);

@@ -149,7 +149,8 @@ class RdataWriter {
   }
   void u32(const char* what) { u32(number<uint32_t>(next(what), what)); }
   void name(const char* what) {
-    auto w = nameOf(next(what), origin_).wire();
+    const dns::Name n = nameOf(next(what), origin_);  // wire() views it: keep it alive
+    auto w = n.wire();
     out.insert(out.end(), w.begin(), w.end());
   }
   void bytes(const std::vector<uint8_t>& b) { out.insert(out.end(), b.begin(), b.end()); }
