@@ -151,8 +151,8 @@ void bench(const Case& c, int n) {
     if (verify(c.algorithm, pub, data, sig) != CryptoResult::Valid) std::abort();
   }
   double t2 = cpuSeconds();
-  std::printf("%-22s verifyRRset %8.1f us   crypto::verify %8.1f us\n", c.name,
-              (t1 - t0) / n * 1e6, (t2 - t1) / n * 1e6);
+  std::printf("%-22s verifyRRset %8.1f us   crypto::verify %8.1f us\n", c.name, (t1 - t0) / n * 1e6,
+              (t2 - t1) / n * 1e6);
 }
 
 }  // namespace
