@@ -2,6 +2,7 @@
 // DS digests (RFC 4034 5, RFC 4509, RFC 6605) and DNSKEY RRset validation (RFC 4035 5.2).
 #include <doctest.h>
 
+#include <algorithm>
 #include <cctype>
 #include <string>
 
@@ -174,4 +175,23 @@ TEST_CASE("DNSKEY RRset validated from a DNSKEY trust anchor") {
   CHECK(v.validateDnskeys(z.dnskeys, z.sigs, {}, anchor).secure());
   std::vector<std::vector<uint8_t>> other{TestKey().dnskey()};
   CHECK(v.validateDnskeys(z.dnskeys, z.sigs, {}, other).ede == ede::DnskeyMissing);
+}
+
+TEST_CASE("DS digest computations are bounded") {
+  Zone z;
+  // 20 DS records with the KSK's tag and algorithm but wrong digests, then the right one.
+  auto good = dsFor(z.name, z.ksk.dnskey(), digest::Sha256);
+  std::vector<std::vector<uint8_t>> ds;
+  for (int i = 0; i < 20; ++i) {
+    auto bad = good;
+    bad.back() ^= uint8_t(i + 1);
+    ds.push_back(bad);
+  }
+  ds.push_back(good);
+  Verdict v = at(1000).validateDnskeys(z.dnskeys, z.sigs, ds);
+  CHECK(v.bogus());
+  CHECK(std::string(v.reason) == "too many DS digest computations");
+  // The good one first: found before the bound.
+  std::rotate(ds.begin(), ds.end() - 1, ds.end());
+  CHECK(at(1000).validateDnskeys(z.dnskeys, z.sigs, ds).secure());
 }

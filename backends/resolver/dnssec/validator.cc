@@ -187,18 +187,28 @@ Verdict Validator::validateDnskeys(const RRset& dnskeys,
     if (anyDs) return insecure(ede::UnsupportedDsDigestType, "only SHA-1 DS, not accepted");
     return bogus(ede::DnskeyMissing, "no DS and no trust anchor");
   }
-  // The keys a DS (or the anchor) vouches for.
+  // The keys a DS (or the anchor) vouches for. Digests are computed only for a DS whose tag
+  // and algorithm match the key, and at most maxDsDigests times: keys and DS records with
+  // colliding tags must not buy an attacker unbounded hashing.
   std::vector<std::vector<uint8_t>> trusted;
+  unsigned digests = 0;
   for (const auto& keyRdata : dnskeys.rdatas) {
     DnskeyView key;
     if (!parseDnskey(keyRdata, key) || !key.zoneKey() || key.revoked() || key.protocol != 3) {
       continue;
     }
     bool ok = std::find(anchorKeys.begin(), anchorKeys.end(), keyRdata) != anchorKeys.end();
+    const uint16_t tag = keyTag(keyRdata);
     for (const auto& r : dsRdatas) {
       DsView ds;
       if (ok) break;
-      if (parseDs(r, ds) && usable(ds) && dsMatches(dnskeys.owner, keyRdata, r)) ok = true;
+      if (!parseDs(r, ds) || !usable(ds) || ds.keyTag != tag || ds.algorithm != key.algorithm) {
+        continue;
+      }
+      if (++digests > options_.maxDsDigests) {
+        return bogus(ede::DnssecBogus, "too many DS digest computations");
+      }
+      ok = dsMatches(dnskeys.owner, keyRdata, r);
     }
     if (ok) trusted.push_back(keyRdata);
   }

@@ -23,6 +23,9 @@ struct ValidatorOptions {
   /// Signature verifications attempted per RRset before giving up as bogus: bounds the CPU
   /// a zone with colliding key tags or many signatures can cost (the "KeyTrap" attacks).
   unsigned maxVerificationsPerRRset = 8;
+  /// DS digests computed per DNSKEY RRset validation (DS and keys with matching tags), for
+  /// the same reason.
+  unsigned maxDsDigests = 16;
   /// Wall-clock seconds since the epoch (RRSIG validity is absolute time).
   std::function<int64_t()> now;
 };
