@@ -184,6 +184,7 @@ class RdataWriter {
 
 std::vector<uint8_t> decoded(std::optional<std::vector<uint8_t>> v, const char* what) {
   if (!v) fail(std::string("bad ") + what);
+  if (v->empty()) fail(std::string("empty ") + what);
   return std::move(*v);
 }
 

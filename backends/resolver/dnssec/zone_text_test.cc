@@ -70,6 +70,7 @@ TEST_CASE("errors name the line") {
   };
   CHECK(bad("a. A 1.2.3.4\nb. A 1.2.3\n") == "line 2: bad address '1.2.3'");
   CHECK(bad("a. DS 1 8 2 zz\n") == "line 1: bad hex digest");
+  CHECK(bad("a. DS 1 8 2 \" \"\n") == "line 1: empty hex digest");
   CHECK(bad("a. NOSUCH 1\n") == "line 1: unknown type 'NOSUCH'");
   CHECK(bad("a. A (\n1.2.3.4\n") == "line 3: unbalanced '('");
   CHECK(bad("a. A 1.2.3.4 5.6.7.8\n") == "line 1: trailing data after the RDATA");
