@@ -45,4 +45,24 @@ inline Verdict bogus(uint16_t code, const char* why) {
   return {Security::Bogus, code, why};
 }
 
+/// The state of an answer made of several parts (RRsets, proofs): bogus if any part is,
+/// else insecure if any is, else indeterminate if any is, else secure. The first part with
+/// the worst state gives its EDE and reason.
+inline Verdict worst(const Verdict& a, const Verdict& b) {
+  auto rank = [](Security s) {
+    switch (s) {
+      case Security::Secure:
+        return 0;
+      case Security::Indeterminate:
+        return 1;
+      case Security::Insecure:
+        return 2;
+      case Security::Bogus:
+        return 3;
+    }
+    return 3;
+  };
+  return rank(b.security) > rank(a.security) ? b : a;
+}
+
 }  // namespace ballast::backends::resolver::dnssec

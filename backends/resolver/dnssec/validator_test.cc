@@ -263,3 +263,16 @@ TEST_CASE("signature verification attempts are bounded per RRset") {
   CHECK(v.bogus());
   CHECK(std::string(v.reason) == "too many signature verifications");
 }
+
+TEST_CASE("worst() combines the parts of an answer") {
+  Verdict s = secure(), i = insecure(ede::kNone, "opt-out"),
+          b1 = bogus(ede::SignatureExpired, "first"), b2 = bogus(ede::DnssecBogus, "second");
+  CHECK(state(worst(s, s)) == "secure");
+  CHECK(state(worst(s, i)) == "insecure");
+  CHECK(state(worst(i, s)) == "insecure");
+  CHECK(state(worst(Verdict{}, s)) == "indeterminate");
+  CHECK(state(worst(Verdict{}, i)) == "insecure");
+  Verdict all = worst(worst(worst(s, b1), i), b2);
+  CHECK(state(all) == "bogus");
+  CHECK(all.ede == ede::SignatureExpired);
+}
