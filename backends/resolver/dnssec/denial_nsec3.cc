@@ -94,7 +94,8 @@ const Nsec3* Nsec3Prover::covering(const dns::Name& n) const {
 bool Nsec3Prover::closestEncloser(const dns::Name& qname, size_t& ceLabels,
                                   const Nsec3*& nextCloser) const {
   const size_t zoneLabels = zone_.labelCount();
-  for (size_t n = qname.labelCount(); n >= zoneLabels && n > 0; --n) {
+  // From qname up to the apex, the apex included (also when it is the root, 0 labels).
+  for (size_t n = qname.labelCount() + 1; n-- > zoneLabels;) {
     const Nsec3* m = matching(dns::ancestor(qname, n));
     if (m == nullptr) continue;
     if (n == qname.labelCount()) return false;  // qname itself exists

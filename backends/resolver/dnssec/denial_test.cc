@@ -249,3 +249,20 @@ TEST_CASE("NSEC3 iteration limit (RFC 9276) and unusable records") {
   flags[0].rdatas[0][1] = 0x80;
   CHECK(Denial().nodata(N("ns1.example."), t::MX, kZone, flags).bogus());
 }
+
+TEST_CASE("NSEC3 in the root zone: the apex can be the closest encloser") {
+  // One NSEC3 whose next hash is its own covers every other hash (the chain wraps at once).
+  uint8_t h[20];
+  nsec3Hash(dns::Name(), {}, 0, h);
+  std::string text =
+      toBase32Hex(h) + ". NSEC3 1 0 0 - " + toBase32Hex(h) + " NS SOA RRSIG DNSKEY NSEC3PARAM";
+  auto records = setsOf(text);
+  Denial d;
+  CHECK(d.nxdomain(N("no-such-tld."), dns::Name(), records).secure());
+  CHECK(d.nodata(dns::Name(), t::A, dns::Name(), records).secure());
+  CHECK(d.nodata(dns::Name(), t::SOA, dns::Name(), records).bogus());
+  // The same shape one level down.
+  nsec3Hash(N("example."), {}, 0, h);
+  text = toBase32Hex(h) + ".example. NSEC3 1 0 0 - " + toBase32Hex(h) + " NS SOA RRSIG DNSKEY";
+  CHECK(d.nxdomain(N("a.b.example."), kZone, setsOf(text)).secure());
+}
