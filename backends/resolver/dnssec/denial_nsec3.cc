@@ -13,16 +13,18 @@ namespace ballast::backends::resolver::dnssec {
 
 void nsec3Hash(const dns::Name& name, std::span<const uint8_t> salt, uint16_t iterations,
                uint8_t* out) {
-  // IH(0) = H(owner | salt); IH(k) = H(IH(k-1) | salt).
+  // IH(0) = H(owner | salt); IH(k) = H(IH(k-1) | salt). A salt is at most 255 bytes (its
+  // length is one byte in NSEC3); std::copy, unlike memcpy, is defined for an empty one.
+  if (salt.size() > 255) salt = salt.first(255);
   uint8_t buf[dns::kMaxNameLength + 255];
   const dns::Name lower = name.toLower();  // wire() views it: keep it alive
   auto w = lower.wire();
   std::memcpy(buf, w.data(), w.size());
-  std::memcpy(buf + w.size(), salt.data(), salt.size());
+  std::copy(salt.begin(), salt.end(), buf + w.size());
   sha1({buf, w.size() + salt.size()}, out);
   for (uint16_t i = 0; i < iterations; ++i) {
     std::memcpy(buf, out, 20);
-    std::memcpy(buf + 20, salt.data(), salt.size());
+    std::copy(salt.begin(), salt.end(), buf + 20);
     sha1({buf, 20 + salt.size()}, out);
   }
 }
