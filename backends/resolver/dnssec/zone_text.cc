@@ -188,16 +188,50 @@ std::vector<uint8_t> decoded(std::optional<std::vector<uint8_t>> v, const char* 
   return std::move(*v);
 }
 
+/// RFC 3597's generic form: \# length hex.
+void writeGeneric(RdataWriter& w) {
+  w.next("\\#");
+  size_t len = number<size_t>(w.next("length"), "length");
+  auto b = len == 0 ? std::vector<uint8_t>() : decoded(fromHex(w.rest("data")), "hex data");
+  if (b.size() != len) fail("RFC 3597 length does not match the data");
+  w.bytes(b);
+}
+
+void writeRrsig(RdataWriter& w) {
+  w.u16(typeOf(w.next("type covered")));
+  w.u8("algorithm");
+  w.u8("labels");
+  w.u32("original TTL");
+  for (const char* what : {"expiration", "inception"}) {
+    uint32_t v = 0;
+    if (!parseRrsigTime(w.next(what), v)) fail(std::string("bad ") + what);
+    w.u32(v);
+  }
+  w.u16("key tag");
+  w.name("signer");
+  w.bytes(decoded(fromBase64(w.rest("signature")), "base64 signature"));
+}
+
+void writeNsec3(bool param, RdataWriter& w) {
+  w.u8("hash algorithm");
+  w.u8("flags");
+  w.u16("iterations");
+  const std::string& salt = w.next("salt");
+  auto s = salt == "-" ? std::vector<uint8_t>() : decoded(fromHex(salt), "hex salt");
+  if (s.size() > 255) fail("salt longer than 255 bytes");
+  w.out.push_back(uint8_t(s.size()));
+  w.bytes(s);
+  if (param) return;
+  auto next = decoded(fromBase32Hex(w.next("next hashed owner")), "base32hex next owner");
+  if (next.empty() || next.size() > 255) fail("bad next hashed owner length");
+  w.out.push_back(uint8_t(next.size()));
+  w.bytes(next);
+  w.typeBitmap();
+}
+
 void writeRdata(uint16_t type, RdataWriter& w, const std::vector<Token>& toks, size_t at) {
   namespace t = dns::qtype;
-  if (toks[at].text == "\\#") {
-    w.next("\\#");
-    size_t len = number<size_t>(w.next("length"), "length");
-    auto b = len == 0 ? std::vector<uint8_t>() : decoded(fromHex(w.rest("data")), "hex data");
-    if (b.size() != len) fail("RFC 3597 length does not match the data");
-    w.bytes(b);
-    return;
-  }
+  if (toks[at].text == "\\#") return writeGeneric(w);
   switch (type) {
     case t::A:
     case t::AAAA: {
@@ -246,43 +280,15 @@ void writeRdata(uint16_t type, RdataWriter& w, const std::vector<Token>& toks, s
       w.u8("algorithm");
       w.bytes(decoded(fromBase64(w.rest("public key")), "base64 public key"));
       return;
-    case t::RRSIG: {
-      w.u16(typeOf(w.next("type covered")));
-      w.u8("algorithm");
-      w.u8("labels");
-      w.u32("original TTL");
-      for (const char* what : {"expiration", "inception"}) {
-        uint32_t v = 0;
-        if (!parseRrsigTime(w.next(what), v)) fail(std::string("bad ") + what);
-        w.u32(v);
-      }
-      w.u16("key tag");
-      w.name("signer");
-      w.bytes(decoded(fromBase64(w.rest("signature")), "base64 signature"));
-      return;
-    }
+    case t::RRSIG:
+      return writeRrsig(w);
     case t::NSEC:
       w.name("next name");
       w.typeBitmap();
       return;
     case t::NSEC3:
-    case t::NSEC3PARAM: {
-      w.u8("hash algorithm");
-      w.u8("flags");
-      w.u16("iterations");
-      const std::string& salt = w.next("salt");
-      auto s = salt == "-" ? std::vector<uint8_t>() : decoded(fromHex(salt), "hex salt");
-      if (s.size() > 255) fail("salt longer than 255 bytes");
-      w.out.push_back(uint8_t(s.size()));
-      w.bytes(s);
-      if (type == t::NSEC3PARAM) return;
-      auto next = decoded(fromBase32Hex(w.next("next hashed owner")), "base32hex next owner");
-      if (next.empty() || next.size() > 255) fail("bad next hashed owner length");
-      w.out.push_back(uint8_t(next.size()));
-      w.bytes(next);
-      w.typeBitmap();
-      return;
-    }
+    case t::NSEC3PARAM:
+      return writeNsec3(type == t::NSEC3PARAM, w);
     default:
       fail("type " + dns::qtypeToString(type) + " needs the \\# form");
   }
