@@ -17,6 +17,7 @@ packages=(
   chromium chromium-driver python3-selenium        # dashboard browser test
   openssl                              # test certificates (test_dot.py, bench/tcp_memory.py)
   nghttp2-client knot-dnsutils python3-h2  # DoH tests and bench: h2load, kdig +https, h2
+  scdoc groff-base man-db              # man pages (man/): build, and the check of their rendering
 )
 
 missing=()
