@@ -7,6 +7,7 @@
 #include <cstdlib>
 
 #include "console/client.hh"
+#include "web/service.hh"
 
 namespace ballast::daemon {
 
@@ -15,6 +16,10 @@ int runConsoleClient(const Options& opts) {
   core::Runtime rt;
   lua::Host host{rt, [](std::string_view) {}};
   lua::LuaConfig lua(host);
+  // webserver() and setWebserverConfig() fill this one and it never starts, so that a
+  // configuration with a web server also gives the client its console address and key.
+  web::Service scratchWeb(rt, BALLAST_VERSION);
+  host.web = &scratchWeb;
   bool needConfig = opts.clientAddress.empty() || opts.clientKey.empty();
   if (needConfig || access(opts.configFile.c_str(), R_OK) == 0) {
     try {
