@@ -18,6 +18,7 @@ packages=(
   openssl                              # test certificates (test_dot.py, bench/tcp_memory.py)
   nghttp2-client knot-dnsutils python3-h2  # DoH tests and bench: h2load, kdig +https, h2
   scdoc groff-base man-db              # man pages (man/): build, and the check of their rendering
+  debhelper devscripts dpkg-dev lintian  # the Debian package: dist/build-deb.sh
 )
 
 missing=()
