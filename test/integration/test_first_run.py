@@ -70,6 +70,10 @@ def check_answers(b, addrs, key, password):
 def test_first_run_makes_key_and_password_then_reuses_them(ballast_binary, tmp_path):
     text, addrs = default_config(tmp_path)
     key_file, pw_file = tmp_path / "console.key", tmp_path / "webserver.password"
+    # The console client before any start: no key to read, and it makes none.
+    (tmp_path / "ballast.conf").write_text(text)
+    r = harness.run_binary(["-C", str(tmp_path / "ballast.conf"), "-e", "showVersion()"])
+    assert r.returncode == 1 and "no console key" in r.stderr, r
     assert not key_file.exists() and not pw_file.exists()
 
     b = start(tmp_path, text, addrs)
