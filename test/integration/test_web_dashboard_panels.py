@@ -98,6 +98,10 @@ def test_every_panel_filled_while_traffic_flows(start_ballast, backends, client,
             "return [...document.querySelectorAll('#resolver-instances tbody tr')]"
             ".map(r => [r.dataset.name, r.className])")
         assert instances == [["rec@1", "up"], ["rec@2", "up"]]
+        # A restart of one instance shows in the resolver's row.
+        b.run_lua('restartResolver("rec@1")')
+        wait_for(browser, "document.querySelector('#resolvers tbody tr').cells[2].textContent"
+                          " === '1'", what="one restart shown")
         names = browser.execute_script(
             "return [...document.querySelectorAll('#top-names tbody tr')]"
             ".map(r => r.cells[0].textContent)")

@@ -172,6 +172,7 @@ function updateResolvers(servers, stats) {
     row.className = up === list.length ? "up" : "down";
     cell(row, r, true);
     cell(row, `${up} / ${list.length}`);
+    cell(row, stat(r, "restarts"));
     cell(row, String(list.reduce((n, s) => n + s.stateChanges, 0)));
     cell(row, stat(r, "cache-entries"));
     cell(row, stat(r, "outgoing-queries"));
