@@ -19,6 +19,8 @@ packages=(
   openssl                              # test certificates (test_dot.py, bench/tcp_memory.py)
   nghttp2-client knot-dnsutils python3-h2  # DoH tests and bench: h2load, kdig +https, h2
   ldnsutils                            # DNSSEC tests: ldns-keygen/-signzone sign zones at test time
+  scdoc groff-base man-db              # man pages (man/): build, and the check of their rendering
+  debhelper devscripts dpkg-dev lintian  # the Debian package: dist/build-deb.sh
 )
 
 missing=()

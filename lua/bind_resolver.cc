@@ -102,6 +102,22 @@ void registerResolverStats(core::Runtime& rt, const std::shared_ptr<res::Resolve
         return sp ? double(sp->stats().concurrent.load()) : 0.0;
       },
       "resolutions in progress");
+  // Summed over the instances serving now: a restarted instance's successor carries the
+  // count on. servers() takes the runtime's lock, which is never held while the registry's
+  // is wanted, so reading this under the registry's lock cannot deadlock.
+  rt.registry.addGauge(
+      p + "restarts",
+      [&rt, weak] {
+        auto sp = weak.lock();
+        double n = 0;
+        if (!sp) return n;
+        for (const auto& b : rt.servers()) {
+          auto* inst = dynamic_cast<res::ResolverInstance*>(b.get());
+          if (inst && inst->resolver() == sp) n += double(inst->lifecycle().restarts.load());
+        }
+        return n;
+      },
+      "instance restarts (supervisor, restartResolver), all instances");
 }
 
 void unregisterResolverStats(core::Runtime& rt, const std::string& name) {
@@ -109,7 +125,8 @@ void unregisterResolverStats(core::Runtime& rt, const std::string& name) {
   static constexpr const char* kNames[] = {
       "cache-hits",        "cache-misses",       "outgoing-queries", "tcp-outgoing-queries",
       "outgoing-timeouts", "servfails",          "over-capacity",    "edns-fallbacks",
-      "shared-queries",    "mismatched-answers", "cache-entries",    "concurrent"};
+      "shared-queries",    "mismatched-answers", "cache-entries",    "concurrent",
+      "restarts"};
   for (const char* n : kNames) rt.registry.remove("resolver-" + name + "-" + n);
 }
 

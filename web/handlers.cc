@@ -3,8 +3,10 @@
 
 #include <stdexcept>
 
+#include "core/clock.hh"
 #include "web/api.hh"
 #include "web/exports.hh"
+#include "web/recent.hh"
 #include "web/ui/assets.hh"
 
 namespace ballast::web {
@@ -64,6 +66,11 @@ Reply jsonstatHandler(Service& s, const WebConfig&, const WebRequest& r) {
   return json(jsonStats(s.runtime()));
 }
 
+/// The last 10 seconds of the rings and the dynamic blocks, for the dashboard.
+Reply recentHandler(Service& s, const WebConfig&, const WebRequest&) {
+  return json(recentActivity(s.runtime(), core::monotonicUsec(), 10'000'000, 10));
+}
+
 Reply metricsHandler(Service& s, const WebConfig&, const WebRequest&) {
   Reply r;
   r.contentType = "text/plain; version=0.0.4";
@@ -93,6 +100,7 @@ constexpr Route kRoutes[] = {
     {"/api/v1/servers/localhost/config", Access::Api, false, configHandler},
     {"/api/v1/servers/localhost/config/allow-from", Access::Api, true, allowFromHandler},
     {"/api/v1/servers/localhost/pool", Access::Api, false, poolHandler},
+    {"/api/v1/servers/localhost/recent", Access::Api, false, recentHandler},
     {"/jsonstat", Access::Api, false, jsonstatHandler},
     {"/metrics", Access::Stats, false, metricsHandler},
 };
