@@ -16,6 +16,10 @@ FakeAuth servers for the faults. Addresses: base + n, all on port 53.
   .18 slow.test.     answers A 192.0.2.18 after 200 ms
   .19 brokenent.test. NXDOMAIN for empty non-terminals (x.brokenent.test.), A 192.0.2.19
                       for the names below them: QNAME minimisation must fall back
+  .20 evil.test.     NXDOMAIN for every name, with a CNAME to www.victim.test. (another
+                      zone, which has it): the rcode must not be believed for it
+  victim.test. (nsd .3) www.victim.test. A 192.0.2.90
+  example.test. has a DS in test. (parent side only); old.example.test. DNAME example.test.
 """
 
 import time
@@ -28,7 +32,11 @@ import dns.rdatatype
 from fakehierarchy import SOA, FakeAuth, Nsd, base_prefix, response, rr
 
 FAULT_ZONES = {"counted": 10, "poison": 11, "loop": 12, "refloop": 13, "dead": 14, "tc": 15,
-               "formerr": 16, "lame": 17, "slow": 18, "brokenent": 19}
+               "formerr": 16, "lame": 17, "slow": 18, "brokenent": 19, "evil": 20}
+
+# The DS of example.test. in the parent zone (an unsigned hierarchy: only where it is
+# asked matters, the digest is never checked).
+EXAMPLE_DS = "12345 13 2 " + "ab" * 32
 
 
 def zone_texts(b):
@@ -46,6 +54,8 @@ ns.test. IN A {b}2
 example.test. IN NS ns1.example.test.
 ns1.example.test. IN A {b}3
 glueless.test. IN NS ns.example.test.
+example.test. IN DS {EXAMPLE_DS}
+victim.test. IN NS ns1.example.test.
 """
     for name, n in FAULT_ZONES.items():
         tld += f"{name}.test. IN NS ns.{name}.test.\nns.{name}.test. IN A {b}{n}\n"
@@ -55,6 +65,7 @@ example.test. IN NS ns1.example.test.
 ns1.example.test. IN A {b}3
 ns.example.test. IN A {b}3
 www.example.test. IN A 192.0.2.80
+ftp.example.test. IN A 192.0.2.83
 alias.example.test. IN CNAME www.example.test.
 far.example.test. IN CNAME www.glueless.test.
 onlytxt.example.test. IN TXT "no address here"
@@ -66,7 +77,13 @@ glueless.test. IN SOA {SOA.format(zone='glueless.test.')}
 glueless.test. IN NS ns.example.test.
 www.glueless.test. IN A 192.0.2.81
 """
-    return {".": root, "test.": tld, "example.test.": example, "glueless.test.": glueless}
+    victim = f"""$TTL 3600
+victim.test. IN SOA {SOA.format(zone='victim.test.')}
+victim.test. IN NS ns1.example.test.
+www.victim.test. IN A 192.0.2.90
+"""
+    return {".": root, "test.": tld, "example.test.": example, "glueless.test.": glueless,
+            "victim.test.": victim}
 
 
 def handler_for(zone, b):
@@ -128,6 +145,11 @@ def handler_for(zone, b):
         if zone == "slow":
             time.sleep(0.2)
             return answer_a(q, "192.0.2.18")
+        if zone == "evil":
+            r = response(q, dns.rcode.NXDOMAIN)
+            r.answer.append(rr(f"{qn} 300 CNAME www.victim.test."))
+            r.authority.append(soa)
+            return r
         if zone == "lame":
             return response(q, dns.rcode.REFUSED, aa=False)
         return None
@@ -146,7 +168,9 @@ class World:
         self.nsds = []
         self.fakes = {}
         try:
-            for n, names in ((1, ["."]), (2, ["test."]), (3, ["example.test.", "glueless.test."])):
+            levels = ((1, ["."]), (2, ["test."]),
+                      (3, ["example.test.", "glueless.test.", "victim.test."]))
+            for n, names in levels:
                 self.nsds.append(Nsd(Path(workdir) / f"nsd{n}", [f"{b}{n}"],
                                      {z: zones[z] for z in names}))
             for name, n in FAULT_ZONES.items():
