@@ -188,7 +188,11 @@ Step classify(const std::vector<uint8_t>& reply, const Cut& cut, const dns::Name
     cur = next;
   }
 
-  if (rc == dns::rcode::NXDomain) {
+  // The rcode speaks only for the last name of the chain inside the server's zone: a chain
+  // that left the zone (x.evil.test. NXDOMAIN, CNAME www.victim.test.) says nothing about
+  // where it points, which is asked of that name's own servers.
+  const bool leftZone = !step.records.empty() && !cut.forward && !cur.isPartOf(cut.zone);
+  if (rc == dns::rcode::NXDomain && !leftZone) {
     step.kind = Step::Kind::NxDomain;
     step.soa = proofSoa(s[1], cur, cut);
     if (step.soa && (cut.forward || cur.isPartOf(cut.zone)))

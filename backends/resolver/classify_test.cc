@@ -110,6 +110,23 @@ TEST_CASE("answers: CNAME chain inside the bailiwick, records outside ignored") 
   CHECK_FALSE(cache.get(n("www.other.test."), qtype::A, 0));
 }
 
+TEST_CASE("NXDOMAIN with a CNAME out of the zone: the chain is followed, nothing denied") {
+  RecordCache cache({});
+  Response r("x.evil.test.", qtype::A, true, 3);
+  r.name("x.evil.test.", qtype::CNAME, "www.victim.test.", dns::Section::Answer).soa("evil.test.");
+  Step s = classify(r.buf, cutAt("evil.test."), n("x.evil.test."), qtype::A, 12, cache, 0);
+  REQUIRE(s.kind == Step::Kind::Cname);
+  CHECK(s.next == n("www.victim.test."));
+  CHECK_FALSE(cache.get(n("www.victim.test."), RecordCache::kNxType, 0));
+  CHECK_FALSE(cache.get(n("x.evil.test."), RecordCache::kNxType, 0));
+  // Inside the zone the rcode holds for the chain's last name.
+  Response in("x.evil.test.", qtype::A, true, 3);
+  in.name("x.evil.test.", qtype::CNAME, "y.evil.test.", dns::Section::Answer).soa("evil.test.");
+  s = classify(in.buf, cutAt("evil.test."), n("x.evil.test."), qtype::A, 12, cache, 0);
+  REQUIRE(s.kind == Step::Kind::NxDomain);
+  CHECK(cache.get(n("y.evil.test."), RecordCache::kNxType, 0));
+}
+
 TEST_CASE("a CNAME loop inside one answer ends at the chain bound") {
   RecordCache cache({});
   Response r("a.loop.test.", qtype::A, true);

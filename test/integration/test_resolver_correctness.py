@@ -87,3 +87,15 @@ def test_soa_ttl_of_a_negative_answer_is_min_of_ttl_and_minimum(rec, unbound):
     assert 0 < r.authority[0].ttl <= 30
     u = unbound.ask("nxmin.example.test.")
     assert u.rcode() == dns.rcode.NXDOMAIN and u.authority[0].ttl <= 30
+
+
+
+def test_nxdomain_is_believed_only_inside_the_answering_zone(rec, unbound):
+    # evil.test.'s server says x.evil.test. is NXDOMAIN and a CNAME to www.victim.test.:
+    # its rcode speaks for x.evil.test. at most, and the CNAME is followed.
+    r = ask(rec, "x.evil.test.")
+    assert r.rcode() == dns.rcode.NOERROR, r.to_text()
+    assert types(r) == ["CNAME", "A"] and addresses(r) == ["192.0.2.90"]
+    assert sections(r) == sections(unbound.ask("x.evil.test."))
+    # The NXDOMAIN was not cached for the victim either.
+    assert addresses(ask(rec, "www.victim.test.")) == ["192.0.2.90"]
