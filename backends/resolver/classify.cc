@@ -67,11 +67,12 @@ std::optional<Record> proofSoa(const Section& authority, const dns::Name& name, 
 
 /// A delegation below the cut towards `name` in the authority section, if any.
 std::optional<Step> referral(const Section (&s)[3], const Cut& cut, const dns::Name& name,
-                             RecordCache& cache, int64_t nowSec) {
+                             uint16_t type, RecordCache& cache, int64_t nowSec) {
   const Record* first = nullptr;
   for (const auto& r : s[1].records) {
+    // A DS is the parent's: a referral to the zone it names would ask the child for it.
     if (r.type == dns::qtype::NS && name.isPartOf(r.owner) && r.owner.isPartOf(cut.zone) &&
-        !(r.owner == cut.zone)) {
+        !(r.owner == cut.zone) && !(type == dns::qtype::DS && r.owner == name)) {
       first = &r;
       break;
     }
@@ -142,7 +143,7 @@ Step classify(const std::vector<uint8_t>& reply, const Cut& cut, const dns::Name
   const Rank rank = h.aa() ? Rank::AuthAnswer : Rank::NonAuth;
   if (!h.aa() && !cut.forward && rc == dns::rcode::NoError && s[0].records.empty()) {
     // Without AA only a referral is meaningful from an authoritative server.
-    if (auto r = referral(s, cut, askName, cache, nowSec)) return *r;
+    if (auto r = referral(s, cut, askName, askType, cache, nowSec)) return *r;
     if (!proofSoa(s[1], askName, cut)) return step;
   }
 
@@ -207,7 +208,7 @@ Step classify(const std::vector<uint8_t>& reply, const Cut& cut, const dns::Name
     return step;
   }
   if (!cut.forward) {
-    if (auto r = referral(s, cut, askName, cache, nowSec)) return *r;
+    if (auto r = referral(s, cut, askName, askType, cache, nowSec)) return *r;
   }
   step.soa = proofSoa(s[1], askName, cut);
   if (!step.soa && !h.aa() && !cut.forward) return step;  // lame: neither data nor proof

@@ -89,6 +89,21 @@ TEST_CASE("a referral sideways or upwards is lame") {
   CHECK(s.kind == Step::Kind::Lame);
 }
 
+TEST_CASE("a DS question referred to the zone it names is lame: DS is the parent's") {
+  RecordCache cache({});
+  Response r("example.test.", qtype::DS, false);
+  r.name("example.test.", qtype::NS, "ns1.example.test.", dns::Section::Authority);
+  Step s = classify(r.buf, cutAt("test."), n("example.test."), qtype::DS, 12, cache, 0);
+  CHECK(s.kind == Step::Kind::Lame);
+  // Any other type follows the referral; so does a DS of a name further down.
+  s = classify(r.buf, cutAt("test."), n("example.test."), qtype::A, 12, cache, 0);
+  CHECK(s.kind == Step::Kind::Referral);
+  Response deeper("sub.example.test.", qtype::DS, false);
+  deeper.name("example.test.", qtype::NS, "ns1.example.test.", dns::Section::Authority);
+  s = classify(deeper.buf, cutAt("test."), n("sub.example.test."), qtype::DS, 12, cache, 0);
+  CHECK(s.kind == Step::Kind::Referral);
+}
+
 TEST_CASE("answers: CNAME chain inside the bailiwick, records outside ignored") {
   RecordCache cache({});
   Response r("www.example.test.", qtype::A, true);

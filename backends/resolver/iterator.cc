@@ -115,12 +115,15 @@ Task<Answer> Iterator::resolve(dns::Name qname, uint16_t qtype, Budget& b, int n
   }
 }
 
-Cut Iterator::closestCut(const dns::Name& name) {
+Cut Iterator::closestCut(const dns::Name& name, uint16_t qtype) {
   Cut cut;
   const ForwardZone* fz = r_.forwardZoneFor(name);
   int64_t now = nowSec();
   size_t floor = fz ? fz->zone.labelCount() : 0;
-  for (size_t labels = name.labelCount(); labels > floor; --labels) {
+  // A DS lives on the parent side of its cut (RFC 4035 section 4.2): the zone named by the
+  // question is not a cut to ask it of.
+  size_t top = name.labelCount() - (qtype == dns::qtype::DS && name.labelCount() > 0 ? 1 : 0);
+  for (size_t labels = top; labels > floor; --labels) {
     dns::Name zone = ancestor(name, labels);
     auto ns = r_.cache().get(zone, dns::qtype::NS, now);
     if (!ns || ns->kind != EntryKind::Positive) continue;
@@ -271,7 +274,7 @@ Task<Step> Iterator::askCut(const Cut& cut, const dns::Name& askName, uint16_t a
 }
 
 Task<Step> Iterator::iterate(dns::Name name, uint16_t qtype, Budget& b, int nsDepth) {
-  Cut cut = closestCut(name);
+  Cut cut = closestCut(name, qtype);
   int referrals = 0, minimiseSteps = 0;
   bool minimise = r_.config().qnameMinimisation;
   size_t extra = 1;  // labels beyond the cut in the minimised question

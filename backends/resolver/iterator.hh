@@ -85,7 +85,7 @@ class Iterator {
  private:
   enum class CacheResult : uint8_t { Miss, Hit, NxDomain, NoData, Cname };
   CacheResult fromCache(const dns::Name& name, uint16_t qtype, Answer& a, dns::Name& next);
-  Cut closestCut(const dns::Name& name);
+  Cut closestCut(const dns::Name& name, uint16_t qtype);
   Task<Step> iterate(dns::Name name, uint16_t qtype, Budget& b, int nsDepth);
   Task<Step> askCut(const Cut& cut, const dns::Name& askName, uint16_t askType, Budget& b,
                     int nsDepth);

@@ -99,3 +99,26 @@ def test_nxdomain_is_believed_only_inside_the_answering_zone(rec, unbound):
     assert sections(r) == sections(unbound.ask("x.evil.test."))
     # The NXDOMAIN was not cached for the victim either.
     assert addresses(ask(rec, "www.victim.test.")) == ["192.0.2.90"]
+
+
+def test_ds_is_asked_of_the_parent_cold_and_warm(world, start_ballast, unbound):
+    b = start_ballast(lua=resolver_lua(world))
+    expected = ("NOERROR", [("example.test.", "DS", (EXAMPLE_DS.lower(),))])
+    # Cold: the question is the client's, nothing is cached.
+    r = ask(b, "example.test.", "DS")
+    assert sections(r) == expected, r.to_text()
+    # Warm: the child's servers are known (victim.test.'s NS cached by a first question):
+    # the DS still comes from test.'s servers, the child's answer NODATA.
+    assert addresses(ask(b, "www.victim.test.")) == ["192.0.2.90"]
+    r = ask(b, "victim.test.", "DS")
+    assert r.rcode() == dns.rcode.NOERROR and not r.answer
+    assert [x.name.to_text() for x in r.authority] == ["test."], r.to_text()
+    assert sections(r) == sections(unbound.ask("victim.test.", "DS"))
+    assert sections(unbound.ask("example.test.", "DS")) == expected
+
+
+def test_ds_of_a_cached_zone_is_asked_of_the_parent(world, start_ballast):
+    b = start_ballast(lua=resolver_lua(world))
+    assert addresses(ask(b, "www.example.test.")) == ["192.0.2.80"]
+    r = ask(b, "example.test.", "DS")
+    assert types(r) == ["DS"], r.to_text()
