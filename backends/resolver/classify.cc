@@ -107,9 +107,10 @@ std::optional<Step> referral(const Section (&s)[3], const Cut& cut, const dns::N
   return step;
 }
 
-/// `name` rewritten by a DNAME from `owner` to `target`; false if the result is too long.
-bool substitute(const dns::Name& name, const dns::Name& owner, const dns::Name& target,
-                dns::Name& out) {
+}  // namespace
+
+bool dnameSubstitute(const dns::Name& name, const dns::Name& owner, const dns::Name& target,
+                     dns::Name& out) {
   auto w = name.wire();
   size_t prefix = w.size() - owner.wireLength();
   if (prefix + target.wireLength() > dns::kMaxNameLength) return false;
@@ -119,8 +120,6 @@ bool substitute(const dns::Name& name, const dns::Name& owner, const dns::Name& 
   out = dns::Name::fromWire(wire);
   return true;
 }
-
-}  // namespace
 
 dns::Name ancestor(const dns::Name& name, size_t labels) {
   size_t have = name.labelCount();
@@ -170,12 +169,12 @@ Step classify(const std::vector<uint8_t>& reply, const Cut& cut, const dns::Name
     dns::Name next, target;
     auto cname = rrset(s[0], cur, dns::qtype::CNAME);
     if (dname && dns::rdataTarget(dns::qtype::DNAME, dname->rdata, target) &&
-        substitute(cur, dname->owner, target, next)) {
+        dnameSubstitute(cur, dname->owner, target, next)) {
+      // Only the DNAME is cached: the CNAME is made from it again for every name below it.
       cacheRRset(cache, {dname}, rank, nowSec);
       step.records.push_back(*dname);
       auto w = next.wire();
       step.records.push_back({cur, dns::qtype::CNAME, dname->ttl, {w.begin(), w.end()}});
-      cacheRRset(cache, {&step.records.back()}, rank, nowSec);
     } else if (!cname.empty() && dns::rdataTarget(dns::qtype::CNAME, cname[0]->rdata, next)) {
       cacheRRset(cache, {cname[0]}, rank, nowSec);
       step.records.push_back(*cname[0]);

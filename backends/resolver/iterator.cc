@@ -52,7 +52,8 @@ Iterator::CacheResult Iterator::fromCache(const dns::Name& name, uint16_t qtype,
     for (auto& rd : e->rdatas) a.answer.push_back({name, qtype, e->ttl, std::move(rd)});
     return CacheResult::Hit;
   }
-  if (qtype == dns::qtype::CNAME) return CacheResult::Miss;
+  if (qtype == dns::qtype::CNAME || qtype == dns::qtype::DNAME) return CacheResult::Miss;
+  if (dnameFromCache(name, now, a, next)) return CacheResult::Cname;
   if (auto c = cache.get(name, dns::qtype::CNAME, now);
       c && answersClients(c->rank) && c->kind == EntryKind::Positive &&
       dns::rdataTarget(dns::qtype::CNAME, c->rdatas[0], next)) {
@@ -60,6 +61,25 @@ Iterator::CacheResult Iterator::fromCache(const dns::Name& name, uint16_t qtype,
     return CacheResult::Cname;
   }
   return CacheResult::Miss;
+}
+
+bool Iterator::dnameFromCache(const dns::Name& name, int64_t now, Answer& a, dns::Name& next) {
+  // A DNAME owned by an ancestor rewrites every name below it (RFC 6672): the client gets
+  // the DNAME and the CNAME synthesised from it, then what the new name leads to.
+  for (size_t labels = name.labelCount(); labels-- > 1;) {
+    dns::Name owner = ancestor(name, labels);
+    auto d = r_.cache().get(owner, dns::qtype::DNAME, now);
+    if (!d || !answersClients(d->rank) || d->kind != EntryKind::Positive) continue;
+    dns::Name target;
+    if (!dns::rdataTarget(dns::qtype::DNAME, d->rdatas[0], target) ||
+        !dnameSubstitute(name, owner, target, next))
+      return false;
+    a.answer.push_back({owner, dns::qtype::DNAME, d->ttl, d->rdatas[0]});
+    auto w = next.wire();
+    a.answer.push_back({name, dns::qtype::CNAME, d->ttl, {w.begin(), w.end()}});
+    return true;
+  }
+  return false;
 }
 
 Task<Answer> Iterator::resolve(dns::Name qname, uint16_t qtype, Budget& b, int nsDepth) {

@@ -66,6 +66,10 @@ struct Step {
   Cut cut;                      ///< Referral: the new cut
 };
 
+/// `name` (below `owner`) rewritten by the DNAME `owner` -> `target`; false if too long.
+bool dnameSubstitute(const dns::Name& name, const dns::Name& owner, const dns::Name& target,
+                     dns::Name& out);
+
 /// The last `labels` labels of `name` (name itself when it has no more).
 dns::Name ancestor(const dns::Name& name, size_t labels);
 
@@ -85,6 +89,7 @@ class Iterator {
  private:
   enum class CacheResult : uint8_t { Miss, Hit, NxDomain, NoData, Cname };
   CacheResult fromCache(const dns::Name& name, uint16_t qtype, Answer& a, dns::Name& next);
+  bool dnameFromCache(const dns::Name& name, int64_t now, Answer& a, dns::Name& next);
   Cut closestCut(const dns::Name& name, uint16_t qtype);
   Task<Step> iterate(dns::Name name, uint16_t qtype, Budget& b, int nsDepth);
   Task<Step> askCut(const Cut& cut, const dns::Name& askName, uint16_t askType, Budget& b,

@@ -71,6 +71,7 @@ far.example.test. IN CNAME www.glueless.test.
 onlytxt.example.test. IN TXT "no address here"
 a.b.c.deep.example.test. IN A 192.0.2.82
 old.example.test. IN DNAME example.test.
+moved.example.test. IN DNAME victim.test.
 """
     glueless = f"""$TTL 3600
 glueless.test. IN SOA {SOA.format(zone='glueless.test.')}

@@ -89,7 +89,6 @@ def test_soa_ttl_of_a_negative_answer_is_min_of_ttl_and_minimum(rec, unbound):
     assert u.rcode() == dns.rcode.NXDOMAIN and u.authority[0].ttl <= 30
 
 
-
 def test_nxdomain_is_believed_only_inside_the_answering_zone(rec, unbound):
     # evil.test.'s server says x.evil.test. is NXDOMAIN and a CNAME to www.victim.test.:
     # its rcode speaks for x.evil.test. at most, and the CNAME is followed.
@@ -122,3 +121,36 @@ def test_ds_of_a_cached_zone_is_asked_of_the_parent(world, start_ballast):
     assert addresses(ask(b, "www.example.test.")) == ["192.0.2.80"]
     r = ask(b, "example.test.", "DS")
     assert types(r) == ["DS"], r.to_text()
+
+
+def test_dname_answers_from_the_cache_and_synthesises_below_it(world, start_ballast, unbound):
+    b = start_ballast(lua=resolver_lua(world))
+    first = ask(b, "www.old.example.test.")
+    assert types(first) == ["DNAME", "CNAME", "A"], first.to_text()
+    again = ask(b, "www.old.example.test.")
+    assert sections(again) == sections(first)
+    assert sections(again) == sections(unbound.ask("www.old.example.test."))
+    # ftp.example.test. cached, then a name below the cached DNAME: synthesised from it
+    # without asking anyone.
+    assert addresses(ask(b, "ftp.example.test.")) == ["192.0.2.83"]
+    base = b.fresh_counters()
+    r = ask(b, "ftp.old.example.test.")
+    assert types(r) == ["DNAME", "CNAME", "A"], r.to_text()
+    assert addresses(r) == ["192.0.2.83"]
+    b.wait_deltas(base, {"resolver-rec-cache-hits": 1, "resolver-rec-outgoing-queries": 0})
+    # NXDOMAIN at the end of a DNAME: the SOA of the target's zone, fresh and cached.
+    for _ in range(2):
+        r = ask(b, "nx.old.example.test.")
+        assert r.rcode() == dns.rcode.NXDOMAIN
+        assert types(r) == ["DNAME", "CNAME"], r.to_text()
+        assert [(x.name.to_text(), dns.rdatatype.to_text(x.rdtype)) for x in r.authority] == [
+            ("example.test.", "SOA")], r.to_text()
+    assert sections(r) == sections(unbound.ask("nx.old.example.test."))
+    # ... also when the DNAME points into another zone, whose servers deny the name.
+    for _ in range(2):
+        r = ask(b, "nx.moved.example.test.")
+        assert r.rcode() == dns.rcode.NXDOMAIN
+        assert types(r) == ["DNAME", "CNAME"], r.to_text()
+        assert [(x.name.to_text(), dns.rdatatype.to_text(x.rdtype)) for x in r.authority] == [
+            ("victim.test.", "SOA")], r.to_text()
+    assert sections(r) == sections(unbound.ask("nx.moved.example.test."))
