@@ -118,7 +118,12 @@ Task<Answer> Iterator::resolve(dns::Name qname, uint16_t qtype, Budget& b, int n
       case Step::Kind::NxDomain:
       case Step::Kind::NoData:
         a.rcode = s.kind == Step::Kind::NxDomain ? dns::rcode::NXDomain : dns::rcode::NoError;
-        if (s.soa) a.authority.push_back(*s.soa);
+        if (s.soa) {
+          // As if it came from the negative cache: the SOA's TTL, already at most its
+          // MINIMUM (classify), is capped by maxNegativeTTL.
+          s.soa->ttl = std::min(s.soa->ttl, r_.config().cache.maxNegativeTtl);
+          a.authority.push_back(*s.soa);
+        }
         co_return a;
       case Step::Kind::Cname:
         links += int(s.records.size());

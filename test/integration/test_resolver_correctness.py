@@ -154,3 +154,14 @@ def test_dname_answers_from_the_cache_and_synthesises_below_it(world, start_ball
         assert [(x.name.to_text(), dns.rdatatype.to_text(x.rdtype)) for x in r.authority] == [
             ("victim.test.", "SOA")], r.to_text()
     assert sections(r) == sections(unbound.ask("nx.moved.example.test."))
+
+
+def test_negative_ttl_is_capped_fresh_and_follows_the_soa_minimum(world, start_ballast):
+    b = start_ballast(lua=resolver_lua(world, maxNegativeTTL=10))
+    for _ in range(2):  # fresh, then from the cache
+        r = ask(b, "nxttl.example.test.")
+        assert r.rcode() == dns.rcode.NXDOMAIN
+        assert 0 < r.authority[0].ttl <= 10, r.to_text()
+        r = ask(b, "www.example.test.", "TXT")
+        assert r.rcode() == dns.rcode.NOERROR and not r.answer
+        assert 0 < r.authority[0].ttl <= 10, r.to_text()
