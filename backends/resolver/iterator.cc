@@ -26,8 +26,9 @@ int64_t nowNs() {
 
 /// Minimised questions at most per iteration (RFC 9156's MAX_MINIMISE_COUNT).
 constexpr int kMaxMinimiseSteps = 10;
-/// Servers of one cut tried for one question before giving up on it.
-constexpr size_t kMaxServersPerStep = 4;
+/// A resolution's time budget in outgoingTimeouts: a client question is answered (SERVFAIL
+/// at worst) within 4 x outgoingTimeout; one zone's servers get 3 (askCut).
+constexpr int64_t kResolutionTimeouts = 4;
 
 }  // namespace
 
@@ -84,6 +85,9 @@ bool Iterator::dnameFromCache(const dns::Name& name, int64_t now, Answer& a, dns
 
 Task<Answer> Iterator::resolve(dns::Name qname, uint16_t qtype, Budget& b, int nsDepth) {
   Answer a;
+  if (b.deadlineUsec == INT64_MAX)
+    b.deadlineUsec =
+        core::monotonicUsec() + kResolutionTimeouts * r_.config().outgoingTimeoutMs * 1000;
   dns::Name name = qname;
   int links = 0;
   for (;;) {
@@ -203,7 +207,7 @@ Task<std::vector<core::Address>> Iterator::addressesOf(const Cut& cut, Budget& b
 }
 
 Task<Reply> Iterator::ask(const core::Address& server, const dns::Name& name, uint16_t type,
-                          bool rd, Budget& b) {
+                          bool rd) {
   std::string key(reinterpret_cast<const char*>(server.bytes()), server.byteLength());
   const dns::Name lowerName = name.toLower();
   auto lower = lowerName.wire();
@@ -216,12 +220,11 @@ Task<Reply> Iterator::ask(const core::Address& server, const dns::Name& name, ui
   if (auto it = inFlight_.find(key); it != inFlight_.end() && !loop_.stopping()) {
     // The same question to the same server is on its way: share its answer.
     r_.stats().sharedQueries.inc();
-    if (b.trace) b.trace->add("joined the identical query in flight to " + server.toString());
     co_return co_await Join{*it->second};
   }
   InFlight self;
   inFlight_[key] = &self;
-  Reply reply = co_await askOnce(server, name, type, rd, b);
+  Reply reply = co_await askOnce(server, name, type, rd);
   inFlight_.erase(key);
   self.reply = &reply;
   // Each waiter copies the reply as it resumes, while this frame is still alive.
@@ -230,7 +233,7 @@ Task<Reply> Iterator::ask(const core::Address& server, const dns::Name& name, ui
 }
 
 Task<Reply> Iterator::askOnce(const core::Address& server, const dns::Name& name, uint16_t type,
-                              bool rd, Budget& b) {
+                              bool rd) {
   const auto& cfg = r_.config();
   auto& stats = r_.stats();
   OutgoingQuery q{server,
@@ -242,8 +245,8 @@ Task<Reply> Iterator::askOnce(const core::Address& server, const dns::Name& name
                   cfg.outgoingTimeoutMs * 1000,
                   uint16_t(rng_())};
   Reply reply;
-  for (int attempt = 0; attempt < 2 && b.queriesLeft > 0; ++attempt) {
-    --b.queriesLeft;
+  // The second attempt only after FORMERR/NOTIMP to EDNS (counted by askCut as one query).
+  for (int attempt = 0; attempt < 2; ++attempt) {
     stats.outgoing.inc();
     reply = co_await exchange(loop_, q);
     if (reply.overTcp) stats.tcpOutgoing.inc();
@@ -255,16 +258,7 @@ Task<Reply> Iterator::askOnce(const core::Address& server, const dns::Name& name
     } else if (reply.status == Reply::Status::Answer) {
       r_.speeds().recordAnswer(server, reply.rttUsec, now);
     }
-    if (b.trace) {
-      b.trace->add(fmt::format(
-          "query {} {} {}{}{} -> {} rtt={}us", server.toStringWithPort(), q.qname.toString(),
-          dns::qtypeToString(type), q.edns ? "" : " noedns", reply.overTcp ? " tcp" : "",
-          reply.status == Reply::Status::Answer
-              ? dns::rcodeToString(dns::HeaderView(reply.packet.data()).rcode())
-          : reply.status == Reply::Status::Timeout ? "timeout"
-                                                   : "error",
-          reply.rttUsec));
-    }
+    reply.noEdns = !q.edns;
     if (reply.status != Reply::Status::Answer || !q.edns) break;
     uint8_t rc = dns::HeaderView(reply.packet.data()).rcode();
     if (rc != dns::rcode::FormErr && rc != dns::rcode::NotImp) break;
@@ -277,24 +271,113 @@ Task<Reply> Iterator::askOnce(const core::Address& server, const dns::Name& name
   co_return reply;
 }
 
+Detached Iterator::raceOne(std::shared_ptr<Race> race, size_t index, core::Address server,
+                           dns::Name name, uint16_t type, bool rd) {
+  Reply reply = co_await ask(server, name, type, rd);
+  race->results.emplace_back(index, std::move(reply));
+  --race->running;
+  race->baton.poke();
+}
+
+namespace {
+
+/// A reply that says the server does not serve the zone (remembered for a while), as
+/// opposed to a failure that may pass (SERVFAIL, FORMERR...).
+bool lameReply(const Reply& reply, const Step& s) {
+  uint8_t rc = dns::HeaderView(reply.packet.data()).rcode();
+  return s.kind == Step::Kind::Lame &&
+         (rc == dns::rcode::Refused || rc == dns::rcode::NoError || rc == dns::rcode::NXDomain);
+}
+
+}  // namespace
+
 Task<Step> Iterator::askCut(const Cut& cut, const dns::Name& askName, uint16_t askType, Budget& b,
                             int nsDepth) {
   Step fail;
-  std::vector<core::Address> servers = co_await addressesOf(cut, b, nsDepth);
+  std::vector<core::Address> all = co_await addressesOf(cut, b, nsDepth);
+  auto& speeds = r_.speeds();
+  int64_t now = core::monotonicUsec();
+  std::vector<core::Address> servers;
+  for (const auto& a : all)
+    if (cut.forward || !speeds.isLame(a, cut.zone, now)) servers.push_back(a);
   if (servers.empty()) {
-    if (b.trace) b.trace->add("no server address for " + cut.zone.toString());
+    if (b.trace)
+      b.trace->add(fmt::format("no {}server address for {}", all.empty() ? "" : "non-lame ",
+                               cut.zone.toString()));
+    if (!all.empty()) fail.kind = Step::Kind::Lame;
     co_return fail;
   }
-  r_.speeds().order(servers, core::monotonicUsec(), uint32_t(rng_()));
-  for (size_t i = 0; i < servers.size() && i < kMaxServersPerStep; ++i) {
-    if (b.queriesLeft <= 0 || loop_.stopping()) co_return fail;
-    Reply reply = co_await ask(servers[i], askName, askType, cut.forward, b);
-    if (reply.status != Reply::Status::Answer) continue;
-    Step s =
-        classify(reply.packet, cut, askName, askType, r_.config().maxChain, r_.cache(), nowSec());
-    if (s.kind != Step::Kind::Lame) co_return s;
-    fail.kind = Step::Kind::Lame;  // someone answered, uselessly
+  speeds.order(servers, now, uint32_t(rng_()));
+  // A staggered race over the zone's servers, best first: each server gets its own wait
+  // (retransmitAfter: its RTT estimate, doubled per round) before the next one is asked as
+  // well, while the earlier queries keep listening up to outgoingTimeout. The first useful
+  // reply ends the race (queries still out finish on their own and feed the estimates).
+  // Once every server was asked and none is still out, a new round starts. The whole step
+  // ends at the zone budget (3 x outgoingTimeout) or the resolution's deadline.
+  const int64_t maxWait = r_.config().outgoingTimeoutMs * 1000;
+  const int64_t deadline = std::min(now + 3 * maxWait, b.deadlineUsec);
+  auto race = std::make_shared<Race>();
+  size_t next = 0, startedInRound = 0;
+  int round = 0;
+  int64_t nextStart = now;
+  for (;;) {
+    while (!race->results.empty()) {
+      auto [i, reply] = std::move(race->results.front());
+      race->results.erase(race->results.begin());
+      const core::Address& server = servers[i];
+      if (b.trace) {
+        b.trace->add(fmt::format(
+            "query {} {} {}{}{} -> {} rtt={}us", server.toStringWithPort(), askName.toString(),
+            dns::qtypeToString(askType), reply.noEdns ? " noedns" : "", reply.overTcp ? " tcp" : "",
+            reply.status == Reply::Status::Answer
+                ? dns::rcodeToString(dns::HeaderView(reply.packet.data()).rcode())
+            : reply.status == Reply::Status::Timeout ? "timeout"
+                                                     : "error",
+            reply.rttUsec));
+      }
+      if (reply.status != Reply::Status::Answer) continue;
+      Step s =
+          classify(reply.packet, cut, askName, askType, r_.config().maxChain, r_.cache(), nowSec());
+      if (s.kind != Step::Kind::Lame) co_return s;
+      fail.kind = Step::Kind::Lame;  // someone answered, uselessly
+      if (!cut.forward && lameReply(reply, s)) {
+        speeds.markLame(server, cut.zone, core::monotonicUsec());
+        if (b.trace)
+          b.trace->add(fmt::format("{} lame for {}", server.toString(), cut.zone.toString()));
+      }
+    }
+    now = core::monotonicUsec();
+    if (now >= deadline || loop_.stopping()) break;
+    if (next == servers.size() && race->running == 0) {
+      if (startedInRound == 0) break;  // every server turned out lame
+      next = 0;  // every server asked, none still out: retransmit, waiting longer
+      ++round;
+      startedInRound = 0;
+      nextStart = now;
+    }
+    if (next < servers.size() && now >= nextStart && b.queriesLeft > 0) {
+      const core::Address& server = servers[next];
+      if (speeds.isLame(server, cut.zone, now) && !cut.forward) {
+        ++next;  // found lame earlier in this race
+        continue;
+      }
+      --b.queriesLeft;
+      ++race->running;
+      nextStart = now + speeds.retransmitAfter(server, now, maxWait, round);
+      ++startedInRound;
+      raceOne(race, next, server, askName, askType, cut.forward);
+      ++next;
+      continue;  // it may have finished at once (a shared reply, a stopping loop)
+    }
+    bool canStart = next < servers.size() && b.queriesLeft > 0;
+    if (race->running == 0 && !canStart) {
+      if (next == servers.size() && b.queriesLeft > 0) continue;  // the next round
+      break;                                                      // out of queries
+    }
+    co_await loop_.wait(race->baton, (canStart ? std::min(nextStart, deadline) : deadline) - now);
   }
+  if (b.trace && fail.kind == Step::Kind::Fail)
+    b.trace->add(fmt::format("no answer from {}'s servers", cut.zone.toString()));
   co_return fail;
 }
 
@@ -304,7 +387,8 @@ Task<Step> Iterator::iterate(dns::Name name, uint16_t qtype, Budget& b, int nsDe
   bool minimise = r_.config().qnameMinimisation;
   size_t extra = 1;  // labels beyond the cut in the minimised question
   for (;;) {
-    if (b.queriesLeft <= 0 || loop_.stopping()) co_return Step{};
+    if (b.queriesLeft <= 0 || loop_.stopping() || core::monotonicUsec() >= b.deadlineUsec)
+      co_return Step{};
     // QNAME minimisation (RFC 9156): show each zone only one label more than it needs.
     size_t want = cut.zone.labelCount() + extra;
     bool minimised =

@@ -6,6 +6,7 @@
 /// chains followed. Every resolution has a budget of outgoing queries; chains, referrals and
 /// nested name-server resolutions are bounded; running out is SERVFAIL.
 #include <cstdint>
+#include <memory>
 #include <random>
 #include <string>
 #include <unordered_map>
@@ -38,6 +39,7 @@ class Trace {
 struct Budget {
   int queriesLeft = 50;
   Trace* trace = nullptr;
+  int64_t deadlineUsec = INT64_MAX;  ///< monotonic: the resolution ends in SERVFAIL then
 };
 
 /// The final answer to a question.
@@ -95,10 +97,17 @@ class Iterator {
   Task<Step> askCut(const Cut& cut, const dns::Name& askName, uint16_t askType, Budget& b,
                     int nsDepth);
   Task<std::vector<core::Address>> addressesOf(const Cut& cut, Budget& b, int nsDepth);
-  Task<Reply> ask(const core::Address& server, const dns::Name& name, uint16_t type, bool rd,
-                  Budget& b);
-  Task<Reply> askOnce(const core::Address& server, const dns::Name& name, uint16_t type, bool rd,
-                      Budget& b);
+  /// The servers of a cut asked in a staggered race (see askCut).
+  struct Race {
+    std::vector<std::pair<size_t, Reply>> results;  ///< server index, its reply
+    int running = 0;
+    EventLoop::Baton baton;  ///< poked by each finished query, awaited by askCut
+  };
+  /// One query of a race: outlives askCut if it has to (it holds the race).
+  Detached raceOne(std::shared_ptr<Race> race, size_t index, core::Address server, dns::Name name,
+                   uint16_t type, bool rd);
+  Task<Reply> ask(const core::Address& server, const dns::Name& name, uint16_t type, bool rd);
+  Task<Reply> askOnce(const core::Address& server, const dns::Name& name, uint16_t type, bool rd);
 
   /// An outgoing question in flight, which identical ones join instead of asking again.
   struct InFlight {

@@ -20,8 +20,11 @@ FakeAuth servers for the faults. Addresses: base + n, all on port 53.
                       zone, which has it): the rcode must not be believed for it
   victim.test. (nsd .3) www.victim.test. A 192.0.2.90
   example.test. has a DS in test. (parent side only); old.example.test. DNAME example.test.
+  .30-.38 many.test.  nine silent servers (UDP sockets bound, never read) and
+  .39                 one that answers A 192.0.2.39 (FakeAuth)
 """
 
+import socket
 import time
 from pathlib import Path
 
@@ -32,7 +35,8 @@ import dns.rdatatype
 from fakehierarchy import SOA, FakeAuth, Nsd, base_prefix, response, rr
 
 FAULT_ZONES = {"counted": 10, "poison": 11, "loop": 12, "refloop": 13, "dead": 14, "tc": 15,
-               "formerr": 16, "lame": 17, "slow": 18, "brokenent": 19, "evil": 20}
+               "formerr": 16, "lame": 17, "slow": 18, "brokenent": 19, "evil": 20, "many": 39}
+SILENT_MANY = range(30, 39)
 
 # The DS of example.test. in the parent zone (an unsigned hierarchy: only where it is
 # asked matters, the digest is never checked).
@@ -58,7 +62,11 @@ example.test. IN DS {EXAMPLE_DS}
 victim.test. IN NS ns1.example.test.
 """
     for name, n in FAULT_ZONES.items():
+        if name == "many":
+            continue
         tld += f"{name}.test. IN NS ns.{name}.test.\nns.{name}.test. IN A {b}{n}\n"
+    for n in list(SILENT_MANY) + [FAULT_ZONES["many"]]:
+        tld += f"many.test. IN NS ns{n}.many.test.\nns{n}.many.test. IN A {b}{n}\n"
     example = f"""$TTL 3600
 example.test. IN SOA {SOA.format(zone='example.test.')}
 example.test. IN NS ns1.example.test.
@@ -151,6 +159,8 @@ def handler_for(zone, b):
             r.answer.append(rr(f"{qn} 300 CNAME www.victim.test."))
             r.authority.append(soa)
             return r
+        if zone == "many":
+            return answer_a(q, "192.0.2.39")
         if zone == "lame":
             return response(q, dns.rcode.REFUSED, aa=False)
         return None
@@ -168,6 +178,7 @@ class World:
         # itself, and the resolver would never see a referral from the root or test.
         self.nsds = []
         self.fakes = {}
+        self.silent = []
         try:
             levels = ((1, ["."]), (2, ["test."]),
                       (3, ["example.test.", "glueless.test.", "victim.test."]))
@@ -176,6 +187,10 @@ class World:
                                      {z: zones[z] for z in names}))
             for name, n in FAULT_ZONES.items():
                 self.fakes[name] = FakeAuth(f"{b}{n}", handler_for(name, b))
+            for n in SILENT_MANY:
+                s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                s.bind((f"{b}{n}", 53))
+                self.silent.append(s)
             for nsd, probe in zip(self.nsds, (".", "test.", "example.test.")):
                 nsd.wait_ready(probe)
         except Exception:
@@ -183,6 +198,8 @@ class World:
             raise
 
     def stop(self):
+        for s in self.silent:
+            s.close()
         for f in self.fakes.values():
             f.stop()
         for nsd in self.nsds:

@@ -165,3 +165,44 @@ def test_negative_ttl_is_capped_fresh_and_follows_the_soa_minimum(world, start_b
         r = ask(b, "www.example.test.", "TXT")
         assert r.rcode() == dns.rcode.NOERROR and not r.answer
         assert 0 < r.authority[0].ttl <= 10, r.to_text()
+
+
+def test_nine_silent_servers_and_one_good_the_first_questions_are_answered(world, start_ballast):
+    b = start_ballast(lua=resolver_lua(world))
+    # Cold: the good server may be the last one asked; each silent one gets a quarter of
+    # outgoingTimeout (never measured) before the next is asked as well.
+    start = time.monotonic()
+    r = ask(b, "q1.many.test.", timeout=5.0)
+    assert addresses(r) == ["192.0.2.39"], r.to_text()
+    assert time.monotonic() - start < 9 * TIMEOUT_MS / 4000 + 0.5
+    # Warm: the good server is known-good and asked first.
+    for i in range(2, 5):
+        start = time.monotonic()
+        assert addresses(ask(b, f"q{i}.many.test.")) == ["192.0.2.39"]
+        assert time.monotonic() - start < TIMEOUT_MS / 1000 / 2
+    # Not compared with unbound: unbound 1.17 in this hierarchy does not answer the cold
+    # question within 8 s (it reaches the good server after about 3 s, then drops the reply:
+    # "requestlist ... exceeded 1" in its log); its later answers come from its cache.
+
+
+def test_dead_zone_is_retransmitted_then_servfail_within_the_bound(rec, world):
+    start = time.monotonic()
+    r = ask(rec, "bound.dead.test.")
+    elapsed = time.monotonic() - start
+    assert r.rcode() == dns.rcode.SERVFAIL
+    # One zone's servers get 3 x outgoingTimeout; the question is asked again meanwhile.
+    assert elapsed < 3 * TIMEOUT_MS / 1000 + 0.3, elapsed
+    assert world.fakes["dead"].count("bound.dead.test.") >= 2
+
+
+def test_lame_servers_are_remembered(world, start_ballast):
+    b = start_ballast(lua=resolver_lua(world))
+    rec = b
+    fake = world.fakes["lame"]
+    before = fake.count()
+    assert ask(rec, "one.lame.test.").rcode() == dns.rcode.SERVFAIL
+    assert fake.count() == before + 1
+    start = time.monotonic()
+    assert ask(rec, "two.lame.test.").rcode() == dns.rcode.SERVFAIL
+    assert time.monotonic() - start < 0.1
+    assert fake.count() == before + 1  # REFUSED once: not asked again for a while
