@@ -131,7 +131,8 @@ dns::Name ancestor(const dns::Name& name, size_t labels) {
 }
 
 Step classify(const std::vector<uint8_t>& reply, const Cut& cut, const dns::Name& askName,
-              uint16_t askType, int maxChain, RecordCache& cache, int64_t nowSec) {
+              uint16_t askType, int maxChain, RecordCache& cache, int64_t nowSec,
+              bool minimised) {
   Step step;
   step.kind = Step::Kind::Lame;
   Section s[3];
@@ -195,7 +196,7 @@ Step classify(const std::vector<uint8_t>& reply, const Cut& cut, const dns::Name
   if (rc == dns::rcode::NXDomain && !leftZone) {
     step.kind = Step::Kind::NxDomain;
     step.soa = proofSoa(s[1], cur, cut);
-    if (step.soa && (cut.forward || cur.isPartOf(cut.zone)))
+    if (step.soa && !minimised && (cut.forward || cur.isPartOf(cut.zone)))
       cache.putNegative(cur, 0, EntryKind::NxDomain, step.soa->ttl, step.soa, rank, nowSec);
     return step;
   }

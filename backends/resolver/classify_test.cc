@@ -187,6 +187,16 @@ TEST_CASE("NXDOMAIN and NODATA are cached with the SOA's negative TTL") {
   CHECK(s.kind == Step::Kind::Lame);
 }
 
+TEST_CASE("the NXDOMAIN of a minimised question is not cached") {
+  RecordCache cache({});
+  Response nx("x.example.test.", qtype::A, true, 3);
+  nx.soa("example.test.");
+  Step s =
+      classify(nx.buf, cutAt("example.test."), n("x.example.test."), qtype::A, 12, cache, 0, true);
+  CHECK(s.kind == Step::Kind::NxDomain);
+  CHECK_FALSE(cache.get(n("x.example.test."), RecordCache::kNxType, 0));
+}
+
 TEST_CASE("ancestor keeps the last labels") {
   CHECK(ancestor(n("a.b.c.test."), 2) == n("c.test."));
   CHECK(ancestor(n("a.b.c.test."), 0) == Name());

@@ -54,7 +54,14 @@ Iterator::CacheResult Iterator::fromCache(const dns::Name& name, uint16_t qtype,
     return CacheResult::Hit;
   }
   if (qtype == dns::qtype::CNAME || qtype == dns::qtype::DNAME) return CacheResult::Miss;
-  if (dnameFromCache(name, now, a, next)) return CacheResult::Cname;
+  switch (fromCacheAbove(name, now, a, next)) {
+    case Above::NxDomain:
+      return CacheResult::NxDomain;
+    case Above::Dname:
+      return CacheResult::Cname;
+    case Above::Nothing:
+      break;
+  }
   if (auto c = cache.get(name, dns::qtype::CNAME, now);
       c && answersClients(c->rank) && c->kind == EntryKind::Positive &&
       dns::rdataTarget(dns::qtype::CNAME, c->rdatas[0], next)) {
@@ -64,23 +71,30 @@ Iterator::CacheResult Iterator::fromCache(const dns::Name& name, uint16_t qtype,
   return CacheResult::Miss;
 }
 
-bool Iterator::dnameFromCache(const dns::Name& name, int64_t now, Answer& a, dns::Name& next) {
-  // A DNAME owned by an ancestor rewrites every name below it (RFC 6672): the client gets
-  // the DNAME and the CNAME synthesised from it, then what the new name leads to.
+Iterator::Above Iterator::fromCacheAbove(const dns::Name& name, int64_t now, Answer& a,
+                                         dns::Name& next) {
+  // Nearest ancestor first. A cached NXDOMAIN covers every name below it (RFC 8020). A
+  // DNAME rewrites every name below its owner (RFC 6672): the client gets the DNAME and
+  // the CNAME synthesised from it, then what the new name leads to.
+  auto& cache = r_.cache();
   for (size_t labels = name.labelCount(); labels-- > 1;) {
     dns::Name owner = ancestor(name, labels);
-    auto d = r_.cache().get(owner, dns::qtype::DNAME, now);
+    if (auto nx = cache.get(owner, RecordCache::kNxType, now); nx && answersClients(nx->rank)) {
+      if (nx->soa) a.authority.push_back(*nx->soa);
+      return Above::NxDomain;
+    }
+    auto d = cache.get(owner, dns::qtype::DNAME, now);
     if (!d || !answersClients(d->rank) || d->kind != EntryKind::Positive) continue;
     dns::Name target;
     if (!dns::rdataTarget(dns::qtype::DNAME, d->rdatas[0], target) ||
         !dnameSubstitute(name, owner, target, next))
-      return false;
+      return Above::Nothing;
     a.answer.push_back({owner, dns::qtype::DNAME, d->ttl, d->rdatas[0]});
     auto w = next.wire();
     a.answer.push_back({name, dns::qtype::CNAME, d->ttl, {w.begin(), w.end()}});
-    return true;
+    return Above::Dname;
   }
-  return false;
+  return Above::Nothing;
 }
 
 Task<Answer> Iterator::resolve(dns::Name qname, uint16_t qtype, Budget& b, int nsDepth) {
@@ -292,7 +306,7 @@ bool lameReply(const Reply& reply, const Step& s) {
 }  // namespace
 
 Task<Step> Iterator::askCut(const Cut& cut, const dns::Name& askName, uint16_t askType, Budget& b,
-                            int nsDepth) {
+                            int nsDepth, bool minimised) {
   Step fail;
   std::vector<core::Address> all = co_await addressesOf(cut, b, nsDepth);
   auto& speeds = r_.speeds();
@@ -335,11 +349,16 @@ Task<Step> Iterator::askCut(const Cut& cut, const dns::Name& askName, uint16_t a
                                                      : "error",
             reply.rttUsec));
       }
-      if (reply.status != Reply::Status::Answer) continue;
-      Step s =
-          classify(reply.packet, cut, askName, askType, r_.config().maxChain, r_.cache(), nowSec());
+      if (reply.status != Reply::Status::Answer) {
+        // Refused at once (no route, nothing listening): the next server need not wait.
+        if (reply.status == Reply::Status::Error) nextStart = 0;
+        continue;
+      }
+      Step s = classify(reply.packet, cut, askName, askType, r_.config().maxChain, r_.cache(),
+                        nowSec(), minimised);
       if (s.kind != Step::Kind::Lame) co_return s;
-      fail.kind = Step::Kind::Lame;  // someone answered, uselessly
+      fail.kind = Step::Kind::Lame;  // someone answered, uselessly: ask the next one now
+      nextStart = 0;
       if (!cut.forward && lameReply(reply, s)) {
         speeds.markLame(server, cut.zone, core::monotonicUsec());
         if (b.trace)
@@ -395,7 +414,7 @@ Task<Step> Iterator::iterate(dns::Name name, uint16_t qtype, Budget& b, int nsDe
         minimise && !cut.forward && want < name.labelCount() && minimiseSteps < kMaxMinimiseSteps;
     dns::Name askName = minimised ? ancestor(name, want) : name;
     uint16_t askType = minimised ? dns::qtype::A : qtype;
-    Step s = co_await askCut(cut, askName, askType, b, nsDepth);
+    Step s = co_await askCut(cut, askName, askType, b, nsDepth, minimised);
     if (minimised) ++minimiseSteps;
     if (s.kind == Step::Kind::Referral) {
       if (++referrals > r_.config().maxReferrals) co_return Step{};

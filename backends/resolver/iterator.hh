@@ -78,8 +78,11 @@ dns::Name ancestor(const dns::Name& name, size_t labels);
 /// Decides what a validated reply to (askName, askType) from a server of `cut` means, and
 /// caches what it can trust: the answer chain within the cut's bailiwick, negative answers,
 /// delegations and their glue (addresses of the listed servers, inside the bailiwick only).
+/// A `minimised` question's NXDOMAIN is not cached: servers that get empty non-terminals
+/// wrong would deny every name below them (RFC 8020 applies cached NXDOMAINs downwards).
 Step classify(const std::vector<uint8_t>& reply, const Cut& cut, const dns::Name& askName,
-              uint16_t askType, int maxChain, RecordCache& cache, int64_t nowSec);
+              uint16_t askType, int maxChain, RecordCache& cache, int64_t nowSec,
+              bool minimised = false);
 
 class Iterator {
  public:
@@ -91,11 +94,12 @@ class Iterator {
  private:
   enum class CacheResult : uint8_t { Miss, Hit, NxDomain, NoData, Cname };
   CacheResult fromCache(const dns::Name& name, uint16_t qtype, Answer& a, dns::Name& next);
-  bool dnameFromCache(const dns::Name& name, int64_t now, Answer& a, dns::Name& next);
+  enum class Above : uint8_t { Nothing, NxDomain, Dname };
+  Above fromCacheAbove(const dns::Name& name, int64_t now, Answer& a, dns::Name& next);
   Cut closestCut(const dns::Name& name, uint16_t qtype);
   Task<Step> iterate(dns::Name name, uint16_t qtype, Budget& b, int nsDepth);
   Task<Step> askCut(const Cut& cut, const dns::Name& askName, uint16_t askType, Budget& b,
-                    int nsDepth);
+                    int nsDepth, bool minimised = false);
   Task<std::vector<core::Address>> addressesOf(const Cut& cut, Budget& b, int nsDepth);
   /// The servers of a cut asked in a staggered race (see askCut).
   struct Race {

@@ -80,3 +80,16 @@ TEST_CASE("a cached DNAME answers with itself and the synthesised CNAME, also be
   c.putRRset(n("glue.test."), qtype::DNAME, 300, Rank::Glue, {wireOf("new.test.")}, f.now());
   CHECK_FALSE(f.fromCache("www.glue.test.", qtype::A));
 }
+
+TEST_CASE("a cached NXDOMAIN covers the names below it (RFC 8020)") {
+  Fixture f;
+  Record soa{n("test."), qtype::SOA, 60, wireOf("ns.test.")};
+  f.r->cache().putNegative(n("gone.test."), 0, EntryKind::NxDomain, 60, soa, Rank::AuthAnswer,
+                           f.now());
+  auto a = f.fromCache("a.b.gone.test.", qtype::AAAA);
+  REQUIRE(a);
+  CHECK(a->rcode == dns::rcode::NXDomain);
+  REQUIRE(a->authority.size() == 1);
+  CHECK(a->authority[0].owner == n("test."));
+  CHECK_FALSE(f.fromCache("gone2.test.", qtype::A));  // siblings are not covered
+}

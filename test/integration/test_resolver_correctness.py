@@ -206,3 +206,20 @@ def test_lame_servers_are_remembered(world, start_ballast):
     assert ask(rec, "two.lame.test.").rcode() == dns.rcode.SERVFAIL
     assert time.monotonic() - start < 0.1
     assert fake.count() == before + 1  # REFUSED once: not asked again for a while
+
+
+def test_cached_nxdomain_covers_the_names_below_it(rec, world):
+    fake = world.fakes["counted"]
+    assert ask(rec, "nxtree.counted.test.").rcode() == dns.rcode.NXDOMAIN
+    r = ask(rec, "a.b.nxtree.counted.test.")
+    assert r.rcode() == dns.rcode.NXDOMAIN, r.to_text()
+    assert types(r, "authority") == ["SOA"]
+    assert fake.count("a.b.nxtree.counted.test.") == 0
+    assert fake.count("b.nxtree.counted.test.") == 0
+
+
+def test_minimised_nxdomain_of_an_empty_non_terminal_denies_nothing(rec):
+    # brokenent.test.'s server answers NXDOMAIN for y.brokenent.test. (an empty
+    # non-terminal): that must not cover the names below it.
+    assert addresses(ask(rec, "a.y.brokenent.test.")) == ["192.0.2.19"]
+    assert addresses(ask(rec, "b.y.brokenent.test.")) == ["192.0.2.19"]
