@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <map>
 
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include "backends/resolver/iterator.hh"
 #include "dns/message.hh"
 #include "dns/rdata.hh"
@@ -91,16 +94,11 @@ std::optional<Step> referral(const Section (&s)[3], const Cut& cut, const dns::N
     // server that sent it: an answer from poison.test. cannot plant an address for
     // ns.example.test.
     if (!target.isPartOf(cut.zone)) continue;
-    auto glue = rrset(s[2], target, dns::qtype::A);
-    cacheRRset(cache, glue, Rank::Glue, nowSec);
-    for (const Record* g : glue) {
-      if (g->rdata.size() != 4) continue;
-      sockaddr_in sin{};
-      sin.sin_family = AF_INET;
-      sin.sin_port = htons(53);
-      std::copy(g->rdata.begin(), g->rdata.end(), reinterpret_cast<uint8_t*>(&sin.sin_addr));
-      step.cut.addresses.push_back(
-          core::Address::fromSockaddr(reinterpret_cast<sockaddr*>(&sin), sizeof(sin)));
+    for (uint16_t type : {dns::qtype::A, dns::qtype::AAAA}) {
+      auto glue = rrset(s[2], target, type);
+      cacheRRset(cache, glue, Rank::Glue, nowSec);
+      for (const Record* g : glue)
+        if (auto a = serverAddress(type, g->rdata)) step.cut.addresses.push_back(*a);
     }
   }
   if (step.cut.nsNames.empty()) return std::nullopt;
@@ -108,6 +106,36 @@ std::optional<Step> referral(const Section (&s)[3], const Cut& cut, const dns::N
 }
 
 }  // namespace
+
+namespace {
+bool hostHasIpv6() {
+  static const bool has = [] {
+    int fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return false;
+    close(fd);
+    return true;
+  }();
+  return has;
+}
+}  // namespace
+
+std::optional<core::Address> serverAddress(uint16_t type, const std::vector<uint8_t>& rdata) {
+  if (type == dns::qtype::A && rdata.size() == 4) {
+    sockaddr_in sin{};
+    sin.sin_family = AF_INET;
+    sin.sin_port = htons(53);
+    std::copy(rdata.begin(), rdata.end(), reinterpret_cast<uint8_t*>(&sin.sin_addr));
+    return core::Address::fromSockaddr(reinterpret_cast<sockaddr*>(&sin), sizeof(sin));
+  }
+  if (type == dns::qtype::AAAA && rdata.size() == 16 && hostHasIpv6()) {
+    sockaddr_in6 sin6{};
+    sin6.sin6_family = AF_INET6;
+    sin6.sin6_port = htons(53);
+    std::copy(rdata.begin(), rdata.end(), reinterpret_cast<uint8_t*>(&sin6.sin6_addr));
+    return core::Address::fromSockaddr(reinterpret_cast<sockaddr*>(&sin6), sizeof(sin6));
+  }
+  return std::nullopt;
+}
 
 bool dnameSubstitute(const dns::Name& name, const dns::Name& owner, const dns::Name& target,
                      dns::Name& out) {
@@ -131,8 +159,7 @@ dns::Name ancestor(const dns::Name& name, size_t labels) {
 }
 
 Step classify(const std::vector<uint8_t>& reply, const Cut& cut, const dns::Name& askName,
-              uint16_t askType, int maxChain, RecordCache& cache, int64_t nowSec,
-              bool minimised) {
+              uint16_t askType, int maxChain, RecordCache& cache, int64_t nowSec, bool minimised) {
   Step step;
   step.kind = Step::Kind::Lame;
   Section s[3];

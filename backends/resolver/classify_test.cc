@@ -77,6 +77,24 @@ TEST_CASE("a referral caches the delegation and in-bailiwick glue only") {
   CHECK(cache.get(n("example.test."), qtype::NS, 0)->rank == Rank::Referral);
 }
 
+TEST_CASE("AAAA glue gives IPv6 server addresses") {
+  RecordCache cache({});
+  Response r("www.v6.test.", qtype::A, false);
+  r.name("v6.test.", qtype::NS, "ns.v6.test.", dns::Section::Authority);
+  r.w.startRecord(n("ns.v6.test."), qtype::AAAA, 1, 300, dns::Section::Additional);
+  r.w.putBytes(std::vector<uint8_t>{0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1});
+  r.w.commit();
+  Step s = classify(r.buf, cutAt("test."), n("www.v6.test."), qtype::A, 12, cache, 0);
+  REQUIRE(s.kind == Step::Kind::Referral);
+  CHECK(cache.get(n("ns.v6.test."), qtype::AAAA, 0)->rank == Rank::Glue);
+  if (serverAddress(qtype::AAAA, std::vector<uint8_t>(16))) {  // the host has IPv6
+    REQUIRE(s.cut.addresses.size() == 1);
+    CHECK(s.cut.addresses[0].isV6());
+    CHECK(s.cut.addresses[0].toString() == "2001:db8::1");
+    CHECK(s.cut.addresses[0].port() == 53);
+  }
+}
+
 TEST_CASE("a referral sideways or upwards is lame") {
   RecordCache cache({});
   Response r("www.example.test.", qtype::A, false);

@@ -192,19 +192,16 @@ Task<std::vector<core::Address>> Iterator::addressesOf(const Cut& cut, Budget& b
   std::vector<core::Address> out = cut.addresses;
   if (!out.empty()) co_return out;
   int64_t now = nowSec();
-  auto add = [&](const std::vector<uint8_t>& rd) {
-    if (rd.size() != 4) return;
-    sockaddr_in sin{};
-    sin.sin_family = AF_INET;
-    sin.sin_port = htons(53);
-    std::copy(rd.begin(), rd.end(), reinterpret_cast<uint8_t*>(&sin.sin_addr));
-    out.push_back(core::Address::fromSockaddr(reinterpret_cast<sockaddr*>(&sin), sizeof(sin)));
+  auto add = [&](uint16_t type, const std::vector<uint8_t>& rd) {
+    if (auto a = serverAddress(type, rd)) out.push_back(*a);
   };
   // Any rank will do to reach a server, glue included (it passed the bailiwick check).
   for (const auto& ns : cut.nsNames) {
-    auto e = r_.cache().get(ns, dns::qtype::A, now);
-    if (e && e->kind == EntryKind::Positive)
-      for (const auto& rd : e->rdatas) add(rd);
+    for (uint16_t type : {dns::qtype::A, dns::qtype::AAAA}) {
+      auto e = r_.cache().get(ns, type, now);
+      if (e && e->kind == EntryKind::Positive)
+        for (const auto& rd : e->rdatas) add(type, rd);
+    }
   }
   if (!out.empty() || nsDepth >= r_.config().maxNsDepth) co_return out;
   // No glue: resolve the servers' names, one at a time until one has an address. A name
@@ -212,9 +209,13 @@ Task<std::vector<core::Address>> Iterator::addressesOf(const Cut& cut, Budget& b
   for (const auto& ns : cut.nsNames) {
     if (ns.isPartOf(cut.zone) || b.queriesLeft <= 0) continue;
     if (b.trace) b.trace->add("resolving server name " + ns.toString());
-    Answer a = co_await resolve(ns, dns::qtype::A, b, nsDepth + 1);
-    for (const auto& rec : a.answer)
-      if (rec.type == dns::qtype::A) add(rec.rdata);
+    for (uint16_t type : {dns::qtype::A, dns::qtype::AAAA}) {
+      if (type == dns::qtype::AAAA && !serverAddress(type, std::vector<uint8_t>(16))) break;
+      Answer a = co_await resolve(ns, type, b, nsDepth + 1);
+      for (const auto& rec : a.answer)
+        if (rec.type == type) add(type, rec.rdata);
+      if (!out.empty()) break;
+    }
     if (!out.empty()) break;
   }
   co_return out;

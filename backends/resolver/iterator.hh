@@ -7,6 +7,7 @@
 /// nested name-server resolutions are bounded; running out is SERVFAIL.
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <unordered_map>
@@ -71,6 +72,10 @@ struct Step {
 /// `name` (below `owner`) rewritten by the DNAME `owner` -> `target`; false if too long.
 bool dnameSubstitute(const dns::Name& name, const dns::Name& owner, const dns::Name& target,
                      dns::Name& out);
+
+/// The server address (port 53) in an A or AAAA RDATA; nullopt for anything else, and for
+/// AAAA when the host cannot open IPv6 sockets.
+std::optional<core::Address> serverAddress(uint16_t type, const std::vector<uint8_t>& rdata);
 
 /// The last `labels` labels of `name` (name itself when it has no more).
 dns::Name ancestor(const dns::Name& name, size_t labels);

@@ -22,6 +22,7 @@ FakeAuth servers for the faults. Addresses: base + n, all on port 53.
   example.test. has a DS in test. (parent side only); old.example.test. DNAME example.test.
   .30-.38 many.test.  nine silent servers (UDP sockets bound, never read) and
   .39                 one that answers A 192.0.2.39 (FakeAuth)
+  v6.test.           only AAAA glue (ns.v6.test. ::1): the test that uses it runs the server
 """
 
 import socket
@@ -59,6 +60,8 @@ example.test. IN NS ns1.example.test.
 ns1.example.test. IN A {b}3
 glueless.test. IN NS ns.example.test.
 example.test. IN DS {EXAMPLE_DS}
+v6.test. IN NS ns.v6.test.
+ns.v6.test. IN AAAA ::1
 victim.test. IN NS ns1.example.test.
 """
     for name, n in FAULT_ZONES.items():

@@ -15,6 +15,7 @@ import pytest
 
 import harness
 import unbound_peer
+from fakehierarchy import FakeAuth, response, rr
 from resolver_world import EXAMPLE_DS, World
 
 TIMEOUT_MS = 300
@@ -223,3 +224,27 @@ def test_minimised_nxdomain_of_an_empty_non_terminal_denies_nothing(rec):
     # non-terminal): that must not cover the names below it.
     assert addresses(ask(rec, "a.y.brokenent.test.")) == ["192.0.2.19"]
     assert addresses(ask(rec, "b.y.brokenent.test.")) == ["192.0.2.19"]
+
+
+def test_ipv6_name_server_addresses_are_used(world, start_ballast):
+    """v6.test.'s only server is ns.v6.test. AAAA ::1 (glue in test.)."""
+    if not harness.ipv6_loopback_usable():
+        pytest.skip("no IPv6 loopback")
+    try:
+        fake = FakeAuth("::1", lambda q, tcp: with_a(q, "192.0.2.66"))
+    except OSError as e:
+        pytest.skip(f"[::1]:53 not bindable: {e}")
+    try:
+        b = start_ballast(lua=resolver_lua(world))
+        r = ask(b, "www.v6.test.")
+        assert addresses(r) == ["192.0.2.66"], r.to_text()
+        assert fake.count("www.v6.test.") >= 1
+    finally:
+        fake.stop()
+
+
+def with_a(q, address):
+    r = response(q)
+    if q.question[0].rdtype == dns.rdatatype.A:
+        r.answer.append(rr(f"{q.question[0].name.to_text()} 300 A {address}"))
+    return r
