@@ -183,6 +183,17 @@ Step classify(const std::vector<uint8_t>& reply, const Cut& cut, const dns::Name
     if (!data.empty()) {
       cacheRRset(cache, data, rank, nowSec);
       for (const Record* r : data) step.records.push_back(*r);
+      // An NS answer (root priming) brings its servers' addresses: kept as glue, for the
+      // servers named and inside the bailiwick only, as for a referral.
+      if (askType == dns::qtype::NS && !cut.forward) {
+        for (const Record* r : data) {
+          dns::Name target;
+          if (!dns::rdataTarget(dns::qtype::NS, r->rdata, target) || !target.isPartOf(cut.zone))
+            continue;
+          for (uint16_t type : {dns::qtype::A, dns::qtype::AAAA})
+            cacheRRset(cache, rrset(s[2], target, type), Rank::Glue, nowSec);
+        }
+      }
       step.kind = Step::Kind::Answer;
       return step;
     }

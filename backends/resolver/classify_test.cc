@@ -215,6 +215,19 @@ TEST_CASE("the NXDOMAIN of a minimised question is not cached") {
   CHECK_FALSE(cache.get(n("x.example.test."), RecordCache::kNxType, 0));
 }
 
+TEST_CASE("a priming answer caches the root's NS set and its servers' addresses as glue") {
+  RecordCache cache({});
+  Response r(".", qtype::NS, true);
+  r.name(".", qtype::NS, "a.root-servers.net.", dns::Section::Answer)
+      .a("a.root-servers.net.", 1, dns::Section::Additional)
+      .a("unlisted.example.", 2, dns::Section::Additional);
+  Step s = classify(r.buf, cutAt("."), Name(), qtype::NS, 12, cache, 0);
+  REQUIRE(s.kind == Step::Kind::Answer);
+  CHECK(cache.get(Name(), qtype::NS, 0)->rank == Rank::AuthAnswer);
+  CHECK(cache.get(n("a.root-servers.net."), qtype::A, 0)->rank == Rank::Glue);
+  CHECK_FALSE(cache.get(n("unlisted.example."), qtype::A, 0));
+}
+
 TEST_CASE("ancestor keeps the last labels") {
   CHECK(ancestor(n("a.b.c.test."), 2) == n("c.test."));
   CHECK(ancestor(n("a.b.c.test."), 0) == Name());

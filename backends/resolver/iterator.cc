@@ -29,6 +29,8 @@ constexpr int kMaxMinimiseSteps = 10;
 /// A resolution's time budget in outgoingTimeouts: a client question is answered (SERVFAIL
 /// at worst) within 4 x outgoingTimeout; one zone's servers get 3 (askCut).
 constexpr int64_t kResolutionTimeouts = 4;
+/// After a failed priming, the hints are used as they are for this long.
+constexpr int64_t kPrimeRetryUsec = 5'000'000;
 
 }  // namespace
 
@@ -177,6 +179,18 @@ Cut Iterator::closestCut(const dns::Name& name, uint16_t qtype) {
     }
     if (!cut.nsNames.empty()) return cut;
   }
+  if (!fz) {
+    // The root's own NS set, once primed (its addresses are cached with it).
+    auto ns = r_.cache().get(dns::Name(), dns::qtype::NS, now);
+    if (ns && ns->kind == EntryKind::Positive) {
+      cut.zone = dns::Name();
+      for (const auto& rd : ns->rdatas) {
+        dns::Name target;
+        if (dns::rdataTarget(dns::qtype::NS, rd, target)) cut.nsNames.push_back(target);
+      }
+      if (!cut.nsNames.empty()) return cut;
+    }
+  }
   if (fz) {
     cut.zone = fz->zone;
     cut.addresses = fz->servers;
@@ -184,8 +198,34 @@ Cut Iterator::closestCut(const dns::Name& name, uint16_t qtype) {
     return cut;
   }
   cut.zone = dns::Name();
+  cut.nsNames.clear();
   cut.addresses = r_.config().rootHints;
+  cut.fromHints = true;
   return cut;
+}
+
+Task<bool> Iterator::prime(Budget& b, int nsDepth) {
+  int64_t now = core::monotonicUsec();
+  if (now < primeRetryUsec_) co_return false;
+  if (b.trace) b.trace->add("priming the root");
+  Cut hints;
+  hints.addresses = r_.config().rootHints;
+  hints.fromHints = true;
+  Step s = co_await askCut(hints, dns::Name(), dns::qtype::NS, b, nsDepth);
+  auto ns = r_.cache().get(dns::Name(), dns::qtype::NS, nowSec());
+  bool ok = s.kind == Step::Kind::Answer && ns && ns->kind == EntryKind::Positive;
+  if (!ok) primeRetryUsec_ = core::monotonicUsec() + kPrimeRetryUsec;
+  co_return ok;
+}
+
+Detached Iterator::primeAtStart() {
+  if (r_.forwardZoneFor(dns::Name())) co_return;
+  Budget b{r_.config().maxQueriesPerResolution, nullptr};
+  try {
+    co_await prime(b, 0);
+  } catch (const std::exception&) {
+    // Out of memory at start: the first question primes again.
+  }
 }
 
 Task<std::vector<core::Address>> Iterator::addressesOf(const Cut& cut, Budget& b, int nsDepth) {
@@ -202,6 +242,11 @@ Task<std::vector<core::Address>> Iterator::addressesOf(const Cut& cut, Budget& b
       if (e && e->kind == EntryKind::Positive)
         for (const auto& rd : e->rdatas) add(type, rd);
     }
+  }
+  if (out.empty() && cut.zone.isRoot() && !cut.forward) {
+    // Primed root servers without a cached address (expired glue): back to the hints.
+    out = r_.config().rootHints;
+    co_return out;
   }
   if (!out.empty() || nsDepth >= r_.config().maxNsDepth) co_return out;
   // No glue: resolve the servers' names, one at a time until one has an address. A name
@@ -403,6 +448,9 @@ Task<Step> Iterator::askCut(const Cut& cut, const dns::Name& askName, uint16_t a
 
 Task<Step> Iterator::iterate(dns::Name name, uint16_t qtype, Budget& b, int nsDepth) {
   Cut cut = closestCut(name, qtype);
+  // Root priming (RFC 8109): the root's servers are learnt from the hints, not the hints
+  // themselves used, at start (primeAtStart) and again whenever the cached set expired.
+  if (cut.fromHints && co_await prime(b, nsDepth)) cut = closestCut(name, qtype);
   int referrals = 0, minimiseSteps = 0;
   bool minimise = r_.config().qnameMinimisation;
   size_t extra = 1;  // labels beyond the cut in the minimised question

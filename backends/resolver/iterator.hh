@@ -57,6 +57,7 @@ struct Cut {
   std::vector<dns::Name> nsNames;
   std::vector<core::Address> addresses;  ///< known addresses (hints, forwarders, glue)
   bool forward = false;                  ///< servers are forwarders: set RD, accept non-AA
+  bool fromHints = false;                ///< the root from the hints: not primed (yet)
 };
 
 /// What one answer from a server meant.
@@ -95,6 +96,8 @@ class Iterator {
 
   /// Resolves (qname, qtype): from the cache if it can, else iteratively.
   Task<Answer> resolve(dns::Name qname, uint16_t qtype, Budget& b, int nsDepth);
+  /// Root priming (RFC 8109) as an instance starts, unless a forward zone covers the root.
+  Detached primeAtStart();
 
  private:
   enum class CacheResult : uint8_t { Miss, Hit, NxDomain, NoData, Cname };
@@ -103,6 +106,9 @@ class Iterator {
   Above fromCacheAbove(const dns::Name& name, int64_t now, Answer& a, dns::Name& next);
   Cut closestCut(const dns::Name& name, uint16_t qtype);
   Task<Step> iterate(dns::Name name, uint16_t qtype, Budget& b, int nsDepth);
+  /// Asks the root hints for the root's NS set (cached with its addresses); false if it
+  /// failed, and then it is not tried again for kPrimeRetryUsec.
+  Task<bool> prime(Budget& b, int nsDepth);
   Task<Step> askCut(const Cut& cut, const dns::Name& askName, uint16_t askType, Budget& b,
                     int nsDepth, bool minimised = false);
   Task<std::vector<core::Address>> addressesOf(const Cut& cut, Budget& b, int nsDepth);
@@ -134,6 +140,7 @@ class Iterator {
   EventLoop& loop_;
   std::mt19937 rng_;
   std::unordered_map<std::string, InFlight*> inFlight_;  ///< key: server, qname, qtype, rd
+  int64_t primeRetryUsec_ = 0;  ///< monotonic: no priming before (it failed)
 };
 
 }  // namespace ballast::backends::resolver

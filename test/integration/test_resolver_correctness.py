@@ -248,3 +248,30 @@ def with_a(q, address):
     if q.question[0].rdtype == dns.rdatatype.A:
         r.answer.append(rr(f"{q.question[0].name.to_text()} 300 A {address}"))
     return r
+
+
+def trace_of(b, name, timeout=3.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = harness.first_line_matching(b.stderr(), r"trace: .*received " + name)
+        if line:
+            return line
+        time.sleep(0.05)
+    raise AssertionError(f"no trace line for {name}: {b.stderr()[-2000:]}")
+
+
+def test_root_is_primed_at_start_and_when_its_ns_set_expires(world, start_ballast, unbound):
+    b = start_ballast(lua=resolver_lua(world, tracing=True, maxCacheTTL=2))
+    time.sleep(0.3)  # priming at start, before any question
+    assert addresses(ask(b, "www.example.test.")) == ["192.0.2.80"]
+    line = trace_of(b, "www.example.test.")
+    assert "priming" not in line, line
+    assert f"query {world.root}:53" in line  # the root server learnt by priming
+    time.sleep(2.5)  # maxCacheTTL: the root's NS set expired
+    assert addresses(ask(b, "ftp.example.test.")) == ["192.0.2.83"]
+    trace_of(b, "ftp.example.test.")
+    # Primed again by this question or a health check's, whichever came first.
+    primings = [ln for ln in b.stderr().splitlines() if "priming the root" in ln]
+    assert primings and f"query {world.root}:53 . NS" in primings[0], b.stderr()[-2000:]
+    r = ask(b, ".", "NS")
+    assert sections(r) == sections(unbound.ask(".", "NS"))
