@@ -29,6 +29,8 @@ constexpr int kMaxMinimiseSteps = 10;
 /// A resolution's time budget in outgoingTimeouts: a client question is answered (SERVFAIL
 /// at worst) within 4 x outgoingTimeout; one zone's servers get 3 (askCut).
 constexpr int64_t kResolutionTimeouts = 4;
+/// Rounds over a zone's servers in one step: the first and two retransmissions.
+constexpr int kMaxRounds = 3;
 /// After a failed priming, the hints are used as they are for this long.
 constexpr int64_t kPrimeRetryUsec = 5'000'000;
 
@@ -372,8 +374,9 @@ Task<Step> Iterator::askCut(const Cut& cut, const dns::Name& askName, uint16_t a
   // (retransmitAfter: its RTT estimate, doubled per round) before the next one is asked as
   // well, while the earlier queries keep listening up to outgoingTimeout. The first useful
   // reply ends the race (queries still out finish on their own and feed the estimates).
-  // Once every server was asked and none is still out, a new round starts. The whole step
-  // ends at the zone budget (3 x outgoingTimeout) or the resolution's deadline.
+  // Once every server was asked and none is still out, a new round starts (kMaxRounds in
+  // all). The whole step ends at the zone budget (3 x outgoingTimeout) or the resolution's
+  // deadline.
   const int64_t maxWait = r_.config().outgoingTimeoutMs * 1000;
   const int64_t deadline = std::min(now + 3 * maxWait, b.deadlineUsec);
   auto race = std::make_shared<Race>();
@@ -414,7 +417,8 @@ Task<Step> Iterator::askCut(const Cut& cut, const dns::Name& askName, uint16_t a
     now = core::monotonicUsec();
     if (now >= deadline || loop_.stopping()) break;
     if (next == servers.size() && race->running == 0) {
-      if (startedInRound == 0) break;  // every server turned out lame
+      // Every server turned out lame, or asked kMaxRounds times already.
+      if (startedInRound == 0 || round + 1 >= kMaxRounds) break;
       next = 0;  // every server asked, none still out: retransmit, waiting longer
       ++round;
       startedInRound = 0;

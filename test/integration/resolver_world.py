@@ -22,6 +22,7 @@ FakeAuth servers for the faults. Addresses: base + n, all on port 53.
   example.test. has a DS in test. (parent side only); old.example.test. DNAME example.test.
   .30-.38 many.test.  nine silent servers (UDP sockets bound, never read) and
   .39                 one that answers A 192.0.2.39 (FakeAuth)
+  .40 closed.test.   nothing listens: every query is refused at once (ICMP)
   v6.test.           only AAAA glue (ns.v6.test. ::1): the test that uses it runs the server
 """
 
@@ -61,6 +62,8 @@ ns1.example.test. IN A {b}3
 glueless.test. IN NS ns.example.test.
 example.test. IN DS {EXAMPLE_DS}
 v6.test. IN NS ns.v6.test.
+closed.test. IN NS ns.closed.test.
+ns.closed.test. IN A {b}40
 ns.v6.test. IN AAAA ::1
 victim.test. IN NS ns1.example.test.
 """

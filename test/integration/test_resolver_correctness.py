@@ -275,3 +275,16 @@ def test_root_is_primed_at_start_and_when_its_ns_set_expires(world, start_ballas
     assert primings and f"query {world.root}:53 . NS" in primings[0], b.stderr()[-2000:]
     r = ask(b, ".", "NS")
     assert sections(r) == sections(unbound.ask(".", "NS"))
+
+
+def test_refusing_server_is_retried_a_bounded_number_of_times(rec):
+    base = rec.fresh_counters()
+    start = time.monotonic()
+    assert ask(rec, "x.closed.test.").rcode() == dns.rcode.SERVFAIL
+    assert time.monotonic() - start < 0.5
+    # The referral to closed.test., then three rounds over its one server, not the whole
+    # query budget (50).
+    snap = rec.wait_counters(lambda c: c.get("resolver-rec-servfails", 0)
+                             > base.get("resolver-rec-servfails", 0), what="the SERVFAIL")
+    sent = snap["resolver-rec-outgoing-queries"] - base["resolver-rec-outgoing-queries"]
+    assert 3 <= sent <= 6, sent
