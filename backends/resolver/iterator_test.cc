@@ -22,7 +22,8 @@ Name n(const char* s) {
 }
 
 std::vector<uint8_t> wireOf(const char* s) {
-  auto w = n(s).wire();
+  Name name = n(s);
+  auto w = name.wire();
   return {w.begin(), w.end()};
 }
 
