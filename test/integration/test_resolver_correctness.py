@@ -288,3 +288,23 @@ def test_refusing_server_is_retried_a_bounded_number_of_times(rec):
                              > base.get("resolver-rec-servfails", 0), what="the SERVFAIL")
     sent = snap["resolver-rec-outgoing-queries"] - base["resolver-rec-outgoing-queries"]
     assert 3 <= sent <= 6, sent
+
+
+def test_restart_while_queries_to_silent_servers_are_still_out(world, start_ballast):
+    # The race's queries outlive the question they served: a restart must end them cleanly
+    # (the sanitizer build checks the frames; here: every question answered, still alive).
+    b = start_ballast(lua=resolver_lua(world, instances=2))
+    host, port = b.listen[0]
+    socks = []
+    for i in range(8):
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.settimeout(5.0)
+        s.sendto(dns.message.make_query(f"r{i}.many.test.", "A").to_wire(), (host, port))
+        socks.append(s)
+    time.sleep(0.2)
+    b.run_lua('restartResolvers("rec") return "done"', timeout=15.0)
+    for s in socks:
+        r = dns.message.from_wire(s.recvfrom(65535)[0])
+        s.close()
+        assert r.rcode() in (dns.rcode.NOERROR, dns.rcode.SERVFAIL)
+    assert addresses(ask(b, "after.many.test.")) == ["192.0.2.39"]
