@@ -32,8 +32,8 @@ void write(const Job& job, const Answer& a, uint16_t ednsBufferSize, const std::
       w.putBytes(r.rdata);
       w.commit();
     }
-  } else {
-    h.setTc(true);
+  } else if (!withRecords) {
+    h.setTc(true);  // only a real truncation: a bare SERVFAIL over TCP would be the same
   }
   if (job.edns) {
     std::vector<uint8_t> options;

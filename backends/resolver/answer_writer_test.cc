@@ -83,7 +83,11 @@ TEST_CASE("SERVFAIL carries no partial chain; NSID only when asked and configure
   REQUIRE(int(dns::MessageView::parse(out, m)) == int(dns::ParseError::None));
   CHECK(m.header().rcode() == dns::rcode::ServFail);
   CHECK(m.header().ancount() == 0);
+  CHECK_FALSE(m.header().tc());  // nothing was truncated
   CHECK(m.edns().optionsLength == 0);
+  writeAnswer(j, a, 1232, "", false, out);  // over a stream neither
+  REQUIRE(int(dns::MessageView::parse(out, m)) == int(dns::ParseError::None));
+  CHECK_FALSE(m.header().tc());
   j.wantsNsid = true;
   writeAnswer(j, a, 1232, "node-7", true, out);
   REQUIRE(int(dns::MessageView::parse(out, m)) == int(dns::ParseError::None));

@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <map>
 
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include "backends/resolver/iterator.hh"
 #include "dns/message.hh"
 #include "dns/rdata.hh"
@@ -67,11 +70,12 @@ std::optional<Record> proofSoa(const Section& authority, const dns::Name& name, 
 
 /// A delegation below the cut towards `name` in the authority section, if any.
 std::optional<Step> referral(const Section (&s)[3], const Cut& cut, const dns::Name& name,
-                             RecordCache& cache, int64_t nowSec) {
+                             uint16_t type, RecordCache& cache, int64_t nowSec) {
   const Record* first = nullptr;
   for (const auto& r : s[1].records) {
+    // A DS is the parent's: a referral to the zone it names would ask the child for it.
     if (r.type == dns::qtype::NS && name.isPartOf(r.owner) && r.owner.isPartOf(cut.zone) &&
-        !(r.owner == cut.zone)) {
+        !(r.owner == cut.zone) && !(type == dns::qtype::DS && r.owner == name)) {
       first = &r;
       break;
     }
@@ -90,25 +94,51 @@ std::optional<Step> referral(const Section (&s)[3], const Cut& cut, const dns::N
     // server that sent it: an answer from poison.test. cannot plant an address for
     // ns.example.test.
     if (!target.isPartOf(cut.zone)) continue;
-    auto glue = rrset(s[2], target, dns::qtype::A);
-    cacheRRset(cache, glue, Rank::Glue, nowSec);
-    for (const Record* g : glue) {
-      if (g->rdata.size() != 4) continue;
-      sockaddr_in sin{};
-      sin.sin_family = AF_INET;
-      sin.sin_port = htons(53);
-      std::copy(g->rdata.begin(), g->rdata.end(), reinterpret_cast<uint8_t*>(&sin.sin_addr));
-      step.cut.addresses.push_back(
-          core::Address::fromSockaddr(reinterpret_cast<sockaddr*>(&sin), sizeof(sin)));
+    for (uint16_t type : {dns::qtype::A, dns::qtype::AAAA}) {
+      auto glue = rrset(s[2], target, type);
+      cacheRRset(cache, glue, Rank::Glue, nowSec);
+      for (const Record* g : glue)
+        if (auto a = serverAddress(type, g->rdata)) step.cut.addresses.push_back(*a);
     }
   }
   if (step.cut.nsNames.empty()) return std::nullopt;
   return step;
 }
 
-/// `name` rewritten by a DNAME from `owner` to `target`; false if the result is too long.
-bool substitute(const dns::Name& name, const dns::Name& owner, const dns::Name& target,
-                dns::Name& out) {
+}  // namespace
+
+namespace {
+bool hostHasIpv6() {
+  static const bool has = [] {
+    int fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return false;
+    close(fd);
+    return true;
+  }();
+  return has;
+}
+}  // namespace
+
+std::optional<core::Address> serverAddress(uint16_t type, const std::vector<uint8_t>& rdata) {
+  if (type == dns::qtype::A && rdata.size() == 4) {
+    sockaddr_in sin{};
+    sin.sin_family = AF_INET;
+    sin.sin_port = htons(53);
+    std::copy(rdata.begin(), rdata.end(), reinterpret_cast<uint8_t*>(&sin.sin_addr));
+    return core::Address::fromSockaddr(reinterpret_cast<sockaddr*>(&sin), sizeof(sin));
+  }
+  if (type == dns::qtype::AAAA && rdata.size() == 16 && hostHasIpv6()) {
+    sockaddr_in6 sin6{};
+    sin6.sin6_family = AF_INET6;
+    sin6.sin6_port = htons(53);
+    std::copy(rdata.begin(), rdata.end(), reinterpret_cast<uint8_t*>(&sin6.sin6_addr));
+    return core::Address::fromSockaddr(reinterpret_cast<sockaddr*>(&sin6), sizeof(sin6));
+  }
+  return std::nullopt;
+}
+
+bool dnameSubstitute(const dns::Name& name, const dns::Name& owner, const dns::Name& target,
+                     dns::Name& out) {
   auto w = name.wire();
   size_t prefix = w.size() - owner.wireLength();
   if (prefix + target.wireLength() > dns::kMaxNameLength) return false;
@@ -118,8 +148,6 @@ bool substitute(const dns::Name& name, const dns::Name& owner, const dns::Name& 
   out = dns::Name::fromWire(wire);
   return true;
 }
-
-}  // namespace
 
 dns::Name ancestor(const dns::Name& name, size_t labels) {
   size_t have = name.labelCount();
@@ -131,7 +159,7 @@ dns::Name ancestor(const dns::Name& name, size_t labels) {
 }
 
 Step classify(const std::vector<uint8_t>& reply, const Cut& cut, const dns::Name& askName,
-              uint16_t askType, int maxChain, RecordCache& cache, int64_t nowSec) {
+              uint16_t askType, int maxChain, RecordCache& cache, int64_t nowSec, bool minimised) {
   Step step;
   step.kind = Step::Kind::Lame;
   Section s[3];
@@ -142,7 +170,7 @@ Step classify(const std::vector<uint8_t>& reply, const Cut& cut, const dns::Name
   const Rank rank = h.aa() ? Rank::AuthAnswer : Rank::NonAuth;
   if (!h.aa() && !cut.forward && rc == dns::rcode::NoError && s[0].records.empty()) {
     // Without AA only a referral is meaningful from an authoritative server.
-    if (auto r = referral(s, cut, askName, cache, nowSec)) return *r;
+    if (auto r = referral(s, cut, askName, askType, cache, nowSec)) return *r;
     if (!proofSoa(s[1], askName, cut)) return step;
   }
 
@@ -155,6 +183,17 @@ Step classify(const std::vector<uint8_t>& reply, const Cut& cut, const dns::Name
     if (!data.empty()) {
       cacheRRset(cache, data, rank, nowSec);
       for (const Record* r : data) step.records.push_back(*r);
+      // An NS answer (root priming) brings its servers' addresses: kept as glue, for the
+      // servers named and inside the bailiwick only, as for a referral.
+      if (askType == dns::qtype::NS && !cut.forward) {
+        for (const Record* r : data) {
+          dns::Name target;
+          if (!dns::rdataTarget(dns::qtype::NS, r->rdata, target) || !target.isPartOf(cut.zone))
+            continue;
+          for (uint16_t type : {dns::qtype::A, dns::qtype::AAAA})
+            cacheRRset(cache, rrset(s[2], target, type), Rank::Glue, nowSec);
+        }
+      }
       step.kind = Step::Kind::Answer;
       return step;
     }
@@ -169,12 +208,12 @@ Step classify(const std::vector<uint8_t>& reply, const Cut& cut, const dns::Name
     dns::Name next, target;
     auto cname = rrset(s[0], cur, dns::qtype::CNAME);
     if (dname && dns::rdataTarget(dns::qtype::DNAME, dname->rdata, target) &&
-        substitute(cur, dname->owner, target, next)) {
+        dnameSubstitute(cur, dname->owner, target, next)) {
+      // Only the DNAME is cached: the CNAME is made from it again for every name below it.
       cacheRRset(cache, {dname}, rank, nowSec);
       step.records.push_back(*dname);
       auto w = next.wire();
       step.records.push_back({cur, dns::qtype::CNAME, dname->ttl, {w.begin(), w.end()}});
-      cacheRRset(cache, {&step.records.back()}, rank, nowSec);
     } else if (!cname.empty() && dns::rdataTarget(dns::qtype::CNAME, cname[0]->rdata, next)) {
       cacheRRset(cache, {cname[0]}, rank, nowSec);
       step.records.push_back(*cname[0]);
@@ -188,10 +227,14 @@ Step classify(const std::vector<uint8_t>& reply, const Cut& cut, const dns::Name
     cur = next;
   }
 
-  if (rc == dns::rcode::NXDomain) {
+  // The rcode speaks only for the last name of the chain inside the server's zone: a chain
+  // that left the zone (x.evil.test. NXDOMAIN, CNAME www.victim.test.) says nothing about
+  // where it points, which is asked of that name's own servers.
+  const bool leftZone = !step.records.empty() && !cut.forward && !cur.isPartOf(cut.zone);
+  if (rc == dns::rcode::NXDomain && !leftZone) {
     step.kind = Step::Kind::NxDomain;
     step.soa = proofSoa(s[1], cur, cut);
-    if (step.soa && (cut.forward || cur.isPartOf(cut.zone)))
+    if (step.soa && !minimised && (cut.forward || cur.isPartOf(cut.zone)))
       cache.putNegative(cur, 0, EntryKind::NxDomain, step.soa->ttl, step.soa, rank, nowSec);
     return step;
   }
@@ -203,7 +246,7 @@ Step classify(const std::vector<uint8_t>& reply, const Cut& cut, const dns::Name
     return step;
   }
   if (!cut.forward) {
-    if (auto r = referral(s, cut, askName, cache, nowSec)) return *r;
+    if (auto r = referral(s, cut, askName, askType, cache, nowSec)) return *r;
   }
   step.soa = proofSoa(s[1], askName, cut);
   if (!step.soa && !h.aa() && !cut.forward) return step;  // lame: neither data nor proof

@@ -77,6 +77,24 @@ TEST_CASE("a referral caches the delegation and in-bailiwick glue only") {
   CHECK(cache.get(n("example.test."), qtype::NS, 0)->rank == Rank::Referral);
 }
 
+TEST_CASE("AAAA glue gives IPv6 server addresses") {
+  RecordCache cache({});
+  Response r("www.v6.test.", qtype::A, false);
+  r.name("v6.test.", qtype::NS, "ns.v6.test.", dns::Section::Authority);
+  r.w.startRecord(n("ns.v6.test."), qtype::AAAA, 1, 300, dns::Section::Additional);
+  r.w.putBytes(std::vector<uint8_t>{0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1});
+  r.w.commit();
+  Step s = classify(r.buf, cutAt("test."), n("www.v6.test."), qtype::A, 12, cache, 0);
+  REQUIRE(s.kind == Step::Kind::Referral);
+  CHECK(cache.get(n("ns.v6.test."), qtype::AAAA, 0)->rank == Rank::Glue);
+  if (serverAddress(qtype::AAAA, std::vector<uint8_t>(16))) {  // the host has IPv6
+    REQUIRE(s.cut.addresses.size() == 1);
+    CHECK(s.cut.addresses[0].isV6());
+    CHECK(s.cut.addresses[0].toString() == "2001:db8::1");
+    CHECK(s.cut.addresses[0].port() == 53);
+  }
+}
+
 TEST_CASE("a referral sideways or upwards is lame") {
   RecordCache cache({});
   Response r("www.example.test.", qtype::A, false);
@@ -87,6 +105,21 @@ TEST_CASE("a referral sideways or upwards is lame") {
   up.name("test.", qtype::NS, "ns.test.", dns::Section::Authority);
   s = classify(up.buf, cutAt("example.test."), n("www.example.test."), qtype::A, 12, cache, 0);
   CHECK(s.kind == Step::Kind::Lame);
+}
+
+TEST_CASE("a DS question referred to the zone it names is lame: DS is the parent's") {
+  RecordCache cache({});
+  Response r("example.test.", qtype::DS, false);
+  r.name("example.test.", qtype::NS, "ns1.example.test.", dns::Section::Authority);
+  Step s = classify(r.buf, cutAt("test."), n("example.test."), qtype::DS, 12, cache, 0);
+  CHECK(s.kind == Step::Kind::Lame);
+  // Any other type follows the referral; so does a DS of a name further down.
+  s = classify(r.buf, cutAt("test."), n("example.test."), qtype::A, 12, cache, 0);
+  CHECK(s.kind == Step::Kind::Referral);
+  Response deeper("sub.example.test.", qtype::DS, false);
+  deeper.name("example.test.", qtype::NS, "ns1.example.test.", dns::Section::Authority);
+  s = classify(deeper.buf, cutAt("test."), n("sub.example.test."), qtype::DS, 12, cache, 0);
+  CHECK(s.kind == Step::Kind::Referral);
 }
 
 TEST_CASE("answers: CNAME chain inside the bailiwick, records outside ignored") {
@@ -108,6 +141,23 @@ TEST_CASE("answers: CNAME chain inside the bailiwick, records outside ignored") 
   REQUIRE(s.kind == Step::Kind::Cname);
   CHECK(s.next == n("www.other.test."));
   CHECK_FALSE(cache.get(n("www.other.test."), qtype::A, 0));
+}
+
+TEST_CASE("NXDOMAIN with a CNAME out of the zone: the chain is followed, nothing denied") {
+  RecordCache cache({});
+  Response r("x.evil.test.", qtype::A, true, 3);
+  r.name("x.evil.test.", qtype::CNAME, "www.victim.test.", dns::Section::Answer).soa("evil.test.");
+  Step s = classify(r.buf, cutAt("evil.test."), n("x.evil.test."), qtype::A, 12, cache, 0);
+  REQUIRE(s.kind == Step::Kind::Cname);
+  CHECK(s.next == n("www.victim.test."));
+  CHECK_FALSE(cache.get(n("www.victim.test."), RecordCache::kNxType, 0));
+  CHECK_FALSE(cache.get(n("x.evil.test."), RecordCache::kNxType, 0));
+  // Inside the zone the rcode holds for the chain's last name.
+  Response in("x.evil.test.", qtype::A, true, 3);
+  in.name("x.evil.test.", qtype::CNAME, "y.evil.test.", dns::Section::Answer).soa("evil.test.");
+  s = classify(in.buf, cutAt("evil.test."), n("x.evil.test."), qtype::A, 12, cache, 0);
+  REQUIRE(s.kind == Step::Kind::NxDomain);
+  CHECK(cache.get(n("y.evil.test."), RecordCache::kNxType, 0));
 }
 
 TEST_CASE("a CNAME loop inside one answer ends at the chain bound") {
@@ -153,6 +203,29 @@ TEST_CASE("NXDOMAIN and NODATA are cached with the SOA's negative TTL") {
   Response lame("www.example.test.", qtype::AAAA, false);  // no AA, no SOA, no referral
   s = classify(lame.buf, cutAt("example.test."), n("www.example.test."), qtype::AAAA, 12, cache, 0);
   CHECK(s.kind == Step::Kind::Lame);
+}
+
+TEST_CASE("the NXDOMAIN of a minimised question is not cached") {
+  RecordCache cache({});
+  Response nx("x.example.test.", qtype::A, true, 3);
+  nx.soa("example.test.");
+  Step s =
+      classify(nx.buf, cutAt("example.test."), n("x.example.test."), qtype::A, 12, cache, 0, true);
+  CHECK(s.kind == Step::Kind::NxDomain);
+  CHECK_FALSE(cache.get(n("x.example.test."), RecordCache::kNxType, 0));
+}
+
+TEST_CASE("a priming answer caches the root's NS set and its servers' addresses as glue") {
+  RecordCache cache({});
+  Response r(".", qtype::NS, true);
+  r.name(".", qtype::NS, "a.root-servers.net.", dns::Section::Answer)
+      .a("a.root-servers.net.", 1, dns::Section::Additional)
+      .a("unlisted.example.", 2, dns::Section::Additional);
+  Step s = classify(r.buf, cutAt("."), Name(), qtype::NS, 12, cache, 0);
+  REQUIRE(s.kind == Step::Kind::Answer);
+  CHECK(cache.get(Name(), qtype::NS, 0)->rank == Rank::AuthAnswer);
+  CHECK(cache.get(n("a.root-servers.net."), qtype::A, 0)->rank == Rank::Glue);
+  CHECK_FALSE(cache.get(n("unlisted.example."), qtype::A, 0));
 }
 
 TEST_CASE("ancestor keeps the last labels") {

@@ -28,17 +28,34 @@ EventLoop::~EventLoop() {
 
 bool EventLoop::FdWait::await_suspend(std::coroutine_handle<> h) {
   h_ = h;
-  ev_ = event_new(loop_.base_, fd_, what_, &FdWait::fired, this);
+  // A baton wait is a plain timer that poke() activates by hand.
+  ev_ = event_new(loop_.base_, fd_, baton_ ? 0 : what_, &FdWait::fired, this);
   timeval tv{time_t(timeoutUsec_ / 1000000), suseconds_t(timeoutUsec_ % 1000000)};
   if (!ev_ || event_add(ev_, &tv) != 0) return false;  // resume at once, as timed out
   loop_.waiters_.insert(this);
+  if (baton_) baton_->waiter_ = this;
   return true;
 }
 
 bool EventLoop::FdWait::await_resume() {
   if (ev_) event_free(ev_);
   ev_ = nullptr;
+  if (baton_) {
+    baton_->waiter_ = nullptr;
+    // Poked before the wait began (await_ready): that poke is this wait's wake-up.
+    if (baton_->poked_) ready_ = !loop_.stopping_;
+    baton_->poked_ = false;
+  }
   return ready_;
+}
+
+void EventLoop::Baton::poke() {
+  if (waiter_ && waiter_->ev_) {
+    event_active(waiter_->ev_, EV_READ, 0);
+    waiter_ = nullptr;
+  } else {
+    poked_ = true;
+  }
 }
 
 void EventLoop::FdWait::fired(evutil_socket_t, short what, void* arg) {

@@ -22,11 +22,29 @@ class EventLoop {
   event_base* base() { return base_; }
   bool stopping() const { return stopping_; }
 
+  class FdWait;
+  /// Lets one coroutine end another's wait early: the other waits with
+  /// `co_await loop.wait(baton, timeout)` (true when poked, false on timeout), and poke()
+  /// ends that wait from the next loop iteration (or the next wait at once).
+  class Baton {
+   public:
+    void poke();
+
+   private:
+    friend class EventLoop;
+    FdWait* waiter_ = nullptr;
+    bool poked_ = false;
+  };
+
   class FdWait {
    public:
     FdWait(EventLoop& loop, int fd, short what, int64_t timeoutUsec)
         : loop_(loop), fd_(fd), what_(what), timeoutUsec_(timeoutUsec) {}
-    bool await_ready() const noexcept { return loop_.stopping_ || timeoutUsec_ <= 0; }
+    FdWait(EventLoop& loop, Baton& baton, int64_t timeoutUsec)
+        : loop_(loop), fd_(-1), what_(EV_READ), timeoutUsec_(timeoutUsec), baton_(&baton) {}
+    bool await_ready() const noexcept {
+      return loop_.stopping_ || timeoutUsec_ <= 0 || (baton_ && baton_->poked_);
+    }
     bool await_suspend(std::coroutine_handle<> h);
     /// True when the socket is ready; false on timeout or cancellation.
     bool await_resume();
@@ -39,12 +57,15 @@ class EventLoop {
     short what_;
     int64_t timeoutUsec_;
     event* ev_ = nullptr;
+    Baton* baton_ = nullptr;
     std::coroutine_handle<> h_;
     bool ready_ = false;
   };
 
   /// Awaitable: true when `fd` is ready for `what` (EV_READ or EV_WRITE) within `timeoutUsec`.
   FdWait wait(int fd, short what, int64_t timeoutUsec) { return {*this, fd, what, timeoutUsec}; }
+  /// Awaitable: true when `baton` is poked within `timeoutUsec` (and the poke is consumed).
+  FdWait wait(Baton& baton, int64_t timeoutUsec) { return {*this, baton, timeoutUsec}; }
   /// Resumes every waiting resolution as timed out; from then on waits fail at once.
   void cancelAll();
   size_t waiting() const { return waiters_.size(); }

@@ -68,6 +68,16 @@ void ResolverInstance::start() {
     if (!purgeEvent_ || event_add(purgeEvent_, &tv) != 0)
       throw std::runtime_error("libevent set-up for resolver " + name());
   }
+  if (index_ == 1) {
+    // Root priming once the loop runs (the first instance does it for all: one cache).
+    timeval now{0, 0};
+    event_base_once(
+        loop_->base(), -1, EV_TIMEOUT,
+        [](evutil_socket_t, short, void* arg) {
+          static_cast<ResolverInstance*>(arg)->iterator_->primeAtStart();
+        },
+        this, &now);
+  }
   stopping_ = false;
   threw_ = false;
   suspect_ = 0;

@@ -6,6 +6,8 @@
 /// chains followed. Every resolution has a budget of outgoing queries; chains, referrals and
 /// nested name-server resolutions are bounded; running out is SERVFAIL.
 #include <cstdint>
+#include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <unordered_map>
@@ -38,6 +40,7 @@ class Trace {
 struct Budget {
   int queriesLeft = 50;
   Trace* trace = nullptr;
+  int64_t deadlineUsec = INT64_MAX;  ///< monotonic: the resolution ends in SERVFAIL then
 };
 
 /// The final answer to a question.
@@ -54,6 +57,7 @@ struct Cut {
   std::vector<dns::Name> nsNames;
   std::vector<core::Address> addresses;  ///< known addresses (hints, forwarders, glue)
   bool forward = false;                  ///< servers are forwarders: set RD, accept non-AA
+  bool fromHints = false;                ///< the root from the hints: not primed (yet)
 };
 
 /// What one answer from a server meant.
@@ -66,14 +70,25 @@ struct Step {
   Cut cut;                      ///< Referral: the new cut
 };
 
+/// `name` (below `owner`) rewritten by the DNAME `owner` -> `target`; false if too long.
+bool dnameSubstitute(const dns::Name& name, const dns::Name& owner, const dns::Name& target,
+                     dns::Name& out);
+
+/// The server address (port 53) in an A or AAAA RDATA; nullopt for anything else, and for
+/// AAAA when the host cannot open IPv6 sockets.
+std::optional<core::Address> serverAddress(uint16_t type, const std::vector<uint8_t>& rdata);
+
 /// The last `labels` labels of `name` (name itself when it has no more).
 dns::Name ancestor(const dns::Name& name, size_t labels);
 
 /// Decides what a validated reply to (askName, askType) from a server of `cut` means, and
 /// caches what it can trust: the answer chain within the cut's bailiwick, negative answers,
 /// delegations and their glue (addresses of the listed servers, inside the bailiwick only).
+/// A `minimised` question's NXDOMAIN is not cached: servers that get empty non-terminals
+/// wrong would deny every name below them (RFC 8020 applies cached NXDOMAINs downwards).
 Step classify(const std::vector<uint8_t>& reply, const Cut& cut, const dns::Name& askName,
-              uint16_t askType, int maxChain, RecordCache& cache, int64_t nowSec);
+              uint16_t askType, int maxChain, RecordCache& cache, int64_t nowSec,
+              bool minimised = false);
 
 class Iterator {
  public:
@@ -81,19 +96,33 @@ class Iterator {
 
   /// Resolves (qname, qtype): from the cache if it can, else iteratively.
   Task<Answer> resolve(dns::Name qname, uint16_t qtype, Budget& b, int nsDepth);
+  /// Root priming (RFC 8109) as an instance starts, unless a forward zone covers the root.
+  Detached primeAtStart();
 
  private:
   enum class CacheResult : uint8_t { Miss, Hit, NxDomain, NoData, Cname };
   CacheResult fromCache(const dns::Name& name, uint16_t qtype, Answer& a, dns::Name& next);
-  Cut closestCut(const dns::Name& name);
+  enum class Above : uint8_t { Nothing, NxDomain, Dname };
+  Above fromCacheAbove(const dns::Name& name, int64_t now, Answer& a, dns::Name& next);
+  Cut closestCut(const dns::Name& name, uint16_t qtype);
   Task<Step> iterate(dns::Name name, uint16_t qtype, Budget& b, int nsDepth);
+  /// Asks the root hints for the root's NS set (cached with its addresses); false if it
+  /// failed, and then it is not tried again for kPrimeRetryUsec.
+  Task<bool> prime(Budget& b, int nsDepth);
   Task<Step> askCut(const Cut& cut, const dns::Name& askName, uint16_t askType, Budget& b,
-                    int nsDepth);
+                    int nsDepth, bool minimised = false);
   Task<std::vector<core::Address>> addressesOf(const Cut& cut, Budget& b, int nsDepth);
-  Task<Reply> ask(const core::Address& server, const dns::Name& name, uint16_t type, bool rd,
-                  Budget& b);
-  Task<Reply> askOnce(const core::Address& server, const dns::Name& name, uint16_t type, bool rd,
-                      Budget& b);
+  /// The servers of a cut asked in a staggered race (see askCut).
+  struct Race {
+    std::vector<std::pair<size_t, Reply>> results;  ///< server index, its reply
+    int running = 0;
+    EventLoop::Baton baton;  ///< poked by each finished query, awaited by askCut
+  };
+  /// One query of a race: outlives askCut if it has to (it holds the race).
+  Detached raceOne(std::shared_ptr<Race> race, size_t index, core::Address server, dns::Name name,
+                   uint16_t type, bool rd);
+  Task<Reply> ask(const core::Address& server, const dns::Name& name, uint16_t type, bool rd);
+  Task<Reply> askOnce(const core::Address& server, const dns::Name& name, uint16_t type, bool rd);
 
   /// An outgoing question in flight, which identical ones join instead of asking again.
   struct InFlight {
@@ -111,6 +140,7 @@ class Iterator {
   EventLoop& loop_;
   std::mt19937 rng_;
   std::unordered_map<std::string, InFlight*> inFlight_;  ///< key: server, qname, qtype, rd
+  int64_t primeRetryUsec_ = 0;  ///< monotonic: no priming before (it failed)
 };
 
 }  // namespace ballast::backends::resolver

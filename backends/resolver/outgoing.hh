@@ -32,6 +32,7 @@ struct Reply {
   int64_t rttUsec = 0;
   std::vector<uint8_t> packet;  ///< Answer: the validated response
   int mismatched = 0;           ///< datagrams ignored: wrong ID or question
+  bool noEdns = false;          ///< asked without EDNS (the server does not know it)
 };
 
 /// Sends the query and waits for its answer on `loop`; never throws.

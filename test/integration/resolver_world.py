@@ -16,8 +16,17 @@ FakeAuth servers for the faults. Addresses: base + n, all on port 53.
   .18 slow.test.     answers A 192.0.2.18 after 200 ms
   .19 brokenent.test. NXDOMAIN for empty non-terminals (x.brokenent.test.), A 192.0.2.19
                       for the names below them: QNAME minimisation must fall back
+  .20 evil.test.     NXDOMAIN for every name, with a CNAME to www.victim.test. (another
+                      zone, which has it): the rcode must not be believed for it
+  victim.test. (nsd .3) www.victim.test. A 192.0.2.90
+  example.test. has a DS in test. (parent side only); old.example.test. DNAME example.test.
+  .30-.38 many.test.  nine silent servers (UDP sockets bound, never read) and
+  .39                 one that answers A 192.0.2.39 (FakeAuth)
+  .40 closed.test.   nothing listens: every query is refused at once (ICMP)
+  v6.test.           only AAAA glue (ns.v6.test. ::1): the test that uses it runs the server
 """
 
+import socket
 import time
 from pathlib import Path
 
@@ -28,7 +37,12 @@ import dns.rdatatype
 from fakehierarchy import SOA, FakeAuth, Nsd, base_prefix, response, rr
 
 FAULT_ZONES = {"counted": 10, "poison": 11, "loop": 12, "refloop": 13, "dead": 14, "tc": 15,
-               "formerr": 16, "lame": 17, "slow": 18, "brokenent": 19}
+               "formerr": 16, "lame": 17, "slow": 18, "brokenent": 19, "evil": 20, "many": 39}
+SILENT_MANY = range(30, 39)
+
+# The DS of example.test. in the parent zone (an unsigned hierarchy: only where it is
+# asked matters, the digest is never checked).
+EXAMPLE_DS = "12345 13 2 " + "ab" * 32
 
 
 def zone_texts(b):
@@ -46,27 +60,45 @@ ns.test. IN A {b}2
 example.test. IN NS ns1.example.test.
 ns1.example.test. IN A {b}3
 glueless.test. IN NS ns.example.test.
+example.test. IN DS {EXAMPLE_DS}
+v6.test. IN NS ns.v6.test.
+closed.test. IN NS ns.closed.test.
+ns.closed.test. IN A {b}40
+ns.v6.test. IN AAAA ::1
+victim.test. IN NS ns1.example.test.
 """
     for name, n in FAULT_ZONES.items():
+        if name == "many":
+            continue
         tld += f"{name}.test. IN NS ns.{name}.test.\nns.{name}.test. IN A {b}{n}\n"
+    for n in list(SILENT_MANY) + [FAULT_ZONES["many"]]:
+        tld += f"many.test. IN NS ns{n}.many.test.\nns{n}.many.test. IN A {b}{n}\n"
     example = f"""$TTL 3600
 example.test. IN SOA {SOA.format(zone='example.test.')}
 example.test. IN NS ns1.example.test.
 ns1.example.test. IN A {b}3
 ns.example.test. IN A {b}3
 www.example.test. IN A 192.0.2.80
+ftp.example.test. IN A 192.0.2.83
 alias.example.test. IN CNAME www.example.test.
 far.example.test. IN CNAME www.glueless.test.
 onlytxt.example.test. IN TXT "no address here"
 a.b.c.deep.example.test. IN A 192.0.2.82
 old.example.test. IN DNAME example.test.
+moved.example.test. IN DNAME victim.test.
 """
     glueless = f"""$TTL 3600
 glueless.test. IN SOA {SOA.format(zone='glueless.test.')}
 glueless.test. IN NS ns.example.test.
 www.glueless.test. IN A 192.0.2.81
 """
-    return {".": root, "test.": tld, "example.test.": example, "glueless.test.": glueless}
+    victim = f"""$TTL 3600
+victim.test. IN SOA {SOA.format(zone='victim.test.')}
+victim.test. IN NS ns1.example.test.
+www.victim.test. IN A 192.0.2.90
+"""
+    return {".": root, "test.": tld, "example.test.": example, "glueless.test.": glueless,
+            "victim.test.": victim}
 
 
 def handler_for(zone, b):
@@ -128,6 +160,13 @@ def handler_for(zone, b):
         if zone == "slow":
             time.sleep(0.2)
             return answer_a(q, "192.0.2.18")
+        if zone == "evil":
+            r = response(q, dns.rcode.NXDOMAIN)
+            r.answer.append(rr(f"{qn} 300 CNAME www.victim.test."))
+            r.authority.append(soa)
+            return r
+        if zone == "many":
+            return answer_a(q, "192.0.2.39")
         if zone == "lame":
             return response(q, dns.rcode.REFUSED, aa=False)
         return None
@@ -145,12 +184,19 @@ class World:
         # itself, and the resolver would never see a referral from the root or test.
         self.nsds = []
         self.fakes = {}
+        self.silent = []
         try:
-            for n, names in ((1, ["."]), (2, ["test."]), (3, ["example.test.", "glueless.test."])):
+            levels = ((1, ["."]), (2, ["test."]),
+                      (3, ["example.test.", "glueless.test.", "victim.test."]))
+            for n, names in levels:
                 self.nsds.append(Nsd(Path(workdir) / f"nsd{n}", [f"{b}{n}"],
                                      {z: zones[z] for z in names}))
             for name, n in FAULT_ZONES.items():
                 self.fakes[name] = FakeAuth(f"{b}{n}", handler_for(name, b))
+            for n in SILENT_MANY:
+                s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                s.bind((f"{b}{n}", 53))
+                self.silent.append(s)
             for nsd, probe in zip(self.nsds, (".", "test.", "example.test.")):
                 nsd.wait_ready(probe)
         except Exception:
@@ -158,6 +204,8 @@ class World:
             raise
 
     def stop(self):
+        for s in self.silent:
+            s.close()
         for f in self.fakes.values():
             f.stop()
         for nsd in self.nsds:
