@@ -8,6 +8,7 @@
 
 #include "lua/binding.hh"
 #include "lua/bindings.hh"
+#include "lua/rule_types.hh"
 
 namespace ballast::lua {
 
@@ -24,6 +25,7 @@ constexpr BoolSetting kBoolSettings[] = {
     {"fixupCase", &core::Settings::fixupCase},
     {"setAllowEmptyResponse", &core::Settings::allowEmptyResponse},
     {"setDropEmptyQueries", &core::Settings::dropEmptyQueries},
+    {"setAddEDNSToSelfGeneratedResponses", &core::Settings::addEDNSToSelfGenerated},
 };
 
 int setBool(lua_State* L) {
@@ -44,6 +46,16 @@ int setUDPTimeout(lua_State* L, Host& h) {
   if (seconds <= 0 || seconds > 3600)
     throw ConfigError("setUDPTimeout: must be more than 0 and at most 3600 seconds");
   h.runtime.update([&](core::RuntimeConfig& c) { c.settings.udpTimeoutMs = uint32_t(seconds * 1000); });
+  return 0;
+}
+
+int setPayloadSizeOnSelfGeneratedAnswers(lua_State* L, Host& h) {
+  int64_t size = checkInteger(L, 1, "setPayloadSizeOnSelfGeneratedAnswers", "the payload size", 0,
+                              65535);
+  // As RFC 6891 says of values below 512, and dnsdist with it.
+  h.runtime.update([&](core::RuntimeConfig& c) {
+    c.settings.payloadSizeSelfGenerated = uint16_t(std::max<int64_t>(size, 512));
+  });
   return 0;
 }
 
@@ -95,6 +107,7 @@ void registerSettingBindings(lua_State* L) {
   }
   static const Binding b[] = {
       {"setUDPTimeout", wrap<setUDPTimeout>},
+      {"setPayloadSizeOnSelfGeneratedAnswers", wrap<setPayloadSizeOnSelfGeneratedAnswers>},
       {"setSecurityPollSuffix", wrap<setSecurityPollSuffix>},
       {"getStatisticsCounters", wrap<getStatisticsCounters>},
       {"includeDirectory", wrap<includeDirectory>},

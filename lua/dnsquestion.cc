@@ -273,10 +273,10 @@ rules::Verdict verdictFromLua(int action, const std::string& arg, rules::DQ& dq)
           if (end == std::string::npos) break;
           start = end + 1;
         }
-        return rules::spoofAction(std::move(addrs), 60)->apply(dq);
+        return rules::spoofAction(std::move(addrs))->apply(dq);
       } catch (const std::invalid_argument&) {
         try {
-          return rules::spoofCnameAction(dns::Name::fromString(arg), 60)->apply(dq);
+          return rules::spoofCnameAction(dns::Name::fromString(arg))->apply(dq);
         } catch (const std::invalid_argument&) {
           return answer(dns::rcode::ServFail);
         }

@@ -3,6 +3,7 @@
 /// The C++ actions on queries and on responses (dnsdist's *Action objects). Factories throw
 /// std::invalid_argument with the reason; applying never throws.
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -11,6 +12,24 @@
 #include "dns/name.hh"
 
 namespace ballast::core::rules {
+
+/// The DNS header bits of a self-made answer (dnsdist's ResponseConfig: aa, ad, ra). Unset:
+/// AA and AD cleared, RA copied from the query's RD.
+struct ResponseFlags {
+  std::optional<bool> aa, ad, ra;
+};
+
+/// The options of the Spoof* actions (ResponseConfig plus the records' TTL).
+struct SpoofOptions {
+  ResponseFlags flags;
+  uint32_t ttl = 60;
+};
+
+/// The SOA record of NegativeAndSOAAction.
+struct SoaFields {
+  dns::Name zone, mname, rname;
+  uint32_t ttl = 0, serial = 0, refresh = 0, retry = 0, expire = 0, minimum = 0;
+};
 
 using ActionPtr = std::shared_ptr<const Action>;
 using ResponseActionPtr = std::shared_ptr<const ResponseAction>;
@@ -25,10 +44,17 @@ ActionPtr ercodeAction(uint16_t rcode);
 /// Over UDP: an empty answer with TC set, so the client retries over TCP. Nothing over TCP.
 ActionPtr tcAction();
 /// Answers with A/AAAA records from `addresses` (those matching the qtype).
-ActionPtr spoofAction(std::vector<Address> addresses, uint32_t ttl);
-ActionPtr spoofCnameAction(dns::Name target, uint32_t ttl);
+ActionPtr spoofAction(std::vector<Address> addresses, SpoofOptions o = {});
+ActionPtr spoofCnameAction(dns::Name target, SpoofOptions o = {});
 /// Answers with one record of the query's type per raw RDATA.
-ActionPtr spoofRawAction(std::vector<std::string> rdatas, uint32_t ttl);
+ActionPtr spoofRawAction(std::vector<std::string> rdatas, SpoofOptions o = {});
+/// Answers NXDOMAIN (`nxd`) or NODATA with `soa` in the additional section, as dnsdist 1.7.
+ActionPtr negativeAndSoaAction(bool nxd, SoaFields soa, ResponseFlags flags = {});
+/// Drops queries above `qps` a second (bursting to as many); the others go on.
+ActionPtr qpsAction(double qps);
+/// Adds EDNS option `code` with `data` to the query, replacing an option of the same code;
+/// a query without OPT gets one (payload 512, as dnsdist). Goes on with the next rule.
+ActionPtr setEdnsOptionAction(uint16_t code, std::string data);
 ActionPtr poolAction(std::string pool, bool stop);
 /// Sends to `pool` at most `qps` queries per second; the rest go on with the next rules.
 ActionPtr qpsPoolAction(double qps, std::string pool, bool stop);

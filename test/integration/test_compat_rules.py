@@ -1,0 +1,177 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""dnsdist 1.7 rules, actions and settings that real configurations use (issue 20), through
+the binary: TrailingDataRule, EDNSVersionRule, DNSSECRule, MaxQPSRule's sense, QPSAction,
+NegativeAndSOAAction, SetEDNSOptionAction, the Spoof* options, the Lua response actions,
+setPayloadSizeOnSelfGeneratedAnswers and setServerPolicyLuaFFIPerThread."""
+
+import dns.edns
+import dns.flags
+import dns.message
+import dns.rcode
+import dns.rdatatype
+import pytest
+
+from fakedns import a_addresses, make_query, to_wire
+import harness
+from rules_util import ask, rcode
+
+REFUSED = dns.rcode.REFUSED
+
+
+def refuse(selector, suffix):
+    return (f'addAction(AndRule{{QNameSuffixRule("{suffix}"), {selector}}}, '
+            f'RCodeAction(DNSRCode.REFUSED))\n')
+
+
+LUA = "".join([
+    refuse("TrailingDataRule()", "trail.test."),
+    refuse("EDNSVersionRule(0)", "ednsv.test."),
+    refuse("DNSSECRule()", "dnssec.test."),
+    refuse("NotRule(MaxQPSRule(5))", "maxqps.test."),
+    'addAction("qpsaction.test.", QPSAction(5))\n',
+    'addAction("neg.test.", NegativeAndSOAAction(true, "neg.test.", 300, "ns.neg.test.", '
+    '"hostmaster.neg.test.", 2024, 3600, 600, 86400, 60, {aa=true}))\n',
+    'addAction("nodata.test.", NegativeAndSOAAction(false, "nodata.test.", 30, "ns.nodata.test.", '
+    '"hm.nodata.test.", 1, 2, 3, 4, 5))\n',
+    'addAction("ednsopt.test.", SetEDNSOptionAction(65001, "abc"))\n',
+    'addAction("spoofopts.test.", SpoofAction({"192.0.2.7"}, {aa=true, ad=true, ttl=99}))\n',
+    'addAction("spoofra.test.", SpoofAction("192.0.2.8", {ra=false}))\n',
+    'addAction("cnameopts.test.", SpoofCNAMEAction("t.example.", {ttl=42, aa=true}))\n',
+    'addAction("rawopts.test.", SpoofRawAction("\\192\\000\\002\\009", {ttl=7}))\n',
+    'setPayloadSizeOnSelfGeneratedAnswers(1400)\n',
+    'function servfailIt(dr) return DNSResponseAction.ServFail end\n',
+    'addResponseAction("luaresp.test.", LuaResponseAction(servfailIt))\n',
+    'function dropIt(dr) return DNSResponseAction.Drop end\n',
+    'addResponseAction("ffiresp.test.", LuaFFIResponseAction(dropIt))\n',
+    'addResponseAction("ptresp.test.", LuaFFIPerThreadResponseAction('
+    '"return function(dr) return DNSResponseAction.ServFail end"))\n',
+    'setCacheCleaningPercentage(50)\n',
+    'setServerPolicyLuaFFIPerThread("second", "return function(servers, dq) return 1 end")\n',
+])
+
+
+@pytest.fixture(scope="module")
+def env(module_ballast, module_backends):
+    first, second = module_backends(), module_backends()
+    b = module_ballast(servers=[first, second], lua=LUA)
+    return {"b": b, "first": first, "second": second}
+
+
+@pytest.fixture
+def c(client):
+    return client("127.0.0.1")
+
+
+def forwarded(msg, env):
+    assert msg is not None and msg.rcode() == dns.rcode.NOERROR
+    return a_addresses(msg) == [env["second"].answer]
+
+
+def test_ffi_per_thread_policy_picks_the_second_server(env, c):
+    for i in range(4):
+        assert forwarded(ask(c, env["b"], f"p{i}.policy.test."), env)
+    assert env["first"].count == 0
+
+
+def test_trailing_data_rule(env, c):
+    b = env["b"]
+    wire = to_wire(make_query("x.trail.test.")) + b"\x00\x01junk"
+    got = c.ask(wire, b.listen[0], timeout=1.0)
+    assert got is not None and got.rcode() == REFUSED
+    assert forwarded(ask(c, b, "y.trail.test."), env)
+
+
+def test_edns_version_and_dnssec_rules(env, c):
+    b = env["b"]
+    q = make_query("x.ednsv.test.", payload=1232)
+    q.use_edns(1, 0, 1232)
+    assert c.ask(q, b.listen[0]).rcode() == REFUSED
+    assert forwarded(c.ask(make_query("y.ednsv.test.", payload=1232), b.listen[0]), env)
+    assert rcode(ask(c, b, "x.dnssec.test.", want_dnssec=True, payload=1232)) == REFUSED
+    assert forwarded(ask(c, b, "y.dnssec.test.", payload=1232), env)
+
+
+def test_max_qps_rule_matches_the_first_queries(env, c):
+    got = [ask(c, env["b"], f"q{i}.maxqps.test.").rcode() for i in range(20)]
+    assert got[:5] == [dns.rcode.NOERROR] * 5
+    assert got.count(REFUSED) >= 10
+
+
+def test_qps_action_drops_above_the_limit(env, c):
+    # All at once: 5 tokens, and about none refilled while they arrive.
+    for i in range(20):
+        c.send(make_query(f"q{i}.qpsaction.test."), env["b"].listen[0])
+    got = c.recv_all(20, 1.0)
+    assert 5 <= len(got) <= 8, len(got)
+
+
+def test_negative_and_soa(env, c):
+    r = ask(c, env["b"], "x.neg.test.", payload=1232)
+    assert r.rcode() == dns.rcode.NXDOMAIN
+    assert r.flags & dns.flags.AA and r.flags & dns.flags.RA  # RA copies the query's RD
+    assert not r.answer and not r.authority
+    soa = [rr for rr in r.additional if rr.rdtype == dns.rdatatype.SOA]
+    assert len(soa) == 1 and soa[0].ttl == 300
+    assert str(soa[0].name) == "neg.test."
+    s = soa[0][0]
+    assert (s.serial, s.refresh, s.retry, s.expire, s.minimum) == (2024, 3600, 600, 86400, 60)
+    assert str(s.mname) == "ns.neg.test." and str(s.rname) == "hostmaster.neg.test."
+    assert r.payload == 1400  # setPayloadSizeOnSelfGeneratedAnswers
+    r = ask(c, env["b"], "x.nodata.test.")
+    assert r.rcode() == dns.rcode.NOERROR and not r.answer and not r.flags & dns.flags.AA
+    assert r.additional[0].rdtype == dns.rdatatype.SOA
+
+
+def test_set_edns_option_reaches_the_backend(env, c):
+    second = env["second"]
+    before = len(second.queries)
+    assert forwarded(ask(c, env["b"], "x.ednsopt.test."), env)
+    got = second.queries[before:]
+    assert len(got) == 1
+    opts = [(o.otype, o.to_wire() if hasattr(o, "to_wire") else None) for o in got[0].msg.options]
+    assert any(int(t) == 65001 for t, _ in opts), opts
+    raw = got[0].wire
+    assert b"\xfd\xe9\x00\x03abc" in raw
+    assert got[0].msg.payload == 512  # the OPT dnsdist adds to a query without one
+
+
+def test_spoof_options(env, c):
+    b = env["b"]
+    r = ask(c, b, "x.spoofopts.test.")
+    assert a_addresses(r) == ["192.0.2.7"]
+    assert r.answer[0].ttl == 99
+    assert r.flags & dns.flags.AA and r.flags & dns.flags.AD and r.flags & dns.flags.RA
+    r = ask(c, b, "x.spoofopts.test.", rd=False)
+    assert not r.flags & dns.flags.RA  # RA follows RD unless ra= says otherwise
+    r = ask(c, b, "x.spoofra.test.")
+    assert a_addresses(r) == ["192.0.2.8"] and not r.flags & dns.flags.RA
+    assert not r.flags & dns.flags.AA
+    r = ask(c, b, "x.cnameopts.test.")
+    assert r.answer[0].rdtype == dns.rdatatype.CNAME and r.answer[0].ttl == 42
+    assert r.flags & dns.flags.AA
+    r = ask(c, b, "x.rawopts.test.")
+    assert a_addresses(r) == ["192.0.2.9"] and r.answer[0].ttl == 7
+
+
+def test_lua_response_actions(env, c):
+    b = env["b"]
+    assert rcode(ask(c, b, "x.luaresp.test.")) == dns.rcode.SERVFAIL
+    assert ask(c, b, "x.ffiresp.test.", timeout=0.5) is None
+    assert rcode(ask(c, b, "x.ptresp.test.")) == dns.rcode.SERVFAIL
+    assert forwarded(ask(c, b, "x.other.test."), env)
+
+
+def test_bad_options_fail_with_the_reason(tmp_path):
+    for lua, reason in [
+        ('addAction(AllRule(), QPSAction(0))', "QPSAction: qps must be positive"),
+        ('addAction(AllRule(), SpoofAction("192.0.2.1", {tll=3}))', "tll"),
+        ('addAction(AllRule(), NegativeAndSOAAction(true, "a.", 1, "b.", "c.", 1, 2, 3, 4))',
+         "minimum"),
+        ('addAction(AllRule(), SetEDNSOptionAction(70000, "x"))', "option code"),
+    ]:
+        path = tmp_path / "bad.conf"
+        path.write_text(f'setLocal("127.0.0.1:5300")\n{lua}\n')
+        res = harness.run_binary(["-C", str(path), "--check-config"])
+        assert res.returncode != 0, lua
+        assert f"{path}:2:" in res.stdout + res.stderr, res.stdout + res.stderr
+        assert reason in res.stdout + res.stderr, res.stdout + res.stderr
