@@ -174,12 +174,23 @@ void Runtime::beginStaging() {
   staged_ = std::move(s);
 }
 
+void Runtime::setInitialAcl(const std::vector<std::string>& netmasks) {
+  NetmaskGroup acl = defaultAcl();
+  for (const auto& m : netmasks) acl.add(m);
+  {
+    std::lock_guard lock(mutex_);
+    initialAcl_ = acl;
+  }
+  update([&](RuntimeConfig& c) { c.acl = acl; });
+}
+
 void Runtime::beginReloadStaging() {
   std::lock_guard lock(mutex_);
   if (staged_) throw std::logic_error("a configuration change is already being staged");
   auto s = std::make_unique<Staged>();
   s->owner = std::this_thread::get_id();
   s->config = std::make_shared<RuntimeConfig>();
+  s->config->acl = initialAcl_;
   s->reload = true;
   staged_ = std::move(s);
 }

@@ -58,6 +58,11 @@ class Runtime {
   /// are serialised; if `change` throws, nothing is published.
   void update(const std::function<void(RuntimeConfig&)>& change);
 
+  /// The command line's --acl netmasks, added to the default ACL before the configuration
+  /// runs (so its setACL replaces them and addACL adds to them, as dnsdist), now and before
+  /// every reload's run of it. Throws std::invalid_argument for a bad netmask.
+  void setInitialAcl(const std::vector<std::string>& netmasks);
+
   /// Adds a server (and to its pools); started at once if the runtime is running.
   void addServer(std::shared_ptr<Backend> b);
   /// Takes the server out of its pools and stops it. Returns false if it was not there.
@@ -126,6 +131,7 @@ class Runtime {
   void republishPools();
 
   mutable std::mutex mutex_;  // serialises configuration changes, not the query path
+  NetmaskGroup initialAcl_ = defaultAcl();  ///< setInitialAcl
   std::vector<std::shared_ptr<Backend>> servers_;
   std::vector<std::shared_ptr<PacketCache>> caches_;
   std::atomic<bool> running_{false};

@@ -113,11 +113,6 @@ void applyCommandLine(const daemon::Options& opts, lua::Host& h) {
     for (const auto& l : opts.locals)
       h.startup().locals.push_back({core::Address::parse(l), false});
   }
-  for (const auto& m : opts.acl) {
-    core::NetmaskGroup probe;
-    probe.add(m);
-    h.runtime.update([&](core::RuntimeConfig& c) { c.acl.add(m); });
-  }
   if (h.startup().locals.empty())
     h.startup().locals.push_back({core::Address::parse("127.0.0.1:53"), false});
 }
@@ -135,6 +130,7 @@ int run(const daemon::Options& opts) {
   web::Service webService(rt, BALLAST_VERSION);  // before lua's end: its handlers use lua
   host.web = &webService;
   try {
+    rt.setInitialAcl(opts.acl);  // --acl: before the file, whose setACL replaces it
     lua.loadFile(opts.configFile);
     applyCommandLine(opts, host);
   } catch (const std::exception& e) {

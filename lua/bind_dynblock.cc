@@ -102,6 +102,13 @@ int setMasks(lua_State* L, Host&) {
                      int(checkInteger(L, 3, "setMasks", "the IPv6 mask", 0, 128)));
   return 0;
 }
+/// dnsdist's setQuiet silences the log line of each new block; ballast writes none, so the
+/// flag is read for its type only.
+int setQuiet(lua_State* L, Host&) {
+  group(L);
+  checkBool(L, 2, "setQuiet");
+  return 0;
+}
 int excludeRange(lua_State* L, Host&) {
   auto& g = group(L);
   toNetmaskGroup(L, 2, "excludeRange");  // validates every entry first
@@ -243,6 +250,7 @@ void registerDynBlockBindings(lua_State* L) {
                                   {"setQTypeRate", wrap<setQTypeRate>},
                                   {"setResponseByteRate", wrap<setResponseByteRate>},
                                   {"setMasks", wrap<setMasks>},
+                                  {"setQuiet", wrap<setQuiet>},
                                   {"excludeRange", wrap<excludeRange>},
                                   {"includeRange", wrap<includeRange>},
                                   {"apply", wrap<apply>},

@@ -64,12 +64,20 @@ def test_default_acl_allows_loopback(start_ballast, backends, client):
     assert_answered(client("127.0.0.8"), b, be, "default-acl.test.")
 
 
-def test_command_line_acl_adds(start_ballast, backends, client):
+def test_command_line_acl_comes_before_the_file(start_ballast, backends, client):
+    # As dnsdist: --acl is in the ACL before the file runs, so setACL replaces it...
     be = backends()
     b = start_ballast(servers=[be], lua='setACL({"127.0.0.1/32"})\n',
                       args=["--acl", "127.0.0.2/32"])
     base = b.fresh_counters()
-    assert_answered(client("127.0.0.2"), b, be, "cmdline.test.")
     assert_answered(client("127.0.0.1"), b, be, "config.test.")
-    assert_dropped(client("127.0.0.3"), b, "neither.test.")
+    assert_dropped(client("127.0.0.2"), b, "cmdline.test.")
     b.wait_deltas(base, {"acl-drops": 1})
+
+
+def test_command_line_acl_adds_to_the_default(start_ballast, backends, client):
+    # ...while without setACL it adds to the default ACL instead of replacing it.
+    be = backends()
+    b = start_ballast(servers=[be], lua='addACL("192.0.2.0/24")\n',
+                      args=["--acl", "10.9.0.0/16"])
+    assert_answered(client("127.0.0.5"), b, be, "default.test.")

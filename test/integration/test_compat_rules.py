@@ -4,6 +4,8 @@ the binary: TrailingDataRule, EDNSVersionRule, DNSSECRule, MaxQPSRule's sense, Q
 NegativeAndSOAAction, SetEDNSOptionAction, the Spoof* options, the Lua response actions,
 setPayloadSizeOnSelfGeneratedAnswers and setServerPolicyLuaFFIPerThread."""
 
+import re
+
 import dns.edns
 import dns.flags
 import dns.message
@@ -175,3 +177,24 @@ def test_bad_options_fail_with_the_reason(tmp_path):
         assert res.returncode != 0, lua
         assert f"{path}:2:" in res.stdout + res.stderr, res.stdout + res.stderr
         assert reason in res.stdout + res.stderr, res.stdout + res.stderr
+
+
+def test_bad_weight_is_logged_and_the_server_left_out(start_ballast, backends, client):
+    good, bad = backends(), backends()
+    b = start_ballast(servers=[good], lua=harness.lua_new_server(bad, name="bad", weight=0) + "\n")
+    for i in range(3):
+        r = ask(client("127.0.0.1"), b, f"w{i}.weight.test.")
+        assert a_addresses(r) == [good.answer]
+    assert bad.count == 0
+    assert "weight value must be" in b.stderr()
+
+
+def test_show_version_and_dynblock_group_spelling(tmp_path):
+    path = tmp_path / "v.conf"
+    path.write_text('setLocal("127.0.0.1:5300")\nshowVersion()\n'
+                    'local g = newDynBlockRulesGroup()\ng:setQuiet(true)\n'
+                    'g:setMasks(24, 64, 0)\ng:setQueryRate(100, 10, "too fast", 60)\n')
+    res = harness.run_binary(["-C", str(path), "--check-config"])
+    assert res.returncode == 0, res.stdout + res.stderr
+    # dnsdist prints "dnsdist X.Y.Z"; scripts that split on the space read ballast's alike.
+    assert re.match(r"^ballast \d+\.\d+\.\d+\n", res.stdout), res.stdout
