@@ -38,7 +38,8 @@ struct Settings {
   /// How many entries of a cache of `maxEntries` the cleaning pass leaves at most (0: it
   /// removes every expired one).
   size_t cleaningTarget(size_t maxEntries) const {
-    return cacheCleaningPercentage >= 100 ? 0 : maxEntries - maxEntries * cacheCleaningPercentage / 100;
+    return cacheCleaningPercentage >= 100 ? 0
+                                          : maxEntries - maxEntries * cacheCleaningPercentage / 100;
   }
   /// setPayloadSizeOnSelfGeneratedAnswers: the EDNS payload size of answers ballast makes
   /// itself (spoofed, rcode, NegativeAndSOA), at least 512.

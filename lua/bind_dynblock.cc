@@ -257,6 +257,7 @@ void registerDynBlockBindings(lua_State* L) {
                                   {"toString", wrap<groupToString>}});
   static const Binding b[] = {
       {"newDynBlockRulesGroup", wrap<newDynBlockRulesGroup>},
+      {"dynBlockRulesGroup", wrap<newDynBlockRulesGroup>},  // dnsdist 1.7's spelling
       {"addDynBlocks", wrap<addDynBlocks>},
       {"showDynBlocks", wrap<showDynBlocks>},
       {"clearDynBlocks", wrap<clearDynBlocks>},

@@ -233,8 +233,7 @@ constexpr Def<rules::ActionPtr> kActions[] = {
      }},
     {"SpoofRawAction",
      [](const Args& a) {
-       return rules::spoofRawAction(checkStrings(a.L, 1, a.fn, "the raw RDATA"),
-                                    a.spoofOptions(2));
+       return rules::spoofRawAction(checkStrings(a.L, 1, a.fn, "the raw RDATA"), a.spoofOptions(2));
      }},
     {"PoolAction",
      [](const Args& a) {

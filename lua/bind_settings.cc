@@ -50,8 +50,8 @@ int setUDPTimeout(lua_State* L, Host& h) {
 }
 
 int setPayloadSizeOnSelfGeneratedAnswers(lua_State* L, Host& h) {
-  int64_t size = checkInteger(L, 1, "setPayloadSizeOnSelfGeneratedAnswers", "the payload size", 0,
-                              65535);
+  int64_t size =
+      checkInteger(L, 1, "setPayloadSizeOnSelfGeneratedAnswers", "the payload size", 0, 65535);
   // As RFC 6891 says of values below 512, and dnsdist with it.
   h.runtime.update([&](core::RuntimeConfig& c) {
     c.settings.payloadSizeSelfGenerated = uint16_t(std::max<int64_t>(size, 512));

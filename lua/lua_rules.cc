@@ -325,8 +325,12 @@ rules::ActionPtr makePerThreadAction(const std::string& code) {
   checkCode(code, "LuaFFIPerThreadAction");
   return std::make_shared<PerThreadAction>(code);
 }
-uint64_t newPerThreadId() { return nextPerThreadId++; }
-void checkPerThreadCode(const std::string& code, const char* fn) { checkCode(code, fn); }
+uint64_t newPerThreadId() {
+  return nextPerThreadId++;
+}
+void checkPerThreadCode(const std::string& code, const char* fn) {
+  checkCode(code, fn);
+}
 std::pair<lua_State*, int>* perThreadFunction(uint64_t id, const std::string& code) {
   return threadState(id, code);
 }

@@ -280,8 +280,7 @@ ActionPtr negativeAndSoaAction(bool nxd, SoaFields soa, ResponseFlags flags) {
                     dns::Section::Additional);
       w.putName(soa.mname);
       w.putName(soa.rname);
-      for (uint32_t v : {soa.serial, soa.refresh, soa.retry, soa.expire, soa.minimum})
-        w.putU32(v);
+      for (uint32_t v : {soa.serial, soa.refresh, soa.retry, soa.expire, soa.minimum}) w.putU32(v);
       w.commit();
     });
     if (nxd && dns::HeaderView(dq.packet).rcode() == dns::rcode::NoError)

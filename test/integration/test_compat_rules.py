@@ -192,7 +192,7 @@ def test_bad_weight_is_logged_and_the_server_left_out(start_ballast, backends, c
 def test_show_version_and_dynblock_group_spelling(tmp_path):
     path = tmp_path / "v.conf"
     path.write_text('setLocal("127.0.0.1:5300")\nshowVersion()\n'
-                    'local g = newDynBlockRulesGroup()\ng:setQuiet(true)\n'
+                    'local g = dynBlockRulesGroup()\ng:setQuiet(true)\n'
                     'g:setMasks(24, 64, 0)\ng:setQueryRate(100, 10, "too fast", 60)\n')
     res = harness.run_binary(["-C", str(path), "--check-config"])
     assert res.returncode == 0, res.stdout + res.stderr
