@@ -97,6 +97,20 @@ DESCRIPTIONS = {
     "DynBlockRulesGroup:setQuiet": "Accepted; ballast logs no line per new block, so it changes nothing.",
     "DynBlockRulesGroup:setMasks": "Sets the IPv4 and IPv6 masks blocks cover; the port range argument is ignored.",
     "newServer.addXForwardedHeaders": "Not yet implemented (issue 20): a newServer option for DoH backends, which ballast lacks.",
+    "errlog": "Writes the line to stderr.",
+    "warnlog": "Writes the line to stderr.",
+    "infolog": "Writes the line to stdout.",
+    "NoRecurseAction": "The pre-1.6 name of SetNoRecurseAction.",
+    "DisableValidationAction": "The pre-1.6 name of SetDisableValidationAction.",
+    "SkipCacheAction": "The pre-1.6 name of SetSkipCacheAction.",
+    "TagAction": "The pre-1.6 name of SetTagAction.",
+    "SetNegativeAndSOAAction": "The pre-1.6 name of NegativeAndSOAAction.",
+    "dynBlockRulesGroup": "Makes a DynBlockRulesGroup (dnsdist 1.7's name; newDynBlockRulesGroup is ballast's alias).",
+}
+
+# Functions the configuration defines and ballast calls: not globals of a fresh state.
+CALLBACKS = {
+    "maintenance": "Defined by the configuration; ballast calls it once a second.",
 }
 
 SECTION_KIND = [
@@ -249,6 +263,10 @@ def main():
             print(f"\n## {section}")
             last = section
         supported = False
+        if kind == "function" and name in CALLBACKS:
+            counts["supported"] += 1
+            print(f"supported setting {name} | {sig} | {CALLBACKS[name]}")
+            continue
         if kind == "function":
             supported = name in globals_
         elif kind == "method":

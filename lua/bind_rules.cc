@@ -203,6 +203,21 @@ std::vector<core::Address> addresses(const Args& a, int i) {
   return out;
 }
 
+rules::ActionPtr makeNegativeAndSoa(const Args& a) {
+  auto u32 = [&](int i, const char* what) { return uint32_t(a.integer(i, what, 0, 0xffffffffLL)); };
+  rules::SoaFields soa;
+  soa.zone = a.name(a.str(2, "the zone"));
+  soa.ttl = u32(3, "the TTL");
+  soa.mname = a.name(a.str(4, "the mname"));
+  soa.rname = a.name(a.str(5, "the rname"));
+  soa.serial = u32(6, "the serial");
+  soa.refresh = u32(7, "the refresh");
+  soa.retry = u32(8, "the retry");
+  soa.expire = u32(9, "the expire");
+  soa.minimum = u32(10, "the minimum");
+  return rules::negativeAndSoaAction(checkBool(a.L, 1, a.fn), std::move(soa), a.flagsOption(11));
+}
+
 constexpr Def<rules::ActionPtr> kActions[] = {
     {"AllowAction", [](const Args&) { return rules::allowAction(); }},
     {"DropAction", [](const Args&) { return rules::dropAction(); }},
@@ -255,24 +270,8 @@ constexpr Def<rules::ActionPtr> kActions[] = {
                                       a.str(2, "the body"), a.optStr(3, "the content type"),
                                       a.flagsOption(4));
      }},
-    {"NegativeAndSOAAction",
-     [](const Args& a) {
-       auto u32 = [&](int i, const char* what) {
-         return uint32_t(a.integer(i, what, 0, 0xffffffffLL));
-       };
-       rules::SoaFields soa;
-       soa.zone = a.name(a.str(2, "the zone"));
-       soa.ttl = u32(3, "the TTL");
-       soa.mname = a.name(a.str(4, "the mname"));
-       soa.rname = a.name(a.str(5, "the rname"));
-       soa.serial = u32(6, "the serial");
-       soa.refresh = u32(7, "the refresh");
-       soa.retry = u32(8, "the retry");
-       soa.expire = u32(9, "the expire");
-       soa.minimum = u32(10, "the minimum");
-       return rules::negativeAndSoaAction(checkBool(a.L, 1, a.fn), std::move(soa),
-                                          a.flagsOption(11));
-     }},
+    {"NegativeAndSOAAction", makeNegativeAndSoa},
+    {"SetNegativeAndSOAAction", makeNegativeAndSoa},  // before dnsdist 1.6
     {"QPSAction", [](const Args& a) { return rules::qpsAction(a.num(1, "the qps")); }},
     {"SetEDNSOptionAction",
      [](const Args& a) {
@@ -285,6 +284,14 @@ constexpr Def<rules::ActionPtr> kActions[] = {
        return rules::setTagAction(a.str(1, "the tag name"), a.optStr(2, "the tag value"));
      }},
     {"SetNoRecurseAction", [](const Args&) { return rules::setNoRecurseAction(); }},
+    // The names dnsdist 1.7 still accepts from before 1.6.
+    {"NoRecurseAction", [](const Args&) { return rules::setNoRecurseAction(); }},
+    {"DisableValidationAction", [](const Args&) { return rules::setDisableValidationAction(); }},
+    {"SkipCacheAction", [](const Args&) { return rules::setSkipCacheAction(); }},
+    {"TagAction",
+     [](const Args& a) {
+       return rules::setTagAction(a.str(1, "the tag name"), a.optStr(2, "the tag value"));
+     }},
     {"SetDisableValidationAction", [](const Args&) { return rules::setDisableValidationAction(); }},
     {"DelayAction",
      [](const Args& a) {

@@ -3,7 +3,10 @@
 /// setSecurityPollSuffix.
 #include <dirent.h>
 
+#include <fmt/format.h>
+
 #include <algorithm>
+#include <cstdio>
 #include <vector>
 
 #include "lua/binding.hh"
@@ -59,6 +62,17 @@ int setPayloadSizeOnSelfGeneratedAnswers(lua_State* L, Host& h) {
   return 0;
 }
 
+/// errlog, warnlog, infolog: one line from the configuration, on stderr (errors and
+/// warnings) or stdout, where ballast writes its own.
+template <int Level>
+int logLine(lua_State* L, Host&) {
+  static constexpr const char* kNames[] = {"errlog", "warnlog", "infolog"};
+  std::string line = checkString(L, 1, kNames[Level], "the line");
+  fmt::print(Level < 2 ? stderr : stdout, "{}\n", line);
+  fflush(Level < 2 ? stderr : stdout);
+  return 0;
+}
+
 int setSecurityPollSuffix(lua_State* L, Host&) {
   std::string suffix = checkString(L, 1, "setSecurityPollSuffix", "the suffix");
   if (!suffix.empty())
@@ -109,6 +123,9 @@ void registerSettingBindings(lua_State* L) {
       {"setUDPTimeout", wrap<setUDPTimeout>},
       {"setPayloadSizeOnSelfGeneratedAnswers", wrap<setPayloadSizeOnSelfGeneratedAnswers>},
       {"setSecurityPollSuffix", wrap<setSecurityPollSuffix>},
+      {"errlog", wrap<logLine<0>>},
+      {"warnlog", wrap<logLine<1>>},
+      {"infolog", wrap<logLine<2>>},
       {"getStatisticsCounters", wrap<getStatisticsCounters>},
       {"includeDirectory", wrap<includeDirectory>},
   };

@@ -198,3 +198,23 @@ def test_show_version_and_dynblock_group_spelling(tmp_path):
     assert res.returncode == 0, res.stdout + res.stderr
     # dnsdist prints "dnsdist X.Y.Z"; scripts that split on the space read ballast's alike.
     assert re.match(r"^ballast \d+\.\d+\.\d+\n", res.stdout), res.stdout
+
+
+def test_pre_16_action_names_and_log_functions(start_ballast, backends, client):
+    be = backends()
+    lua = ('addAction("old.test.", SetNegativeAndSOAAction(false, "old.test.", 30, "ns.old.test.", '
+           '"hm.old.test.", 1, 2, 3, 4, 5))\n'
+           'addAction("norec.test.", NoRecurseAction())\n'
+           'addAction("norec.test.", TagAction("k", "v"))\n'
+           'addAction("norec.test.", SkipCacheAction())\n'
+           'addAction("norec.test.", DisableValidationAction())\n'
+           'errlog("an error line")\nwarnlog("a warning line")\ninfolog("an info line")\n')
+    b = start_ballast(servers=[be], lua=lua)
+    r = ask(client("127.0.0.1"), b, "x.old.test.")
+    assert r.rcode() == dns.rcode.NOERROR and r.additional[0].rdtype == dns.rdatatype.SOA
+    before = len(be.queries)
+    assert a_addresses(ask(client("127.0.0.1"), b, "x.norec.test.")) == [be.answer]
+    q = be.queries[before:][0].msg
+    assert not q.flags & dns.flags.RD and q.flags & dns.flags.CD
+    assert "an error line" in b.stderr() and "a warning line" in b.stderr()
+    assert "an info line" in b.stdout()
