@@ -168,6 +168,7 @@ void registerChain(lua_State* L, const std::string& infix) {
   lua_register(L, ("rm" + infix + "Rule").c_str(), wrap<O::rm>);
   lua_register(L, ("mv" + infix + "Rule").c_str(), wrap<O::mv>);
   lua_register(L, ("top" + infix + "Rule").c_str(), wrap<O::top>);
+  lua_register(L, ("mv" + infix + "RuleToTop").c_str(), wrap<O::top>);  // dnsdist 1.6's name
   lua_register(L, ("clear" + infix + "Rules").c_str(), wrap<O::clear>);
   lua_register(L, ("set" + infix + "Rules").c_str(), wrap<O::set>);
 }

@@ -218,3 +218,12 @@ def test_pre_16_action_names_and_log_functions(start_ballast, backends, client):
     assert not q.flags & dns.flags.RD and q.flags & dns.flags.CD
     assert "an error line" in b.stderr() and "a warning line" in b.stderr()
     assert "an info line" in b.stdout()
+
+
+def test_mv_rule_to_top(start_ballast, backends, client):
+    be = backends()
+    lua = ('addAction("top.test.", RCodeAction(DNSRCode.NXDOMAIN))\n'
+           'addAction("top.test.", RCodeAction(DNSRCode.REFUSED))\n'
+           'mvRuleToTop()\n')
+    b = start_ballast(servers=[be], lua=lua)
+    assert rcode(ask(client("127.0.0.1"), b, "x.top.test.")) == REFUSED
