@@ -54,14 +54,8 @@ bool selfEdns(const DQ& dq) {
 }
 
 Verdict answer(DQ& dq, uint8_t rcode) {
-  dq.length = dns::makeResponseInPlace(dq.packet, dq.length, dq.capacity, dq.message, rcode, true,
-                                       selfPayload(dq));
-  // makeResponseInPlace puts an OPT back when the query had one; take it off again when
-  // the settings say so, unless an extended rcode needs it.
-  if (dq.message.edns().present && !selfEdns(dq) && rcode <= 15) {
-    dns::HeaderRef(dq.packet).setArcount(0);
-    dq.length = dq.message.questionEnd();
-  }
+  dq.length = selfGeneratedResponse(dq.packet, dq.length, dq.capacity, dq.message, rcode,
+                                    dq.config ? &dq.config->settings : nullptr);
   return Verdict::Answer;
 }
 
@@ -192,6 +186,22 @@ void setEdnsOption(DQ& dq, uint16_t code, const std::string& data) {
 }
 
 }  // namespace
+
+size_t selfGeneratedResponse(uint8_t* packet, size_t len, size_t capacity,
+                             const dns::MessageView& query, uint8_t rcode,
+                             const Settings* settings) {
+  Settings defaults;
+  const Settings& s = settings ? *settings : defaults;
+  len = dns::makeResponseInPlace(packet, len, capacity, query, rcode, true,
+                                 s.payloadSizeSelfGenerated);
+  // makeResponseInPlace puts an OPT back when the query had one; take it off again when
+  // the settings say so, unless an extended rcode needs it.
+  if (query.edns().present && !s.addEDNSToSelfGenerated && rcode <= 15) {
+    dns::HeaderRef(packet).setArcount(0);
+    len = query.questionEnd();
+  }
+  return len;
+}
 
 ActionPtr allowAction() {
   return make("allow", [](DQ&) { return Verdict::Allow; });

@@ -11,7 +11,19 @@
 #include "core/rules/rule.hh"
 #include "dns/name.hh"
 
+namespace ballast::core {
+struct Settings;
+}
+
 namespace ballast::core::rules {
+
+/// Turns the query into an answer of `rcode` in place (dns::makeResponseInPlace) as the
+/// settings of self-generated answers say: their EDNS payload size, and an OPT record only
+/// when the query had one and setAddEDNSToSelfGeneratedResponses allows it (an extended
+/// rcode keeps it). `settings` null: the defaults. Returns the new length.
+size_t selfGeneratedResponse(uint8_t* packet, size_t len, size_t capacity,
+                             const dns::MessageView& query, uint8_t rcode,
+                             const Settings* settings);
 
 /// The DNS header bits of a self-made answer (dnsdist's ResponseConfig: aa, ad, ra). Unset:
 /// AA and AD cleared, RA copied from the query's RD.

@@ -2,6 +2,7 @@
 #include "core/rules/apply.hh"
 
 #include "core/backend.hh"
+#include "core/rules/actions.hh"
 #include "core/rules/http.hh"
 #include "core/runtime_config.hh"
 #include "core/stats.hh"
@@ -73,12 +74,12 @@ Verdict applyDynBlock(QueryContext& q, const RuntimeConfig& cfg, GlobalStats& st
       break;
     case DynBlockAction::Truncate:
       if (q.destination.sink) return Verdict::None;  // over TCP already
-      q.length =
-          dns::makeResponseInPlace(q.packet, q.length, q.capacity, q.message, dns::rcode::NoError);
+      q.length = selfGeneratedResponse(q.packet, q.length, q.capacity, q.message,
+                                       dns::rcode::NoError, &cfg.settings);
       dns::HeaderRef(q.packet).setTc(true);
       return Verdict::Answer;
   }
-  q.length = dns::makeResponseInPlace(q.packet, q.length, q.capacity, q.message, rcode);
+  q.length = selfGeneratedResponse(q.packet, q.length, q.capacity, q.message, rcode, &cfg.settings);
   return Verdict::Answer;
 }
 

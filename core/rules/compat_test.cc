@@ -220,3 +220,20 @@ TEST_CASE("SetEDNSOptionAction adds an OPT or replaces the option of the same co
   CHECK(got[1].first == 65001);
   CHECK(got[1].second == "abc");
 }
+
+TEST_CASE("selfGeneratedResponse follows the settings, and an extended rcode keeps its OPT") {
+  Q q(dns::qtype::A, true);
+  Settings s;
+  s.addEDNSToSelfGenerated = false;
+  size_t n = r::selfGeneratedResponse(q.dq.packet, q.dq.length, q.dq.capacity, q.dq.message,
+                                      dns::rcode::Refused, &s);
+  CHECK(n == q.dq.message.questionEnd());
+  CHECK(q.header().arcount() == 0);
+  Q ext(dns::qtype::A, true);
+  n = r::selfGeneratedResponse(ext.dq.packet, ext.dq.length, ext.dq.capacity, ext.dq.message,
+                               16 /* BADVERS */, &s);
+  ext.dq.length = n;
+  ext.reparse();
+  CHECK(ext.dq.message.edns().present);
+  CHECK(ext.dq.message.edns().extendedRcode == 1);
+}

@@ -227,3 +227,16 @@ def test_mv_rule_to_top(start_ballast, backends, client):
            'mvRuleToTop()\n')
     b = start_ballast(servers=[be], lua=lua)
     assert rcode(ask(client("127.0.0.1"), b, "x.top.test.")) == REFUSED
+
+
+def test_add_edns_to_self_generated_responses_off(start_ballast, backends, client):
+    be = backends()
+    lua = ('setAddEDNSToSelfGeneratedResponses(false)\n'
+           'addAction("refused.test.", RCodeAction(DNSRCode.REFUSED))\n'
+           'addAction("spoofed.test.", SpoofAction("192.0.2.1"))\n')
+    b = start_ballast(servers=[be], lua=lua)
+    c = client("127.0.0.1")
+    for name in ("x.refused.test.", "x.spoofed.test."):
+        r = ask(c, b, name, payload=1232)
+        assert r is not None and r.edns == -1, name  # no OPT although the query had one
+    assert ask(c, b, "x.other.test.", payload=1232).edns == 0  # forwarded: the backend's OPT
