@@ -240,3 +240,15 @@ def test_add_edns_to_self_generated_responses_off(start_ballast, backends, clien
         r = ask(c, b, name, payload=1232)
         assert r is not None and r.edns == -1, name  # no OPT although the query had one
     assert ask(c, b, "x.other.test.", payload=1232).edns == 0  # forwarded: the backend's OPT
+
+
+def test_get_bind_count_and_show_binds(tmp_path):
+    path = tmp_path / "binds.conf"
+    path.write_text('setLocal("127.0.0.1:5300")\naddLocal("127.0.0.2:5300", {doTCP=false})\n'
+                    'infolog("binds=" .. getBindCount())\nshowBinds()\n')
+    res = harness.run_binary(["-C", str(path), "--check-config"])
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "binds=3" in res.stdout
+    rows = [line.split() for line in res.stdout.splitlines() if re.match(r"^\d+ ", line)]
+    assert rows == [["0", "127.0.0.1:5300", "UDP"], ["1", "127.0.0.1:5300", "TCP"],
+                    ["2", "127.0.0.2:5300", "UDP"]]
