@@ -15,7 +15,7 @@ import pytest
 
 from fakedns import a_addresses, make_query, to_wire
 import harness
-from rules_util import ask, rcode
+from rules_util import RUNTIME_COMMANDS_LUA, ask, rcode, run_commands
 
 REFUSED = dns.rcode.REFUSED
 
@@ -252,3 +252,20 @@ def test_get_bind_count_and_show_binds(tmp_path):
     rows = [line.split() for line in res.stdout.splitlines() if re.match(r"^\d+ ", line)]
     assert rows == [["0", "127.0.0.1:5300", "UDP"], ["1", "127.0.0.1:5300", "TCP"],
                     ["2", "127.0.0.2:5300", "UDP"]]
+
+
+def test_top_rules_shows_the_most_matched(start_ballast, backends, client):
+    be = backends()
+    lua = RUNTIME_COMMANDS_LUA + (
+        'addAction("rare.test.", RCodeAction(DNSRCode.NXDOMAIN), {name="rare"})\n'
+        'addAction("often.test.", RCodeAction(DNSRCode.REFUSED), {name="often"})\n'
+        'addAction("never.test.", DropAction(), {name="never"})\n')
+    b = start_ballast(servers=[be], lua=lua)
+    c = client("127.0.0.1")
+    ask(c, b, "x.rare.test.")
+    for i in range(3):
+        ask(c, b, f"x{i}.often.test.")
+    run_commands(b, 'print("TOP-BEGIN")\ntopRules(2)\nprint("TOP-END")\n')
+    out = b.stdout().split("TOP-BEGIN")[-1].split("TOP-END")[0]
+    rows = [line.split() for line in out.splitlines() if re.match(r"^\d+ ", line)]
+    assert [(r[0], r[1], r[2]) for r in rows] == [("1", "often", "3"), ("0", "rare", "1")], out
