@@ -97,6 +97,8 @@ DESCRIPTIONS = {
     "DynBlockRulesGroup:setQuiet": "Accepted; ballast logs no line per new block, so it changes nothing.",
     "DynBlockRulesGroup:setMasks": "Sets the IPv4 and IPv6 masks blocks cover; the port range argument is ignored.",
     "newServer.addXForwardedHeaders": "Not yet implemented (issue 20): a newServer option for DoH backends, which ballast lacks.",
+    "RCodeAction.ra": "Sets or clears RA; without it RA is set (dnsdist leaves the query's RA, normally clear).",
+    "ERCodeAction.ra": "Sets or clears RA; without it RA is set (dnsdist leaves the query's RA, normally clear).",
     "errlog": "Writes the line to stderr.",
     "warnlog": "Writes the line to stderr.",
     "infolog": "Writes the line to stdout.",
@@ -169,7 +171,7 @@ def parse(docs):
             if "code-block" in line or line.rstrip().endswith("::"):
                 in_table = True
                 continue
-            if in_table:
+            if in_table and not OPTION.match(line):
                 t = TABLE_OPTION.match(line)
                 if t:
                     typ = t.group(2).strip('",').lower()
@@ -202,7 +204,7 @@ def binding_options():
     for path in sorted((ROOT / "lua").glob("*.cc")):
         text = path.read_text()
         keys = set(key_re.findall(text))
-        for fn in re.findall(r"\{\"([A-Za-z][A-Za-z0-9_]*)\",\s*(?:wrap|\[)", text):
+        for fn in re.findall(r"\{\"([A-Za-z][A-Za-z0-9_]*)\",\s*(?:wrap|\[|make[A-Z])", text):
             by_fn.setdefault(fn, set()).update(keys)
     return by_fn
 

@@ -223,10 +223,12 @@ constexpr Def<rules::ActionPtr> kActions[] = {
     {"DropAction", [](const Args&) { return rules::dropAction(); }},
     {"NoneAction", [](const Args&) { return rules::noneAction(); }},
     {"RCodeAction",
-     [](const Args& a) { return rules::rcodeAction(uint8_t(a.integer(1, "the rcode", 0, 15))); }},
+     [](const Args& a) {
+       return rules::rcodeAction(uint8_t(a.integer(1, "the rcode", 0, 15)), a.flagsOption(2));
+     }},
     {"ERCodeAction",
      [](const Args& a) {
-       return rules::ercodeAction(uint16_t(a.integer(1, "the rcode", 0, 255)));
+       return rules::ercodeAction(uint16_t(a.integer(1, "the rcode", 0, 255)), a.flagsOption(2));
      }},
     {"TCAction", [](const Args&) { return rules::tcAction(); }},
     {"SpoofAction",

@@ -213,17 +213,35 @@ ActionPtr noneAction() {
   return make("no op", [](DQ&) { return Verdict::None; });
 }
 
-ActionPtr rcodeAction(uint8_t rcode) {
-  if (rcode > 15)
-    throw std::invalid_argument("RCodeAction: rcode must be 0-15 (ERCodeAction for more)");
-  return make("set rcode " + dns::rcodeToString(rcode),
-              [rcode](DQ& dq) { return answer(dq, rcode); });
+namespace {
+
+/// The header bits `flags` gives (ResponseConfig), on an answer made in place.
+void applyFlags(uint8_t* packet, const ResponseFlags& flags) {
+  dns::HeaderRef h(packet);
+  if (flags.aa) h.setAa(*flags.aa);
+  if (flags.ad) h.setAd(*flags.ad);
+  if (flags.ra) h.setRa(*flags.ra);
 }
 
-ActionPtr ercodeAction(uint16_t rcode) {
+}  // namespace
+
+ActionPtr rcodeAction(uint8_t rcode, ResponseFlags flags) {
+  if (rcode > 15)
+    throw std::invalid_argument("RCodeAction: rcode must be 0-15 (ERCodeAction for more)");
+  return make("set rcode " + dns::rcodeToString(rcode), [rcode, flags](DQ& dq) {
+    Verdict v = answer(dq, rcode);
+    applyFlags(dq.packet, flags);
+    return v;
+  });
+}
+
+ActionPtr ercodeAction(uint16_t rcode, ResponseFlags flags) {
   if (rcode > 255) throw std::invalid_argument("ERCodeAction: extended rcode must be 0-255");
-  return make(fmt::format("set ercode {}", rcode),
-              [rcode](DQ& dq) { return answer(dq, uint8_t(rcode)); });
+  return make(fmt::format("set ercode {}", rcode), [rcode, flags](DQ& dq) {
+    Verdict v = answer(dq, uint8_t(rcode));
+    applyFlags(dq.packet, flags);
+    return v;
+  });
 }
 
 ActionPtr tcAction() {

@@ -49,10 +49,11 @@ using ResponseActionPtr = std::shared_ptr<const ResponseAction>;
 ActionPtr allowAction();
 ActionPtr dropAction();
 ActionPtr noneAction();
-ActionPtr rcodeAction(uint8_t rcode);
+/// `flags` set AA, AD and RA when given (RA otherwise stays set, as ballast has always done).
+ActionPtr rcodeAction(uint8_t rcode, ResponseFlags flags = {});
 /// An extended rcode (above 15): the low 4 bits in the header, the rest in the OPT record
 /// (the query must have one to carry it).
-ActionPtr ercodeAction(uint16_t rcode);
+ActionPtr ercodeAction(uint16_t rcode, ResponseFlags flags = {});
 /// Over UDP: an empty answer with TC set, so the client retries over TCP. Nothing over TCP.
 ActionPtr tcAction();
 /// Answers with A/AAAA records from `addresses` (those matching the qtype).

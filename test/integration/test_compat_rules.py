@@ -40,6 +40,7 @@ LUA = "".join([
     'addAction("spoofra.test.", SpoofAction("192.0.2.8", {ra=false}))\n',
     'addAction("cnameopts.test.", SpoofCNAMEAction("t.example.", {ttl=42, aa=true}))\n',
     'addAction("rawopts.test.", SpoofRawAction("\\192\\000\\002\\009", {ttl=7}))\n',
+    'addAction("rcodeopts.test.", RCodeAction(DNSRCode.REFUSED, {aa=true, ra=false}))\n',
     'setPayloadSizeOnSelfGeneratedAnswers(1400)\n',
     'function servfailIt(dr) return DNSResponseAction.ServFail end\n',
     'addResponseAction("luaresp.test.", LuaResponseAction(servfailIt))\n',
@@ -153,6 +154,8 @@ def test_spoof_options(env, c):
     assert r.flags & dns.flags.AA
     r = ask(c, b, "x.rawopts.test.")
     assert a_addresses(r) == ["192.0.2.9"] and r.answer[0].ttl == 7
+    r = ask(c, b, "x.rcodeopts.test.")
+    assert r.rcode() == REFUSED and r.flags & dns.flags.AA and not r.flags & dns.flags.RA
 
 
 def test_lua_response_actions(env, c):
