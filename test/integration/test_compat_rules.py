@@ -272,3 +272,17 @@ def test_top_rules_shows_the_most_matched(start_ballast, backends, client):
     out = b.stdout().split("TOP-BEGIN")[-1].split("TOP-END")[0]
     rows = [line.split() for line in out.splitlines() if re.match(r"^\d+ ", line)]
     assert [(r[0], r[1], r[2]) for r in rows] == [("1", "often", "3"), ("0", "rare", "1")], out
+
+
+def test_tls_options_of_real_configurations(tmp_path):
+    from test_doh import make_cert
+    cert, key = make_cert(tmp_path)
+    path = tmp_path / "tls.conf"
+    path.write_text(
+        'setLocal("127.0.0.1:5300")\n'
+        f'addTLSLocal("127.0.0.1:8853", "{cert}", "{key}", '
+        '{numberOfTicketsKeys=0, maxInFlight=100})\n'
+        f'addDOHLocal("127.0.0.1:8443", "{cert}", "{key}", "/dns-query", '
+        '{numberOfTicketsKeys=0})\n')
+    res = harness.run_binary(["-C", str(path), "--check-config"])
+    assert res.returncode == 0, res.stdout + res.stderr
