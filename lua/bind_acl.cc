@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/// The client ACL: setACL, setACLFromFile, addACL, showACL.
+/// The client ACL: setACL, setACLFromFile, addACL, rmACL, showACL.
 #include <fmt/format.h>
 
 #include <fstream>
@@ -47,6 +47,14 @@ int addACL(lua_State* L, Host& h) {
   return 0;
 }
 
+int rmACL(lua_State* L, Host& h) {
+  std::string mask = checkString(L, 1, "rmACL", "the netmask");
+  core::NetmaskGroup probe;
+  probe.add(mask);  // validate before touching the live ACL
+  h.runtime.update([&](core::RuntimeConfig& c) { c.acl.remove(mask); });
+  return 0;
+}
+
 int showACL(lua_State*, Host& h) {
   std::string out;
   for (const auto& m : h.runtime.current()->acl.toStrings()) out += m + "\n";
@@ -58,9 +66,8 @@ int showACL(lua_State*, Host& h) {
 
 void registerAclBindings(lua_State* L) {
   static const Binding b[] = {
-      {"setACL", wrap<setACL>},
-      {"setACLFromFile", wrap<setACLFromFile>},
-      {"addACL", wrap<addACL>},
+      {"setACL", wrap<setACL>},   {"setACLFromFile", wrap<setACLFromFile>},
+      {"rmACL", wrap<rmACL>},     {"addACL", wrap<addACL>},
       {"showACL", wrap<showACL>},
   };
   registerAll(L, std::begin(b), std::end(b));

@@ -98,3 +98,11 @@ def test_set_acl_from_file(start_ballast, backends, client, tmp_path):
     res = harness.run_binary(["-C", str(bad), "--check-config"])
     assert res.returncode != 0
     assert f"{bad}:2: setACLFromFile: {acl}:2:" in res.stdout + res.stderr, res.stdout + res.stderr
+
+
+def test_rm_acl(start_ballast, backends, client):
+    be = backends()
+    b = start_ballast(servers=[be], lua='addACL("127.0.0.9/32")\nrmACL("127.0.0.0/8")\n',
+                      client_host="127.0.0.9")
+    assert_answered(client("127.0.0.9"), b, be, "kept.test.")
+    assert_dropped(client("127.0.0.10"), b, "removed.test.")
