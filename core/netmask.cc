@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "core/netmask.hh"
 
+#include <algorithm>
 #include <charconv>
 #include <cstring>
 #include <stdexcept>
@@ -60,6 +61,15 @@ std::string Netmask::toString() const {
 void NetmaskGroup::add(std::string_view text) {
   bool neg = !text.empty() && text.front() == '!';
   entries_.push_back({Netmask::parse(neg ? text.substr(1) : text), neg});
+}
+
+size_t NetmaskGroup::remove(std::string_view text) {
+  bool neg = !text.empty() && text.front() == '!';
+  std::string wanted = Netmask::parse(neg ? text.substr(1) : text).toString();
+  size_t before = entries_.size();
+  std::erase_if(entries_,
+                [&](const Entry& e) { return e.negated == neg && e.mask.toString() == wanted; });
+  return before - entries_.size();
 }
 
 bool NetmaskGroup::match(const Address& a) const {

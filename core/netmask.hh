@@ -31,6 +31,9 @@ class Netmask {
 class NetmaskGroup {
  public:
   void add(std::string_view text);  ///< throws std::invalid_argument
+  /// Removes the entries added as `text` (the same network, not the ones inside it);
+  /// returns how many. Throws std::invalid_argument for a bad netmask.
+  size_t remove(std::string_view text);
   void clear() { entries_.clear(); }
   bool match(const Address& a) const;
   bool empty() const { return entries_.empty(); }

@@ -50,3 +50,16 @@ TEST_CASE("default ACL is loopback and private ranges") {
   CHECK_FALSE(acl.match(Address::parse("8.8.8.8")));
   CHECK_FALSE(acl.match(Address::parse("2001:db8::1")));
 }
+
+TEST_CASE("NetmaskGroup::remove takes out the entries added as that network only") {
+  NetmaskGroup g;
+  g.add("192.0.2.0/24");
+  g.add("192.0.2.128/25");
+  g.add("198.51.100.1");
+  CHECK(g.remove("192.0.2.0/24") == 1);
+  CHECK_FALSE(g.match(Address::parse("192.0.2.1")));
+  CHECK(g.match(Address::parse("192.0.2.200")));  // the /25 inside stays
+  CHECK(g.remove("198.51.100.1/32") == 1);
+  CHECK(g.remove("203.0.113.0/24") == 0);
+  CHECK_THROWS_AS(g.remove("not a netmask"), std::invalid_argument);
+}

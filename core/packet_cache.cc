@@ -325,13 +325,15 @@ uint32_t PacketCache::insert(const CacheKey& key, const uint8_t* response, size_
   return ttl;
 }
 
-size_t PacketCache::purgeExpired(uint32_t now, uint32_t staleWindow) {
+size_t PacketCache::purgeExpired(uint32_t now, uint32_t staleWindow, size_t upTo) {
   if (opts_.keepStaleData && backendsDown_.load(std::memory_order_relaxed)) return 0;
   size_t removed = 0;
+  size_t total = upTo ? entries() : 0;
   for (size_t i = 0; i < opts_.shards; ++i) {
     Shard& s = shards_[i];
     std::lock_guard lock(s.mutex);
     for (auto it = s.map.begin(); it != s.map.end();) {
+      if (upTo && total - removed <= upTo) break;
       Entry* e = it->second;
       ++it;  // erase() invalidates e's iterator only
       if (now >= e->expiry && now - e->expiry >= staleWindow) {

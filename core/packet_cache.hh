@@ -96,8 +96,10 @@ class PacketCache {
   /// Returns the TTL the entry got, 0 when the answer was not cached.
   uint32_t insert(const CacheKey& key, const uint8_t* response, size_t len, uint32_t now);
 
-  /// Removes entries expired for more than `staleWindow` seconds; returns how many.
-  size_t purgeExpired(uint32_t now, uint32_t staleWindow);
+  /// Removes entries expired for more than `staleWindow` seconds, stopping once at most
+  /// `upTo` entries remain (setCacheCleaningPercentage; 0: every expired one); returns how
+  /// many.
+  size_t purgeExpired(uint32_t now, uint32_t staleWindow, size_t upTo = 0);
   /// Removes entries until at most `keep` remain; returns how many went.
   size_t expunge(size_t keep);
   /// Removes the entries for `name` (or names under it), of `qtype` (255: any).

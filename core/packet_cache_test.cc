@@ -245,6 +245,15 @@ TEST_CASE("stale entries are served only when allowed and inside the window") {
   CHECK(c.purgeExpired(660, 600) == 1);
 }
 
+TEST_CASE("purgeExpired stops once the cache is down to its cleaning target") {
+  PacketCache c(opts(10));
+  for (const char* n : {"a.example.", "b.example.", "c.example.", "d.example."})
+    insert(c, makeQuery(n, 1), makeAnswer(n, 60), 0);
+  CHECK(c.purgeExpired(100, 0, 2) == 2);  // setCacheCleaningPercentage: down to 2 entries
+  CHECK(c.entries() == 2);
+  CHECK(c.purgeExpired(100, 0) == 2);  // 0: every expired one
+}
+
 TEST_CASE("keepStaleData holds expired entries while backends are down") {
   auto o = opts(100);
   o.keepStaleData = true;

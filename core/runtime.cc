@@ -78,6 +78,16 @@ void Runtime::keepCache(std::shared_ptr<PacketCache> c) {
   servers_.keepCache(std::move(c));
 }
 
+void Runtime::setInitialAcl(const std::vector<std::string>& netmasks) {
+  NetmaskGroup acl = defaultAcl();
+  for (const auto& m : netmasks) acl.add(m);
+  {
+    std::lock_guard lock(mutex_);
+    initialAcl_ = acl;
+  }
+  update([&](RuntimeConfig& c) { c.acl = acl; });
+}
+
 std::vector<std::shared_ptr<PacketCache>> Runtime::caches() const {
   std::lock_guard lock(mutex_);
   return servers_.caches();

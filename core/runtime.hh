@@ -52,6 +52,11 @@ class Runtime : public ConfigTarget {
   /// Copies the published snapshot, lets `change` edit it, and publishes the result.
   /// Changes are serialised; if `change` throws, nothing is published.
   void update(const std::function<void(RuntimeConfig&)>& change) override;
+
+  /// The command line's --acl netmasks, added to the default ACL before the configuration
+  /// runs (so its setACL replaces them and addACL adds to them, as dnsdist), now and before
+  /// every reload's run of it. Throws std::invalid_argument for a bad netmask.
+  void setInitialAcl(const std::vector<std::string>& netmasks);
   /// Adds a server (and to its pools); started at once if the runtime is running.
   void addServer(std::shared_ptr<Backend> b) override;
   /// Takes the server out of its pools and stops it. Returns false if it was not there.
@@ -89,6 +94,7 @@ class Runtime : public ConfigTarget {
   void publishPools();
 
   mutable std::mutex mutex_;  // serialises configuration changes, not the query path
+  NetmaskGroup initialAcl_ = defaultAcl();  ///< setInitialAcl; under mutex_
   ServerRegistry servers_;
   Staging* staging_ = nullptr;  ///< the staging in progress (it registers itself)
 };

@@ -32,6 +32,20 @@ struct Settings {
   /// (RFC 8767), not only when the whole pool is down.
   bool staleOnBackendFailure = true;
   uint32_t cacheCleaningDelaySec = 60;  ///< setCacheCleaningDelay: how often expired entries go
+  /// setCacheCleaningPercentage: the share of each cache the cleaning pass goes through
+  /// looking for expired entries (100: all of it).
+  uint32_t cacheCleaningPercentage = 100;
+  /// How many entries of a cache of `maxEntries` the cleaning pass leaves at most (0: it
+  /// removes every expired one).
+  size_t cleaningTarget(size_t maxEntries) const {
+    return cacheCleaningPercentage >= 100 ? 0
+                                          : maxEntries - maxEntries * cacheCleaningPercentage / 100;
+  }
+  /// setPayloadSizeOnSelfGeneratedAnswers: the EDNS payload size of answers ballast makes
+  /// itself (spoofed, rcode, NegativeAndSOA), at least 512.
+  uint16_t payloadSizeSelfGenerated = 1232;
+  /// setAddEDNSToSelfGeneratedResponses: such answers carry an OPT record when the query did.
+  bool addEDNSToSelfGenerated = true;
 };
 
 /// A pool's servers, kept alive by the snapshot that lists them.

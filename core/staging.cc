@@ -20,6 +20,7 @@ Staging::Staging(Runtime& rt, bool fromRunning) : rt_(rt) {
       before_.push_back({b, b->admin(), b->weight(), b->qpsLimit(), b->pools()});
   } else {
     config_ = std::make_shared<RuntimeConfig>();
+    config_->acl = rt_.initialAcl_;  // --acl, as before the file's first run
   }
   rt_.staging_ = this;
 }

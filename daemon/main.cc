@@ -42,11 +42,6 @@ void applyCommandLine(const daemon::Options& opts, lua::Host& h) {
     for (const auto& l : opts.locals)
       h.process.stream.locals.push_back({core::Address::parse(l), false});
   }
-  for (const auto& m : opts.acl) {
-    core::NetmaskGroup probe;
-    probe.add(m);
-    h.target().update([&](core::RuntimeConfig& c) { c.acl.add(m); });
-  }
   if (h.process.stream.locals.empty())
     h.process.stream.locals.push_back({core::Address::parse("127.0.0.1:53"), false});
 }
@@ -60,6 +55,7 @@ void writeToStdout(std::string_view s) {
 /// either is wrong.
 bool loadConfiguration(const daemon::Options& opts, lua::LuaConfig& lua, lua::Host& host) {
   try {
+    host.runtime.setInitialAcl(opts.acl);  // --acl: before the file, whose setACL replaces it
     lua.loadFile(opts.configFile);
     applyCommandLine(opts, host);
   } catch (const std::exception& e) {

@@ -54,7 +54,9 @@ void Maintenance::purgeCaches() {
   uint32_t now = uint32_t(core::monotonicUsec() / 1000000);
   if (now - lastPurge_ < cfg->settings.cacheCleaningDelaySec) return;
   lastPurge_ = now;
-  for (const auto& c : rt_.caches()) c->purgeExpired(now, cfg->settings.staleCacheEntriesTTL);
+  for (const auto& c : rt_.caches())
+    c->purgeExpired(now, cfg->settings.staleCacheEntriesTTL,
+                    cfg->settings.cleaningTarget(c->maxEntries()));
 }
 
 }  // namespace ballast::daemon

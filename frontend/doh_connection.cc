@@ -434,6 +434,9 @@ void DohConnection::onRequest(Stream& s) {
   http.path = fullPath.substr(0, qmark);
   if (qmark != std::string_view::npos) http.queryString = fullPath.substr(qmark + 1);
   http.headers = s.headers;
+  if (tls_)
+    if (const char* sni = SSL_get_servername(tls_->ssl(), TLSEXT_NAMETYPE_host_name))
+      http.sni = sni;  // SNIRule
   // As dnsdist: the responses map sees the requests to the bind's URLs, before any DNS.
   if (!s.tooLarge && pathMatches(doh_.settings, http.path) && answerFromMap(s, http.path)) {
     HttpHeaders().swap(s.headers);  // s.body holds the response now

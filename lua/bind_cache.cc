@@ -241,6 +241,14 @@ int setStaleCacheEntriesTTL(lua_State* L, Host& h) {
   return 0;
 }
 
+int setCacheCleaningPercentage(lua_State* L, Host& h) {
+  double p = checkNumber(L, 1, "setCacheCleaningPercentage", "the percentage");
+  if (p < 0 || p > 100) throw ConfigError("setCacheCleaningPercentage: expects 0 to 100");
+  h.runtime.update(
+      [&](core::RuntimeConfig& c) { c.settings.cacheCleaningPercentage = uint32_t(p); });
+  return 0;
+}
+
 int setCacheCleaningDelay(lua_State* L, Host& h) {
   double s = checkNumber(L, 1, "setCacheCleaningDelay", "seconds");
   if (s < 1 || s > 86400) throw ConfigError("setCacheCleaningDelay: expects 1 to 86400 seconds");
@@ -276,6 +284,7 @@ void registerCacheBindings(lua_State* L) {
       {"newPacketCache", wrap<newPacketCache>},
       {"setStaleCacheEntriesTTL", wrap<setStaleCacheEntriesTTL>},
       {"setCacheCleaningDelay", wrap<setCacheCleaningDelay>},
+      {"setCacheCleaningPercentage", wrap<setCacheCleaningPercentage>},
       {"setServeStaleOnBackendFailure", wrap<setServeStaleOnBackendFailure>},
   };
   registerAll(L, std::begin(globals), std::end(globals));

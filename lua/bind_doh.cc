@@ -91,7 +91,7 @@ int addDOHLocal(lua_State* L, Host& h) {
   tls.minTLSVersion = o.string("minTLSVersion").value_or("tls1.0");
   tls.ciphers = o.string("ciphers").value_or("");
   tls.ciphersTLS13 = o.string("ciphersTLS13").value_or("");
-  tls.numberOfTicketsKeys = size_t(o.integer("numberOfTicketsKeys", 1, 1000).value_or(5));
+  tls.numberOfTicketsKeys = size_t(o.integer("numberOfTicketsKeys", 0, 1000).value_or(5));
   tls.ticketKeyFile = o.string("ticketKeyFile").value_or("");
   tls.sessionTickets = o.boolean("sessionTickets").value_or(true);
   tls.ocspResponses = o.strings("ocspResponses").value_or(std::vector<std::string>{});

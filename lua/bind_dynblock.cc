@@ -102,6 +102,13 @@ int setMasks(lua_State* L, Host&) {
                      int(checkInteger(L, 3, "setMasks", "the IPv6 mask", 0, 128)));
   return 0;
 }
+/// dnsdist's setQuiet silences the log line of each new block; ballast writes none, so the
+/// flag is read for its type only.
+int setQuiet(lua_State* L, Host&) {
+  group(L);
+  checkBool(L, 2, "setQuiet");
+  return 0;
+}
 int excludeRange(lua_State* L, Host&) {
   auto& g = group(L);
   toNetmaskGroup(L, 2, "excludeRange");  // validates every entry first
@@ -243,12 +250,14 @@ void registerDynBlockBindings(lua_State* L) {
                                   {"setQTypeRate", wrap<setQTypeRate>},
                                   {"setResponseByteRate", wrap<setResponseByteRate>},
                                   {"setMasks", wrap<setMasks>},
+                                  {"setQuiet", wrap<setQuiet>},
                                   {"excludeRange", wrap<excludeRange>},
                                   {"includeRange", wrap<includeRange>},
                                   {"apply", wrap<apply>},
                                   {"toString", wrap<groupToString>}});
   static const Binding b[] = {
       {"newDynBlockRulesGroup", wrap<newDynBlockRulesGroup>},
+      {"dynBlockRulesGroup", wrap<newDynBlockRulesGroup>},  // dnsdist 1.7's spelling
       {"addDynBlocks", wrap<addDynBlocks>},
       {"showDynBlocks", wrap<showDynBlocks>},
       {"clearDynBlocks", wrap<clearDynBlocks>},

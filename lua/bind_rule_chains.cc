@@ -79,27 +79,52 @@ struct Ops {
     change(h, [&](Chain& c) { c.push_back(r); });
     return 0;
   }
-  static int show(lua_State* L, Host& h) {
-    Options o(L, 1, "showRules");
-    bool uuids = o.boolean("showUUIDs").value_or(false);
-    o.integer("truncateRuleWidth", 0, 1 << 20);
-    o.done();
-    std::shared_ptr<const core::RuntimeConfig> keep;
-    const Chain& c = current(h, keep);
+  /// The showRules table of `rows` (position in the chain, rule).
+  static std::string table(const std::vector<std::pair<size_t, const Rule*>>& rows, bool uuids) {
     std::string out = uuids ? fmt::format("{:<3} {:<30} {:<20} {:>9} {:<50} {}\n", "#", "Name",
                                           "UUID", "Matches", "Rule", "Action")
                             : fmt::format("{:<3} {:<30} {:>9} {:<50} {}\n", "#", "Name", "Matches",
                                           "Rule", "Action");
-    for (size_t i = 0; i < c.size(); ++i) {
-      const Rule& r = *c[i];
+    for (const auto& [i, r] : rows) {
       if (uuids)
-        out += fmt::format("{:<3} {:<30} {:<20} {:>9} {:<50} {}\n", i, r.name, r.id,
-                           r.matches.value(), r.selector->describe(), r.action->describe());
+        out += fmt::format("{:<3} {:<30} {:<20} {:>9} {:<50} {}\n", i, r->name, r->id,
+                           r->matches.value(), r->selector->describe(), r->action->describe());
       else
-        out += fmt::format("{:<3} {:<30} {:>9} {:<50} {}\n", i, r.name, r.matches.value(),
-                           r.selector->describe(), r.action->describe());
+        out += fmt::format("{:<3} {:<30} {:>9} {:<50} {}\n", i, r->name, r->matches.value(),
+                           r->selector->describe(), r->action->describe());
     }
-    h.out(out);
+    return out;
+  }
+  static bool showUuids(lua_State* L, int idx, const char* fn) {
+    Options o(L, idx, fn);
+    bool uuids = o.boolean("showUUIDs").value_or(false);
+    o.integer("truncateRuleWidth", 0, 1 << 20);
+    o.done();
+    return uuids;
+  }
+  static int show(lua_State* L, Host& h) {
+    bool uuids = showUuids(L, 1, "showRules");
+    std::shared_ptr<const core::RuntimeConfig> keep;
+    const Chain& c = current(h, keep);
+    std::vector<std::pair<size_t, const Rule*>> rows;
+    for (size_t i = 0; i < c.size(); ++i) rows.emplace_back(i, c[i].get());
+    h.out(table(rows, uuids));
+    return 0;
+  }
+  /// topRules([n [, options]]): the n rules (10 by default) that matched the most.
+  static int topMatches(lua_State* L, Host& h) {
+    size_t n = size_t(
+        lua_isnoneornil(L, 1) ? 10 : checkInteger(L, 1, "topRules", "the count", 0, 1 << 30));
+    bool uuids = showUuids(L, 2, "topRules");
+    std::shared_ptr<const core::RuntimeConfig> keep;
+    const Chain& c = current(h, keep);
+    std::vector<std::pair<size_t, const Rule*>> rows;
+    for (size_t i = 0; i < c.size(); ++i) rows.emplace_back(i, c[i].get());
+    std::stable_sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) {
+      return a.second->matches.value() > b.second->matches.value();
+    });
+    if (rows.size() > n) rows.resize(n);
+    h.out(table(rows, uuids));
     return 0;
   }
   static int rm(lua_State* L, Host& h) {
@@ -168,7 +193,9 @@ void registerChain(lua_State* L, const std::string& infix) {
   lua_register(L, ("rm" + infix + "Rule").c_str(), wrap<O::rm>);
   lua_register(L, ("mv" + infix + "Rule").c_str(), wrap<O::mv>);
   lua_register(L, ("top" + infix + "Rule").c_str(), wrap<O::top>);
+  lua_register(L, ("mv" + infix + "RuleToTop").c_str(), wrap<O::top>);  // dnsdist 1.6's name
   lua_register(L, ("clear" + infix + "Rules").c_str(), wrap<O::clear>);
+  lua_register(L, ("top" + infix + "Rules").c_str(), wrap<O::topMatches>);
   lua_register(L, ("set" + infix + "Rules").c_str(), wrap<O::set>);
 }
 

@@ -63,12 +63,31 @@ struct Args {
   rules::ActionPtr action(int i) const {
     return checkUserdata<rules::ActionPtr>(L, i, kActionMeta);
   }
-  /// The `ttl` of an options table at `i` (dnsdist's SpoofAction options).
-  uint32_t ttlOption(int i) const {
+  /// dnsdist's ResponseConfig (aa, ad, ra) from the options table `o`.
+  static rules::ResponseFlags flags(Options& o) {
+    rules::ResponseFlags f;
+    f.aa = o.boolean("aa");
+    f.ad = o.boolean("ad");
+    f.ra = o.boolean("ra");
+    return f;
+  }
+  /// The options table at `i` of the Spoof* actions (aa, ad, ra, ttl).
+  rules::SpoofOptions spoofOptions(int i) const {
+    rules::SpoofOptions out;
+    if (!has(i)) return out;
     Options o(L, i, fn);
-    auto ttl = o.integer("ttl", 0, 0x7fffffff);
+    out.flags = flags(o);
+    out.ttl = uint32_t(o.integer("ttl", 0, 0x7fffffff).value_or(60));
     o.done();
-    return uint32_t(ttl.value_or(60));
+    return out;
+  }
+  /// The options table at `i` holding a ResponseConfig alone.
+  rules::ResponseFlags flagsOption(int i) const {
+    if (!has(i)) return {};
+    Options o(L, i, fn);
+    auto f = flags(o);
+    o.done();
+    return f;
   }
 };
 
@@ -164,6 +183,13 @@ constexpr Def<rules::SelectorPtr> kSelectors[] = {
        return rules::httpHeaderRule(a.str(1, "the header name"),
                                     a.str(2, "the regular expression"));
      }},
+    {"TrailingDataRule", [](const Args&) { return rules::trailingDataRule(); }},
+    {"EDNSVersionRule",
+     [](const Args& a) {
+       return rules::ednsVersionRule(uint8_t(a.integer(1, "the EDNS version", 0, 255)));
+     }},
+    {"DNSSECRule", [](const Args&) { return rules::dnssecRule(); }},
+    {"SNIRule", [](const Args& a) { return rules::sniRule(a.str(1, "the server name")); }},
     {"makeRule", [](const Args& a) { return a.selector(1); }},
     {"LuaRule", [](const Args& a) { return makeLuaRule(a.L, 1, false); }},
     {"LuaFFIRule", [](const Args& a) { return makeLuaRule(a.L, 1, true); }},
@@ -177,15 +203,32 @@ std::vector<core::Address> addresses(const Args& a, int i) {
   return out;
 }
 
+rules::ActionPtr makeNegativeAndSoa(const Args& a) {
+  auto u32 = [&](int i, const char* what) { return uint32_t(a.integer(i, what, 0, 0xffffffffLL)); };
+  rules::SoaFields soa;
+  soa.zone = a.name(a.str(2, "the zone"));
+  soa.ttl = u32(3, "the TTL");
+  soa.mname = a.name(a.str(4, "the mname"));
+  soa.rname = a.name(a.str(5, "the rname"));
+  soa.serial = u32(6, "the serial");
+  soa.refresh = u32(7, "the refresh");
+  soa.retry = u32(8, "the retry");
+  soa.expire = u32(9, "the expire");
+  soa.minimum = u32(10, "the minimum");
+  return rules::negativeAndSoaAction(checkBool(a.L, 1, a.fn), std::move(soa), a.flagsOption(11));
+}
+
 constexpr Def<rules::ActionPtr> kActions[] = {
     {"AllowAction", [](const Args&) { return rules::allowAction(); }},
     {"DropAction", [](const Args&) { return rules::dropAction(); }},
     {"NoneAction", [](const Args&) { return rules::noneAction(); }},
     {"RCodeAction",
-     [](const Args& a) { return rules::rcodeAction(uint8_t(a.integer(1, "the rcode", 0, 15))); }},
+     [](const Args& a) {
+       return rules::rcodeAction(uint8_t(a.integer(1, "the rcode", 0, 15)), a.flagsOption(2));
+     }},
     {"ERCodeAction",
      [](const Args& a) {
-       return rules::ercodeAction(uint16_t(a.integer(1, "the rcode", 0, 255)));
+       return rules::ercodeAction(uint16_t(a.integer(1, "the rcode", 0, 255)), a.flagsOption(2));
      }},
     {"TCAction", [](const Args&) { return rules::tcAction(); }},
     {"SpoofAction",
@@ -196,18 +239,18 @@ constexpr Def<rules::ActionPtr> kActions[] = {
          try {
            core::Address::parse(s, 0);
          } catch (const std::invalid_argument&) {
-           return rules::spoofCnameAction(a.name(s), a.ttlOption(2));
+           return rules::spoofCnameAction(a.name(s), a.spoofOptions(2));
          }
        }
-       return rules::spoofAction(addresses(a, 1), a.ttlOption(2));
+       return rules::spoofAction(addresses(a, 1), a.spoofOptions(2));
      }},
     {"SpoofCNAMEAction",
      [](const Args& a) {
-       return rules::spoofCnameAction(a.name(a.str(1, "the CNAME target")), a.ttlOption(2));
+       return rules::spoofCnameAction(a.name(a.str(1, "the CNAME target")), a.spoofOptions(2));
      }},
     {"SpoofRawAction",
      [](const Args& a) {
-       return rules::spoofRawAction(checkStrings(a.L, 1, a.fn, "the raw RDATA"), a.ttlOption(2));
+       return rules::spoofRawAction(checkStrings(a.L, 1, a.fn, "the raw RDATA"), a.spoofOptions(2));
      }},
     {"PoolAction",
      [](const Args& a) {
@@ -225,16 +268,17 @@ constexpr Def<rules::ActionPtr> kActions[] = {
      }},
     {"HTTPStatusAction",
      [](const Args& a) {
-       rules::ResponseFlags flags;
-       if (a.has(4)) {  // dnsdist's ResponseConfig: the DNS header bits
-         Options o(a.L, 4, a.fn);
-         flags.aa = o.boolean("aa");
-         flags.ad = o.boolean("ad");
-         flags.ra = o.boolean("ra");
-         o.done();
-       }
        return rules::httpStatusAction(int(a.integer(1, "the HTTP status", 200, 599)),
-                                      a.str(2, "the body"), a.optStr(3, "the content type"), flags);
+                                      a.str(2, "the body"), a.optStr(3, "the content type"),
+                                      a.flagsOption(4));
+     }},
+    {"NegativeAndSOAAction", makeNegativeAndSoa},
+    {"SetNegativeAndSOAAction", makeNegativeAndSoa},  // before dnsdist 1.6
+    {"QPSAction", [](const Args& a) { return rules::qpsAction(a.num(1, "the qps")); }},
+    {"SetEDNSOptionAction",
+     [](const Args& a) {
+       return rules::setEdnsOptionAction(uint16_t(a.integer(1, "the option code", 0, 65535)),
+                                         a.str(2, "the option data"));
      }},
     {"SetSkipCacheAction", [](const Args&) { return rules::setSkipCacheAction(); }},
     {"SetTagAction",
@@ -242,6 +286,14 @@ constexpr Def<rules::ActionPtr> kActions[] = {
        return rules::setTagAction(a.str(1, "the tag name"), a.optStr(2, "the tag value"));
      }},
     {"SetNoRecurseAction", [](const Args&) { return rules::setNoRecurseAction(); }},
+    // The names dnsdist 1.7 still accepts from before 1.6.
+    {"NoRecurseAction", [](const Args&) { return rules::setNoRecurseAction(); }},
+    {"DisableValidationAction", [](const Args&) { return rules::setDisableValidationAction(); }},
+    {"SkipCacheAction", [](const Args&) { return rules::setSkipCacheAction(); }},
+    {"TagAction",
+     [](const Args& a) {
+       return rules::setTagAction(a.str(1, "the tag name"), a.optStr(2, "the tag value"));
+     }},
     {"SetDisableValidationAction", [](const Args&) { return rules::setDisableValidationAction(); }},
     {"DelayAction",
      [](const Args& a) {
@@ -274,6 +326,10 @@ constexpr Def<rules::ResponseActionPtr> kResponseActions[] = {
      [](const Args& a) {
        return rules::setMinTTLResponseAction(uint32_t(a.integer(1, "the TTL", 0, 0xffffffffLL)));
      }},
+    {"LuaResponseAction", [](const Args& a) { return makeLuaResponseAction(a.L, 1, false); }},
+    {"LuaFFIResponseAction", [](const Args& a) { return makeLuaResponseAction(a.L, 1, true); }},
+    {"LuaFFIPerThreadResponseAction",
+     [](const Args& a) { return makePerThreadResponseAction(a.str(1, "the code")); }},
     {"LimitTTLResponseAction",
      [](const Args& a) {
        std::vector<uint16_t> types;

@@ -115,7 +115,15 @@ int newServer(lua_State* L, Host& h) {
     cfg.address = core::Address::parse(*address);
     cfg.name = o.string("name").value_or("");
     if (auto pools = o.strings("pool")) cfg.pools = *pools;
-    cfg.weight = int(o.integer("weight", 1, 2147483647).value_or(1));
+    // As dnsdist: a weight that is no whole number from 1 is logged and the server is left
+    // out, the rest of the configuration going on.
+    bool badWeight = false;
+    if (auto w = o.number("weight")) {
+      if (std::floor(*w) != *w || *w < 1 || *w > 2147483647)
+        badWeight = true;
+      else
+        cfg.weight = int(*w);
+    }
     cfg.order = int(o.integer("order", 0, 2147483647).value_or(1));
     cfg.sockets = size_t(o.integer("sockets", 1, 1024).value_or(1));
     cfg.qps = o.number("qps").value_or(0);
@@ -127,6 +135,13 @@ int newServer(lua_State* L, Host& h) {
     readHealthCheck(o, check, admin);
     if (o.function("checkFunction")) check.checkFunction = makeCheckFunction(L, h);
     o.done();
+    if (badWeight) {
+      fmt::print(stderr,
+                 "Error creating new server {}: downstream weight value must be a whole number "
+                 "from 1 to 2147483647; the server is not added\n",
+                 cfg.address.toStringWithPort());
+      return 0;
+    }
   } else {
     throw ConfigError("newServer: expects an address or a table of options");
   }

@@ -3,11 +3,15 @@
 /// setSecurityPollSuffix.
 #include <dirent.h>
 
+#include <fmt/format.h>
+
 #include <algorithm>
+#include <cstdio>
 #include <vector>
 
 #include "lua/binding.hh"
 #include "lua/bindings.hh"
+#include "lua/rule_types.hh"
 
 namespace ballast::lua {
 
@@ -24,6 +28,7 @@ constexpr BoolSetting kBoolSettings[] = {
     {"fixupCase", &core::Settings::fixupCase},
     {"setAllowEmptyResponse", &core::Settings::allowEmptyResponse},
     {"setDropEmptyQueries", &core::Settings::dropEmptyQueries},
+    {"setAddEDNSToSelfGeneratedResponses", &core::Settings::addEDNSToSelfGenerated},
 };
 
 int setBool(lua_State* L) {
@@ -44,6 +49,27 @@ int setUDPTimeout(lua_State* L, Host& h) {
   if (seconds <= 0 || seconds > 3600)
     throw ConfigError("setUDPTimeout: must be more than 0 and at most 3600 seconds");
   h.target().update([&](core::RuntimeConfig& c) { c.settings.udpTimeoutMs = uint32_t(seconds * 1000); });
+  return 0;
+}
+
+int setPayloadSizeOnSelfGeneratedAnswers(lua_State* L, Host& h) {
+  int64_t size =
+      checkInteger(L, 1, "setPayloadSizeOnSelfGeneratedAnswers", "the payload size", 0, 65535);
+  // As RFC 6891 says of values below 512, and dnsdist with it.
+  h.runtime.update([&](core::RuntimeConfig& c) {
+    c.settings.payloadSizeSelfGenerated = uint16_t(std::max<int64_t>(size, 512));
+  });
+  return 0;
+}
+
+/// errlog, warnlog, infolog: one line from the configuration, on stderr (errors and
+/// warnings) or stdout, where ballast writes its own.
+template <int Level>
+int logLine(lua_State* L, Host&) {
+  static constexpr const char* kNames[] = {"errlog", "warnlog", "infolog"};
+  std::string line = checkString(L, 1, kNames[Level], "the line");
+  fmt::print(Level < 2 ? stderr : stdout, "{}\n", line);
+  fflush(Level < 2 ? stderr : stdout);
   return 0;
 }
 
@@ -95,7 +121,11 @@ void registerSettingBindings(lua_State* L) {
   }
   static const Binding b[] = {
       {"setUDPTimeout", wrap<setUDPTimeout>},
+      {"setPayloadSizeOnSelfGeneratedAnswers", wrap<setPayloadSizeOnSelfGeneratedAnswers>},
       {"setSecurityPollSuffix", wrap<setSecurityPollSuffix>},
+      {"errlog", wrap<logLine<0>>},
+      {"warnlog", wrap<logLine<1>>},
+      {"infolog", wrap<logLine<2>>},
       {"getStatisticsCounters", wrap<getStatisticsCounters>},
       {"includeDirectory", wrap<includeDirectory>},
   };

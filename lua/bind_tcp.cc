@@ -42,7 +42,7 @@ int addTLSLocal(lua_State* L, Host& h) {
   tls.minTLSVersion = o.string("minTLSVersion").value_or("tls1.0");
   tls.ciphers = o.string("ciphers").value_or("");
   tls.ciphersTLS13 = o.string("ciphersTLS13").value_or("");
-  tls.numberOfTicketsKeys = size_t(o.integer("numberOfTicketsKeys", 1, 1000).value_or(5));
+  tls.numberOfTicketsKeys = size_t(o.integer("numberOfTicketsKeys", 0, 1000).value_or(5));
   tls.ticketKeyFile = o.string("ticketKeyFile").value_or("");
   tls.sessionTickets = o.boolean("sessionTickets").value_or(true);
   tls.ocspResponses = o.strings("ocspResponses").value_or(std::vector<std::string>{});
@@ -98,9 +98,9 @@ int reloadAllCertificates(lua_State*, Host& h) {
   return 0;
 }
 
-int getBind(lua_State* L, Host& h) {
-  double n = checkNumber(L, 1, "getBind", "the index");
-  // As dnsdist: each addLocal is a UDP and (unless doTCP=false) a TCP frontend; then DoT.
+/// The binds as dnsdist numbers them: each addLocal is a UDP and (unless doTCP=false) a TCP
+/// frontend; then DoT.
+std::vector<BindRef> allBinds(Host& h) {
   std::vector<BindRef> binds;
   for (const auto& l : h.process.stream.locals) {
     binds.push_back({l.address.toStringWithPort(), "UDP", ""});
@@ -108,6 +108,26 @@ int getBind(lua_State* L, Host& h) {
   }
   for (const auto& b : h.process.stream.tlsBinds)
     binds.push_back({b.address.toStringWithPort(), "DoT", b.tls->config().provider});
+  return binds;
+}
+
+int getBindCount(lua_State* L, Host& h) {
+  lua_pushinteger(L, lua_Integer(allBinds(h).size()));
+  return 1;
+}
+
+int showBinds(lua_State*, Host& h) {
+  std::string out = fmt::format("{:<3} {:<48} {}\n", "#", "Address", "Protocol");
+  auto binds = allBinds(h);
+  for (size_t i = 0; i < binds.size(); ++i)
+    out += fmt::format("{:<3} {:<48} {}\n", i, binds[i].address, binds[i].protocol);
+  h.out(out);
+  return 0;
+}
+
+int getBind(lua_State* L, Host& h) {
+  double n = checkNumber(L, 1, "getBind", "the index");
+  std::vector<BindRef> binds = allBinds(h);
   if (n < 0 || n != std::floor(n) || n >= double(binds.size()))
     throw ConfigError(fmt::format("getBind: no frontend {} (there are {})", n, binds.size()));
   pushUserdata(L, kBindMeta, binds[size_t(n)]);
@@ -204,6 +224,8 @@ void registerTcpBindings(lua_State* L) {
       {"getTLSContext", wrap<getTLSContext>},
       {"reloadAllCertificates", wrap<reloadAllCertificates>},
       {"getBind", wrap<getBind>},
+      {"getBindCount", wrap<getBindCount>},
+      {"showBinds", wrap<showBinds>},
       {"showTCPStats", wrap<showTCPStats>},
   };
   registerAll(L, std::begin(b), std::end(b));

@@ -7,6 +7,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "lua/api_list.hh"
+
 namespace ballast::lua {
 
 namespace {
@@ -70,10 +72,17 @@ std::string explainLuaError(const Host& h, std::string message) {
   static constexpr std::string_view kCall = "attempt to call global '", kNil = "' (a nil value)";
   if (size_t a = message.find(kCall); a != std::string::npos) {
     size_t b = message.find(kNil, a + kCall.size());
-    if (b != std::string::npos)
-      message = message.substr(0, a) + "unknown function '" +
-                message.substr(a + kCall.size(), b - a - kCall.size()) + "'" +
-                message.substr(b + kNil.size());
+    if (b != std::string::npos) {
+      std::string name = message.substr(a + kCall.size(), b - a - kCall.size());
+      // A dnsdist function lua/api.txt lists as refused says why; any other stays unknown.
+      if (auto reason = refusedFunctionReason(name))
+        message = message.substr(0, a) + name +
+                  " is not supported by ballast: " + std::string(*reason) +
+                  message.substr(b + kNil.size());
+      else
+        message = message.substr(0, a) + "unknown function '" + name + "'" +
+                  message.substr(b + kNil.size());
+    }
   }
   return replaceNumbered(message, kChunkPrefix, [&](size_t i, const std::string& original) {
     return i < h.files.size() ? h.files[i] : original;

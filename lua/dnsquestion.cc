@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "core/backend.hh"
+#include "core/runtime_config.hh"
 #include "dns/header.hh"
 #include "dns/types.hh"
 #include "dns/writer.hh"
@@ -238,7 +239,8 @@ void invalidateDNSQuestion(lua_State* L, int idx) {
 
 rules::Verdict verdictFromLua(int action, const std::string& arg, rules::DQ& dq) {
   auto answer = [&](uint8_t rcode) {
-    dq.length = dns::makeResponseInPlace(dq.packet, dq.length, dq.capacity, dq.message, rcode);
+    dq.length = rules::selfGeneratedResponse(dq.packet, dq.length, dq.capacity, dq.message, rcode,
+                                             dq.config ? &dq.config->settings : nullptr);
     return rules::Verdict::Answer;
   };
   switch (action) {
@@ -273,10 +275,10 @@ rules::Verdict verdictFromLua(int action, const std::string& arg, rules::DQ& dq)
           if (end == std::string::npos) break;
           start = end + 1;
         }
-        return rules::spoofAction(std::move(addrs), 60)->apply(dq);
+        return rules::spoofAction(std::move(addrs))->apply(dq);
       } catch (const std::invalid_argument&) {
         try {
-          return rules::spoofCnameAction(dns::Name::fromString(arg), 60)->apply(dq);
+          return rules::spoofCnameAction(dns::Name::fromString(arg))->apply(dq);
         } catch (const std::invalid_argument&) {
           return answer(dns::rcode::ServFail);
         }

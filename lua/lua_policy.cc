@@ -118,6 +118,59 @@ class LuaPolicy : public core::Policy {
   std::mutex* lock_;
 };
 
+/// setServerPolicyLuaFFIPerThread: the FFI policy function returned by `code`, run in each
+/// query thread's own state without the shared lock.
+class PerThreadPolicy : public core::Policy {
+ public:
+  PerThreadPolicy(std::string name, std::string code)
+      : name_(std::move(name)), code_(std::move(code)), id_(newPerThreadId()) {}
+  const std::string& name() const override { return name_; }
+
+  core::Backend* select(std::span<core::Backend* const> servers,
+                        const core::QueryContext& q) const override {
+    if (servers.empty()) return nullptr;
+    auto* s = perThreadFunction(id_, code_);
+    if (!s) return nullptr;
+    lua_State* L = s->first;
+    core::rules::DQ dq = makeDQ(q);
+    dnsdist_ffi_servers_list_t list;
+    list.servers.reserve(servers.size());
+    for (core::Backend* b : servers) list.servers.push_back({b});
+    dnsdist_ffi_dnsquestion_t fdq{&dq, {}};
+    int top = lua_gettop(L);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, s->second);
+    lua_pushlightuserdata(L, &list);
+    lua_pushlightuserdata(L, &fdq);
+    core::Backend* chosen = nullptr;
+    if (lua_pcall(L, 2, 1, 0) != 0) {
+      static std::atomic<int> reported{0};
+      if (reported.fetch_add(1, std::memory_order_relaxed) < 20)
+        fmt::print(stderr, "Error in Lua server policy '{}': {}\n", name_,
+                   lua_tostring(L, -1) ? lua_tostring(L, -1) : "error");
+    } else if (lua_type(L, -1) == LUA_TNUMBER) {
+      lua_Integer i = lua_tointeger(L, -1);
+      if (i >= 0 && size_t(i) < servers.size()) chosen = servers[size_t(i)];
+    }
+    lua_settop(L, top);
+    return chosen;
+  }
+
+ private:
+  std::string name_;
+  std::string code_;
+  uint64_t id_;
+};
+
+int setServerPolicyLuaFFIPerThread(lua_State* L, Host& h) {
+  const char* fn = "setServerPolicyLuaFFIPerThread";
+  std::string name = checkString(L, 1, fn, "the policy name");
+  std::string code = checkString(L, 2, fn, "the code");
+  checkPerThreadCode(code, fn);
+  PolicyRef p = std::make_shared<PerThreadPolicy>(std::move(name), std::move(code));
+  h.runtime.update([&](core::RuntimeConfig& c) { c.policy = p; });
+  return 0;
+}
+
 PolicyRef makeLuaPolicy(lua_State* L, const char* fn, bool ffi) {
   std::string name = checkString(L, 1, fn, "the policy name");
   if (lua_type(L, 2) != LUA_TFUNCTION) throw ConfigError(std::string(fn) + ": expects a function");
@@ -154,6 +207,7 @@ void registerLuaPolicyBindings(lua_State* L) {
       {"newServerPolicy", wrap<newServerPolicy>},
       {"setServerPolicyLua", wrap<setServerPolicyLua<false>>},
       {"setServerPolicyLuaFFI", wrap<setServerPolicyLua<true>>},
+      {"setServerPolicyLuaFFIPerThread", wrap<setServerPolicyLuaFFIPerThread>},
       {"setPoolServerPolicyLua", wrap<setPoolServerPolicyLua<false>>},
       {"setPoolServerPolicyLuaFFI", wrap<setPoolServerPolicyLua<true>>},
   };

@@ -3,10 +3,14 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cstdlib>
 #include <stdexcept>
 #include <unordered_map>
 
+#include "dns/header.hh"
+#include "dns/types.hh"
 #include "lua/binding.hh"
 #include "lua/dnsquestion.hh"
 #include "lua/ffi/ffi_api.hh"
@@ -206,6 +210,79 @@ class PerThreadAction : public rules::Action {
   uint64_t id_;
 };
 
+/// What a response function returned (a DNSResponseAction value and, for Delay, the delay
+/// in milliseconds), as a verdict on the response.
+rules::ResponseVerdict responseVerdict(int action, const std::string& arg, rules::DQ& dr) {
+  switch (action) {
+    case kAllow:
+      return rules::ResponseVerdict::Allow;
+    case kDrop:
+      return rules::ResponseVerdict::Drop;
+    case kServFail:
+      dns::HeaderRef(dr.packet).setRcode(dns::rcode::ServFail);
+      return rules::ResponseVerdict::Allow;
+    case kHeaderModify:
+      return rules::ResponseVerdict::Allow;
+    case kDelay:
+      if (dr.delayMsec) {
+        char* end = nullptr;
+        unsigned long ms = std::strtoul(arg.c_str(), &end, 10);
+        if (end != arg.c_str()) *dr.delayMsec = uint32_t(std::min(ms, 3600000UL));
+      }
+      return rules::ResponseVerdict::None;
+    default:
+      return rules::ResponseVerdict::None;
+  }
+}
+
+/// Reads (action [, argument]) left by call() on a response and pops them.
+rules::ResponseVerdict popResponseVerdict(lua_State* L, rules::DQ& dr, const std::string& ffiResult,
+                                          bool ffi) {
+  int action = int(lua_tointeger(L, ffi ? -1 : -2));
+  std::string arg = ffi ? ffiResult : (lua_isstring(L, -1) ? lua_tostring(L, -1) : "");
+  lua_pop(L, ffi ? 1 : 2);
+  return responseVerdict(action, arg, dr);
+}
+
+class SharedLuaResponseAction : public rules::ResponseAction {
+ public:
+  SharedLuaResponseAction(lua_State* L, int ref, bool ffi)
+      : L_(L), ref_(ref), ffi_(ffi), lock_(sharedLock(L)) {}
+  rules::ResponseVerdict apply(rules::DQ& dr) const override {
+    std::lock_guard lock(*lock_);
+    dnsdist_ffi_dnsquestion_t fdq{nullptr, {}};
+    if (!call(L_, ref_, dr, ffi_, ffi_ ? 1 : 2, fdq, describe()))
+      return rules::ResponseVerdict::None;
+    return popResponseVerdict(L_, dr, fdq.result, ffi_);
+  }
+  std::string describe() const override { return ffi_ ? "Lua FFI script" : "Lua script"; }
+
+ private:
+  lua_State* L_;
+  int ref_;
+  bool ffi_;
+  std::mutex* lock_;
+};
+
+class PerThreadResponseAction : public rules::ResponseAction {
+ public:
+  explicit PerThreadResponseAction(std::string code)
+      : code_(std::move(code)), id_(nextPerThreadId++) {}
+  rules::ResponseVerdict apply(rules::DQ& dr) const override {
+    auto* s = threadState(id_, code_);
+    if (!s) return rules::ResponseVerdict::None;
+    dnsdist_ffi_dnsquestion_t fdq{nullptr, {}};
+    if (!call(s->first, s->second, dr, true, 1, fdq, describe()))
+      return rules::ResponseVerdict::None;
+    return popResponseVerdict(s->first, dr, fdq.result, true);
+  }
+  std::string describe() const override { return "Lua FFI per-thread script"; }
+
+ private:
+  std::string code_;
+  uint64_t id_;
+};
+
 void checkCode(const std::string& code, const char* fn) {
   try {
     lua_close(makeThreadState(code).first);
@@ -247,6 +324,24 @@ rules::SelectorPtr makePerThreadRule(const std::string& code) {
 rules::ActionPtr makePerThreadAction(const std::string& code) {
   checkCode(code, "LuaFFIPerThreadAction");
   return std::make_shared<PerThreadAction>(code);
+}
+uint64_t newPerThreadId() {
+  return nextPerThreadId++;
+}
+void checkPerThreadCode(const std::string& code, const char* fn) {
+  checkCode(code, fn);
+}
+std::pair<lua_State*, int>* perThreadFunction(uint64_t id, const std::string& code) {
+  return threadState(id, code);
+}
+
+rules::ResponseActionPtr makeLuaResponseAction(lua_State* L, int idx, bool ffi) {
+  return std::make_shared<SharedLuaResponseAction>(
+      L, takeRef(L, idx, ffi ? "LuaFFIResponseAction" : "LuaResponseAction"), ffi);
+}
+rules::ResponseActionPtr makePerThreadResponseAction(const std::string& code) {
+  checkCode(code, "LuaFFIPerThreadResponseAction");
+  return std::make_shared<PerThreadResponseAction>(code);
 }
 
 }  // namespace ballast::lua

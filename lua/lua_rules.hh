@@ -7,6 +7,8 @@
 #include <lua.hpp>
 
 #include <mutex>
+#include <string>
+#include <utility>
 
 #include "core/rules/actions.hh"
 #include "core/rules/selectors.hh"
@@ -30,5 +32,17 @@ core::rules::ActionPtr makeLuaAction(lua_State* L, int idx, bool ffi);
 /// once here so that a mistake fails at configuration time.
 core::rules::SelectorPtr makePerThreadRule(const std::string& code);
 core::rules::ActionPtr makePerThreadAction(const std::string& code);
+/// The per-thread machinery for other users (setServerPolicyLuaFFIPerThread): a fresh id
+/// for `code`; `code` checked as the per-thread rules check it (throws ConfigError naming
+/// `fn`); and this thread's state for (id, code), made on first use (null when the code
+/// fails there), with the function's registry reference.
+uint64_t newPerThreadId();
+void checkPerThreadCode(const std::string& code, const char* fn);
+std::pair<lua_State*, int>* perThreadFunction(uint64_t id, const std::string& code);
+
+/// LuaResponseAction, LuaFFIResponseAction, LuaFFIPerThreadResponseAction: the same on a
+/// response, the function returning a DNSResponseAction value.
+core::rules::ResponseActionPtr makeLuaResponseAction(lua_State* L, int idx, bool ffi);
+core::rules::ResponseActionPtr makePerThreadResponseAction(const std::string& code);
 
 }  // namespace ballast::lua

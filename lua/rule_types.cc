@@ -160,6 +160,13 @@ void registerDnsConstants(lua_State* L) {
             {"ServFail", kServFail},
             {"None", kNone},
             {"NoOp", kNoOp}});
+  setTable(L, "DNSResponseAction",
+           {{"Allow", kAllow},
+            {"Delay", kDelay},
+            {"Drop", kDrop},
+            {"HeaderModify", kHeaderModify},
+            {"None", kNone},
+            {"ServFail", kServFail}});
 }
 
 void registerRuleTypes(lua_State* L) {

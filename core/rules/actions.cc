@@ -10,6 +10,7 @@
 
 #include "core/backend.hh"
 #include "core/qps_limiter.hh"
+#include "core/runtime_config.hh"
 #include "dns/header.hh"
 #include "dns/types.hh"
 #include "dns/writer.hh"
@@ -42,26 +43,40 @@ ResponseActionPtr makeResponse(std::string d, Fn fn) {
                                                                          std::move(fn));
 }
 
+/// The EDNS payload size of self-made answers (setPayloadSizeOnSelfGeneratedAnswers).
+uint16_t selfPayload(const DQ& dq) {
+  return dq.config ? dq.config->settings.payloadSizeSelfGenerated : 1232;
+}
+
+/// Whether a self-made answer to this query carries an OPT record.
+bool selfEdns(const DQ& dq) {
+  return dq.message.edns().present && (!dq.config || dq.config->settings.addEDNSToSelfGenerated);
+}
+
 Verdict answer(DQ& dq, uint8_t rcode) {
-  dq.length = dns::makeResponseInPlace(dq.packet, dq.length, dq.capacity, dq.message, rcode);
+  dq.length = selfGeneratedResponse(dq.packet, dq.length, dq.capacity, dq.message, rcode,
+                                    dq.config ? &dq.config->settings : nullptr);
   return Verdict::Answer;
 }
 
 /// Builds an answer of `records` (type, rdata writer) in a per-thread buffer (reused, so no
 /// allocation once warm) and copies it over the query when it fits.
 template <typename Fill>
-Verdict spoof(DQ& dq, Fill&& fill) {
+Verdict spoof(DQ& dq, const ResponseFlags& flags, Fill&& fill) {
   thread_local std::vector<uint8_t> buf;
   const auto& q = dq.message.question();
   dns::HeaderView qh(dq.packet);
   try {
     dns::MessageWriter w(buf, qh.id(), dq.qname, q.qtype, q.qclass);
     w.header().setQr(true);
+    w.header().setOpcode(qh.opcode());
     w.header().setRd(qh.rd());
-    w.header().setRa(true);
+    w.header().setRa(flags.ra.value_or(qh.rd()));
+    w.header().setAa(flags.aa.value_or(false));
+    w.header().setAd(flags.ad.value_or(false));
     w.header().setCd(qh.cd());
     fill(w);
-    if (dq.message.edns().present) w.addOpt(1232, dq.message.edns().dnssecOk);
+    if (selfEdns(dq)) w.addOpt(selfPayload(dq), dq.message.edns().dnssecOk);
   } catch (const std::exception&) {
     return answer(dq, dns::rcode::ServFail);
   }
@@ -118,7 +133,75 @@ void editTtls(DQ& dr, Fn&& fn) {
   }
 }
 
+/// Rewrites the query with EDNS option `code` set to `data` (replacing options of that
+/// code, adding an OPT when there is none) and parses it again so later rules see it.
+/// Leaves the query as it was when the result would not fit.
+void setEdnsOption(DQ& dq, uint16_t code, const std::string& data) {
+  thread_local std::vector<uint8_t> buf;
+  const dns::Edns& e = dq.message.edns();
+  auto put16 = [](std::vector<uint8_t>& b, size_t v) {
+    b.push_back(uint8_t(v >> 8));
+    b.push_back(uint8_t(v));
+  };
+  size_t optStart = e.present ? e.recordOffset : dq.message.messageEnd();
+  size_t optEnd = e.present ? size_t(e.optionsOffset) + e.optionsLength : optStart;
+  buf.assign(dq.packet, dq.packet + optStart);
+  // The OPT record: root owner, type, payload, the TTL field (ercode, version, flags).
+  buf.push_back(0);
+  put16(buf, dns::qtype::OPT);
+  if (e.present) {
+    buf.insert(buf.end(), dq.packet + e.recordOffset + 3, dq.packet + e.recordOffset + 9);
+  } else {
+    put16(buf, 512);
+    put16(buf, 0);
+    put16(buf, 0);
+  }
+  size_t rdlenAt = buf.size();
+  put16(buf, 0);
+  if (e.present)
+    dns::forEachEdnsOption(dq.message.ednsOptions(), [&](uint16_t c, std::span<const uint8_t> d) {
+      if (c == code) return;
+      put16(buf, c);
+      put16(buf, d.size());
+      buf.insert(buf.end(), d.begin(), d.end());
+    });
+  put16(buf, code);
+  put16(buf, data.size());
+  buf.insert(buf.end(), data.begin(), data.end());
+  size_t rdlen = buf.size() - rdlenAt - 2;
+  if (rdlen > 65535) return;
+  buf[rdlenAt] = uint8_t(rdlen >> 8);
+  buf[rdlenAt + 1] = uint8_t(rdlen);
+  // What followed the OPT (a TSIG) and any trailing bytes stay after it.
+  buf.insert(buf.end(), dq.packet + optEnd, dq.packet + dq.length);
+  if (!e.present) {
+    dns::HeaderView h(buf.data());
+    dns::HeaderRef(buf.data()).setArcount(uint16_t(h.arcount() + 1));
+  }
+  if (buf.size() > dq.capacity || buf.size() > 65535) return;
+  std::memcpy(dq.packet, buf.data(), buf.size());
+  dq.length = buf.size();
+  dns::MessageView m;
+  if (dns::MessageView::parse({dq.packet, dq.length}, m) == dns::ParseError::None) dq.message = m;
+}
+
 }  // namespace
+
+size_t selfGeneratedResponse(uint8_t* packet, size_t len, size_t capacity,
+                             const dns::MessageView& query, uint8_t rcode,
+                             const Settings* settings) {
+  Settings defaults;
+  const Settings& s = settings ? *settings : defaults;
+  len = dns::makeResponseInPlace(packet, len, capacity, query, rcode, true,
+                                 s.payloadSizeSelfGenerated);
+  // makeResponseInPlace puts an OPT back when the query had one; take it off again when
+  // the settings say so, unless an extended rcode needs it.
+  if (query.edns().present && !s.addEDNSToSelfGenerated && rcode <= 15) {
+    dns::HeaderRef(packet).setArcount(0);
+    len = query.questionEnd();
+  }
+  return len;
+}
 
 ActionPtr allowAction() {
   return make("allow", [](DQ&) { return Verdict::Allow; });
@@ -130,17 +213,35 @@ ActionPtr noneAction() {
   return make("no op", [](DQ&) { return Verdict::None; });
 }
 
-ActionPtr rcodeAction(uint8_t rcode) {
-  if (rcode > 15)
-    throw std::invalid_argument("RCodeAction: rcode must be 0-15 (ERCodeAction for more)");
-  return make("set rcode " + dns::rcodeToString(rcode),
-              [rcode](DQ& dq) { return answer(dq, rcode); });
+namespace {
+
+/// The header bits `flags` gives (ResponseConfig), on an answer made in place.
+void applyFlags(uint8_t* packet, const ResponseFlags& flags) {
+  dns::HeaderRef h(packet);
+  if (flags.aa) h.setAa(*flags.aa);
+  if (flags.ad) h.setAd(*flags.ad);
+  if (flags.ra) h.setRa(*flags.ra);
 }
 
-ActionPtr ercodeAction(uint16_t rcode) {
+}  // namespace
+
+ActionPtr rcodeAction(uint8_t rcode, ResponseFlags flags) {
+  if (rcode > 15)
+    throw std::invalid_argument("RCodeAction: rcode must be 0-15 (ERCodeAction for more)");
+  return make("set rcode " + dns::rcodeToString(rcode), [rcode, flags](DQ& dq) {
+    Verdict v = answer(dq, rcode);
+    applyFlags(dq.packet, flags);
+    return v;
+  });
+}
+
+ActionPtr ercodeAction(uint16_t rcode, ResponseFlags flags) {
   if (rcode > 255) throw std::invalid_argument("ERCodeAction: extended rcode must be 0-255");
-  return make(fmt::format("set ercode {}", rcode),
-              [rcode](DQ& dq) { return answer(dq, uint8_t(rcode)); });
+  return make(fmt::format("set ercode {}", rcode), [rcode, flags](DQ& dq) {
+    Verdict v = answer(dq, uint8_t(rcode));
+    applyFlags(dq.packet, flags);
+    return v;
+  });
 }
 
 ActionPtr tcAction() {
@@ -152,17 +253,17 @@ ActionPtr tcAction() {
   });
 }
 
-ActionPtr spoofAction(std::vector<Address> addresses, uint32_t ttl) {
+ActionPtr spoofAction(std::vector<Address> addresses, SpoofOptions o) {
   if (addresses.empty()) throw std::invalid_argument("SpoofAction: no address to answer with");
   std::string d = "spoof in ";
   for (size_t i = 0; i < addresses.size(); ++i) d += (i ? ", " : "") + addresses[i].toString();
-  return make(std::move(d), [addresses = std::move(addresses), ttl](DQ& dq) {
+  return make(std::move(d), [addresses = std::move(addresses), o](DQ& dq) {
     uint16_t qt = dq.message.question().qtype;
-    return spoof(dq, [&](dns::MessageWriter& w) {
+    return spoof(dq, o.flags, [&](dns::MessageWriter& w) {
       for (const auto& a : addresses) {
         uint16_t t = a.isV4() ? dns::qtype::A : dns::qtype::AAAA;
         if (qt != t && qt != dns::qtype::ANY) continue;
-        w.startRecord(dq.qname, t, dq.message.question().qclass, ttl, dns::Section::Answer);
+        w.startRecord(dq.qname, t, dq.message.question().qclass, o.ttl, dns::Section::Answer);
         w.putBytes({a.bytes(), a.byteLength()});
         w.commit();
       }
@@ -170,10 +271,10 @@ ActionPtr spoofAction(std::vector<Address> addresses, uint32_t ttl) {
   });
 }
 
-ActionPtr spoofCnameAction(dns::Name target, uint32_t ttl) {
-  return make("spoof in " + target.toString(), [target, ttl](DQ& dq) {
-    return spoof(dq, [&](dns::MessageWriter& w) {
-      w.startRecord(dq.qname, dns::qtype::CNAME, dq.message.question().qclass, ttl,
+ActionPtr spoofCnameAction(dns::Name target, SpoofOptions o) {
+  return make("spoof in " + target.toString(), [target, o](DQ& dq) {
+    return spoof(dq, o.flags, [&](dns::MessageWriter& w) {
+      w.startRecord(dq.qname, dns::qtype::CNAME, dq.message.question().qclass, o.ttl,
                     dns::Section::Answer);
       w.putName(target);
       w.commit();
@@ -181,21 +282,56 @@ ActionPtr spoofCnameAction(dns::Name target, uint32_t ttl) {
   });
 }
 
-ActionPtr spoofRawAction(std::vector<std::string> rdatas, uint32_t ttl) {
+ActionPtr spoofRawAction(std::vector<std::string> rdatas, SpoofOptions o) {
   if (rdatas.empty()) throw std::invalid_argument("SpoofRawAction: no RDATA to answer with");
   for (const auto& r : rdatas)
     if (r.size() > 65535)
       throw std::invalid_argument("SpoofRawAction: RDATA longer than 65535 bytes");
   return make(fmt::format("spoof {} raw record(s)", rdatas.size()),
-              [rdatas = std::move(rdatas), ttl](DQ& dq) {
+              [rdatas = std::move(rdatas), o](DQ& dq) {
                 const auto& q = dq.message.question();
-                return spoof(dq, [&](dns::MessageWriter& w) {
+                return spoof(dq, o.flags, [&](dns::MessageWriter& w) {
                   for (const auto& r : rdatas) {
-                    w.startRecord(dq.qname, q.qtype, q.qclass, ttl, dns::Section::Answer);
+                    w.startRecord(dq.qname, q.qtype, q.qclass, o.ttl, dns::Section::Answer);
                     w.putBytes({reinterpret_cast<const uint8_t*>(r.data()), r.size()});
                     w.commit();
                   }
                 });
+              });
+}
+
+ActionPtr negativeAndSoaAction(bool nxd, SoaFields soa, ResponseFlags flags) {
+  std::string d = fmt::format("set {} with SOA {}", nxd ? "NXD" : "NODATA", soa.zone.toString());
+  return make(std::move(d), [nxd, soa = std::move(soa), flags](DQ& dq) {
+    Verdict v = spoof(dq, flags, [&](dns::MessageWriter& w) {
+      w.startRecord(soa.zone, dns::qtype::SOA, dq.message.question().qclass, soa.ttl,
+                    dns::Section::Additional);
+      w.putName(soa.mname);
+      w.putName(soa.rname);
+      for (uint32_t v : {soa.serial, soa.refresh, soa.retry, soa.expire, soa.minimum}) w.putU32(v);
+      w.commit();
+    });
+    if (nxd && dns::HeaderView(dq.packet).rcode() == dns::rcode::NoError)
+      dns::HeaderRef(dq.packet).setRcode(dns::rcode::NXDomain);
+    return v;
+  });
+}
+
+ActionPtr qpsAction(double qps) {
+  if (qps <= 0) throw std::invalid_argument("QPSAction: qps must be positive");
+  auto limiter = std::make_shared<QpsLimiter>(qps, qps);
+  return make(fmt::format("qps limit to {}", qps), [limiter](DQ& dq) {
+    return limiter->check(dq.nowUsec) ? Verdict::None : Verdict::Drop;
+  });
+}
+
+ActionPtr setEdnsOptionAction(uint16_t code, std::string data) {
+  if (data.size() > 65535 - 4)
+    throw std::invalid_argument("SetEDNSOptionAction: the option data is too long");
+  return make(fmt::format("add EDNS Option (code={})", code),
+              [code, data = std::move(data)](DQ& dq) {
+                setEdnsOption(dq, code, data);
+                return Verdict::None;
               });
 }
 

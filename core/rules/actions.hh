@@ -3,6 +3,7 @@
 /// The C++ actions on queries and on responses (dnsdist's *Action objects). Factories throw
 /// std::invalid_argument with the reason; applying never throws.
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -10,7 +11,37 @@
 #include "core/rules/rule.hh"
 #include "dns/name.hh"
 
+namespace ballast::core {
+struct Settings;
+}
+
 namespace ballast::core::rules {
+
+/// Turns the query into an answer of `rcode` in place (dns::makeResponseInPlace) as the
+/// settings of self-generated answers say: their EDNS payload size, and an OPT record only
+/// when the query had one and setAddEDNSToSelfGeneratedResponses allows it (an extended
+/// rcode keeps it). `settings` null: the defaults. Returns the new length.
+size_t selfGeneratedResponse(uint8_t* packet, size_t len, size_t capacity,
+                             const dns::MessageView& query, uint8_t rcode,
+                             const Settings* settings);
+
+/// The DNS header bits of a self-made answer (dnsdist's ResponseConfig: aa, ad, ra). Unset:
+/// AA and AD cleared, RA copied from the query's RD.
+struct ResponseFlags {
+  std::optional<bool> aa, ad, ra;
+};
+
+/// The options of the Spoof* actions (ResponseConfig plus the records' TTL).
+struct SpoofOptions {
+  ResponseFlags flags;
+  uint32_t ttl = 60;
+};
+
+/// The SOA record of NegativeAndSOAAction.
+struct SoaFields {
+  dns::Name zone, mname, rname;
+  uint32_t ttl = 0, serial = 0, refresh = 0, retry = 0, expire = 0, minimum = 0;
+};
 
 using ActionPtr = std::shared_ptr<const Action>;
 using ResponseActionPtr = std::shared_ptr<const ResponseAction>;
@@ -18,17 +49,25 @@ using ResponseActionPtr = std::shared_ptr<const ResponseAction>;
 ActionPtr allowAction();
 ActionPtr dropAction();
 ActionPtr noneAction();
-ActionPtr rcodeAction(uint8_t rcode);
+/// `flags` set AA, AD and RA when given (RA otherwise stays set, as ballast has always done).
+ActionPtr rcodeAction(uint8_t rcode, ResponseFlags flags = {});
 /// An extended rcode (above 15): the low 4 bits in the header, the rest in the OPT record
 /// (the query must have one to carry it).
-ActionPtr ercodeAction(uint16_t rcode);
+ActionPtr ercodeAction(uint16_t rcode, ResponseFlags flags = {});
 /// Over UDP: an empty answer with TC set, so the client retries over TCP. Nothing over TCP.
 ActionPtr tcAction();
 /// Answers with A/AAAA records from `addresses` (those matching the qtype).
-ActionPtr spoofAction(std::vector<Address> addresses, uint32_t ttl);
-ActionPtr spoofCnameAction(dns::Name target, uint32_t ttl);
+ActionPtr spoofAction(std::vector<Address> addresses, SpoofOptions o = {});
+ActionPtr spoofCnameAction(dns::Name target, SpoofOptions o = {});
 /// Answers with one record of the query's type per raw RDATA.
-ActionPtr spoofRawAction(std::vector<std::string> rdatas, uint32_t ttl);
+ActionPtr spoofRawAction(std::vector<std::string> rdatas, SpoofOptions o = {});
+/// Answers NXDOMAIN (`nxd`) or NODATA with `soa` in the additional section, as dnsdist 1.7.
+ActionPtr negativeAndSoaAction(bool nxd, SoaFields soa, ResponseFlags flags = {});
+/// Drops queries above `qps` a second (bursting to as many); the others go on.
+ActionPtr qpsAction(double qps);
+/// Adds EDNS option `code` with `data` to the query, replacing an option of the same code;
+/// a query without OPT gets one (payload 512, as dnsdist). Goes on with the next rule.
+ActionPtr setEdnsOptionAction(uint16_t code, std::string data);
 ActionPtr poolAction(std::string pool, bool stop);
 /// Sends to `pool` at most `qps` queries per second; the rest go on with the next rules.
 ActionPtr qpsPoolAction(double qps, std::string pool, bool stop);

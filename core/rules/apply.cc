@@ -2,6 +2,8 @@
 #include "core/rules/apply.hh"
 
 #include "core/backend.hh"
+#include "core/rules/actions.hh"
+#include "core/rules/http.hh"
 #include "core/runtime_config.hh"
 #include "core/stats.hh"
 #include "dns/header.hh"
@@ -72,12 +74,12 @@ Verdict applyDynBlock(QueryContext& q, const RuntimeConfig& cfg, GlobalStats& st
       break;
     case DynBlockAction::Truncate:
       if (q.destination.sink) return Verdict::None;  // over TCP already
-      q.length =
-          dns::makeResponseInPlace(q.packet, q.length, q.capacity, q.message, dns::rcode::NoError);
+      q.length = selfGeneratedResponse(q.packet, q.length, q.capacity, q.message,
+                                       dns::rcode::NoError, &cfg.settings);
       dns::HeaderRef(q.packet).setTc(true);
       return Verdict::Answer;
   }
-  q.length = dns::makeResponseInPlace(q.packet, q.length, q.capacity, q.message, rcode);
+  q.length = selfGeneratedResponse(q.packet, q.length, q.capacity, q.message, rcode, &cfg.settings);
   return Verdict::Answer;
 }
 
@@ -101,6 +103,13 @@ Verdict processQueryRules(QueryContext& q, const RuntimeConfig& cfg, GlobalStats
   dq.query = &q;
   dq.config = &cfg;
   dq.nowUsec = q.receivedUsec;
+  if (q.http && !q.http->sni.empty()) dq.sni = &q.http->sni;
+  // Actions that go on may have rewritten the query (SetEDNSOptionAction): what goes to
+  // the backend is what they left.
+  auto keep = [&] {
+    q.length = dq.length;
+    q.message = dq.message;
+  };
   for (size_t i = firstMatch(chain, 0, dq); i < chain.size(); i = firstMatch(chain, i + 1, dq)) {
     Verdict v = chain[i]->action->apply(dq);
     switch (v) {
@@ -108,6 +117,7 @@ Verdict processQueryRules(QueryContext& q, const RuntimeConfig& cfg, GlobalStats
         continue;
       case Verdict::Allow:
       case Verdict::Pool:
+        keep();
         return Verdict::None;
       case Verdict::Drop:
         stats.ruleDrop.inc();
@@ -121,6 +131,7 @@ Verdict processQueryRules(QueryContext& q, const RuntimeConfig& cfg, GlobalStats
         return Verdict::Answer;
     }
   }
+  keep();
   return Verdict::None;
 }
 

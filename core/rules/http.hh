@@ -21,6 +21,8 @@ struct HttpRequest {
   /// The request's headers (lowercase names, as HTTP/2 sends them); only filled when the
   /// bind keeps them (addDOHLocal's keepIncomingHeaders), as dnsdist requires.
   std::span<const std::pair<std::string, std::string>> headers;
+  /// The TLS server name the client sent (SNIRule); empty without TLS or SNI.
+  std::string sni;
 
   // Set by HTTPStatusAction: the HTTP response to send instead of a DNS answer.
   int status = 0;  ///< 0: none, answer with DNS
@@ -38,11 +40,6 @@ SelectorPtr httpPathRule(std::string path);
 SelectorPtr httpPathRegexRule(const std::string& regex);
 /// A DoH query with a header `name` (case-insensitive) whose value matches `regex`.
 SelectorPtr httpHeaderRule(std::string name, const std::string& regex);
-
-/// The DNS header bits of a self-made answer (dnsdist's ResponseConfig: aa, ad, ra).
-struct ResponseFlags {
-  std::optional<bool> aa, ad, ra;
-};
 
 /// DoH only: answers with HTTP `status` and `body` (for a 3xx, the Location URL) and, for a
 /// 200, `contentType` ("" is application/dns-message). Other queries go on to the next rule.

@@ -40,6 +40,8 @@ struct DQ {
   /// Where DelayAction / DelayResponseAction put their delay: the UDP client's
   /// Destination::delayMsec; null over TCP, DoT and DoH, which are never delayed.
   uint32_t* delayMsec = nullptr;
+  /// The TLS server name the client sent (DoT, DoH); null when none or not over TLS.
+  const std::string* sni = nullptr;
 };
 
 class Selector {

@@ -88,7 +88,7 @@ class MaxQpsIp : public Selector {
 class MaxQps : public Selector {
  public:
   MaxQps(double qps, double burst) : qps_(qps), limiter_(qps, burst) {}
-  bool matches(const DQ& dq) const override { return !limiter_.check(dq.nowUsec); }
+  bool matches(const DQ& dq) const override { return limiter_.check(dq.nowUsec); }
   std::string describe() const override { return fmt::format("Max {} qps", qps_); }
 
  private:
@@ -198,6 +198,35 @@ SelectorPtr maxQpsIpRule(double qps, int v4Bits, int v6Bits, double burst) {
 SelectorPtr maxQpsRule(double qps, double burst) {
   if (qps <= 0) throw std::invalid_argument("MaxQPSRule: qps must be positive");
   return std::make_shared<MaxQps>(qps, burst > 0 ? burst : qps);
+}
+
+SelectorPtr trailingDataRule() {
+  return make("trailing data", [](const DQ& dq) { return dq.length > dq.message.messageEnd(); });
+}
+
+SelectorPtr ednsVersionRule(uint8_t version) {
+  return make(fmt::format("EDNS version > {}", version), [version](const DQ& dq) {
+    const auto& e = dq.message.edns();
+    return e.present && e.version > version;
+  });
+}
+
+SelectorPtr dnssecRule() {
+  return make("DNSSEC", [](const DQ& dq) {
+    const auto& e = dq.message.edns();
+    return e.present && e.dnssecOk;
+  });
+}
+
+SelectorPtr sniRule(std::string name) {
+  std::string d = "SNI == " + name;
+  for (auto& c : name) c = char(std::tolower(uint8_t(c)));
+  return make(std::move(d), [name = std::move(name)](const DQ& dq) {
+    if (!dq.sni || dq.sni->size() != name.size()) return false;
+    for (size_t i = 0; i < name.size(); ++i)
+      if (std::tolower(uint8_t((*dq.sni)[i])) != uint8_t(name[i])) return false;
+    return true;
+  });
 }
 
 SelectorPtr probaRule(double p) {

@@ -44,8 +44,17 @@ SelectorPtr wireLengthRule(unsigned min, unsigned max);
 /// At most `qps` queries per second (bursting to `burst`) from each client network (v4/v6
 /// masks); a client over its budget matches.
 SelectorPtr maxQpsIpRule(double qps, int v4Bits, int v6Bits, double burst);
-/// Matches once the global rate is above `qps` (bursting to `burst`).
+/// Matches while the global rate stays within `qps` (bursting to `burst`), as dnsdist's
+/// MaxQPSRule: the first `burst` queries match, then `qps` a second.
 SelectorPtr maxQpsRule(double qps, double burst);
+/// The message has bytes after its last record.
+SelectorPtr trailingDataRule();
+/// The message has an OPT record whose EDNS version is above `version`.
+SelectorPtr ednsVersionRule(uint8_t version);
+/// The query has the DO bit of its OPT record set.
+SelectorPtr dnssecRule();
+/// The client sent TLS SNI `name` (DoT and DoH; exact, case-insensitive).
+SelectorPtr sniRule(std::string name);
 SelectorPtr probaRule(double probability);
 SelectorPtr andRule(std::vector<SelectorPtr> all);
 SelectorPtr orRule(std::vector<SelectorPtr> any);

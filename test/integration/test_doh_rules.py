@@ -180,3 +180,19 @@ def test_doh_queries_are_not_tcp_queries(start_ballast, tcp_backend, tmp_path):
     assert snap["tcp-connections"] - base["tcp-connections"] == 1
     s = wait_stats(b, {"http2-queries": 3})
     assert s["http2-queries"] == 3 and s["valid-responses"] == 3
+
+
+def test_sni_rule_over_doh(start_ballast, tcp_backend, tmp_path):
+    be = tcp_backend()
+    cert, key = make_cert(tmp_path)
+    lua = ('addAction(AndRule({QNameRule("sni.test."), SNIRule("DoH.test")}), SpoofAction("192.0.2.55"))\n'
+           'addAction(AndRule({QNameRule("sni2.test."), SNIRule("other.test")}), SpoofAction("192.0.2.56"))\n')
+    b, (host, port) = start_doh(start_ballast, [be], cert, key, lua=lua)
+    curl = Curl(host, port, cert, tmp_path)  # connects to doh.test: curl sends it as SNI
+    status, _, body = get_path(curl, "/dns-query", "sni.test.")
+    assert status == 200 and a_addresses(dns.message.from_wire(body)) == ["192.0.2.55"]
+    status, _, body = get_path(curl, "/dns-query", "sni2.test.")
+    assert status == 200 and a_addresses(dns.message.from_wire(body)) == [be.host]
+    # Over UDP there is no SNI: the rule does not match.
+    r = dns.query.udp(make_query("sni.test."), b.listen[0][0], port=b.listen[0][1], timeout=3)
+    assert a_addresses(r) == [be.host]

@@ -214,12 +214,12 @@ def test_console_reload_config_returns_the_error(start_ballast, backends):
     be = backends()
     setup = ConsoleSetup()
     r = Reloadable(start_ballast, [], lua=new_server(be, "b1"), console=setup)
-    r.write(new_server(be, "b1") + "\nnewServer{address=\"" + be.address + "\", weight=0}\n")
+    r.write(new_server(be, "b1") + "\nnewServer{address=\"" + be.address + "\", wieght=2}\n")
     rc, out = console_command(setup, "reloadConfig()")
     assert rc != 0
     assert "reload failed" in out
     assert re.search(re.escape(str(r.b.config_path)) + r":\d+:", out), out
-    assert "weight" in out
+    assert "wieght" in out
     assert console_servers(setup) == ["b1"]
 
     r.write(new_server(be, "b1") + "\n" + new_server(be, "b1-again"))

@@ -52,7 +52,7 @@ def env(module_ballast, module_backends, tmp_path_factory):
         refuse("QNameLabelsCountRule(1, 4)", "labels.test."),
         refuse("QNameWireLengthRule(1, 30)", "wire.test."),
         refuse("MaxQPSIPRule(5)", "qpsip.test."),
-        refuse("MaxQPSRule(5)", "qps.test."),
+        refuse("NotRule(MaxQPSRule(5))", "qps.test."),
         refuse("ProbaRule(1.0)", "proba1.test."),
         refuse("ProbaRule(0.0)", "proba0.test."),
         refuse('OrRule{QTypeRule("AAAA"), QTypeRule("TXT")}', "or.test."),
