@@ -319,7 +319,7 @@ fresh() {
 }
 
 COUNTERS=(redis-hits redis-misses redis-timeouts redis-skipped redis-writes redis-writes-dropped
-          cache-hits cache-misses responses)
+          cache-hits cache-misses responses redis-latency-count redis-latency-sum)
 # snap NAME: the counters above, one line.
 snap() {
   local k out=()
@@ -331,8 +331,12 @@ delta() {
   local -a b=($1) a=($2)
   local i moved=()
   for i in "${!COUNTERS[@]}"; do
+    [[ ${COUNTERS[i]} == redis-latency-* ]] && continue
     (( a[i] - b[i] != 0 )) && moved+=("${COUNTERS[i]}=$((a[i] - b[i]))")
   done
+  # The tier's own lookup time (queue, GET, reply), answered lookups only.
+  local n=$(( a[9] - b[9] )) sum=$(( a[10] - b[10] ))
+  [ "$n" -gt 0 ] && moved+=("lookup_avg_us=$(( sum / n ))")
   echo "${moved[*]:-none}"
 }
 delta_of() { # delta_of KEY "BEFORE" "AFTER"
@@ -551,6 +555,27 @@ report() {
     # shellcheck disable=SC2086
     printf '%-24s %5s %6s %8s %7s %9s %5s %7s %7s %7s %8s  %s\n' $head "$tail"
   done
+  if [ "$rounds" -gt 1 ]; then
+    echo
+    echo "medians over the $rounds rounds:"
+    printf '%s\n' "${rows[@]}" | awk '
+      $1 ~ /\.r[0-9]+$/ && $3 != "-" {
+        k = $1; sub(/\.r[0-9]+$/, "", k)
+        if (!(k in n)) order[++nk] = k
+        i = ++n[k]; for (f = 3; f <= 11; f++) v[k, f, i] = $f
+      }
+      function med(k, f,    i, j, t, a, c) {
+        c = n[k]; for (i = 1; i <= c; i++) a[i] = v[k, f, i] + 0
+        for (i = 2; i <= c; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
+        return (c % 2) ? a[(c + 1) / 2] : (a[c / 2] + a[c / 2 + 1]) / 2
+      }
+      END {
+        for (x = 1; x <= nk; x++) {
+          k = order[x]
+          printf "%-24s %5s %6.0f %8.2f %7s %9s %5s %7.3f %7.3f %7.3f %8.3f\n", k, "", med(k, 3), med(k, 4), "", "", "", med(k, 8), med(k, 9), med(k, 10), med(k, 11)
+        }
+      }'
+  fi
   echo
   ((${#warm_summary[@]})) && printf 'restarted: %s\n' "${warm_summary[@]}" && echo
   echo "cpu_us/q = the node's utime+stime (/proc/PID/stat, all threads, the tier's too) over"
