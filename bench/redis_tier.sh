@@ -322,13 +322,15 @@ COUNTERS=(redis-hits redis-misses redis-timeouts redis-skipped redis-writes redi
           cache-hits cache-misses responses redis-latency-count redis-latency-sum)
 # snap NAME: the counters above, one line.
 snap() {
-  local k out=()
-  for k in "${COUNTERS[@]}"; do out+=("$(counter "$1" "$k")"); done
-  echo "${out[*]}"
+  local k vals=()
+  for k in "${COUNTERS[@]}"; do vals+=("$(counter "$1" "$k")"); done
+  echo "${vals[*]}"
 }
 # delta "BEFORE" "AFTER": "key=+n ..." for the counters that moved.
 delta() {
-  local -a b=($1) a=($2)
+  local -a b a
+  read -r -a b <<<"$1"
+  read -r -a a <<<"$2"
   local i moved=()
   for i in "${!COUNTERS[@]}"; do
     [[ ${COUNTERS[i]} == redis-latency-* ]] && continue
@@ -340,7 +342,9 @@ delta() {
   echo "${moved[*]:-none}"
 }
 delta_of() { # delta_of KEY "BEFORE" "AFTER"
-  local -a b=($2) a=($3)
+  local -a b a
+  read -r -a b <<<"$2"
+  read -r -a a <<<"$3"
   local i
   for i in "${!COUNTERS[@]}"; do [ "${COUNTERS[i]}" = "$1" ] && { echo $((a[i] - b[i])); return; }; done
   echo 0
