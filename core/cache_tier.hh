@@ -52,6 +52,8 @@ class CacheTier {
   virtual ~CacheTier() = default;
   /// Worth asking now (connected, circuit breaker closed). Any thread; cheap.
   virtual bool usable() const = 0;
+  /// A lookup not asked because usable() said no (counted as redis-skipped). Any thread.
+  virtual void countSkipped() = 0;
   /// Takes a parked query; resumes it on the tier's thread within the lookup budget,
   /// whatever happens to the tier.
   virtual void lookup(std::unique_ptr<ParkedQuery> q) = 0;

@@ -121,9 +121,12 @@ QueryAction forward(QueryContext& q, const Pool* pool, const RuntimeConfig& cfg,
         if (cacheLookup(q, *cache, PacketCache::Stale::Allowed,
                         cfg.settings.staleCacheEntriesTTL) == PacketCache::Result::StaleHit)
           return answerStaleHit(q, stats);
-        if (CacheTier* tier = cache->tier(); askTier && tier && tier->usable()) {
-          tier->lookup(ParkedQuery::park(q, true));
-          return QueryAction::Forwarded;
+        if (CacheTier* tier = cache->tier(); askTier && tier) {
+          if (tier->usable()) {
+            tier->lookup(ParkedQuery::park(q, true));
+            return QueryAction::Forwarded;
+          }
+          tier->countSkipped();
         }
       }
     }
@@ -192,9 +195,12 @@ QueryAction processQuery(QueryContext& q, const RuntimeConfig& cfg, GlobalStats&
     cache->stats.misses.inc();
     q.cache = cache;
     // The shared tier next: it resumes the query (resumeParked) on its own thread.
-    if (CacheTier* tier = cache->tier(); tier && tier->usable()) {
-      tier->lookup(ParkedQuery::park(q, false));
-      return QueryAction::Forwarded;
+    if (CacheTier* tier = cache->tier()) {
+      if (tier->usable()) {
+        tier->lookup(ParkedQuery::park(q, false));
+        return QueryAction::Forwarded;
+      }
+      tier->countSkipped();  // breaker open or not connected
     }
   }
   return forward(q, pool, cfg, stats, out, true);

@@ -69,6 +69,7 @@ class RedisTier final : public core::CacheTier {
   RedisTier& operator=(const RedisTier&) = delete;
 
   bool usable() const override;
+  void countSkipped() override { stats_.skipped.inc(); }
   void lookup(std::unique_ptr<core::ParkedQuery> q) override;
   void store(const core::CacheKey& k, std::span<const uint8_t> answer, uint32_t ttl,
              uint32_t staleWindow) override;

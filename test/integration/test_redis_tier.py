@@ -4,6 +4,7 @@ redis-server on loopback; a new process starts warm, stale answers come from Red
 the pool is down, Redis going away loses no query, corrupt values are not served."""
 
 import shutil
+import signal
 import socket
 import subprocess
 import threading
@@ -183,6 +184,11 @@ def test_redis_killed_while_queries_flow_loses_nothing(start_ballast, backends, 
     assert not lost, f"queries lost while Redis was away: {lost}"
     assert not slow, f"queries delayed past the budget: {slow}"
     wait_for(lambda: ctr(a, "redis-breaker-open", 0) == 1, what="the breaker open")
+    # Not asked while Redis is away: counted as skipped.
+    base = a.fresh_counters()
+    ask_many("away", 10)
+    assert not lost
+    a.wait_deltas(base, {"redis-skipped": 10}, exact=False)
     redis.start()
     wait_for(lambda: ctr(a, "redis-breaker-open", 1) == 0, timeout=8,
              what="the tier back")
@@ -191,6 +197,29 @@ def test_redis_killed_while_queries_flow_loses_nothing(start_ballast, backends, 
     assert not lost
     a.wait_deltas(base, {"redis-misses": 20}, exact=False)
     wait_for(lambda: len(redis.keys()) >= 20, what="answers written again")
+
+
+def test_a_stalled_redis_opens_the_breaker_and_skipped_lookups_are_counted(
+        start_ballast, backends, client, redis):
+    # Redis stopped (SIGSTOP): still connected, every lookup runs over its budget; after
+    # three in a row the breaker opens and, while open, lookups are not asked (skipped).
+    be = backends(ttl=300)
+    a = start_ballast(servers=[be], lua=tier_lua(redis))
+    c = client()
+    assert a_addresses(c.ask(make_query("first.test."), a.listen[0])) == [be.host]
+    base = a.fresh_counters()
+    redis.proc.send_signal(signal.SIGSTOP)
+    try:
+        for i in range(10):
+            t0 = time.monotonic()
+            got = c.ask(make_query(f"stalled{i}.test."), a.listen[0], timeout=2.0)
+            assert a_addresses(got) == [be.host], f"query {i} lost while Redis was stalled"
+            assert time.monotonic() - t0 < 0.5, f"query {i} delayed past the budget"
+        snap, d = a.wait_deltas(base, {"redis-timeouts": 3, "redis-skipped": 7}, exact=False)
+        assert d["redis-timeouts"] == 3, f"the breaker did not open after 3 timeouts: {d}"
+        assert snap.get("redis-breaker-open") == 1
+    finally:
+        redis.proc.send_signal(signal.SIGCONT)
 
 
 def test_corrupt_values_in_redis_are_not_served(start_ballast, backends, client, redis):
