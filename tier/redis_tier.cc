@@ -103,7 +103,10 @@ RedisStats& RedisStats::get(metrics::Registry* registry) {
 }
 
 RedisTier::RedisTier(RedisSettings s, core::Runtime& rt)
-    : settings_(std::move(s)), rt_(rt), stats_(RedisStats::get(&rt.registry)) {
+    : settings_(std::move(s)),
+      rt_(rt),
+      stats_(RedisStats::get(&rt.registry)),
+      breaker_(Breaker::Settings{settings_.failuresToOpen, 50, 1000000, settings_.openUsec}) {
   setOpen(true);  // until connected
   base_ = event_base_new();
   wakeFd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -181,8 +184,7 @@ void RedisTier::onConnect(const redisAsyncContext* c, int status) {
     return;
   }
   self->connected_ = true;
-  self->succeeded();
-  self->setOpen(false);
+  if (!self->breaker_.open()) self->setOpen(false);
   core::infoLog("shared cache tier: connected to Redis at {}:{}", self->settings_.host,
                 self->settings_.port);
 }
@@ -207,27 +209,18 @@ void RedisTier::onReconnect(evutil_socket_t, short, void* arg) {
 }
 
 bool RedisTier::usable() const {
-  if (!connected_.load(std::memory_order_relaxed)) return false;
-  if (failures_.load(std::memory_order_relaxed) < settings_.failuresToOpen) return true;
-  // Open: let lookups through again once the open period is over (half-open).
-  return core::monotonicUsec() >= retryAtUsec_.load(std::memory_order_relaxed);
+  return connected_.load(std::memory_order_relaxed) && breaker_.allows(core::monotonicUsec());
 }
 
 void RedisTier::failed() {
-  int n = failures_.fetch_add(1, std::memory_order_relaxed) + 1;
-  if (n < settings_.failuresToOpen) return;
-  retryAtUsec_.store(core::monotonicUsec() + settings_.openUsec, std::memory_order_relaxed);
-  if (n == settings_.failuresToOpen) {
-    setOpen(true);
-    core::warnLog("shared cache tier: {} failures in a row, not asking Redis for {} ms", n,
-                  settings_.openUsec / 1000);
-  }
+  if (!breaker_.failure(core::monotonicUsec())) return;
+  setOpen(true);
+  core::warnLog("shared cache tier: Redis lookups failing, not asking Redis for {} ms",
+                settings_.openUsec / 1000);
 }
 
 void RedisTier::succeeded() {
-  if (failures_.exchange(0, std::memory_order_relaxed) >= settings_.failuresToOpen &&
-      connected_.load())
-    setOpen(false);
+  if (breaker_.success(core::monotonicUsec()) && connected_.load()) setOpen(false);
 }
 
 void RedisTier::setOpen(bool open) {
@@ -397,7 +390,7 @@ void RedisTier::finish(uint64_t id, const core::TierValue* found) {
 std::string RedisTier::describe() const {
   return fmt::format("Redis {}:{}/{}: {}, breaker {}", settings_.host, settings_.port, settings_.db,
                      connected() ? "connected" : "not connected",
-                     failures_.load() >= settings_.failuresToOpen ? "open" : "closed");
+                     breaker_.open() ? "open" : "closed");
 }
 
 }  // namespace ballast::tier

@@ -24,6 +24,7 @@
 #include "metrics/counter.hh"
 #include "metrics/latency.hh"
 #include "metrics/registry.hh"
+#include "tier/breaker.hh"
 
 struct redisAsyncContext;
 
@@ -37,7 +38,7 @@ struct RedisSettings {
   std::string password;
   int64_t budgetUsec = 5000;  ///< a lookup's time budget
   size_t maxPendingWrites = 10000;
-  int failuresToOpen = 3;      ///< consecutive failures that open the breaker
+  int failuresToOpen = 3;      ///< failures (and at least half the lookups) in a second
   int64_t openUsec = 1000000;  ///< how long it stays open before lookups are let through
   int64_t reconnectUsec = 500000;
 };
@@ -118,8 +119,7 @@ class RedisTier final : public core::CacheTier {
   std::atomic<bool> stopping_{false};
   std::atomic<bool> connected_{false};
   std::atomic<bool> open_{false};
-  std::atomic<int> failures_{0};
-  std::atomic<int64_t> retryAtUsec_{0};
+  Breaker breaker_;
   std::atomic<size_t> pendingWrites_{0};
 
   std::mutex queueMutex_;
