@@ -129,6 +129,7 @@ void PendingQuery::fill(const QueryContext& q) {
   qnameLength = uint8_t(question.name.decompress(qname));
   cache = q.cache;
   cacheKey = q.cacheKey;
+  tempFailureTTL = q.tempFailureTTL;
 }
 
 Completer::Result Completer::complete(Backend& from, const Completion& c, uint8_t* answer,
@@ -212,7 +213,10 @@ void Completer::finish(const Completion& c, const RuntimeConfig& cfg, uint8_t* a
   const PendingQuery& p = c.pending_;
   int64_t now = monotonicUsec();
   Destination d = c.destination_;  // a response rule may set a delay
-  if (!rules::processResponseChain(cfg.rules.response, answer, len, capacity, d, cfg, now)) return;
+  bool skipCache = false;          // or SetSkipCacheResponseAction
+  if (!rules::processResponseChain(cfg.rules.response, answer, len, capacity, d, cfg, now,
+                                   &skipCache))
+    return;
   dns::HeaderView h(answer);
   RingEntry e;
   e.whenUsec = now;
@@ -228,8 +232,8 @@ void Completer::finish(const Completion& c, const RuntimeConfig& cfg, uint8_t* a
   cfg.rings->insertResponse(e);
   // After the response rules, as dnsdist: what they changed is what the cache keeps, and
   // what they dropped it does not keep.
-  if (insert && p.cache) {
-    uint32_t ttl = p.cache->insert(p.cacheKey, answer, len, nowSeconds());
+  if (insert && p.cache && !skipCache) {
+    uint32_t ttl = p.cache->insert(p.cacheKey, answer, len, nowSeconds(), p.tempFailureTTL);
     if (CacheTier* tier = p.cache->tier(); ttl && tier)
       tier->store(p.cacheKey, {answer, len}, ttl, cfg.settings.staleCacheEntriesTTL);
   }

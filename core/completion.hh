@@ -33,6 +33,7 @@ struct PendingQuery {
   uint8_t qname[255];            ///< the client's qname, uncompressed, in the client's letter case
   PacketCache* cache = nullptr;  ///< where the answer goes, and stale answers come from
   CacheKey cacheKey;
+  uint32_t tempFailureTTL = kDefaultTempFailureTTL;  ///< SetTempFailureCacheTTLAction
 
   /// Copies what is needed from the parsed query.
   void fill(const QueryContext& q);

@@ -256,7 +256,8 @@ uint32_t PacketCache::ttlFor(const uint8_t* response, size_t, const dns::Message
   return std::min(minTtl, opts_.maxTTL);
 }
 
-uint32_t PacketCache::insert(const CacheKey& key, const uint8_t* response, size_t len, uint32_t now) {
+uint32_t PacketCache::insert(const CacheKey& key, const uint8_t* response, size_t len, uint32_t now,
+                             uint32_t tempFailureTTL) {
   dns::MessageView m;
   if (len > UINT16_MAX || dns::MessageView::parse({response, len}, m) != dns::ParseError::None)
     return 0;
@@ -266,6 +267,10 @@ uint32_t PacketCache::insert(const CacheKey& key, const uint8_t* response, size_
   if (m.question().name.offset() != dns::kHeaderSize) return 0;
   bool negative = false;
   uint32_t ttl = ttlFor(response, len, m, negative);
+  uint8_t rc = dns::HeaderView(response).rcode();
+  if (tempFailureTTL != kDefaultTempFailureTTL &&
+      (rc == dns::rcode::ServFail || rc == dns::rcode::Refused))
+    ttl = tempFailureTTL;
   if (ttl == 0 || ttl < opts_.minTTL) {
     stats.ttlTooShorts.inc();
     return 0;

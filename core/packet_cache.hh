@@ -22,6 +22,9 @@ namespace ballast::core {
 
 class CacheTier;
 
+/// No SetTempFailureCacheTTLAction: the cache's own temporaryFailureTTL applies.
+constexpr uint32_t kDefaultTempFailureTTL = UINT32_MAX;
+
 struct PacketCacheOptions {
   size_t maxEntries = 0;
   uint32_t maxTTL = 86400;
@@ -94,7 +97,9 @@ class PacketCache {
   /// Stores a response that passed the response checks. Decides whether and how long from
   /// its rcode and records (RFC 2308 for negative answers).
   /// Returns the TTL the entry got, 0 when the answer was not cached.
-  uint32_t insert(const CacheKey& key, const uint8_t* response, size_t len, uint32_t now);
+  /// `tempFailureTTL` replaces temporaryFailureTTL for this answer (SetTempFailureCacheTTLAction).
+  uint32_t insert(const CacheKey& key, const uint8_t* response, size_t len, uint32_t now,
+                  uint32_t tempFailureTTL = kDefaultTempFailureTTL);
 
   /// Removes entries expired for more than `staleWindow` seconds, stopping once at most
   /// `upTo` entries remain (setCacheCleaningPercentage; 0: every expired one); returns how

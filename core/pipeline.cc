@@ -170,6 +170,7 @@ QueryAction processQuery(QueryContext& q, const RuntimeConfig& cfg, GlobalStats&
   // answer, or choose the pool and set tags for later stages.
   q.poolName.clear();
   q.skipCache = false;
+  q.tempFailureTTL = kDefaultTempFailureTTL;
   q.tags.clear();
   q.destination.delayMsec = 0;
   switch (rules::processQueryRules(q, cfg, stats)) {

@@ -57,6 +57,9 @@ struct QueryContext {
   // Decisions of the rules (core/rules) that later stages read; processQuery resets them.
   std::string poolName;    ///< the pool to use ("" the default); PoolAction
   bool skipCache = false;  ///< SetSkipCacheAction
+  /// SetTempFailureCacheTTLAction: the cache TTL of a SERVFAIL or REFUSED answer;
+  /// kDefaultTempFailureTTL: the cache's own temporaryFailureTTL.
+  uint32_t tempFailureTTL = kDefaultTempFailureTTL;
   std::vector<std::pair<std::string, std::string>> tags;  ///< SetTagAction; capacity kept
   /// DoH only (core/rules/http.hh): the HTTP request, for the HTTP* rules and
   /// HTTPStatusAction; valid while processQuery runs, null for other frontends.

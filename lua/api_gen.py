@@ -54,7 +54,7 @@ REASONS = [
     (r"(?i)snmp|SNMP", "SNMP is not part of ballast; use the Prometheus or carbon exports."),
     (r"(?i)ecs|ClientSubnet|Subnet", NYI),
     (r"(?i)proxyprotocol", NYI),
-    (r"(?i)^TeeAction$|^SetSkipCacheResponseAction$|^SetTempFailureCacheTTLAction$", NYI),
+    (r"(?i)^TeeAction$", NYI),
     (r"(?i)xfr", NYI),
     (r"(?i)OCSP", "OCSP stapling is not implemented in ballast yet."),
     (r"(?i)gnutls", "GnuTLS-only: ballast is built with OpenSSL only."),

@@ -281,6 +281,11 @@ constexpr Def<rules::ActionPtr> kActions[] = {
                                          a.str(2, "the option data"));
      }},
     {"SetSkipCacheAction", [](const Args&) { return rules::setSkipCacheAction(); }},
+    {"SetTempFailureCacheTTLAction",
+     [](const Args& a) {
+       return rules::setTempFailureCacheTTLAction(
+           uint32_t(a.integer(1, "the TTL", 0, 0xffffffffLL)));
+     }},
     {"SetTagAction",
      [](const Args& a) {
        return rules::setTagAction(a.str(1, "the tag name"), a.optStr(2, "the tag value"));
@@ -309,6 +314,7 @@ constexpr Def<rules::ActionPtr> kActions[] = {
 constexpr Def<rules::ResponseActionPtr> kResponseActions[] = {
     {"AllowResponseAction", [](const Args&) { return rules::allowResponseAction(); }},
     {"DropResponseAction", [](const Args&) { return rules::dropResponseAction(); }},
+    {"SetSkipCacheResponseAction", [](const Args&) { return rules::setSkipCacheResponseAction(); }},
     {"LogResponseAction",
      [](const Args& a) {
        return rules::logResponseAction(a.optStr(1, "the file name"), a.optBool(2, true));

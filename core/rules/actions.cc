@@ -369,6 +369,20 @@ ActionPtr setSkipCacheAction() {
   });
 }
 
+ActionPtr setTempFailureCacheTTLAction(uint32_t ttl) {
+  return make("set tempfailure cache ttl to " + std::to_string(ttl), [ttl](DQ& dq) {
+    dq.query->tempFailureTTL = ttl;
+    return Verdict::None;
+  });
+}
+
+ResponseActionPtr setSkipCacheResponseAction() {
+  return makeResponse("skip cache", [](DQ& dr) {
+    if (dr.skipCacheInsert) *dr.skipCacheInsert = true;
+    return ResponseVerdict::None;
+  });
+}
+
 ActionPtr setTagAction(std::string name, std::string value) {
   std::string d = "set tag '" + name + "' to value '" + value + "'";
   return make(std::move(d), [name = std::move(name), value = std::move(value)](DQ& dq) {

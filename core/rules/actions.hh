@@ -74,6 +74,11 @@ ActionPtr qpsPoolAction(double qps, std::string pool, bool stop);
 /// One line per query on stdout (empty file name) or appended to `file`.
 ActionPtr logAction(const std::string& file, bool append);
 ActionPtr setSkipCacheAction();
+/// SetTempFailureCacheTTLAction: how long a SERVFAIL or REFUSED answer to this query is
+/// cached (instead of the cache's temporaryFailureTTL; 0: not at all).
+ActionPtr setTempFailureCacheTTLAction(uint32_t ttl);
+/// SetSkipCacheResponseAction: this answer is not stored in the cache.
+ResponseActionPtr setSkipCacheResponseAction();
 ActionPtr setTagAction(std::string name, std::string value);
 ActionPtr setNoRecurseAction();
 ActionPtr setDisableValidationAction();

@@ -136,7 +136,8 @@ Verdict processQueryRules(QueryContext& q, const RuntimeConfig& cfg, GlobalStats
 }
 
 bool processResponseChain(const ResponseChain& chain, uint8_t* packet, size_t& len, size_t capacity,
-                          Destination& d, const RuntimeConfig& cfg, int64_t nowUsec) {
+                          Destination& d, const RuntimeConfig& cfg, int64_t nowUsec,
+                          bool* skipCacheInsert) {
   if (chain.empty()) return true;
   DQ dr;
   if (len < dns::kHeaderSize || dns::HeaderView(packet).qdcount() == 0 ||
@@ -151,6 +152,7 @@ bool processResponseChain(const ResponseChain& chain, uint8_t* packet, size_t& l
   dr.tcp = d.sink != nullptr;
   dr.delayMsec = dr.tcp ? nullptr : &d.delayMsec;
   dr.response = true;
+  dr.skipCacheInsert = skipCacheInsert;
   dr.config = &cfg;
   dr.nowUsec = nowUsec;
   for (size_t i = firstMatch(chain, 0, dr); i < chain.size(); i = firstMatch(chain, i + 1, dr)) {

@@ -23,7 +23,8 @@ Verdict processQueryRules(QueryContext& q, const RuntimeConfig& cfg, GlobalStats
 /// Runs `chain` on a response in packet[0..len) for the client `d`. False: drop it. The
 /// packet may be edited in place (TTLs). An unparsable response passes untouched.
 bool processResponseChain(const ResponseChain& chain, uint8_t* packet, size_t& len, size_t capacity,
-                          Destination& d, const RuntimeConfig& cfg, int64_t nowUsec);
+                          Destination& d, const RuntimeConfig& cfg, int64_t nowUsec,
+                          bool* skipCacheInsert = nullptr);
 
 /// For the packet cache: the cache-hit response rules on an answer taken from the cache,
 /// before it is sent. False: drop it.

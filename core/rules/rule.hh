@@ -40,6 +40,9 @@ struct DQ {
   /// Where DelayAction / DelayResponseAction put their delay: the UDP client's
   /// Destination::delayMsec; null over TCP, DoT and DoH, which are never delayed.
   uint32_t* delayMsec = nullptr;
+  /// Responses from a backend: where SetSkipCacheResponseAction says the answer is not to
+  /// be cached; null for other responses (cache hits, self-answered).
+  bool* skipCacheInsert = nullptr;
   /// The TLS server name the client sent (DoT, DoH); null when none or not over TLS.
   const std::string* sni = nullptr;
 };

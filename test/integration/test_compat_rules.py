@@ -286,3 +286,28 @@ def test_tls_options_of_real_configurations(tmp_path):
         '{numberOfTicketsKeys=0})\n')
     res = harness.run_binary(["-C", str(path), "--check-config"])
     assert res.returncode == 0, res.stdout + res.stderr
+
+
+def test_skip_cache_response_action_and_temp_failure_ttl(start_ballast, backends, client):
+    be = backends()
+    b = start_ballast(servers=[be], lua=(
+        'pc = newPacketCache(100, {temporaryFailureTTL=60})\n'
+        'getPool(""):setCache(pc)\n'
+        'addResponseAction("nocache.test.", SetSkipCacheResponseAction())\n'
+        'addAction("servfail-short.test.", SetTempFailureCacheTTLAction(0))\n'))
+    c = client()
+    # Not cached: each query reaches the backend.
+    for _ in range(3):
+        assert a_addresses(c.ask(make_query("nocache.test."), b.listen[0])) == [be.host]
+    assert be.count == 3, "SetSkipCacheResponseAction: the answer was cached"
+    # Cached as usual without the rule.
+    for _ in range(3):
+        assert a_addresses(c.ask(make_query("cached.test."), b.listen[0])) == [be.host]
+    assert be.count == 4
+    # SERVFAIL kept for temporaryFailureTTL (60 s) unless the query rule says 0.
+    for _ in range(2):
+        assert c.ask(make_query("servfail-long.test."), b.listen[0]).rcode() == dns.rcode.SERVFAIL
+    assert be.count == 5
+    for _ in range(2):
+        assert c.ask(make_query("servfail-short.test."), b.listen[0]).rcode() == dns.rcode.SERVFAIL
+    assert be.count == 7, "SetTempFailureCacheTTLAction(0): the SERVFAIL was cached"
