@@ -7,7 +7,9 @@
 #include <atomic>
 #include <cstdlib>
 #include <stdexcept>
+#include <string>
 #include <unordered_map>
+#include <utility>
 
 #include "dns/header.hh"
 #include "dns/types.hh"
@@ -103,11 +105,17 @@ class SharedLuaSelector : public rules::Selector {
   std::mutex* lock_;
 };
 
-/// Reads (action [, argument]) left by call() and pops them.
-rules::Verdict popVerdict(lua_State* L, rules::DQ& dq, const std::string& ffiResult, bool ffi) {
+/// Reads (action [, argument]) left by call() and pops them; an FFI function returns the
+/// action alone and leaves its argument in `ffiResult`.
+std::pair<int, std::string> popAction(lua_State* L, const std::string& ffiResult, bool ffi) {
   int action = int(lua_tointeger(L, ffi ? -1 : -2));
   std::string arg = ffi ? ffiResult : (lua_isstring(L, -1) ? lua_tostring(L, -1) : "");
   lua_pop(L, ffi ? 1 : 2);
+  return {action, std::move(arg)};
+}
+
+rules::Verdict popVerdict(lua_State* L, rules::DQ& dq, const std::string& ffiResult, bool ffi) {
+  auto [action, arg] = popAction(L, ffiResult, ffi);
   return verdictFromLua(action, arg, dq);
 }
 
@@ -235,12 +243,9 @@ rules::ResponseVerdict responseVerdict(int action, const std::string& arg, rules
   }
 }
 
-/// Reads (action [, argument]) left by call() on a response and pops them.
 rules::ResponseVerdict popResponseVerdict(lua_State* L, rules::DQ& dr, const std::string& ffiResult,
                                           bool ffi) {
-  int action = int(lua_tointeger(L, ffi ? -1 : -2));
-  std::string arg = ffi ? ffiResult : (lua_isstring(L, -1) ? lua_tostring(L, -1) : "");
-  lua_pop(L, ffi ? 1 : 2);
+  auto [action, arg] = popAction(L, ffiResult, ffi);
   return responseVerdict(action, arg, dr);
 }
 
