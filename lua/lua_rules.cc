@@ -119,15 +119,17 @@ rules::Verdict popVerdict(lua_State* L, rules::DQ& dq, const std::string& ffiRes
   return verdictFromLua(action, arg, dq);
 }
 
-class SharedLuaAction : public rules::Action {
+/// A Lua action or response action on the shared state, under its lock. `Pop` reads what
+/// the function returned into a verdict.
+template <typename Base, typename V, V (*Pop)(lua_State*, rules::DQ&, const std::string&, bool)>
+class SharedLua final : public Base {
  public:
-  SharedLuaAction(lua_State* L, int ref, bool ffi)
-      : L_(L), ref_(ref), ffi_(ffi), lock_(sharedLock(L)) {}
-  rules::Verdict apply(rules::DQ& dq) const override {
+  SharedLua(lua_State* L, int ref, bool ffi) : L_(L), ref_(ref), ffi_(ffi), lock_(sharedLock(L)) {}
+  V apply(rules::DQ& dq) const override {
     std::lock_guard lock(*lock_);
     dnsdist_ffi_dnsquestion_t fdq{nullptr, {}};
-    if (!call(L_, ref_, dq, ffi_, ffi_ ? 1 : 2, fdq, describe())) return rules::Verdict::None;
-    return popVerdict(L_, dq, fdq.result, ffi_);
+    if (!call(L_, ref_, dq, ffi_, ffi_ ? 1 : 2, fdq, describe())) return V::None;
+    return Pop(L_, dq, fdq.result, ffi_);
   }
   std::string describe() const override { return ffi_ ? "Lua FFI script" : "Lua script"; }
 
@@ -137,6 +139,8 @@ class SharedLuaAction : public rules::Action {
   bool ffi_;
   std::mutex* lock_;
 };
+
+using SharedLuaAction = SharedLua<rules::Action, rules::Verdict, popVerdict>;
 
 /// A fresh state with the FFI interface declared, where `code` has returned a function
 /// (referenced in the registry). Throws with the reason.
@@ -201,15 +205,17 @@ class PerThreadSelector : public rules::Selector {
   uint64_t id_;
 };
 
-class PerThreadAction : public rules::Action {
+/// A Lua FFI action or response action in a state of each thread's own.
+template <typename Base, typename V, V (*Pop)(lua_State*, rules::DQ&, const std::string&, bool)>
+class PerThread final : public Base {
  public:
-  explicit PerThreadAction(std::string code) : code_(std::move(code)), id_(nextPerThreadId++) {}
-  rules::Verdict apply(rules::DQ& dq) const override {
+  explicit PerThread(std::string code) : code_(std::move(code)), id_(nextPerThreadId++) {}
+  V apply(rules::DQ& dq) const override {
     auto* s = threadState(id_, code_);
-    if (!s) return rules::Verdict::None;
+    if (!s) return V::None;
     dnsdist_ffi_dnsquestion_t fdq{nullptr, {}};
-    if (!call(s->first, s->second, dq, true, 1, fdq, describe())) return rules::Verdict::None;
-    return popVerdict(s->first, dq, fdq.result, true);
+    if (!call(s->first, s->second, dq, true, 1, fdq, describe())) return V::None;
+    return Pop(s->first, dq, fdq.result, true);
   }
   std::string describe() const override { return "Lua FFI per-thread script"; }
 
@@ -217,6 +223,8 @@ class PerThreadAction : public rules::Action {
   std::string code_;
   uint64_t id_;
 };
+
+using PerThreadAction = PerThread<rules::Action, rules::Verdict, popVerdict>;
 
 /// What a response function returned (a DNSResponseAction value and, for Delay, the delay
 /// in milliseconds), as a verdict on the response.
@@ -249,44 +257,11 @@ rules::ResponseVerdict popResponseVerdict(lua_State* L, rules::DQ& dr, const std
   return responseVerdict(action, arg, dr);
 }
 
-class SharedLuaResponseAction : public rules::ResponseAction {
- public:
-  SharedLuaResponseAction(lua_State* L, int ref, bool ffi)
-      : L_(L), ref_(ref), ffi_(ffi), lock_(sharedLock(L)) {}
-  rules::ResponseVerdict apply(rules::DQ& dr) const override {
-    std::lock_guard lock(*lock_);
-    dnsdist_ffi_dnsquestion_t fdq{nullptr, {}};
-    if (!call(L_, ref_, dr, ffi_, ffi_ ? 1 : 2, fdq, describe()))
-      return rules::ResponseVerdict::None;
-    return popResponseVerdict(L_, dr, fdq.result, ffi_);
-  }
-  std::string describe() const override { return ffi_ ? "Lua FFI script" : "Lua script"; }
+using SharedLuaResponseAction =
+    SharedLua<rules::ResponseAction, rules::ResponseVerdict, popResponseVerdict>;
 
- private:
-  lua_State* L_;
-  int ref_;
-  bool ffi_;
-  std::mutex* lock_;
-};
-
-class PerThreadResponseAction : public rules::ResponseAction {
- public:
-  explicit PerThreadResponseAction(std::string code)
-      : code_(std::move(code)), id_(nextPerThreadId++) {}
-  rules::ResponseVerdict apply(rules::DQ& dr) const override {
-    auto* s = threadState(id_, code_);
-    if (!s) return rules::ResponseVerdict::None;
-    dnsdist_ffi_dnsquestion_t fdq{nullptr, {}};
-    if (!call(s->first, s->second, dr, true, 1, fdq, describe()))
-      return rules::ResponseVerdict::None;
-    return popResponseVerdict(s->first, dr, fdq.result, true);
-  }
-  std::string describe() const override { return "Lua FFI per-thread script"; }
-
- private:
-  std::string code_;
-  uint64_t id_;
-};
+using PerThreadResponseAction =
+    PerThread<rules::ResponseAction, rules::ResponseVerdict, popResponseVerdict>;
 
 void checkCode(const std::string& code, const char* fn) {
   try {
