@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "core/completer.hh"
 
+#include <algorithm>
 #include <cstring>
 
 #include "core/cache_tier.hh"
 #include "core/clock.hh"
 #include "core/pipeline.hh"
+#include "core/rules/actions.hh"
 #include "core/rules/apply.hh"
 #include "dns/header.hh"
 #include "dns/types.hh"
@@ -16,7 +18,6 @@ namespace ballast::core {
 namespace {
 
 constexpr size_t kScratchSize = 65535;
-constexpr uint16_t kSelfGeneratedPayload = 1232;  // dnsdist's setPayloadSizeOnSelfGeneratedAnswers
 
 uint32_t nowSeconds() {
   return uint32_t(monotonicUsec() / 1000000);
@@ -24,17 +25,7 @@ uint32_t nowSeconds() {
 
 bool questionMatches(const dns::MessageView& m, const PendingQuery& p) {
   const auto& q = m.question();
-  if (q.qtype != p.qtype || q.qclass != p.qclass) return false;
-  uint8_t name[dns::kMaxNameLength];
-  size_t n = q.name.decompress(name);
-  if (n != p.qnameLength) return false;
-  for (size_t i = 0; i < n; ++i) {
-    uint8_t a = name[i], b = p.qname[i];
-    if (a >= 'A' && a <= 'Z') a = uint8_t(a + 32);
-    if (b >= 'A' && b <= 'Z') b = uint8_t(b + 32);
-    if (a != b) return false;
-  }
-  return true;
+  return q.qtype == p.qtype && q.qclass == p.qclass && q.name.equalsWire({p.qname, p.qnameLength});
 }
 
 /// Checks a backend's answer against the question it was asked and rewrites it for the
@@ -76,44 +67,21 @@ bool checkAnswer(uint8_t* packet, size_t& len, size_t capacity, const PendingQue
   return true;
 }
 
-/// SERVFAIL to the question in `p`, with an OPT record when the query had one. Returns
-/// its length; `out` has room for any question.
-size_t writeServFail(const PendingQuery& p, uint8_t* out) {
-  std::memset(out, 0, dns::kHeaderSize);
-  dns::HeaderRef h(out);
-  h.setId(p.clientId);
-  out[2] = uint8_t(p.clientFlags >> 8);
-  out[3] = uint8_t(p.clientFlags);
-  h.setQr(true);
-  h.setRa(true);
-  h.setTc(false);
-  h.setRcode(dns::rcode::ServFail);
-  h.setQdcount(1);
-  size_t n = dns::kHeaderSize;
-  std::memcpy(out + n, p.qname, p.qnameLength);
-  n += p.qnameLength;
-  const uint8_t q[4] = {uint8_t(p.qtype >> 8), uint8_t(p.qtype), uint8_t(p.qclass >> 8),
-                        uint8_t(p.qclass)};
-  std::memcpy(out + n, q, 4);
-  n += 4;
-  if (p.edns) {
-    // Root owner, type OPT, the payload size in the class, no extended rcode, no options.
-    const uint8_t opt[11] = {0,
-                             0,
-                             41,
-                             uint8_t(kSelfGeneratedPayload >> 8),
-                             uint8_t(kSelfGeneratedPayload & 0xff),
-                             0,
-                             0,
-                             0,
-                             0,
-                             0,
-                             0};
-    std::memcpy(out + n, opt, sizeof(opt));
-    n += sizeof(opt);
-    h.setArcount(1);
-  }
-  return n;
+/// SERVFAIL to the question in `p`, made as every self-generated answer is
+/// (rules::selfGeneratedResponse: the settings' EDNS payload size and OPT record): the
+/// client's query is rebuilt in `out` and answered in place. Returns its length.
+size_t writeServFail(const PendingQuery& p, const Settings& settings, std::vector<uint8_t>& out) {
+  std::vector<uint8_t> query;
+  dns::MessageWriter w(query, p.clientId, dns::Name::fromWire({p.qname, p.qnameLength}), p.qtype,
+                       p.qclass);
+  if (p.edns) w.addOpt(512, false);
+  query[2] = uint8_t(p.clientFlags >> 8);  // RD, CD, opcode as the client sent them
+  query[3] = uint8_t(p.clientFlags);
+  std::copy(query.begin(), query.end(), out.begin());
+  dns::MessageView m;
+  if (dns::MessageView::parse({out.data(), query.size()}, m) != dns::ParseError::None) return 0;
+  return rules::selfGeneratedResponse(out.data(), query.size(), out.size(), m, dns::rcode::ServFail,
+                                      &settings);
 }
 
 }  // namespace
@@ -178,7 +146,7 @@ void Completer::fail(Backend& from, const Completion& c, Failure why) {
   size_t n = staleAnswer(c, cfg.settings);
   if (!n && why == Failure::ServFail) {
     if (scratch_.size() < kScratchSize) scratch_.resize(kScratchSize);
-    n = writeServFail(c.pending_, scratch_.data());
+    n = writeServFail(c.pending_, cfg.settings, scratch_);
   }
   if (n) finish(c, cfg, scratch_.data(), n, scratch_.size(), false, true);
 }

@@ -6,6 +6,7 @@
 #include "core/cache_tier.hh"
 #include "core/clock.hh"
 #include "core/delay_queue.hh"
+#include "core/rules/actions.hh"
 #include "core/rules/apply.hh"
 #include "dns/header.hh"
 #include "dns/types.hh"
@@ -17,7 +18,8 @@ namespace {
 
 QueryAction answerLocally(QueryContext& q, uint8_t rcode, const RuntimeConfig& cfg,
                           GlobalStats& stats) {
-  q.length = dns::makeResponseInPlace(q.packet, q.length, q.capacity, q.message, rcode);
+  q.length =
+      rules::selfGeneratedResponse(q.packet, q.length, q.capacity, q.message, rcode, &cfg.settings);
   if (!rules::processResponseChain(cfg.rules.selfAnswered, q.packet, q.length, q.capacity,
                                    q.destination, cfg, q.receivedUsec))
     return QueryAction::Drop;
