@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstring>
 
 namespace ballast::core {
@@ -33,9 +34,14 @@ uint64_t get(const uint8_t* p, int bytes) {
 
 std::unique_ptr<ParkedQuery> ParkedQuery::park(const QueryContext& q, bool poolDown) {
   auto p = std::make_unique<ParkedQuery>();
-  p->buffer.assign(q.packet, q.packet + q.capacity);
+  // Room for the largest answer the client takes (a cached one is read back into it) and
+  // for an answer made from the query; not the frontend's whole buffer (64 KB over TCP).
+  size_t room = std::min(q.capacity, std::max<size_t>(q.cacheKey.maxSize, q.length + 512));
+  p->buffer.resize(room);
+  std::memcpy(p->buffer.data(), q.packet, q.length);
   p->q = q;
   p->q.packet = p->buffer.data();
+  p->q.capacity = room;
   p->q.http = nullptr;  // valid only while processQuery runs
   p->poolDown = poolDown;
   // Parsed already once, so it parses again.

@@ -249,8 +249,12 @@ void RedisTier::store(const core::CacheKey& k, std::span<const uint8_t> answer, 
     stats_.writesDropped.inc();
     return;
   }
-  Write w{core::tierKey(k), core::encodeTierValue(answer, ttl, core::unixSeconds()),
-          (uint64_t(ttl) + staleWindow) * 1000};
+  // Only the copy here, on the completing thread; key and value are made on the tier's.
+  Write w{k,
+          {answer.begin(), answer.end()},
+          ttl,
+          (uint64_t(ttl) + staleWindow) * 1000,
+          core::unixSeconds()};
   bool first;
   {
     std::lock_guard lock(queueMutex_);
@@ -289,11 +293,12 @@ void RedisTier::takeQueued() {
       stats_.writesDropped.inc();
       continue;
     }
-    const char* argv[5] = {"SET", w.key.c_str(), reinterpret_cast<const char*>(w.value.data()),
-                           "PX", nullptr};
+    std::string key = core::tierKey(w.key);
+    std::vector<uint8_t> value = core::encodeTierValue(w.answer, w.ttl, w.insertedUnix);
     std::string px = std::to_string(w.expiryMs);
-    argv[4] = px.c_str();
-    size_t lens[5] = {3, w.key.size(), w.value.size(), 2, px.size()};
+    const char* argv[5] = {"SET", key.c_str(), reinterpret_cast<const char*>(value.data()), "PX",
+                           px.c_str()};
+    size_t lens[5] = {3, key.size(), value.size(), 2, px.size()};
     if (redisAsyncCommandArgv(ctx_, onSet, this, 5, argv, lens) != REDIS_OK) {
       pendingWrites_.fetch_sub(1, std::memory_order_relaxed);
       stats_.writesDropped.inc();

@@ -86,9 +86,11 @@ class RedisTier final : public core::CacheTier {
     int64_t startUsec = 0;
   };
   struct Write {
-    std::string key;
-    std::vector<uint8_t> value;
+    core::CacheKey key;
+    std::vector<uint8_t> answer;
+    uint32_t ttl = 0;
     uint64_t expiryMs = 0;
+    uint64_t insertedUnix = 0;
   };
   void run();
   void connect();
