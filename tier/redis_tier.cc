@@ -242,10 +242,13 @@ void RedisTier::lookup(std::unique_ptr<core::ParkedQuery> q) {
 
 void RedisTier::store(const core::CacheKey& k, std::span<const uint8_t> answer, uint32_t ttl,
                       uint32_t staleWindow) {
-  if (!connected_.load(std::memory_order_relaxed) ||
-      pendingWrites_.fetch_add(1, std::memory_order_relaxed) >= settings_.maxPendingWrites) {
-    if (connected_.load(std::memory_order_relaxed))
-      pendingWrites_.fetch_sub(1, std::memory_order_relaxed);
+  if (!connected_.load(std::memory_order_relaxed)) {
+    stats_.writesDropped.inc();
+    return;
+  }
+  // The count taken here is given back by whoever drops or finishes the write.
+  if (pendingWrites_.fetch_add(1, std::memory_order_relaxed) >= settings_.maxPendingWrites) {
+    pendingWrites_.fetch_sub(1, std::memory_order_relaxed);
     stats_.writesDropped.inc();
     return;
   }
