@@ -63,7 +63,12 @@ bool checkAnswer(uint8_t* packet, size_t& len, size_t capacity, const PendingQue
     }
     if (settings.truncateTC && h.tc()) len = dns::truncateToQuestion(packet, len, capacity, m);
   }
-  dns::HeaderRef(packet).setId(pending.clientId);
+  // As dnsdist: the client's ID, and its RD and CD bits (clientFlags holds header bytes 2-3)
+  // whatever the backend did to them.
+  dns::HeaderRef out(packet);
+  out.setId(pending.clientId);
+  out.setRd((pending.clientFlags & 0x0100) != 0);
+  out.setCd((pending.clientFlags & 0x0010) != 0);
   return true;
 }
 
@@ -89,7 +94,7 @@ size_t writeServFail(const PendingQuery& p, const Settings& settings, std::vecto
 void PendingQuery::fill(const QueryContext& q) {
   dns::HeaderView h(q.packet);
   clientId = h.id();
-  clientFlags = uint16_t(q.packet[2] << 8 | q.packet[3]);
+  clientFlags = q.clientFlags;
   const auto& question = q.message.question();
   qtype = question.qtype;
   qclass = question.qclass;

@@ -167,6 +167,7 @@ QueryAction processQuery(QueryContext& q, const RuntimeConfig& cfg, GlobalStats&
     return QueryAction::Drop;
   }
   if (h.rd()) stats.rdQueries.inc();
+  q.clientFlags = uint16_t(q.packet[2] << 8 | q.packet[3]);
 
   // Ring buffer, dynamic blocks and rules (core/rings, core/dynblock, core/rules): may drop,
   // answer, or choose the pool and set tags for later stages.

@@ -51,6 +51,9 @@ struct QueryContext {
   dns::MessageView message;  ///< the parsed query
   Destination destination;
   int64_t receivedUsec = 0;      ///< monotonic
+  /// Header bytes 2-3 as the client sent them, before any rule changed RD or CD: the answer
+  /// gets the client's RD and CD back (processQuery sets it).
+  uint16_t clientFlags = 0;
   PacketCache* cache = nullptr;  ///< the pool's cache, set on a miss: the answer goes in
   CacheKey cacheKey;
 

@@ -192,7 +192,10 @@ size_t selfGeneratedResponse(uint8_t* packet, size_t len, size_t capacity,
                              const Settings* settings) {
   Settings defaults;
   const Settings& s = settings ? *settings : defaults;
-  len = dns::makeResponseInPlace(packet, len, capacity, query, rcode, true,
+  // As dnsdist: an answer made here leaves the query's RA bit as it was (clear from any
+  // normal client); only spoofed answers copy RD into RA (spoof()).
+  const bool ra = dns::HeaderView(packet).ra();
+  len = dns::makeResponseInPlace(packet, len, capacity, query, rcode, ra,
                                  s.payloadSizeSelfGenerated);
   // makeResponseInPlace puts an OPT back when the query had one; take it off again when
   // the settings say so, unless an extended rcode needs it.

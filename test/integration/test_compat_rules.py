@@ -49,6 +49,11 @@ LUA = "".join([
     'addResponseAction("ptresp.test.", LuaFFIPerThreadResponseAction('
     '"return function(dr) return DNSResponseAction.ServFail end"))\n',
     'setCacheCleaningPercentage(50)\n',
+    'addAction("rcodera.test.", RCodeAction(DNSRCode.REFUSED))\n',
+    'addAction("nopool.test.", PoolAction("empty"))\n',
+    'setServFailWhenNoServer(true)\n',
+    'addAction("norec.test.", SetNoRecurseAction())\n',
+    'addAction("cdset.test.", SetDisableValidationAction())\n',
     'setServerPolicyLuaFFIPerThread("second", "return function(servers, dq) return 1 end")\n',
 ])
 
@@ -311,3 +316,26 @@ def test_skip_cache_response_action_and_temp_failure_ttl(start_ballast, backends
     for _ in range(2):
         assert c.ask(make_query("servfail-short.test."), b.listen[0]).rcode() == dns.rcode.SERVFAIL
     assert be.count == 7, "SetTempFailureCacheTTLAction(0): the SERVFAIL was cached"
+
+
+def test_self_generated_answers_leave_ra_as_the_query_had_it(env, c):
+    """dnsdist copies RD into RA only on spoofed answers; RCode and no-server answers keep
+    the query's RA (clear from a normal client)."""
+    r = ask(c, env["b"], "x.rcodera.test.")
+    assert r.rcode() == REFUSED and not r.flags & dns.flags.RA and r.flags & dns.flags.RD
+    r = ask(c, env["b"], "x.nopool.test.")
+    assert r.rcode() == dns.rcode.SERVFAIL and not r.flags & dns.flags.RA
+
+
+@pytest.mark.parametrize("name, bit", [("x.norec.test.", dns.flags.RD),
+                                       ("x.cdset.test.", dns.flags.CD)])
+def test_client_rd_and_cd_restored_on_backend_answers(env, c, name, bit):
+    second = env["second"]
+    before = len(second.queries)
+    r = ask(c, env["b"], name)
+    assert forwarded(r, env)
+    seen = second.queries[before:]
+    assert len(seen) == 1
+    # The rule changed the bit on the way to the backend; the client gets its own back.
+    assert bool(seen[0].msg.flags & bit) == (bit == dns.flags.CD)
+    assert bool(r.flags & bit) == (bit == dns.flags.RD)
