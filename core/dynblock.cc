@@ -96,6 +96,12 @@ std::shared_ptr<const DynBlockTable> DynBlockTable::withoutExpired(int64_t nowUs
   return with({}, "", 0, DynBlockAction::Drop, false, nowUsec);
 }
 
+size_t DynBlockTable::size() const {
+  size_t n = 0;
+  for (const auto& [tag, map] : byPrefix_) n += map.size();
+  return n;
+}
+
 std::vector<std::shared_ptr<const DynBlock>> DynBlockTable::all() const {
   std::vector<std::shared_ptr<const DynBlock>> out;
   for (const auto& [tag, map] : byPrefix_)

@@ -44,6 +44,8 @@ class DynBlockTable {
                                             int64_t nowUsec) const;
   /// A copy without the blocks expired at `nowUsec`, or null when none has expired.
   std::shared_ptr<const DynBlockTable> withoutExpired(int64_t nowUsec) const;
+  /// How many networks are blocked (expired ones included until the next clean-up).
+  size_t size() const;
   /// Every block, for showDynBlocks.
   std::vector<std::shared_ptr<const DynBlock>> all() const;
 

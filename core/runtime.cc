@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "core/runtime.hh"
 
+#include "core/clock.hh"
 #include "core/delay_queue.hh"
 #include "core/snapshots.hh"
+#include "metrics/process_stats.hh"
 
 namespace ballast::core {
 
@@ -12,6 +14,10 @@ Runtime::Runtime() : config(std::make_shared<RuntimeConfig>()) {
                "Number of UDP answers held back by DelayAction or DelayResponseAction");
   registry.add("delayed-responses-dropped", delayQueue().dropped,
                "Number of delayed UDP answers dropped because too many were waiting");
+  registry.addGauge(
+      "dyn-block-nmg-size", [this] { return double(config.load()->dynBlocks->size()); },
+      "Number of networks currently dynamically blocked");
+  metrics::registerProcessStats(registry, monotonicUsec());
 }
 
 Runtime::~Runtime() = default;

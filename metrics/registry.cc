@@ -19,6 +19,11 @@ void Registry::addGauge(std::string name, std::function<double()> read, std::str
   entries_.push_back({std::move(name), std::move(help), StatKind::Gauge, std::move(read)});
 }
 
+void Registry::addCounter(std::string name, std::function<double()> read, std::string help) {
+  std::lock_guard lock(mutex_);
+  entries_.push_back({std::move(name), std::move(help), StatKind::Counter, std::move(read)});
+}
+
 void Registry::addLatency(const LatencyStats& l) {
   static constexpr const char* kBucketHelp[] = {
       "Number of queries answered in less than 1 ms",

@@ -26,6 +26,8 @@ class Registry {
  public:
   void add(std::string name, const Counter& c, std::string help);
   void addGauge(std::string name, std::function<double()> read, std::string help);
+  /// A counter whose value is computed when read (CPU time, a kernel counter).
+  void addCounter(std::string name, std::function<double()> read, std::string help);
   /// Registers latency0-1 ... latency-slow, latency-avgN, latency-count and latency-sum.
   void addLatency(const LatencyStats& l);
   /// Drops every statistic of that name (a configuration reload removed what it reads).

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 
 #include "core/log.hh"
 
@@ -86,7 +87,7 @@ json rulesJson(const Chain& chain) {
 }  // namespace
 
 json serverJson(const core::Backend& b, size_t id) {
-  return {{"id", id},
+  json j = {{"id", id},
           {"name", b.name()},
           {"address", b.addressString()},
           {"state", stateOf(b)},
@@ -104,6 +105,9 @@ json serverJson(const core::Backend& b, size_t id) {
           {"drops", b.stats.drops.value()},
           {"dropRate", b.stats.dropRate.value()},
           {"stateChanges", b.stats.stateChanges.value()}};
+  // As dnsdist: a latency means nothing for a server that is down.
+  if (!b.isUp()) j["latency"] = nullptr;
+  return j;
 }
 
 json serverInfo(core::Runtime& rt, const std::string& version,
@@ -125,12 +129,18 @@ json serverInfo(core::Runtime& rt, const std::string& version,
   json pools = json::array();
   id = 0;
   for (const auto& name : poolNames(*cfg)) pools.push_back(poolJson(*cfg, name, id++));
+  std::set<std::string> locals;
+  for (const auto& l : udpFrontends) locals.insert(l.address.toStringWithPort());
+  std::string local;
+  for (const auto& a : locals) local += (local.empty() ? "" : ", ") + a;
   return {{"daemon_type", "dnsdist"},
           {"type", "Server"},
           {"id", "localhost"},
           {"url", "/api/v1/servers/localhost"},
           {"version", version},
-          {"acl", cfg->acl.toStrings()},
+          {"acl", joinedAcl(*cfg)},
+          {"local", local},
+          {"statistics", jsonStats(rt)},
           {"server_policy", cfg->policy ? cfg->policy->name() : ""},
           {"servers", servers},
           {"frontends", frontends},
@@ -151,6 +161,19 @@ json statistics(const core::Runtime& rt) {
 json jsonStats(const core::Runtime& rt) {
   json out = json::object();
   for (const auto& [name, value] : rt.registry.snapshot()) out[name] = value;
+  return out;
+}
+
+json dynBlockList(const core::Runtime& rt, int64_t nowUsec) {
+  json out = json::object();
+  for (const auto& b : rt.config.load()->dynBlocks->all()) {
+    if (b->untilUsec <= nowUsec) continue;
+    out[b->network] = {{"reason", b->reason},
+                       {"seconds", (b->untilUsec - nowUsec + 999'999) / 1'000'000},
+                       {"blocks", b->blocks.value()},
+                       {"action", core::dynBlockActionName(b->action)},
+                       {"warning", b->warning}};
+  }
   return out;
 }
 

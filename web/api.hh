@@ -19,6 +19,9 @@ nlohmann::json serverInfo(core::Runtime& rt, const std::string& version,
 nlohmann::json statistics(const core::Runtime& rt);
 /// /jsonstat?command=stats: {"name": value, ...}.
 nlohmann::json jsonStats(const core::Runtime& rt);
+/// /jsonstat?command=dynblocklist: {"network": {"reason", "seconds", "blocks", "action",
+/// "warning"}} for the blocks active at `nowUsec`.
+nlohmann::json dynBlockList(const core::Runtime& rt, int64_t nowUsec);
 /// /api/v1/servers/localhost/config: [{"name", "type": "ConfigSetting", "value"}].
 nlohmann::json configSettings(core::Runtime& rt, bool apiWritable);
 /// /api/v1/servers/localhost/config/allow-from.

@@ -62,8 +62,12 @@ Reply poolHandler(Service& s, const WebConfig&, const WebRequest& r) {
 
 Reply jsonstatHandler(Service& s, const WebConfig&, const WebRequest& r) {
   auto it = r.getvars.find("command");
-  if (it == r.getvars.end() || it->second != "stats") return error(404, "unknown command");
-  return json(jsonStats(s.runtime()));
+  if (it == r.getvars.end()) return error(404, "unknown command");
+  if (it->second == "stats") return json(jsonStats(s.runtime()));
+  if (it->second == "dynblocklist") return json(dynBlockList(s.runtime(), core::monotonicUsec()));
+  // ballast has no eBPF filter, so it never holds an eBPF block.
+  if (it->second == "ebpfblocklist") return json(nlohmann::json::object());
+  return error(404, "unknown command");
 }
 
 /// The last 10 seconds of the rings and the dynamic blocks, for the dashboard.
@@ -95,13 +99,13 @@ struct Route {
 };
 
 constexpr Route kRoutes[] = {
-    {"/api/v1/servers/localhost", Access::Api, false, serverInfoHandler},
+    {"/api/v1/servers/localhost", Access::ServerInfo, false, serverInfoHandler},
     {"/api/v1/servers/localhost/statistics", Access::Api, false, statisticsHandler},
     {"/api/v1/servers/localhost/config", Access::Api, false, configHandler},
     {"/api/v1/servers/localhost/config/allow-from", Access::Api, true, allowFromHandler},
     {"/api/v1/servers/localhost/pool", Access::Api, false, poolHandler},
-    {"/api/v1/servers/localhost/recent", Access::Api, false, recentHandler},
-    {"/jsonstat", Access::Api, false, jsonstatHandler},
+    {"/api/v1/servers/localhost/recent", Access::ServerInfo, false, recentHandler},
+    {"/jsonstat", Access::Stats, false, jsonstatHandler},
     {"/metrics", Access::Stats, false, metricsHandler},
 };
 
@@ -110,7 +114,7 @@ Reply unauthorized(Access a) {
   r.status = 401;
   r.contentType = "text/plain";
   r.body = "Unauthorized\n";
-  if (a == Access::Dashboard)
+  if (a == Access::Dashboard || a == Access::ServerInfo)
     r.headers.emplace_back("WWW-Authenticate", "Basic realm=\"PowerDNS\"");
   return r;
 }
@@ -137,7 +141,7 @@ bool authorized(const WebConfig& cfg, const WebRequest& r, Access a) {
     auto it = r.headers.find("x-api-key");
     if (it != r.headers.end() && cfg.apiKey.matches(it->second)) return true;
   }
-  if (!cfg.password.empty()) {
+  if (a != Access::Api && !cfg.password.empty()) {
     auto it = r.headers.find("authorization");
     if (it != r.headers.end()) {
       auto pw = basicAuthPassword(it->second);
@@ -158,6 +162,12 @@ Reply handle(Service& s, const WebConfig& cfg, const WebRequest& r) {
   if (WebHandler h = s.handler(r.path)) {
     if (!authorized(cfg, r, Access::Api)) return unauthorized(Access::Api);
     return luaHandler(h, r);
+  }
+  // An API path that does not exist (another server than localhost, a typo): 404 for those
+  // allowed to ask, as dnsdist.
+  if (r.path.rfind("/api/", 0) == 0) {
+    if (!authorized(cfg, r, Access::Api)) return unauthorized(Access::Api);
+    return error(404, "not found");
   }
   // Everything else is the dashboard's, behind its password, even when it does not exist.
   if (!authorized(cfg, r, Access::Dashboard)) return unauthorized(Access::Dashboard);

@@ -6,10 +6,15 @@
 
 namespace ballast::web {
 
-enum class Access { Api, Stats, Dashboard };
+/// Who may read a path, as dnsdist's table of endpoints has it:
+/// - Api: the API key (X-API-Key) only; apiRequiresAuthentication.
+/// - Stats (/jsonstat, /metrics): the API key or the password; statsRequireAuthentication.
+/// - ServerInfo (/api/v1/servers/localhost and what the dashboard reads): the API key or the
+///   password; dashboardRequiresAuthentication.
+/// - Dashboard (the pages): the password only; dashboardRequiresAuthentication.
+enum class Access { Api, Stats, ServerInfo, Dashboard };
 
-/// Whether the request carries what `a` requires: the API key (X-API-Key) for the API and
-/// statistics, or the password (basic auth) for all three; true when `a` needs none.
+/// Whether the request carries what `a` requires (above); true when `a` needs none.
 bool authorized(const WebConfig& cfg, const WebRequest& r, Access a);
 
 /// Authenticates the request and runs its route's handler.

@@ -29,9 +29,11 @@ def test_api_needs_the_key_and_reveals_nothing(start_ballast, backends):
             assert status == 401, (path, key)
             assert body == b"Unauthorized\n", (path, key, body)
         assert request(web, path, key=API_KEY)[0] == 200, path
-        # The dashboard password opens the API too (as dnsdist).
-        assert request(web, path, password=PASSWORD)[0] == 200, path
         assert request(web, path, password="nope")[0] == 401, path
+        # dnsdist's table: the dashboard password opens the statistics and the server
+        # overview; the rest of /api/ takes the API key only.
+        key_only = path.startswith(API + "/")
+        assert request(web, path, password=PASSWORD)[0] == (401 if key_only else 200), path
 
 
 def test_dashboard_needs_the_password(start_ballast, backends):
@@ -347,3 +349,59 @@ def test_web_port_in_use_fails_start(start_ballast, backends):
         assert f"unable to bind to {host}:{web[1]}" in b.stderr()
     finally:
         busy.close()
+
+
+def test_stats_and_overview_follow_their_own_switches(start_ballast, backends):
+    """statsRequireAuthentication covers /jsonstat and /metrics; the overview is the
+    dashboard's (dashboardRequiresAuthentication); the rest of the API keeps the key."""
+    _, web = start(start_ballast, servers=[backends()], config="statsRequireAuthentication=false")
+    assert request(web, "/jsonstat?command=stats")[0] == 200
+    assert request(web, "/metrics")[0] == 200
+    assert request(web, API)[0] == 401
+    assert request(web, API + "/statistics")[0] == 401
+    _, web = start(start_ballast, servers=[backends()],
+                   config="dashboardRequiresAuthentication=false")
+    assert request(web, API)[0] == 200
+    assert request(web, API + "/statistics")[0] == 401
+    assert request(web, "/jsonstat?command=stats")[0] == 401
+
+
+def test_unknown_api_paths_are_404_behind_the_key(start_ballast, backends):
+    _, web = start(start_ballast, servers=[backends()])
+    assert request(web, "/api/v1/servers/other")[0] == 401
+    status, _, body = request(web, "/api/v1/servers/other", key=API_KEY)
+    assert status == 404 and b"error" in body
+    assert request(web, "/api/v1/servers/localhost/nothing", key=API_KEY)[0] == 404
+
+
+def test_overview_has_dnsdist_keys(start_ballast, backends):
+    up, down = backends(), backends()
+    b, web = start(start_ballast, servers=[up, down])
+    # The second server is forced down: its latency is null, as in dnsdist.
+    b.run_lua('getServer(1):setDown()\naddDynBlocks({"192.0.2.0/24"}, "too many", 60)')
+    info = get_json(web, API)
+    assert info["servers"][1]["state"] == "DOWN" and info["servers"][1]["latency"] is None
+    assert info["servers"][0]["latency"] is not None
+    assert isinstance(info["acl"], str) and "127.0.0.0/8" in info["acl"]
+    assert info["local"] == ", ".join(sorted(f"{h}:{p}" for h, p in b.listen))
+    stats = info["statistics"]
+    for name in ("queries", "uptime", "real-memory-usage", "cpu-user-msec", "cpu-sys-msec",
+                 "fd-usage", "udp-noport-errors", "udp6-in-errors", "tcp-listen-overflows",
+                 "dyn-block-nmg-size", "cpu-iowait", "cpu-steal"):
+        assert name in stats, name
+    assert stats["real-memory-usage"] > 1_000_000 and stats["fd-usage"] > 3
+
+    assert stats["dyn-block-nmg-size"] == 1
+
+
+def test_jsonstat_dynblocklist(start_ballast, backends):
+    b, web = start(start_ballast, servers=[backends()])
+    assert get_json(web, "/jsonstat?command=dynblocklist") == {}
+    b.run_lua('addDynBlocks({"192.0.2.0/24"}, "too many", 60, DNSAction.Refused)')
+    got = get_json(web, "/jsonstat?command=dynblocklist")
+    assert list(got) == ["192.0.2.0/24"]
+    block = got["192.0.2.0/24"]
+    assert block["reason"] == "too many" and 55 <= block["seconds"] <= 60
+    assert block["blocks"] == 0 and block["action"] == "Refused"
+    assert get_json(web, "/jsonstat?command=ebpfblocklist") == {}
+    assert request(web, "/jsonstat?command=nothing", key=API_KEY)[0] == 404

@@ -185,7 +185,7 @@ function updateResolvers(servers, stats) {
     cell(row, s.state, true);
     cell(row, String(s.stateChanges));
     cell(row, String(s.queries));
-    cell(row, s.latency.toFixed(2));
+    cell(row, s.latency == null ? "-" : s.latency.toFixed(2));  // null: the server is down
   });
   filled("resolvers", instances.length > 0);
 }
@@ -200,7 +200,7 @@ function updateServer(info, stats) {
     cell(row, s.address, true);
     cell(row, s.state, true);
     cell(row, s.qps.toFixed(0));
-    cell(row, s.latency.toFixed(2));
+    cell(row, s.latency == null ? "-" : s.latency.toFixed(2));  // null: the server is down
     cell(row, String(s.queries));
     cell(row, String(s.drops));
     cell(row, String(s.outstanding));
