@@ -192,7 +192,8 @@ QueryAction processQuery(QueryContext& q, const RuntimeConfig& cfg, GlobalStats&
   PacketCache* cache = pool && !q.skipCache ? pool->cache : nullptr;
   q.cache = nullptr;
   if (cache) {
-    q.cacheKey = cache->makeKey(q.message, q.destination.sink != nullptr);
+    // DoH shares UDP's entries, as in dnsdist (its queries carry an OPT of 4096 by then).
+    q.cacheKey = cache->makeKey(q.message, q.destination.sink != nullptr && q.http == nullptr);
     if (cacheLookup(q, *cache, PacketCache::Stale::No, 0) == PacketCache::Result::Hit)
       return answerFromCache(q, cfg, stats);
     stats.cacheMisses.inc();

@@ -197,6 +197,33 @@ size_t makeResponseInPlace(uint8_t* packet, size_t len, size_t capacity, const M
   return end;
 }
 
+size_t addOptIfMissing(uint8_t* packet, size_t len, size_t capacity, const MessageView& query,
+                       uint16_t ednsPayload) {
+  HeaderView h(packet);
+  if (query.edns().present || len + kOptRecordSize > capacity || h.arcount() == 0xffff) return 0;
+  uint8_t* o = packet + len;
+  o[0] = 0;
+  set16(o + 1, qtype::OPT);
+  set16(o + 3, ednsPayload);
+  set16(o + 5, 0);
+  set16(o + 7, 0);
+  set16(o + 9, 0);
+  HeaderRef(packet).setArcount(uint16_t(h.arcount() + 1));
+  return len + kOptRecordSize;
+}
+
+size_t removeOpt(uint8_t* packet, size_t len, const MessageView& m) {
+  const Edns& e = m.edns();
+  if (!e.present) return len;
+  size_t start = e.recordOffset;
+  size_t end = size_t(e.optionsOffset) + e.optionsLength;
+  if (end > len || start >= end) return len;
+  std::memmove(packet + start, packet + end, len - end);
+  HeaderView h(packet);
+  HeaderRef(packet).setArcount(uint16_t(h.arcount() - 1));
+  return len - (end - start);
+}
+
 size_t truncateToQuestion(uint8_t* packet, size_t len, size_t capacity,
                           const MessageView& response) {
   (void)len;

@@ -68,4 +68,14 @@ size_t makeResponseInPlace(uint8_t* packet, size_t len, size_t capacity, const M
 size_t truncateToQuestion(uint8_t* packet, size_t len, size_t capacity,
                           const MessageView& response);
 
+/// Appends an OPT record (payload `ednsPayload`, no flags, no options) to the query `query`
+/// parsed from packet[0..len) when it has none. Returns the new length, or 0 when nothing
+/// was added (it has one already, or `capacity` is too small).
+size_t addOptIfMissing(uint8_t* packet, size_t len, size_t capacity, const MessageView& query,
+                       uint16_t ednsPayload);
+
+/// Removes the OPT record of the message `m` parsed from packet[0..len), in place; returns
+/// the new length (len when it has none).
+size_t removeOpt(uint8_t* packet, size_t len, const MessageView& m);
+
 }  // namespace ballast::dns

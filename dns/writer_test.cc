@@ -232,3 +232,41 @@ TEST_CASE("truncateToQuestion keeps the question and the OPT record") {
     CHECK(HeaderView(p.vec().data()).arcount() == 0);
   }
 }
+
+TEST_CASE("addOptIfMissing and removeOpt") {
+  auto pkt = ednsQuery(false);
+  const size_t len = pkt.size();
+  MessageView q;
+  REQUIRE(reason(MessageView::parse(pkt, q)) == reason(ParseError::None));
+  CHECK(addOptIfMissing(pkt.data(), len, len + 10, q, 4096) == 0);  // no room
+  pkt.resize(len + 11);
+  size_t n = addOptIfMissing(pkt.data(), len, pkt.size(), q, 4096);
+  REQUIRE(n == len + 11);
+  MessageView with;
+  REQUIRE(reason(MessageView::parse({pkt.data(), n}, with, ParseOptions{.rejectTrailingData = true})) ==
+          reason(ParseError::None));
+  CHECK(with.edns().present);
+  CHECK(with.edns().udpPayloadSize == 4096);
+  CHECK_FALSE(with.edns().dnssecOk);
+  CHECK(addOptIfMissing(pkt.data(), n, pkt.size(), with, 4096) == 0);  // has one already
+
+  // Removed again, the message is the original one.
+  size_t back = removeOpt(pkt.data(), n, with);
+  CHECK(back == len);
+  CHECK(std::vector<uint8_t>(pkt.begin(), pkt.begin() + long(back)) == ednsQuery(false));
+
+  // A response whose OPT (with two options) follows glue in the additional section.
+  auto resp = testing::exampleResponse();
+  MessageView r;
+  REQUIRE(reason(MessageView::parse(resp, r)) == reason(ParseError::None));
+  const uint16_t ar = r.header().arcount();
+  size_t m = removeOpt(resp.data(), resp.size(), r);
+  CHECK(m == resp.size() - (11 + 16));
+  MessageView without;
+  REQUIRE(reason(MessageView::parse({resp.data(), m}, without,
+                                    ParseOptions{.rejectTrailingData = true})) ==
+          reason(ParseError::None));
+  CHECK_FALSE(without.edns().present);
+  CHECK(without.header().arcount() == ar - 1);
+  CHECK(removeOpt(resp.data(), m, without) == m);
+}

@@ -42,6 +42,9 @@ struct DohSettings {
   HttpHeaders customResponseHeaders;
   /// Request headers are kept for the rules (HTTPHeaderRule); off, they cost nothing.
   bool keepIncomingHeaders = false;
+  /// trustForwardedForHeader: the right-most address of X-Forwarded-For (from a proxy in
+  /// front of ballast) is the client's, for the ACL, rules, rings and dynamic blocks.
+  bool trustForwardedForHeader = false;
   int idleTimeoutSec = 30;
   uint32_t maxInFlight = 100;  ///< concurrent streams per connection (SETTINGS)
   size_t maxBodySize = 65535;  ///< a larger POST body or decoded GET query: 413

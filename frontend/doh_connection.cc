@@ -10,10 +10,13 @@
 #include <cstdint>
 #include <cstring>
 #include <new>
+#include <optional>
 
 #include "core/clock.hh"
 #include "core/pipeline.hh"
 #include "core/rules/http.hh"
+#include "dns/message.hh"
+#include "dns/writer.hh"
 #include "frontend/doh_request.hh"
 #include "frontend/tcp_worker.hh"
 #include "frontend/zero_pages.hh"
@@ -26,6 +29,7 @@ constexpr size_t kMaxPath = 16384;  // a longer :path (a GET's query) is answere
 // keepIncomingHeaders: what one request may make us keep (nghttp2 bounds each header).
 constexpr size_t kMaxKeptHeaders = 64;
 constexpr size_t kMaxKeptHeaderBytes = 16384;
+constexpr uint16_t kAddedEdnsPayload = 4096;
 
 DohConnection* self(void* user) {
   return static_cast<DohConnection*>(user);
@@ -57,10 +61,30 @@ int onHeader(nghttp2_session* session, const nghttp2_frame* frame, const uint8_t
     s->path = v;
   else if (n == "content-type")
     s->contentType = v;
+  else if (n == "x-forwarded-for" && self(user)->settings().trustForwardedForHeader &&
+           s->forwardedFor.size() + v.size() < kMaxKeptHeaderBytes)
+    s->forwardedFor.append(s->forwardedFor.empty() ? "" : ",").append(v);
   if (!n.empty() && n[0] != ':' && self(user)->settings().keepIncomingHeaders &&
       s->headers.size() < kMaxKeptHeaders && n.size() + v.size() <= kMaxKeptHeaderBytes)
     s->headers.emplace_back(n, v);  // nghttp2 hands names lowercased (HTTP/2 requires it)
   return 0;
+}
+
+/// The right-most address of an X-Forwarded-For value ("a, b, c"), with its port if it has
+/// one (`port` otherwise); nullopt if it is not an address.
+std::optional<core::Address> forwardedClient(std::string_view header, uint16_t port) {
+  size_t comma = header.rfind(',');
+  std::string_view last = comma == std::string_view::npos ? header : header.substr(comma + 1);
+  while (!last.empty() && (last.front() == ' ' || last.front() == '\t')) last.remove_prefix(1);
+  while (!last.empty() && (last.back() == ' ' || last.back() == '\t')) last.remove_suffix(1);
+  if (last.empty()) return std::nullopt;
+  try {
+    // A bare IPv6 address has colons but no brackets: it has no port.
+    bool bareV6 = last.find(':') != last.rfind(':') && last.front() != '[';
+    return core::Address::parse(bareV6 ? "[" + std::string(last) + "]" : std::string(last), port);
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
 }
 
 int onDataChunk(nghttp2_session* session, uint8_t, int32_t id, const uint8_t* data, size_t len,
@@ -451,6 +475,16 @@ void DohConnection::onRequest(Stream& s) {
     HttpHeaders().swap(s.headers);
     return respond(s, status, {});
   }
+  // As dnsdist: a query without EDNS gets an OPT (payload 4096), so the backend can answer
+  // in full and UDP clients' cache entries serve it; the answer loses it again.
+  if (dns::MessageView parsed; dns::MessageView::parse({packet, len}, parsed) ==
+                               dns::ParseError::None) {
+    if (size_t n = dns::addOptIfMissing(packet, len, TcpWorker::kScratchSize - 2, parsed,
+                                        kAddedEdnsPayload)) {
+      len = n;
+      s.ednsAdded = true;
+    }
+  }
   bind_.stats->queries.inc();
   // The backend answers with the ID it was given: a tag of ours, unique among the
   // connection's streams at a backend, finds the stream when the answer comes back.
@@ -472,6 +506,8 @@ void DohConnection::onRequest(Stream& s) {
   q.receivedUsec = core::monotonicUsec();
   core::Destination& d = q.destination;
   d.client = client_;
+  if (!s.forwardedFor.empty())
+    if (auto a = forwardedClient(s.forwardedFor, client_.port())) d.client = *a;
   d.local = local_;
   d.sink = &worker_;
   d.cookie = (uint64_t(slot) << 32) | generation;
@@ -516,6 +552,11 @@ void DohConnection::respond(Stream& s, int status, std::span<const uint8_t> dnsA
     return submit(s, status, "text/plain; charset=utf-8", {}, cfg.customResponseHeaders);
   }
   s.body.assign(dnsAnswer.begin(), dnsAnswer.end());
+  if (s.ednsAdded) {
+    dns::MessageView m;
+    if (dns::MessageView::parse(s.body, m) == dns::ParseError::None)
+      s.body.resize(dns::removeOpt(s.body.data(), s.body.size(), m));
+  }
   if (s.body.size() >= 2) {
     s.body[0] = uint8_t(s.clientId >> 8);
     s.body[1] = uint8_t(s.clientId);

@@ -51,6 +51,8 @@ class DohConnection final : public StreamConnection {
     uint16_t tag = 0;           ///< the DNS ID while the query is with a backend
     bool waiting = false;       ///< forwarded, answer not back yet
     bool tooLarge = false;
+    bool ednsAdded = false;     ///< the query had no OPT; ours is taken off the answer
+    std::string forwardedFor;   ///< X-Forwarded-For, kept with trustForwardedForHeader only
   };
 
   // nghttp2 callbacks' entry points (public for the C callbacks).

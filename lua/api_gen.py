@@ -74,7 +74,6 @@ OPTION_OVERRIDES = {
     "newServer.addXForwardedHeaders": NYI, "newServer.releaseBuffers": NYI,
     "newServer.enableRenegotiation": NYI, "newServer.tcpOnly": NYI,
     "newServer.disableZeroScope": NYI, "newServer.ciphersTLS13": NYI,
-    "addDOHLocal.trustForwardedForHeader": NYI,
 }
 
 DESCRIPTIONS = {

@@ -79,6 +79,12 @@ int addDOHLocal(lua_State* L, Host& h) {
   bool plain = tls.certFiles.empty();
   frontend::StreamBind bind;
   bind.address = core::Address::parse(addr, plain ? 80 : 443);
+  // dnsdist's warning, word for word at its start, so scripts that look for it find it.
+  if (plain)
+    fmt::print(stderr,
+               "No certificate provided for DoH endpoint {}: serving DNS over plain HTTP/2, "
+               "without TLS\n",
+               bind.address.toStringWithPort());
   auto doh = std::make_shared<frontend::DohBind>();
   frontend::DohSettings& s = doh->settings;
   if (!lua_isnoneornil(L, 4)) s.urls = checkStrings(L, 4, "addDOHLocal", "the URLs");
@@ -109,8 +115,7 @@ int addDOHLocal(lua_State* L, Host& h) {
   s.serverTokens = o.string("serverTokens").value_or("ballast");
   s.idleTimeoutSec = int(o.integer("idleTimeout", 1, 86400).value_or(30));
   s.maxInFlight = uint32_t(o.integer("maxInFlightQueriesPerConnection", 1, 65535).value_or(100));
-  refuse(o, "trustForwardedForHeader", false,
-         "the client address is always the connection's (no X-Forwarded-For yet)");
+  s.trustForwardedForHeader = o.boolean("trustForwardedForHeader").value_or(false);
   s.keepIncomingHeaders = o.boolean("keepIncomingHeaders").value_or(false);
   refuse(o, "releaseBuffers", true, "idle connections always give their buffers back");
   bind.reusePort = o.boolean("reusePort").value_or(false);

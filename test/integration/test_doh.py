@@ -18,7 +18,7 @@ import h2.settings
 import pytest
 
 import harness
-from fakedns import a_addresses, make_query
+from fakedns import Client, a_addresses, make_query
 from tcpdns import TcpSide
 
 CURL_TIMEOUT = 5
@@ -194,8 +194,7 @@ def test_custom_urls_headers_and_options(start_ballast, tcp_backend, tmp_path):
     assert curl("/dns-query?dns=" + b64(wire))[0] == 404
 
 
-@pytest.mark.parametrize("option", ["trustForwardedForHeader=true", "releaseBuffers=false",
-                                    "bogusOption=1"])
+@pytest.mark.parametrize("option", ["releaseBuffers=false", "bogusOption=1"])
 def test_options_we_cannot_honour_fail_start(ballast_binary, tmp_path, option):
     cfg = tmp_path / "doh.conf"
     cfg.write_text(f'addDOHLocal("127.0.0.1:1", nil, nil, nil, {{{option}}})\n')
@@ -419,3 +418,63 @@ def test_connection_idle_past_the_trim_keeps_working(start_ballast, tcp_backend,
         time.sleep(1.3)
     c.close()
     assert be.tcp.count == 15
+
+
+def test_no_certificate_message_at_check_config(ballast_binary, tmp_path):
+    cfg = tmp_path / "doh.conf"
+    cfg.write_text('addDOHLocal("127.0.0.1:8053")\n')
+    out = harness.run_binary(["-C", str(cfg), "--check-config"])
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "No certificate provided for DoH endpoint 127.0.0.1:8053" in out.stderr
+
+
+def test_edns_added_for_the_backend_and_removed_for_the_client(start_ballast, tcp_backend,
+                                                              tmp_path):
+    """As dnsdist: a DoH query without EDNS reaches the backend with an OPT of payload
+    4096; the client's answer has none. Its answer then serves a UDP client with the same
+    EDNS from the cache (DoH and UDP share entries)."""
+    be = tcp_backend()
+    b, (host, port) = start_doh(start_ballast, [be],
+                                lua='pc = newPacketCache(100)\ngetPool(""):setCache(pc)\n')
+    curl = Curl(host, port, None, tmp_path)
+    q = dns.message.make_query("doh-edns.test.", "A", use_edns=False)
+    status, _, body = curl("/dns-query", "POST", q.to_wire())
+    assert status == 200
+    r = dns.message.from_wire(body)
+    assert r.edns < 0 and a_addresses(r) == [be.answer]
+    seen = [x for x in be.queries + be.tcp.queries if str(x.msg.question[0].name) == "doh-edns.test."]
+    assert len(seen) == 1 and seen[0].msg.edns == 0 and seen[0].msg.payload == 4096
+    # A UDP client asking with the same OPT is answered from the entry the DoH query made.
+    udp = dns.message.make_query("doh-edns.test.", "A", use_edns=0, payload=4096)
+    c = Client()
+    got = c.ask(udp, b.listen[0])
+    assert got is not None and a_addresses(got) == [be.answer]
+    assert len([x for x in be.queries + be.tcp.queries
+                if str(x.msg.question[0].name) == "doh-edns.test."]) == 1
+
+
+def test_trust_forwarded_for_header(start_ballast, tcp_backend, tmp_path):
+    """The right-most X-Forwarded-For address is the client's, for the ACL and the rules: here
+    it is refused by a rule on that network, which the connection's own address would not
+    match."""
+    be = tcp_backend()
+    rule = 'addACL("192.0.2.0/24")\naddACL("198.51.100.0/24")\naddAction(NetmaskGroupRule("192.0.2.0/24"), RCodeAction(DNSRCode.REFUSED))\n'
+    b, (host, port) = start_doh(start_ballast, [be], options="trustForwardedForHeader=true",
+                                lua=rule)
+    curl = Curl(host, port, None, tmp_path)
+    q = make_query("xff.test.")
+    hdr = ["X-Forwarded-For: 198.51.100.1, 192.0.2.77"]
+    status, _, body = curl("/dns-query", "POST", q.to_wire(), headers=hdr)
+    assert status == 200 and dns.message.from_wire(body).rcode() == dns.rcode.REFUSED
+    status, _, body = curl("/dns-query", "POST", q.to_wire(),
+                           headers=["X-Forwarded-For: 192.0.2.77, 198.51.100.1"])
+    assert status == 200 and dns.message.from_wire(body).rcode() == dns.rcode.NOERROR
+    # The ACL sees it too (dnsdist's documentation says so): 203.0.113.0/24 is not allowed.
+    status, _, _ = curl("/dns-query", "POST", q.to_wire(),
+                        headers=["X-Forwarded-For: 203.0.113.5"])
+    assert status == 403
+    # Without the option the header is not believed.
+    b2, (host2, port2) = start_doh(start_ballast, [be], lua=rule)
+    status, _, body = Curl(host2, port2, None, tmp_path)("/dns-query", "POST", q.to_wire(),
+                                                         headers=hdr)
+    assert status == 200 and dns.message.from_wire(body).rcode() == dns.rcode.NOERROR
