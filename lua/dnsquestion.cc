@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "lua/dnsquestion.hh"
 
+#include <cstdlib>
 #include <cstring>
 
 #include "core/backend.hh"
@@ -284,8 +285,21 @@ rules::Verdict verdictFromLua(int action, const std::string& arg, rules::DQ& dq)
         }
       }
     }
+    case kSpoofRaw:
+      return rules::spoofRawAction({arg})->apply(dq);
+    case kNoRecurse:
+      dns::HeaderRef(dq.packet).setRd(false);
+      return rules::Verdict::None;
+    case kDelay: {
+      // As DelayAction: only a UDP answer waits (delayMsec is null for stream clients).
+      char* end = nullptr;
+      unsigned long ms = std::strtoul(arg.c_str(), &end, 10);
+      if (dq.delayMsec && end != arg.c_str() && *end == '\0' && ms <= 3'600'000)
+        *dq.delayMsec = uint32_t(ms);
+      return rules::Verdict::None;
+    }
     default:
-      return rules::Verdict::None;  // None, NoOp, Delay (not supported: no delay)
+      return rules::Verdict::None;  // None, NoOp
   }
 }
 

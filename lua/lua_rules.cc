@@ -109,7 +109,14 @@ class SharedLuaSelector : public rules::Selector {
 /// action alone and leaves its argument in `ffiResult`.
 std::pair<int, std::string> popAction(lua_State* L, const std::string& ffiResult, bool ffi) {
   int action = int(lua_tointeger(L, ffi ? -1 : -2));
-  std::string arg = ffi ? ffiResult : (lua_isstring(L, -1) ? lua_tostring(L, -1) : "");
+  std::string arg = ffiResult;
+  if (!ffi && lua_isstring(L, -1)) {
+    size_t len = 0;
+    const char* p = lua_tolstring(L, -1, &len);
+    arg.assign(p, len);  // binary-safe: a DNSAction.SpoofRaw value holds NULs
+  } else if (!ffi) {
+    arg.clear();
+  }
   lua_pop(L, ffi ? 1 : 2);
   return {action, std::move(arg)};
 }

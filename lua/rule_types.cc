@@ -155,11 +155,27 @@ void registerDnsConstants(lua_State* L) {
             {"Nxdomain", kNxdomain},
             {"Pool", kPool},
             {"Refused", kRefused},
-            {"Spoofed", kSpoofed},
+            {"Spoof", kSpoofed},
+            {"Spoofed", kSpoofed},  // the name ballast used first; kept for old files
+            {"SpoofRaw", kSpoofRaw},
             {"Truncate", kTruncate},
             {"ServFail", kServFail},
             {"None", kNone},
-            {"NoOp", kNoOp}});
+            {"NoOp", kNoOp},
+            {"NoRecurse", kNoRecurse}});
+  setTable(L, "DNSSection", {{"Question", 0}, {"Answer", 1}, {"Authority", 2}, {"Additional", 3}});
+  setTable(L, "EDNSOptionCode",
+           {{"NSID", 3},
+            {"DAU", 5},
+            {"DHU", 6},
+            {"N3U", 7},
+            {"ECS", 8},
+            {"EXPIRE", 9},
+            {"COOKIE", 10},
+            {"TCPKEEPALIVE", 11},
+            {"PADDING", 12},
+            {"CHAIN", 13},
+            {"KEYTAG", 14}});
   setTable(L, "DNSResponseAction",
            {{"Allow", kAllow},
             {"Delay", kDelay},

@@ -35,6 +35,8 @@ enum LuaDNSAction {
   kServFail,
   kNone,
   kNoOp,
+  kSpoofRaw,
+  kNoRecurse,
 };
 
 /// newRuleAction(selector, action, {name=}): one entry for setRules.

@@ -22,6 +22,13 @@ addAction("luaaction.test.", LuaAction(function(dq)
   if first == "nx" then return DNSAction.Nxdomain, "" end
   if first == "pool" then return DNSAction.Pool, "abuse" end
   if first == "spoof" then return DNSAction.Spoofed, "192.0.2.55" end
+  if first == "spoof2" then return DNSAction.Spoof, "192.0.2.56" end
+  if first == "spoofraw" then return DNSAction.SpoofRaw, "\192\000\002\057" end
+  if first == "norec2" then return DNSAction.NoRecurse, "" end
+  if first == "consts" and DNSSection.Additional == 3 and EDNSOptionCode.ECS == 8
+     and EDNSOptionCode.COOKIE == 10 then
+    return DNSAction.Refused, ""
+  end
   if first == "drop" then return DNSAction.Drop, "" end
   if first == "from" then
     if dq.remoteaddr:toString() == "127.0.0.1" and dq.localaddr:getPort() > 0 and dq.dh:getRD() then
@@ -92,6 +99,13 @@ def test_lua_rules_and_actions(start_ballast, backends, client):
     assert rcode(ask(c, b, "nx.luaaction.test.")) == NXDOMAIN
     assert a_addresses(ask(c, b, "pool.luaaction.test.")) == [abuse.answer]
     assert a_addresses(ask(c, b, "spoof.luaaction.test.")) == ["192.0.2.55"]
+    # dnsdist 1.7's spellings and constants
+    assert a_addresses(ask(c, b, "spoof2.luaaction.test.")) == ["192.0.2.56"]
+    assert a_addresses(ask(c, b, "spoofraw.luaaction.test.")) == ["192.0.2.57"]
+    assert rcode(ask(c, b, "consts.luaaction.test.")) == REFUSED
+    default.reset()
+    assert a_addresses(ask(c, b, "norec2.luaaction.test.")) == [default.answer]
+    assert not default.queries[-1].msg.flags & dns.flags.RD
     assert ask(c, b, "drop.luaaction.test.", timeout=0.3) is None
     assert rcode(ask(c, b, "from.luaaction.test.")) == REFUSED
     assert rcode(ask(c, b, "tag.luaaction.test.")) == dns.rcode.NOTIMP
