@@ -390,7 +390,7 @@ remote-control:
             before = rss_kb(p.pid)
             subprocess.run(["taskset", "-c", str(self.args.load_cpu), self.udpload, "-s",
                             "127.0.0.1", "-p", str(BASE_PORT[s]), "-d", names, "-n", "1", "-q",
-                            "2000", "-t", "2000"], capture_output=True, text=True)
+                            "2000", "-t", "2000", "-Q", str(self.args.fill_qps)], capture_output=True, text=True)
             time.sleep(2.5)  # maintenance() writes the count once a second
             after = rss_kb(p.pid)
             with open(efile) as f:
@@ -468,6 +468,9 @@ def main():
     ap.add_argument("--names", type=int, default=1000, help="distinct names of the load")
     ap.add_argument("--outstanding", type=int, default=2000, help="udpload -q")
     ap.add_argument("--entries", type=int, default=1000000, help="cache-mem entries")
+    ap.add_argument("--fill-qps", type=int, default=40000,
+                    help="cache-mem rate: below what unbound answers without loss, so that "
+                    "no server holds timed-out queries")
     ap.add_argument("--doh-clients", type=int, default=20)
     ap.add_argument("--doh-streams", type=int, default=20)
     ap.add_argument("--server-cpu", type=int, default=0)
