@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <new>
 #include <random>
@@ -46,27 +47,41 @@ void writeU32(uint8_t* p, uint32_t v) {
 
 }  // namespace
 
-/// One cached response and its bookkeeping, in a single allocation: the header below, the
-/// response bytes, then the offsets of its TTL fields (so a hit rewrites TTLs without
-/// parsing).
+/// One cached response and its bookkeeping, in a single allocation: this 16-byte header,
+/// the response bytes, then the offsets of its TTL fields (so a hit rewrites TTLs without
+/// parsing). The qtype and qclass are read from the response's question. Unless dontAge,
+/// each stored TTL field holds the time its record expires (monotonic seconds), so a hit
+/// needs no insertion time to age it.
 struct PacketCache::Entry {
-  Entry* prev = nullptr;  ///< towards the most recently used
-  Entry* next = nullptr;
   uint64_t hash = 0;
-  uint32_t added = 0;
   uint32_t expiry = 0;
-  uint16_t qtype = 0;
-  uint16_t qclass = 0;
-  uint8_t flags = 0;
-  bool negative = false;
-  uint8_t ttlCount = 0;
   uint16_t length = 0;
+  uint8_t flags = 0;  ///< the key's flags (CacheKey::k*), kNegative, kReferenced
+  uint8_t ttlCount = 0;
 
+  static constexpr uint8_t kNegative = 0x40;
+  static constexpr uint8_t kReferenced = 0x80;  ///< hit since the clock hand last passed
+  static constexpr uint8_t kKeyFlags = 0x3f;
+
+  bool negative() const { return flags & kNegative; }
+  uint8_t keyFlags() const { return flags & kKeyFlags; }
   uint8_t* bytes() { return reinterpret_cast<uint8_t*>(this + 1); }
   const uint8_t* bytes() const { return reinterpret_cast<const uint8_t*>(this + 1); }
   uint16_t ttlOffset(size_t i) const {
     const uint8_t* p = bytes() + length + 2 * i;
     return uint16_t(p[0] << 8 | p[1]);
+  }
+  /// qtype and qclass, right after the question's name (uncompressed, checked at insertion).
+  uint16_t qtypeAt(size_t nameLength) const {
+    const uint8_t* p = bytes() + dns::kHeaderSize + nameLength;
+    return uint16_t(p[0] << 8 | p[1]);
+  }
+  uint16_t qclassAt(size_t nameLength) const {
+    const uint8_t* p = bytes() + dns::kHeaderSize + nameLength + 2;
+    return uint16_t(p[0] << 8 | p[1]);
+  }
+  size_t nameLength() const {
+    return dns::NameRef({bytes(), length}, dns::kHeaderSize).inPacketLength();
   }
 
   static Entry* make(size_t length, size_t ttlCount) {
@@ -78,49 +93,102 @@ struct PacketCache::Entry {
     ::operator delete(e);
   }
 };
-
-/// A doubly linked list of entries, most recently used at the head.
-struct PacketCache::LruList {
-  Entry* head = nullptr;
-  Entry* tail = nullptr;
-};
-
+/// A shard: an open-addressing table (linear probing, deletion by backward shift) whose
+/// slots hold an entry's address in the low 48 bits and the top 16 bits of its hash above,
+/// so a probe compares tags without touching the entry. No node per entry, no list links:
+/// eviction is a clock over the slots (see victim()).
 struct PacketCache::Shard {
   mutable std::mutex mutex;
-  std::unordered_map<uint64_t, Entry*> map;
-  /// Negative answers are evicted before positive ones, so a flood of random names that
-  /// do not exist cannot push out answers that are still asked for.
-  LruList lists[2];  // [0] positive, [1] negative
+  uint64_t* slots = nullptr;  ///< calloc'd: untouched pages cost no memory
+  size_t mask = 0;
+  size_t count = 0;
+  size_t hand = 0;  ///< the clock hand
 
-  LruList& listOf(const Entry* e) { return lists[e->negative ? 1 : 0]; }
+  static constexpr uint64_t kPointerBits = 0x0000ffffffffffffull;
+  static Entry* entryOf(uint64_t slot) { return reinterpret_cast<Entry*>(slot & kPointerBits); }
+  static uint64_t slotOf(Entry* e) {
+    return (e->hash & ~kPointerBits) | (reinterpret_cast<uint64_t>(e) & kPointerBits);
+  }
+  size_t home(uint64_t hash) const { return size_t(hash) & mask; }
 
-  void unlink(Entry* e) {
-    LruList& l = listOf(e);
-    (e->prev ? e->prev->next : l.head) = e->next;
-    (e->next ? e->next->prev : l.tail) = e->prev;
-    e->prev = e->next = nullptr;
-  }
-  void pushFront(Entry* e) {
-    LruList& l = listOf(e);
-    e->prev = nullptr;
-    e->next = l.head;
-    (l.head ? l.head->prev : l.tail) = e;
-    l.head = e;
-  }
-  void erase(Entry* e) {
-    unlink(e);
-    map.erase(e->hash);
-    Entry::destroy(e);
-  }
-  /// The entry to drop when full: an expired one at either tail first, then the least
-  /// recently used negative answer, then the least recently used positive one.
-  Entry* victim(uint32_t now) {
-    for (auto& l : lists)
-      if (l.tail && l.tail->expiry <= now) return l.tail;
-    return lists[1].tail ? lists[1].tail : lists[0].tail;
+  void init(size_t maxEntries) {
+    size_t capacity = 8;
+    while (capacity < maxEntries + maxEntries / 7 + 1) capacity *= 2;  // load <= 7/8
+    slots = static_cast<uint64_t*>(std::calloc(capacity, sizeof(uint64_t)));
+    if (!slots) throw std::bad_alloc();
+    mask = capacity - 1;
   }
   ~Shard() {
-    for (auto& [hash, e] : map) Entry::destroy(e);
+    if (!slots) return;
+    for (size_t i = 0; i <= mask; ++i)
+      if (slots[i]) Entry::destroy(entryOf(slots[i]));
+    std::free(slots);
+  }
+
+  /// The slot of the entry with this hash, or -1.
+  ptrdiff_t find(uint64_t hash) const {
+    uint64_t tag = hash & ~kPointerBits;
+    for (size_t i = home(hash);; i = (i + 1) & mask) {
+      uint64_t s = slots[i];
+      if (!s) return -1;
+      if ((s & ~kPointerBits) == tag && entryOf(s)->hash == hash) return ptrdiff_t(i);
+    }
+  }
+  void add(Entry* e) {
+    size_t i = home(e->hash);
+    while (slots[i]) i = (i + 1) & mask;
+    slots[i] = slotOf(e);
+    ++count;
+  }
+  /// Frees the entry in slot i and shifts the probe run after it back, so that no probe
+  /// stops early at the hole.
+  void eraseAt(size_t i) {
+    Entry::destroy(entryOf(slots[i]));
+    slots[i] = 0;
+    --count;
+    for (size_t j = (i + 1) & mask; slots[j]; j = (j + 1) & mask) {
+      size_t k = home(entryOf(slots[j])->hash);
+      // The entry at j may move to the hole at i unless its home lies in (i, j].
+      bool stays = i <= j ? (i < k && k <= j) : (i < k || k <= j);
+      if (stays) continue;
+      slots[i] = slots[j];
+      slots[j] = 0;
+      i = j;
+    }
+  }
+  /// The slot to free when the shard is full: a clock over the slots. From the hand, a
+  /// window of kWindow entries is looked at: an expired entry goes first, then a negative
+  /// answer (one not hit since the hand last passed it before one that was), then a
+  /// positive answer not hit since the hand last passed it. The hand then moves just past
+  /// the victim, clearing the hit marks of the entries it passed, so an entry hit since the
+  /// last turn stays for a whole turn more. A window of hit positive answers is passed
+  /// over (their marks cleared) and the next window looked at.
+  size_t victim(uint32_t now) {
+    constexpr size_t kWindow = 16;
+    size_t window = count < kWindow ? count : kWindow;
+    for (;;) {
+      ptrdiff_t pick = -1, negative = -1, negativeHit = -1, positive = -1;
+      size_t i = hand;
+      for (size_t seen = 0; seen < window; i = (i + 1) & mask) {
+        if (!slots[i]) continue;
+        ++seen;
+        const Entry* e = entryOf(slots[i]);
+        if (e->expiry <= now) {
+          pick = ptrdiff_t(i);
+          break;
+        }
+        bool referenced = e->flags & Entry::kReferenced;
+        ptrdiff_t& candidate = e->negative() ? (referenced ? negativeHit : negative) : positive;
+        if (candidate < 0 && (e->negative() || !referenced)) candidate = ptrdiff_t(i);
+      }
+      for (ptrdiff_t c : {negative, negativeHit, positive})
+        if (pick < 0 && c >= 0) pick = c;
+      size_t stop = pick >= 0 ? size_t(pick) : i;
+      for (size_t j = hand; j != stop; j = (j + 1) & mask)
+        if (slots[j]) entryOf(slots[j])->flags &= uint8_t(~Entry::kReferenced);
+      hand = pick >= 0 ? (stop + 1) & mask : stop;
+      if (pick >= 0) return size_t(pick);
+    }
   }
 };
 
@@ -128,8 +196,9 @@ PacketCache::PacketCache(PacketCacheOptions opts) : opts_(std::move(opts)) {
   if (opts_.shards == 0) opts_.shards = 1;
   if (opts_.maxEntries < opts_.shards) opts_.shards = std::max<size_t>(1, opts_.maxEntries);
   perShard_ = (opts_.maxEntries + opts_.shards - 1) / opts_.shards;
+  static_assert(sizeof(Entry) == 16);
   shards_ = std::make_unique<Shard[]>(opts_.shards);
-  for (size_t i = 0; i < opts_.shards; ++i) shards_[i].map.reserve(perShard_);
+  for (size_t i = 0; i < opts_.shards; ++i) shards_[i].init(perShard_);
 }
 
 PacketCache::~PacketCache() = default;
@@ -188,12 +257,12 @@ PacketCache::Result PacketCache::lookup(const CacheKey& key, uint16_t clientId,
     stats.deferredLookups.inc();
     lock.lock();
   }
-  auto it = s.map.find(key.hash);
-  if (it == s.map.end()) return Result::Miss;
-  Entry* e = it->second;
-  if (e->qtype != key.qtype || e->qclass != key.qclass || e->flags != key.flags ||
-      e->length < dns::kHeaderSize + qname.size() ||
-      !dns::NameRef({e->bytes(), e->length}, dns::kHeaderSize).equalsWire(qname)) {
+  ptrdiff_t slot = s.find(key.hash);
+  if (slot < 0) return Result::Miss;
+  Entry* e = Shard::entryOf(s.slots[slot]);
+  if (e->keyFlags() != key.flags || e->length < dns::kHeaderSize + qname.size() + 4 ||
+      !dns::NameRef({e->bytes(), e->length}, dns::kHeaderSize).equalsWire(qname) ||
+      e->qtypeAt(qname.size()) != key.qtype || e->qclassAt(qname.size()) != key.qclass) {
     stats.lookupCollisions.inc();
     return Result::Miss;
   }
@@ -202,19 +271,17 @@ PacketCache::Result PacketCache::lookup(const CacheKey& key, uint16_t clientId,
   if (e->length > capacity || e->length > key.maxSize) return Result::Miss;
 
   std::memcpy(out, e->bytes(), e->length);
-  uint32_t age = now - e->added;
   for (size_t i = 0; i < e->ttlCount; ++i) {
     uint8_t* field = out + e->ttlOffset(i);
-    uint32_t ttl = readU32(field);
+    uint32_t ttl = readU32(field);  // dontAge: the TTL; else when the record expires
     if (!fresh) {
       ttl = opts_.staleTTL;
     } else if (!opts_.dontAge) {
-      ttl = ttl > age ? ttl - age : 0;
+      ttl = ttl > now ? ttl - now : 0;
     }
     writeU32(field, ttl);
   }
-  s.unlink(e);
-  s.pushFront(e);
+  e->flags |= Entry::kReferenced;
   len = e->length;
   lock.unlock();
 
@@ -289,30 +356,28 @@ uint32_t PacketCache::insert(const CacheKey& key, const uint8_t* response, size_
     stats.deferredInserts.inc();
     return 0;
   }
-  auto it = s.map.find(key.hash);
-  if (it != s.map.end()) {
-    Entry* old = it->second;
-    bool sameQuestion = old->qtype == key.qtype && old->qclass == key.qclass &&
-                        old->flags == key.flags &&
+  if (ptrdiff_t slot = s.find(key.hash); slot >= 0) {
+    Entry* old = Shard::entryOf(s.slots[slot]);
+    size_t nameLength = m.question().name.inPacketLength();
+    bool sameQuestion = old->keyFlags() == key.flags &&
+                        old->length >= dns::kHeaderSize + nameLength + 4 &&
                         m.question().name.equalsWire(
-                            {old->bytes() + dns::kHeaderSize, old->length - dns::kHeaderSize});
+                            {old->bytes() + dns::kHeaderSize, old->length - dns::kHeaderSize}) &&
+                        old->qtypeAt(nameLength) == key.qtype &&
+                        old->qclassAt(nameLength) == key.qclass;
     if (!sameQuestion) {
       stats.insertCollisions.inc();
       return 0;
     }
-    s.erase(old);  // a fresh answer replaces the old (possibly stale) one
-  } else if (s.map.size() >= perShard_) {
-    s.erase(s.victim(now));
+    s.eraseAt(size_t(slot));  // a fresh answer replaces the old (possibly stale) one
+  } else if (s.count >= perShard_) {
+    s.eraseAt(s.victim(now));
     stats.expunged.inc();
   }
   Entry* e = Entry::make(len, ttlCount);
   e->hash = key.hash;
-  e->added = now;
   e->expiry = now + ttl;
-  e->qtype = key.qtype;
-  e->qclass = key.qclass;
-  e->flags = key.flags;
-  e->negative = negative;
+  e->flags = uint8_t(key.flags | (negative ? Entry::kNegative : 0));
   e->ttlCount = uint8_t(ttlCount);
   e->length = uint16_t(len);
   std::memcpy(e->bytes(), response, len);
@@ -320,12 +385,14 @@ uint32_t PacketCache::insert(const CacheKey& key, const uint8_t* response, size_
     e->bytes()[len + 2 * i] = uint8_t(offsets[i] >> 8);
     e->bytes()[len + 2 * i + 1] = uint8_t(offsets[i]);
     // No record served from here claims to live longer than the entry does (maxTTL, the
-    // negative TTL of RFC 2308).
+    // negative TTL of RFC 2308). Aged entries keep when each record expires instead.
     uint8_t* field = e->bytes() + offsets[i];
-    if (readU32(field) > ttl) writeU32(field, ttl);
+    uint32_t recordTtl = std::min(readU32(field), ttl);
+    writeU32(field, opts_.dontAge ? recordTtl
+                                  : uint32_t(std::min<uint64_t>(uint64_t(now) + recordTtl,
+                                                                UINT32_MAX)));
   }
-  s.map.emplace(key.hash, e);
-  s.pushFront(e);
+  s.add(e);
   stats.inserts.inc();
   return ttl;
 }
@@ -337,14 +404,16 @@ size_t PacketCache::purgeExpired(uint32_t now, uint32_t staleWindow, size_t upTo
   for (size_t i = 0; i < opts_.shards; ++i) {
     Shard& s = shards_[i];
     std::lock_guard lock(s.mutex);
-    for (auto it = s.map.begin(); it != s.map.end();) {
+    for (size_t j = 0; j <= s.mask;) {
       if (upTo && total - removed <= upTo) break;
-      Entry* e = it->second;
-      ++it;  // erase() invalidates e's iterator only
-      if (now >= e->expiry && now - e->expiry >= staleWindow) {
-        s.erase(e);
+      uint64_t slot = s.slots[j];
+      Entry* e = Shard::entryOf(slot);
+      if (slot && now >= e->expiry && now - e->expiry >= staleWindow) {
+        s.eraseAt(j);  // another entry may have moved into j: look at it again
         ++removed;
+        continue;
       }
+      ++j;
     }
   }
   stats.expunged.inc(removed);
@@ -356,8 +425,8 @@ size_t PacketCache::expunge(size_t keep) {
   for (size_t i = 0; i < opts_.shards && total - removed > keep; ++i) {
     Shard& s = shards_[i];
     std::lock_guard lock(s.mutex);
-    while (total - removed > keep && !s.map.empty()) {
-      s.erase(s.victim(0));
+    while (total - removed > keep && s.count > 0) {
+      s.eraseAt(s.victim(0));
       ++removed;
     }
   }
@@ -370,16 +439,20 @@ size_t PacketCache::expungeByName(const dns::Name& name, uint16_t qtype, bool su
   for (size_t i = 0; i < opts_.shards; ++i) {
     Shard& s = shards_[i];
     std::lock_guard lock(s.mutex);
-    for (auto it = s.map.begin(); it != s.map.end();) {
-      Entry* e = it->second;
-      ++it;
-      if (qtype != dns::qtype::ANY && e->qtype != qtype) continue;
-      dns::NameRef n({e->bytes(), e->length}, dns::kHeaderSize);
-      dns::Name owner = n.toName();
-      if (suffixMatch ? owner.isPartOf(name) : owner == name) {
-        s.erase(e);
-        ++removed;
+    for (size_t j = 0; j <= s.mask;) {
+      uint64_t slot = s.slots[j];
+      Entry* e = Shard::entryOf(slot);
+      bool match = false;
+      if (slot && (qtype == dns::qtype::ANY || e->qtypeAt(e->nameLength()) == qtype)) {
+        dns::Name owner = dns::NameRef({e->bytes(), e->length}, dns::kHeaderSize).toName();
+        match = suffixMatch ? owner.isPartOf(name) : owner == name;
       }
+      if (match) {
+        s.eraseAt(j);
+        ++removed;
+        continue;
+      }
+      ++j;
     }
   }
   stats.expunged.inc(removed);
@@ -391,13 +464,17 @@ size_t PacketCache::dump(std::string& out, uint32_t now) const {
   for (size_t i = 0; i < opts_.shards; ++i) {
     Shard& s = shards_[i];
     std::lock_guard lock(s.mutex);
-    for (const auto& [hash, e] : s.map) {
+    for (size_t j = 0; j <= s.mask; ++j) {
+      if (!s.slots[j]) continue;
+      const Entry* e = Shard::entryOf(s.slots[j]);
       dns::NameRef n({e->bytes(), e->length}, dns::kHeaderSize);
+      size_t nameLength = n.inPacketLength();
       long ttl = long(e->expiry) - long(now);
       out += fmt::format("{} {} {} {} rcode={} {} bytes{}\n", n.toString(), ttl,
-                         dns::qclassToString(e->qclass), dns::qtypeToString(e->qtype),
+                         dns::qclassToString(e->qclassAt(nameLength)),
+                         dns::qtypeToString(e->qtypeAt(nameLength)),
                          dns::HeaderView(e->bytes()).rcode(), e->length,
-                         e->negative ? " negative" : "");
+                         e->negative() ? " negative" : "");
       ++count;
     }
   }
@@ -408,7 +485,7 @@ size_t PacketCache::entries() const {
   size_t n = 0;
   for (size_t i = 0; i < opts_.shards; ++i) {
     std::lock_guard lock(shards_[i].mutex);
-    n += shards_[i].map.size();
+    n += shards_[i].count;
   }
   return n;
 }

@@ -11,7 +11,6 @@
 #include <memory>
 #include <mutex>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "dns/message.hh"
@@ -129,7 +128,6 @@ class PacketCache {
 
  private:
   struct Entry;
-  struct LruList;
   struct Shard;
 
   Shard& shardFor(uint64_t hash) const;

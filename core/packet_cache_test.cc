@@ -299,6 +299,49 @@ TEST_CASE("when full: expired first, then negative, then least recently used") {
   }
 }
 
+TEST_CASE("when full, answers hit since the clock last passed stay") {
+  PacketCache c(opts(1000));
+  auto name = [](const char* prefix, int i) { return prefix + std::to_string(i) + ".example."; };
+  for (int i = 0; i < 1000; ++i)
+    insert(c, makeQuery(name("n", i).c_str(), 1), makeAnswer(name("n", i).c_str(), 300), 0);
+  for (int i = 0; i < 100; ++i)  // the hot ones
+    CHECK(lookup(c, makeQuery(name("n", i).c_str(), 2), 1).result == PacketCache::Result::Hit);
+  for (int i = 0; i < 500; ++i)
+    insert(c, makeQuery(name("m", i).c_str(), 1), makeAnswer(name("m", i).c_str(), 300), 2);
+  CHECK(c.entries() == 1000);
+  size_t hot = 0, cold = 0;
+  for (int i = 0; i < 1000; ++i) {
+    bool hit = lookup(c, makeQuery(name("n", i).c_str(), 2), 3).result == PacketCache::Result::Hit;
+    (i < 100 ? hot : cold) += hit;
+  }
+  CHECK(hot == 100);
+  CHECK(cold < 900);  // the room for the new names came from the cold ones
+}
+
+TEST_CASE("entries stay reachable while others around them are removed") {
+  PacketCache c(opts(300));
+  auto name = [](int i) { return "r" + std::to_string(i) + ".example."; };
+  for (int i = 0; i < 300; ++i)
+    insert(c, makeQuery(name(i).c_str(), 1), makeAnswer(name(i).c_str(), 300), 0);
+  CHECK(c.entries() == 300);
+  for (int i = 1; i < 300; i += 2)
+    CHECK(c.expungeByName(dns::Name::fromString(name(i)), dns::qtype::A, false) == 1);
+  CHECK(c.entries() == 150);
+  for (int i = 0; i < 300; ++i) {
+    auto r = lookup(c, makeQuery(name(i).c_str(), 2), 1).result;
+    CHECK(r == (i % 2 ? PacketCache::Result::Miss : PacketCache::Result::Hit));
+  }
+  for (int i = 300; i < 450; ++i)
+    insert(c, makeQuery(name(i).c_str(), 1), makeAnswer(name(i).c_str(), 300), 1);
+  CHECK(c.entries() == 300);
+  for (int i = 0; i < 450; ++i) {
+    auto r = lookup(c, makeQuery(name(i).c_str(), 2), 2).result;
+    CHECK(r == (i < 300 && i % 2 ? PacketCache::Result::Miss : PacketCache::Result::Hit));
+  }
+  CHECK(c.purgeExpired(1000, 0) == 300);
+  CHECK(c.entries() == 0);
+}
+
 TEST_CASE("shards spread entries and each holds its share") {
   PacketCache c(opts(1000, 20));
   for (int i = 0; i < 500; ++i) {
