@@ -165,9 +165,20 @@ class Sentinel:
         self.host = harness.ADDRESSES.next()
         self.port = harness.free_port(self.host, tcp_too=True)
         self.conf = workdir / f"sentinel-{self.port}.conf"
+        self.certs = master.certs
+        listen = f"port {self.port}\n"
+        if self.certs:  # TLS only, and to the servers it watches
+            c = self.certs
+            listen = (f"port 0\ntls-port {self.port}\ntls-cert-file {c.server_cert}\n"
+                      f"tls-key-file {c.server_key}\ntls-ca-cert-file {c.ca}\n"
+                      "tls-auth-clients no\ntls-replication yes\n")
+        auth = ""
+        if master.auth:
+            auth = (f"sentinel auth-user {name} {master.auth[0]}\n"
+                    f"sentinel auth-pass {name} {master.auth[1]}\n")
         self.conf.write_text(
-            f"bind {self.host}\nport {self.port}\nprotected-mode no\ndir {workdir}\n"
-            f"sentinel monitor {name} {master.host} {master.port} 1\n"
+            f"bind {self.host}\n{listen}protected-mode no\ndir {workdir}\n"
+            f"sentinel monitor {name} {master.host} {master.port} 1\n{auth}"
             f"sentinel down-after-milliseconds {name} {down_ms}\n"
             f"sentinel failover-timeout {name} {failover_ms}\n")
         self.name = name
@@ -180,7 +191,8 @@ class Sentinel:
 
     def master(self):
         try:
-            got = resp(self.host, self.port, "SENTINEL", "get-master-addr-by-name", self.name)
+            got = resp(self.host, self.port, "SENTINEL", "get-master-addr-by-name", self.name,
+                       tls=self.certs)
         except (OSError, RuntimeError):
             return None
         return (got[0].decode(), int(got[1])) if got else None

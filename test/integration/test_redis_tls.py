@@ -8,7 +8,7 @@ import harness
 import pytest
 
 from fakedns import a_addresses, make_query
-from redisfix import Certs, Redis, ctr, wait_for
+from redisfix import Certs, Redis, Sentinel, ctr, wait_for
 
 ACL = ["--user", "default", "off", "--user", "cacheuser", "on", ">s3cret", "~ballast:*",
        "+@all"]
@@ -93,3 +93,28 @@ def test_unusable_tls_files_fail_start_up(start_ballast, tmp_path):
     assert b.proc.returncode != 0
     out = b.stderr() + b.stdout()
     assert "newPacketCache: redis: CA file" in out and "missing.pem" in out, out
+
+
+def test_sentinel_and_primary_over_tls(start_ballast, backends, client, tls_redis, tmp_path):
+    # rediss-sentinel://: the sentinel is asked over TLS, then the primary it names; both
+    # certificates are checked against redisTLSServerName (the test certificate's name).
+    sentinel = Sentinel(tmp_path, tls_redis)
+    sentinel.start()
+    try:
+        url = (f"rediss-sentinel://cacheuser:s3cret@{sentinel.host}:{sentinel.port}/"
+               f"{sentinel.name}/0")
+        certs = tls_redis.certs
+        lua = (f'pc = newPacketCache(1000, {{redis="{url}", redisTimeout=50, '
+               f'redisTLSCA="{certs.ca}", redisTLSCert="{certs.client_cert}", '
+               f'redisTLSKey="{certs.client_key}", redisTLSServerName="redis.test"}})\n'
+               'getPool(""):setCache(pc)\n')
+        be = backends(ttl=300)
+        a = start_ballast(servers=[be], lua=lua)
+        wait_for(lambda: ctr(a, "redis-breaker-open", 1) == 0, what="the tier connected")
+        c = client()
+        assert a_addresses(c.ask(make_query("sentinel-tls.test."), a.listen[0])) == [be.host]
+        wait_for(lambda: ctr(a, "redis-writes") >= 1, what="the answer written")
+        assert len(tls_redis.keys()) >= 1
+        assert ctr(a, "redis-connect-failures") == 0
+    finally:
+        sentinel.kill()
