@@ -145,6 +145,10 @@ bool RedisLink::send(int argc, const char** argv, const size_t* lens, ReplyFn fn
   return true;
 }
 
+void RedisLink::settled() {
+  evtimer_del(connectTimer_);
+}
+
 void RedisLink::close() {
   ++generation_;
   evtimer_del(connectTimer_);
@@ -174,13 +178,13 @@ void RedisLink::lost(const std::string& why) {
 
 void RedisLink::onConnectTimeout(evutil_socket_t, short, void* arg) {
   auto* self = static_cast<RedisLink*>(arg);
-  self->lost(fmt::format("no connection to {} within the time allowed", self->peer_));
+  self->lost(fmt::format("{} {} within the time allowed", self->peer_,
+                         self->up_ ? "did not answer" : "could not be reached"));
 }
 
 void RedisLink::onEvent(bufferevent* bev, short what, void* arg) {
   auto* self = static_cast<RedisLink*>(arg);
   if (what & BEV_EVENT_CONNECTED) {
-    evtimer_del(self->connectTimer_);
     int one = 1;
     evutil_socket_t fd = bufferevent_getfd(bev);
     if (fd >= 0) setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));

@@ -57,11 +57,14 @@ class RedisLink {
 
   /// Starts connecting (host: an address or a name, resolved here); false with `why` set
   /// when it failed at once (linkDown is not called then). `serverName`: for TLS, the
-  /// name to verify (empty: host). Within `timeoutUsec` it is up or down.
+  /// name to verify (empty: host). Unless settled() within `timeoutUsec` (the owner's
+  /// first exchanges included: AUTH, a sentinel's answer), it is closed and linkDown told.
   bool connect(const std::string& host, int port, const std::string& serverName,
                int64_t timeoutUsec, std::string& why);
   /// Queues a command (sent once connected); false when not connecting or connected.
   bool send(int argc, const char** argv, const size_t* lens, ReplyFn fn, void* arg, uintptr_t tag);
+  /// The owner has what it waited for: the connection deadline no longer applies.
+  void settled();
   /// Closes the connection: every waiting callback gets nullptr; linkDown is not called.
   void close();
   bool up() const { return up_; }

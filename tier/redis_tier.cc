@@ -213,6 +213,7 @@ void RedisTier::onSetup(void* arg, uintptr_t step, redisReply* r) {
     }
   }
   if (step != kRole && step != kPing) return;
+  link.settled();
   self->connected_ = true;
   self->lastProblem_.clear();
   if (!self->breaker_.open()) self->setOpen(false);

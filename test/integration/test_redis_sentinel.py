@@ -5,6 +5,7 @@ where the master is; when the master dies and the sentinel promotes the replica,
 follows it, losing no query meanwhile; a master turned into a replica under the tier
 (-READONLY) sends it back to the sentinel."""
 
+import signal
 import time
 
 import pytest
@@ -107,3 +108,25 @@ def test_a_primary_turned_replica_sends_the_tier_back_to_the_sentinel(
     written = ctr(a, "redis-writes")
     assert a_addresses(c.ask(make_query("three.test."), a.listen[0])) == [be.host]
     wait_for(lambda: ctr(a, "redis-writes") > written, what="a write to the primary")
+
+
+def test_a_sentinel_that_does_not_answer_is_passed_over(start_ballast, backends, client,
+                                                        replicated, tmp_path):
+    master, replica, sentinel = replicated
+    stalled = Sentinel(tmp_path, master)
+    stalled.start()
+    stalled.proc.send_signal(signal.SIGSTOP)  # connections accepted, never answered
+    try:
+        url = (f"redis-sentinel://{stalled.host}:{stalled.port},"
+               f"{sentinel.host}:{sentinel.port}/{sentinel.name}")
+        be = backends(ttl=300)
+        a = start_ballast(servers=[be], lua=(f'pc = newPacketCache(1000, {{redis="{url}"}})\n'
+                                             'getPool(""):setCache(pc)\n'))
+        wait_for(lambda: ctr(a, "redis-breaker-open", 1) == 0, timeout=8,
+                 what="the tier connected through the second sentinel")
+        assert ctr(a, "redis-connect-failures") >= 1
+        log = a.stdout() + a.stderr()
+        assert f"{stalled.host}:{stalled.port} did not answer" in log, log
+    finally:
+        stalled.proc.send_signal(signal.SIGCONT)
+        stalled.kill()
