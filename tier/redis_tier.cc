@@ -78,14 +78,33 @@ RedisTier::RedisTier(RedisSettings s, core::Runtime& rt)
 }
 
 RedisTier::~RedisTier() {
-  stopping_ = true;
-  uint64_t one = 1;
-  (void)!write(wakeFd_, &one, sizeof(one));
-  thread_.join();
+  stop();
   event_free(wakeEvent_);
   event_free(reconnectEvent_);
   event_base_free(base_);
   close(wakeFd_);
+}
+
+void RedisTier::stop() {
+  std::call_once(stopOnce_, [this] {
+    {
+      // Under the lock: a lookup queued before this is resumed by the thread as it ends,
+      // one after it by its caller (resumeNow).
+      std::lock_guard lock(queueMutex_);
+      stopping_ = true;
+    }
+    uint64_t one = 1;
+    (void)!write(wakeFd_, &one, sizeof(one));
+    thread_.join();
+  });
+}
+
+void RedisTier::resumeNow(std::unique_ptr<core::ParkedQuery> q) {
+  stats_.skipped.inc();
+  core::Published<core::RuntimeConfig>::Reader config(rt_.config);
+  core::UdpSender sender;
+  core::resumeParked(*q, nullptr, config.get(), rt_.stats, sender);
+  sender.flush();
 }
 
 void RedisTier::run() {
@@ -106,7 +125,8 @@ void RedisTier::run() {
     core::resumeParked(*q, nullptr, config_->get(), rt_.stats, sender_);
     sender_.flush();
   }
-  setOpen(false);  // this tier no longer counts
+  connected_ = false;  // usable() says no from now on
+  setOpen(false);      // this tier no longer counts
   sentinel_.reset();
   link_.reset();  // writes still waiting are counted as dropped
   config_.reset();
@@ -284,11 +304,17 @@ void RedisTier::setOpen(bool open) {
 }
 
 void RedisTier::lookup(std::unique_ptr<core::ParkedQuery> q) {
-  bool first;
+  bool first = false;
   {
     std::lock_guard lock(queueMutex_);
-    first = lookups_.empty() && writes_.empty();
-    lookups_.push_back(std::move(q));
+    if (!stopping_) {
+      first = lookups_.empty() && writes_.empty();
+      lookups_.push_back(std::move(q));
+    }
+  }
+  if (q) {  // stopped
+    resumeNow(std::move(q));
+    return;
   }
   if (first) {
     uint64_t one = 1;
@@ -314,9 +340,14 @@ void RedisTier::store(const core::CacheKey& k, std::span<const uint8_t> answer, 
           ttl,
           (uint64_t(ttl) + staleWindow) * 1000,
           core::unixSeconds()};
-  bool first;
+  bool first = false;
   {
     std::lock_guard lock(queueMutex_);
+    if (stopping_) {
+      pendingWrites_.fetch_sub(1, std::memory_order_relaxed);
+      stats_.writesDropped.inc();
+      return;
+    }
     first = lookups_.empty() && writes_.empty();
     writes_.push_back(std::move(w));
   }

@@ -62,6 +62,7 @@ class RedisTier final : public core::CacheTier, private RedisLink::Owner {
   void store(const core::CacheKey& k, std::span<const uint8_t> answer, uint32_t ttl,
              uint32_t staleWindow) override;
   std::string describe() const override;
+  void stop() override;
   bool connected() const { return connected_.load(std::memory_order_relaxed); }
 
  private:
@@ -93,6 +94,8 @@ class RedisTier final : public core::CacheTier, private RedisLink::Owner {
   void linkDown(RedisLink& link, const std::string& why) override;
   bool sendGet(const std::string& key, uint64_t id);
   void takeQueued();
+  /// A lookup that came after stop(): sent on to its pool on the caller's thread.
+  void resumeNow(std::unique_ptr<core::ParkedQuery> q);
   void ask(std::unique_ptr<core::ParkedQuery> q);
   void finish(uint64_t id, const core::TierValue* found);
   void failed();
@@ -118,7 +121,8 @@ class RedisTier final : public core::CacheTier, private RedisLink::Owner {
   int wakeFd_ = -1;
   std::shared_ptr<SSL_CTX> tls_;
   std::thread thread_;
-  std::atomic<bool> stopping_{false};
+  std::atomic<bool> stopping_{false};  ///< set under queueMutex_
+  std::once_flag stopOnce_;
   std::atomic<bool> connected_{false};
   std::atomic<bool> open_{false};
   Breaker breaker_;

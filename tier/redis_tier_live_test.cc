@@ -138,6 +138,14 @@ TEST_CASE("writes from several threads reach Redis; Redis killed and back") {
   t.store(k, answer, 300, 0);  // dropped, not queued
   redis.start();
   CHECK(waitFor([&] { return t.connected() && t.usable(); }));
+
+  // Stopped (at shutdown): not used any more, writes dropped and counted, twice is fine.
+  t.stop();
+  CHECK_FALSE(t.usable());
+  const uint64_t dropped = stats.writesDropped.value();
+  t.store(k, answer, 300, 0);
+  CHECK(stats.writesDropped.value() == dropped + 1);
+  t.stop();
   writing = false;
   reader.join();
 }

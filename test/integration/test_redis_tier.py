@@ -6,6 +6,7 @@ the pool is down, Redis going away loses no query, corrupt values are not served
 import signal
 import time
 
+import dns.message
 import pytest
 
 from fakedns import a_addresses, make_query
@@ -162,3 +163,30 @@ def test_a_bad_redis_url_fails_start_up(start_ballast):
     b.wait_exit()
     assert b.proc.returncode != 0
     assert "redis" in b.stderr() and "not a redis:// URL" in b.stderr() + b.stdout()
+
+
+def test_a_query_waiting_for_redis_at_shutdown_is_answered(start_ballast, backends, client,
+                                                           redis):
+    # Redis stalled and a long budget: the query is parked in the tier when ballast is told
+    # to stop; it goes on to the backend (still running) and is answered before the exit.
+    be = backends(ttl=300)
+    lua = ('pc = newPacketCache(1000, {redis="' + redis.url + '", redisTimeout=3000})\n'
+           'getPool(""):setCache(pc)\n')
+    a = start_ballast(servers=[be], lua=lua)
+    c = client()
+    assert a_addresses(c.ask(make_query("first.test."), a.listen[0])) == [be.host]
+    redis.proc.send_signal(signal.SIGSTOP)
+    try:
+        c.send(make_query("late.test.", qid=4242), a.listen[0])
+        time.sleep(0.3)  # parked: Redis does not answer, the budget is 3 s
+        assert be.count == 1
+        t0 = time.monotonic()
+        a.proc.send_signal(signal.SIGTERM)
+        got = c.recv(timeout=2.5)
+        assert got is not None, "the parked query was lost at shutdown"
+        reply = dns.message.from_wire(got[0])
+        assert reply.id == 4242 and a_addresses(reply) == [be.host]
+        assert time.monotonic() - t0 < 2.0, "answered only when its budget ran out"
+        assert a.wait_exit() == 0
+    finally:
+        redis.proc.send_signal(signal.SIGCONT)
