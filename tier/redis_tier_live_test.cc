@@ -44,6 +44,7 @@ struct RedisServer {
   ~RedisServer() { stop(); }
   void start() {
     std::string portText = std::to_string(port);
+    fflush(stdout);  // not written twice by the child
     pid = fork();
     if (pid == 0) {
       freopen("/dev/null", "w", stdout);
