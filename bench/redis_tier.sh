@@ -28,6 +28,8 @@ usage: bench/redis_tier.sh [options]
   --restart-seconds S  length of each load stream of c. (default 12)
   --warm-names N       names asked of a restarted node right after it is back (default 1000)
   --budget MS          redisTimeout of the tier (default 5, the tier's default)
+  --tls                the tier over TLS (rediss://): redis-server serving TLS only, with a
+                       test CA and certificates made by openssl
   --parts LIST         which parts to run, of a,b,c (default a,b,c)
   --server-cpu LIST    taskset CPU list of the ballast nodes (default 0)
   --load-cpu LIST      taskset CPU list of dnsperf, unbound and redis-server (default 1)
@@ -55,6 +57,7 @@ load_cpu=1
 do_install=1
 results_dir="$here/results"
 keep_tmp=0
+tls=0
 
 need_arg() { [ $# -ge 2 ] || { echo "redis_tier.sh: $1 needs a value" >&2; exit 2; }; }
 while [ $# -gt 0 ]; do
@@ -73,6 +76,7 @@ while [ $# -gt 0 ]; do
     --no-install) do_install=0; shift ;;
     --results-dir) need_arg "$@"; results_dir=$2; shift 2 ;;
     --keep-tmp) keep_tmp=1; shift ;;
+    --tls) tls=1; shift ;;
     -h|--help) usage; exit 0 ;;
     *) echo "redis_tier.sh: unknown option: $1" >&2; usage >&2; exit 2 ;;
   esac
@@ -192,7 +196,25 @@ $(tail -n 20 "$tmp/$name.log" 2>/dev/null)"
   die "$name did not answer on 127.0.0.1:$port within 15 s (see $tmp/$name.log)"
 }
 
-redis_cli() { redis-cli -h 127.0.0.1 -p "$REDIS_PORT" "$@"; }
+redis_cli() {
+  if [ "$tls" = 1 ]; then
+    redis-cli --tls --cacert "$tmp/ca.crt" -h 127.0.0.1 -p "$REDIS_PORT" "$@"
+  else
+    redis-cli -h 127.0.0.1 -p "$REDIS_PORT" "$@"
+  fi
+}
+
+# make_certs: a test CA and a certificate for 127.0.0.1 signed by it (--tls).
+make_certs() {
+  local ec=(-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes)
+  openssl req -x509 "${ec[@]}" -keyout "$tmp/ca.key" -out "$tmp/ca.crt" -days 2 \
+    -subj "/CN=bench CA" 2>/dev/null
+  openssl req "${ec[@]}" -keyout "$tmp/redis.key" -out "$tmp/redis.csr" -subj /CN=redis \
+    2>/dev/null
+  echo "subjectAltName=IP:127.0.0.1" >"$tmp/redis.ext"
+  openssl x509 -req -in "$tmp/redis.csr" -CA "$tmp/ca.crt" -CAkey "$tmp/ca.key" \
+    -CAcreateserial -out "$tmp/redis.crt" -days 2 -extfile "$tmp/redis.ext" 2>/dev/null
+}
 
 # --------------------------------------------------------------- processes ---
 
@@ -235,8 +257,14 @@ EOF
 
 start_redis() {
   port_busy "$REDIS_PORT" && die "port $REDIS_PORT is already in use"
+  local listen=(--port "$REDIS_PORT")
+  if [ "$tls" = 1 ]; then
+    make_certs
+    listen=(--port 0 --tls-port "$REDIS_PORT" --tls-cert-file "$tmp/redis.crt"
+      --tls-key-file "$tmp/redis.key" --tls-ca-cert-file "$tmp/ca.crt" --tls-auth-clients no)
+  fi
   # A cache: no persistence, every key has a TTL.
-  taskset -c "$load_cpu" redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --save "" \
+  taskset -c "$load_cpu" redis-server --bind 127.0.0.1 "${listen[@]}" --save "" \
     --appendonly no --dir "$tmp" --protected-mode no --maxmemory 512mb \
     --maxmemory-policy volatile-ttl >"$tmp/redis.log" 2>&1 </dev/null &
   redis_pid=$!
@@ -253,7 +281,12 @@ start_redis() {
 # statistics counters to $tmp/NAME.counters once a second.
 write_conf() {
   local name=$1 port=$2 tier=$3 opts="maxTTL=86400, minTTL=0"
-  [ "$tier" = 1 ] && opts="$opts, redis=\"redis://127.0.0.1:$REDIS_PORT/0\", redisTimeout=$budget"
+  if [ "$tier" = 1 ] && [ "$tls" = 1 ]; then
+    opts="$opts, redis=\"rediss://127.0.0.1:$REDIS_PORT/0\", redisTLSCA=\"$tmp/ca.crt\""
+    opts="$opts, redisTimeout=$budget"
+  elif [ "$tier" = 1 ]; then
+    opts="$opts, redis=\"redis://127.0.0.1:$REDIS_PORT/0\", redisTimeout=$budget"
+  fi
   cat >"$tmp/$name.conf" <<EOF
 -- $name, written by ballast bench/redis_tier.sh
 setSecurityPollSuffix("")
@@ -505,7 +538,7 @@ part_c() {
 # -------------------------------------------------------------------- main ---
 
 install_packages
-for t in dnsperf unbound redis-server redis-cli taskset; do
+for t in dnsperf unbound redis-server redis-cli taskset openssl; do
   command -v "$t" >/dev/null || die "$t not found"
 done
 if [ -z "$ballast_bin" ]; then
@@ -547,7 +580,7 @@ report() {
     "$(git -C "$repo_root" rev-parse --short HEAD 2>/dev/null || echo '?')" \
     "$(git -C "$repo_root" diff --quiet HEAD -- 2>/dev/null || echo ', work tree modified')"
   echo "nodes on CPU $server_cpu; dnsperf (-c 4 -q 500 -t $DNSPERF_TIMEOUT), unbound and redis-server on CPU $load_cpu"
-  echo "packet cache 1000000 entries on every node; tier: redis=127.0.0.1:$REDIS_PORT, redisTimeout=$budget ms"
+  echo "packet cache 1000000 entries on every node; tier: redis=127.0.0.1:$REDIS_PORT$([ "$tls" = 1 ] && echo ' over TLS (rediss://)'), redisTimeout=$budget ms"
   echo "parts $parts, $rounds round(s), ${seconds}s per run at $qps q/s; restarts under $restart_qps q/s"
   echo "load average before the runs: $load_before, after: $(cut -d' ' -f1-3 /proc/loadavg)"
   echo

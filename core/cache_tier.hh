@@ -63,6 +63,10 @@ class CacheTier {
                      uint32_t staleWindow) = 0;
   /// One line of figures, for printStats().
   virtual std::string describe() const = 0;
+  /// At shutdown, before the listeners and the servers stop: every query waiting for the
+  /// tier goes on to its pool, the tier's thread ends; later lookups go on at once,
+  /// later writes are dropped. Idempotent.
+  virtual void stop() = 0;
 };
 
 }  // namespace ballast::core

@@ -5,6 +5,7 @@
 
 #include <stdexcept>
 
+#include "core/cache_tier.hh"
 #include "core/delay_queue.hh"
 #include "daemon/drain.hh"
 
@@ -121,6 +122,9 @@ void Services::stop() {
   // Stop accepting first, then let the queries already taken finish (bounded), so a
   // restart loses none of them; only then stop the workers and the backends.
   listeners_.stopAccepting();
+  // Queries waiting for a shared cache tier go on to their pools now, drained next.
+  for (const auto& cache : rt_.caches())
+    if (core::CacheTier* tier = cache->tier()) tier->stop();
   drainBackends(rt_, kDrainTimeout);
   stopOperations();
   listeners_.stopWorkers();  // alive until the backends stop handing them answers

@@ -12,7 +12,7 @@ packages=(
   python3 python3-dnspython python3-pytest
   clang-format
   libedit-dev tmux                     # console client line editing; its interactive test
-  libhiredis-dev redis-server          # the shared cache tier on Redis and its tests
+  libhiredis-dev redis-server redis-sentinel  # the shared cache tier on Redis and its tests
   nsd unbound                          # the fake hierarchy of the resolver tests; the peer compared with
   nlohmann-json3-dev python3-prometheus-client     # web API JSON; /metrics test parser
   chromium chromium-driver python3-selenium        # dashboard browser test

@@ -46,9 +46,17 @@ void tierOptions(Options& opts, core::PacketCacheOptions& o, tier::RedisSettings
   if (auto v = opts.integer("redisTimeout", 1, 10000)) redis.budgetUsec = *v * 1000;
   if (auto v = opts.integer("redisMaxPendingWrites", 1, 10000000))
     redis.maxPendingWrites = size_t(*v);
+  // TLS (rediss://): the names of redis-cli's --cacert, --cert, --key and --sni.
+  if (auto v = opts.string("redisTLSCA")) redis.tls.caFile = *v;
+  if (auto v = opts.string("redisTLSCert")) redis.tls.certFile = *v;
+  if (auto v = opts.string("redisTLSKey")) redis.tls.keyFile = *v;
+  if (auto v = opts.string("redisTLSServerName")) redis.tls.serverName = *v;
+  if (auto v = opts.boolean("redisTLSVerify")) redis.tls.verify = *v;
   if (o.tier.empty()) return;
   // The key of a reload: a kept cache keeps its tier as it was.
-  o.tier += fmt::format(" {} {}", redis.budgetUsec, redis.maxPendingWrites);
+  o.tier += fmt::format(" {} {} {} {} {} {} {}", redis.budgetUsec, redis.maxPendingWrites,
+                        redis.tls.caFile, redis.tls.certFile, redis.tls.keyFile,
+                        redis.tls.serverName, redis.tls.verify);
 }
 
 /// newPacketCache(maxEntries, {options}): dnsdist's options and defaults.
@@ -82,8 +90,13 @@ int newPacketCache(lua_State* L, Host& h) {
     if (o.minTTL > o.maxTTL) throw ConfigError("newPacketCache: minTTL is larger than maxTTL");
   }
   auto cache = std::make_shared<core::PacketCache>(std::move(o));
-  if (!cache->options().tier.empty())
-    cache->setTier(std::make_shared<tier::RedisTier>(redis, h.runtime));
+  if (!cache->options().tier.empty()) {
+    try {
+      cache->setTier(std::make_shared<tier::RedisTier>(redis, h.runtime));
+    } catch (const std::runtime_error& e) {
+      throw ConfigError(fmt::format("newPacketCache: redis: {}", e.what()));
+    }
+  }
   h.target().keepCache(cache);
   pushUserdata(L, kCacheMeta, std::move(cache));
   return 1;

@@ -2,13 +2,10 @@
 #include "tier/redis_tier.hh"
 
 #include <fmt/format.h>
-#include <hiredis/adapters/libevent.h>
-#include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include <charconv>
 #include <stdexcept>
 
 #include "core/clock.hh"
@@ -19,57 +16,17 @@ namespace ballast::tier {
 
 namespace {
 
-int parsePort(std::string_view text, const std::string& url) {
-  int v = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc() || end != text.data() + text.size() || v < 1 || v > 65535)
-    throw std::invalid_argument(fmt::format("bad port in '{}'", url));
-  return v;
-}
-
 timeval toTimeval(int64_t usec) {
   return timeval{time_t(usec / 1000000), suseconds_t(usec % 1000000)};
 }
 
-}  // namespace
-
-void parseRedisUrl(const std::string& url, RedisSettings& s) {
-  constexpr std::string_view kScheme = "redis://";
-  if (url.rfind(kScheme, 0) != 0)
-    throw std::invalid_argument(fmt::format("'{}' is not a redis:// URL", url));
-  std::string_view rest(url);
-  rest.remove_prefix(kScheme.size());
-  if (auto at = rest.rfind('@'); at != std::string_view::npos) {
-    std::string_view auth = rest.substr(0, at);
-    if (auto colon = auth.find(':'); colon != std::string_view::npos) auth.remove_prefix(colon + 1);
-    s.password = std::string(auth);
-    rest.remove_prefix(at + 1);
-  }
-  if (auto slash = rest.find('/'); slash != std::string_view::npos) {
-    std::string_view db = rest.substr(slash + 1);
-    rest = rest.substr(0, slash);
-    if (!db.empty()) {
-      auto [end, ec] = std::from_chars(db.data(), db.data() + db.size(), s.db);
-      if (ec != std::errc() || end != db.data() + db.size() || s.db < 0)
-        throw std::invalid_argument(fmt::format("bad database number in '{}'", url));
-    }
-  }
-  if (rest.empty()) throw std::invalid_argument(fmt::format("no host in '{}'", url));
-  if (rest.front() == '[') {  // [v6]:port
-    auto close = rest.find(']');
-    if (close == std::string_view::npos)
-      throw std::invalid_argument(fmt::format("bad host in '{}'", url));
-    s.host = std::string(rest.substr(1, close - 1));
-    rest.remove_prefix(close + 1);
-    if (!rest.empty() && rest.front() == ':') s.port = parsePort(rest.substr(1), url);
-  } else if (auto colon = rest.find(':'); colon != std::string_view::npos) {
-    s.host = std::string(rest.substr(0, colon));
-    s.port = parsePort(rest.substr(colon + 1), url);
-  } else {
-    s.host = std::string(rest);
-  }
-  if (s.host.empty()) throw std::invalid_argument(fmt::format("no host in '{}'", url));
+bool isString(const redisReply* r) {
+  return r && (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS);
 }
+
+enum SetupStep : uintptr_t { kAuth, kSelect, kRole, kPing };
+
+}  // namespace
 
 RedisStats& RedisStats::get(metrics::Registry* registry) {
   static RedisStats stats;
@@ -85,6 +42,8 @@ RedisStats& RedisStats::get(metrics::Registry* registry) {
       registry->add("redis-writes", stats.writes, "shared cache tier: answers written");
       registry->add("redis-writes-dropped", stats.writesDropped,
                     "shared cache tier: answers not written");
+      registry->add("redis-connect-failures", stats.connectFailures,
+                    "shared cache tier: connections to Redis not made (refused, TLS, AUTH)");
       registry->addGauge(
           "redis-latency-count", [] { return double(stats.latency.count()); },
           "shared cache tier: lookups answered, for redis-latency-sum");
@@ -107,6 +66,7 @@ RedisTier::RedisTier(RedisSettings s, core::Runtime& rt)
       rt_(rt),
       stats_(RedisStats::get(&rt.registry)),
       breaker_(Breaker::Settings{settings_.failuresToOpen, 50, 1000000, settings_.openUsec}) {
+  if (settings_.tls.enabled) tls_ = makeRedisTlsContext(settings_.tls);
   setOpen(true);  // until connected
   base_ = event_base_new();
   wakeFd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -118,18 +78,40 @@ RedisTier::RedisTier(RedisSettings s, core::Runtime& rt)
 }
 
 RedisTier::~RedisTier() {
-  stopping_ = true;
-  uint64_t one = 1;
-  (void)!write(wakeFd_, &one, sizeof(one));
-  thread_.join();
+  stop();
   event_free(wakeEvent_);
   event_free(reconnectEvent_);
   event_base_free(base_);
   close(wakeFd_);
 }
 
+void RedisTier::stop() {
+  std::call_once(stopOnce_, [this] {
+    {
+      // Under the lock: a lookup queued before this is resumed by the thread as it ends,
+      // one after it by its caller (resumeNow).
+      std::lock_guard lock(queueMutex_);
+      stopping_ = true;
+    }
+    uint64_t one = 1;
+    (void)!write(wakeFd_, &one, sizeof(one));
+    thread_.join();
+  });
+}
+
+void RedisTier::resumeNow(std::unique_ptr<core::ParkedQuery> q) {
+  stats_.skipped.inc();
+  core::Published<core::RuntimeConfig>::Reader config(rt_.config);
+  core::UdpSender sender;
+  core::resumeParked(*q, nullptr, config.get(), rt_.stats, sender);
+  sender.flush();
+}
+
 void RedisTier::run() {
   config_ = std::make_unique<core::Published<core::RuntimeConfig>::Reader>(rt_.config);
+  RedisLink::Owner& owner = *this;
+  link_ = std::make_unique<RedisLink>(base_, tls_, owner);
+  if (!settings_.sentinels.empty()) sentinel_ = std::make_unique<RedisLink>(base_, tls_, owner);
   connect();
   event_base_dispatch(base_);
   // Stopping: every query still waiting goes on to its pool.
@@ -143,69 +125,163 @@ void RedisTier::run() {
     core::resumeParked(*q, nullptr, config_->get(), rt_.stats, sender_);
     sender_.flush();
   }
-  setOpen(false);  // this tier no longer counts
-  if (ctx_) {
-    redisAsyncContext* c = ctx_;
-    ctx_ = nullptr;
-    c->data = nullptr;
-    redisAsyncFree(c);
-  }
+  connected_ = false;  // usable() says no from now on
+  setOpen(false);      // this tier no longer counts
+  sentinel_.reset();
+  link_.reset();  // writes still waiting are counted as dropped
   config_.reset();
 }
 
 void RedisTier::connect() {
-  redisAsyncContext* c = redisAsyncConnect(settings_.host.c_str(), settings_.port);
-  if (!c || c->err) {
-    if (c) redisAsyncFree(c);
-    timeval tv = toTimeval(settings_.reconnectUsec);
-    evtimer_add(reconnectEvent_, &tv);
+  if (settings_.sentinels.empty()) {
+    openData(settings_.host, settings_.port);
     return;
   }
-  c->data = this;
-  redisLibeventAttach(c, base_);
-  redisAsyncSetConnectCallback(c, onConnect);
-  redisAsyncSetDisconnectCallback(c, onDisconnect);
-  // Queued now, sent first once connected.
-  if (!settings_.password.empty())
-    redisAsyncCommand(c, nullptr, nullptr, "AUTH %b", settings_.password.data(),
-                      settings_.password.size());
-  if (settings_.db != 0) redisAsyncCommand(c, nullptr, nullptr, "SELECT %d", settings_.db);
-  ctx_ = c;
+  sentinelsAsked_ = 0;
+  askSentinel();
 }
 
-void RedisTier::onConnect(const redisAsyncContext* c, int status) {
-  auto* self = static_cast<RedisTier*>(c->data);
-  if (!self) return;
-  if (status != REDIS_OK) {
-    // hiredis frees the context after this callback.
-    self->ctx_ = nullptr;
-    timeval tv = toTimeval(self->settings_.reconnectUsec);
-    evtimer_add(self->reconnectEvent_, &tv);
+void RedisTier::askSentinel() {
+  if (sentinelsAsked_ == settings_.sentinels.size()) {
+    retryLater();
     return;
   }
+  ++sentinelsAsked_;
+  const RedisEndpoint& e = settings_.sentinels[sentinelIndex_ % settings_.sentinels.size()];
+  std::string why;
+  if (!sentinel_->connect(e.host, e.port, settings_.tls.serverName, settings_.connectTimeoutUsec,
+                          why)) {
+    linkDown(*sentinel_, why);
+    return;
+  }
+  const char* argv[3] = {"SENTINEL", "get-master-addr-by-name", settings_.masterName.c_str()};
+  size_t lens[3] = {8, 23, settings_.masterName.size()};
+  sentinel_->send(3, argv, lens, onSentinel, this, 0);
+}
+
+void RedisTier::onSentinel(void* arg, uintptr_t, redisReply* r) {
+  auto* self = static_cast<RedisTier*>(arg);
+  if (!r) return;  // the link is down: linkDown asks the next one
+  RedisLink& s = *self->sentinel_;
+  if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 || !isString(r->element[0]) ||
+      !isString(r->element[1])) {
+    std::string why = fmt::format(
+        "sentinel {} does not know master '{}'{}{}", s.peer(), self->settings_.masterName,
+        r->type == REDIS_REPLY_ERROR ? ": " : "", r->type == REDIS_REPLY_ERROR ? r->str : "");
+    s.close();
+    self->linkDown(s, why);
+    return;
+  }
+  std::string host(r->element[0]->str, r->element[0]->len);
+  int port = atoi(r->element[1]->str);
+  s.close();
+  self->openData(host, port);
+}
+
+void RedisTier::openData(const std::string& host, int port) {
+  std::string why;
+  if (!link_->connect(host, port, settings_.tls.serverName, settings_.connectTimeoutUsec, why)) {
+    dataDown(why);
+    return;
+  }
+  // Queued now, sent once connected (after the TLS handshake); the last reply says ready.
+  if (!settings_.password.empty()) {
+    // AUTH password, or AUTH user password for a Redis 6 ACL user.
+    const char* argv[3] = {"AUTH", settings_.user.c_str(), settings_.password.c_str()};
+    size_t lens[3] = {4, settings_.user.size(), settings_.password.size()};
+    int n = 3;
+    if (settings_.user.empty()) {
+      argv[1] = argv[2];
+      lens[1] = lens[2];
+      n = 2;
+    }
+    link_->send(n, argv, lens, onSetup, this, kAuth);
+  }
+  if (settings_.db != 0) {
+    std::string db = std::to_string(settings_.db);
+    const char* argv[2] = {"SELECT", db.c_str()};
+    size_t lens[2] = {6, db.size()};
+    link_->send(2, argv, lens, onSetup, this, kSelect);
+  }
+  // Through a sentinel, the server must say it is the primary (it may have just been
+  // demoted); otherwise a PING.
+  const char* argv[1] = {settings_.sentinels.empty() ? "PING" : "ROLE"};
+  size_t lens[1] = {4};
+  link_->send(1, argv, lens, onSetup, this, settings_.sentinels.empty() ? kPing : kRole);
+}
+
+void RedisTier::onSetup(void* arg, uintptr_t step, redisReply* r) {
+  auto* self = static_cast<RedisTier*>(arg);
+  if (!r) return;  // the link is down: linkDown said why
+  RedisLink& link = *self->link_;
+  static constexpr const char* kNames[] = {"AUTH", "SELECT", "ROLE", "PING"};
+  if (r->type == REDIS_REPLY_ERROR) {
+    std::string why = fmt::format("{} at {} refused: {}", kNames[step], link.peer(), r->str);
+    link.close();
+    self->dataDown(why);
+    return;
+  }
+  if (step == kRole) {
+    bool master = r->type == REDIS_REPLY_ARRAY && r->elements > 0 && isString(r->element[0]) &&
+                  std::string_view(r->element[0]->str, r->element[0]->len) == "master";
+    if (!master) {
+      std::string why =
+          fmt::format("{} is not the primary of '{}'", link.peer(), self->settings_.masterName);
+      link.close();
+      self->dataDown(why);
+      return;
+    }
+  }
+  if (step != kRole && step != kPing) return;
+  link.settled();
   self->connected_ = true;
+  self->lastProblem_.clear();
   if (!self->breaker_.open()) self->setOpen(false);
-  core::infoLog("shared cache tier: connected to Redis at {}:{}", self->settings_.host,
-                self->settings_.port);
+  core::infoLog("shared cache tier: connected to Redis at {}{}", link.peer(),
+                self->settings_.tls.enabled ? " (TLS)" : "");
 }
 
-void RedisTier::onDisconnect(const redisAsyncContext* c, int) {
-  auto* self = static_cast<RedisTier*>(c->data);
-  if (!self) return;
-  bool was = self->connected_.exchange(false);
-  self->ctx_ = nullptr;
-  self->setOpen(true);
+void RedisTier::linkUp(RedisLink&) {
+  // Nothing to do: the setup commands are queued already and their replies say ready.
+}
+
+void RedisTier::linkDown(RedisLink& link, const std::string& why) {
+  if (&link == sentinel_.get()) {
+    problem(why);
+    ++sentinelIndex_;  // the next time, start with another one
+    askSentinel();
+    return;
+  }
+  dataDown(why);
+}
+
+void RedisTier::dataDown(const std::string& why) {
+  bool was = connected_.exchange(false);
+  setOpen(true);
   if (was)
-    core::warnLog("shared cache tier: lost Redis at {}:{}", self->settings_.host,
-                  self->settings_.port);
-  if (self->stopping_) return;
-  timeval tv = toTimeval(self->settings_.reconnectUsec);
-  evtimer_add(self->reconnectEvent_, &tv);
+    core::warnLog("shared cache tier: lost Redis: {}", why);
+  else
+    problem(why);
+  retryLater();
+}
+
+void RedisTier::problem(const std::string& why) {
+  stats_.connectFailures.inc();
+  if (why == lastProblem_) return;  // said once, not every half second
+  lastProblem_ = why;
+  core::warnLog("shared cache tier: {}", why);
+}
+
+void RedisTier::retryLater() {
+  if (stopping_) return;
+  timeval tv = toTimeval(settings_.reconnectUsec);
+  evtimer_add(reconnectEvent_, &tv);
 }
 
 void RedisTier::onReconnect(evutil_socket_t, short, void* arg) {
   auto* self = static_cast<RedisTier*>(arg);
-  if (!self->stopping_ && !self->ctx_) self->connect();
+  if (!self->stopping_ && !self->link_->active() && !(self->sentinel_ && self->sentinel_->active()))
+    self->connect();
 }
 
 bool RedisTier::usable() const {
@@ -228,11 +304,17 @@ void RedisTier::setOpen(bool open) {
 }
 
 void RedisTier::lookup(std::unique_ptr<core::ParkedQuery> q) {
-  bool first;
+  bool first = false;
   {
     std::lock_guard lock(queueMutex_);
-    first = lookups_.empty() && writes_.empty();
-    lookups_.push_back(std::move(q));
+    if (!stopping_) {
+      first = lookups_.empty() && writes_.empty();
+      lookups_.push_back(std::move(q));
+    }
+  }
+  if (q) {  // stopped
+    resumeNow(std::move(q));
+    return;
   }
   if (first) {
     uint64_t one = 1;
@@ -258,9 +340,14 @@ void RedisTier::store(const core::CacheKey& k, std::span<const uint8_t> answer, 
           ttl,
           (uint64_t(ttl) + staleWindow) * 1000,
           core::unixSeconds()};
-  bool first;
+  bool first = false;
   {
     std::lock_guard lock(queueMutex_);
+    if (stopping_) {
+      pendingWrites_.fetch_sub(1, std::memory_order_relaxed);
+      stats_.writesDropped.inc();
+      return;
+    }
     first = lookups_.empty() && writes_.empty();
     writes_.push_back(std::move(w));
   }
@@ -291,7 +378,7 @@ void RedisTier::takeQueued() {
   }
   for (auto& q : lookups) ask(std::move(q));
   for (auto& w : writes) {
-    if (!ctx_ || !connected_) {
+    if (!connected_) {
       pendingWrites_.fetch_sub(1, std::memory_order_relaxed);
       stats_.writesDropped.inc();
       continue;
@@ -302,25 +389,35 @@ void RedisTier::takeQueued() {
     const char* argv[5] = {"SET", key.c_str(), reinterpret_cast<const char*>(value.data()), "PX",
                            px.c_str()};
     size_t lens[5] = {3, key.size(), value.size(), 2, px.size()};
-    if (redisAsyncCommandArgv(ctx_, onSet, this, 5, argv, lens) != REDIS_OK) {
+    if (!link_->send(5, argv, lens, onSet, this, 0)) {
       pendingWrites_.fetch_sub(1, std::memory_order_relaxed);
       stats_.writesDropped.inc();
     }
   }
 }
 
-void RedisTier::onSet(redisAsyncContext*, void* r, void* arg) {
+void RedisTier::onSet(void* arg, uintptr_t, redisReply* reply) {
   auto* self = static_cast<RedisTier*>(arg);
   self->pendingWrites_.fetch_sub(1, std::memory_order_relaxed);
-  auto* reply = static_cast<redisReply*>(r);
-  if (!reply || reply->type == REDIS_REPLY_ERROR)
-    self->stats_.writesDropped.inc();
-  else
+  if (reply && reply->type != REDIS_REPLY_ERROR) {
     self->stats_.writes.inc();
+    return;
+  }
+  self->stats_.writesDropped.inc();
+  self->checkReadonly(reply);
+}
+
+void RedisTier::checkReadonly(const redisReply* reply) {
+  // A primary demoted under us (failover): ask the sentinels again.
+  if (!reply || reply->type != REDIS_REPLY_ERROR || settings_.sentinels.empty() ||
+      std::string_view(reply->str, reply->len).substr(0, 8) != "READONLY" || !link_->active())
+    return;
+  link_->close();
+  dataDown(fmt::format("Redis became a replica ({})", std::string_view(reply->str, reply->len)));
 }
 
 void RedisTier::ask(std::unique_ptr<core::ParkedQuery> q) {
-  if (!ctx_ || !connected_) {
+  if (!connected_) {
     stats_.skipped.inc();
     core::resumeParked(*q, nullptr, config_->get(), rt_.stats, sender_);
     sender_.flush();
@@ -337,8 +434,9 @@ void RedisTier::ask(std::unique_ptr<core::ParkedQuery> q) {
   evtimer_add(p->timer, &tv);
   uint64_t id = p->id;
   pending_.emplace(id, std::move(p));
-  if (redisAsyncCommand(ctx_, onGet, reinterpret_cast<void*>(uintptr_t(id)), "GET %b", key.data(),
-                        key.size()) != REDIS_OK) {
+  const char* argv[2] = {"GET", key.c_str()};
+  size_t lens[2] = {3, key.size()};
+  if (!link_->send(2, argv, lens, onGet, this, id)) {
     failed();
     stats_.errors.inc();
     finish(id, nullptr);
@@ -354,17 +452,15 @@ void RedisTier::onTimeout(evutil_socket_t, short, void* arg) {
   self->finish(p->id, nullptr);
 }
 
-void RedisTier::onGet(redisAsyncContext* c, void* r, void* privdata) {
-  auto* self = static_cast<RedisTier*>(c->data);
-  if (!self) return;
-  uint64_t id = uintptr_t(privdata);
+void RedisTier::onGet(void* arg, uintptr_t id, redisReply* reply) {
+  auto* self = static_cast<RedisTier*>(arg);
   auto it = self->pending_.find(id);
   if (it == self->pending_.end()) return;  // over its budget already: answered without it
-  auto* reply = static_cast<redisReply*>(r);
   if (!reply || reply->type == REDIS_REPLY_ERROR) {
     self->stats_.errors.inc();
     self->failed();
     self->finish(id, nullptr);
+    self->checkReadonly(reply);
     return;
   }
   self->succeeded();
@@ -396,9 +492,12 @@ void RedisTier::finish(uint64_t id, const core::TierValue* found) {
 }
 
 std::string RedisTier::describe() const {
-  return fmt::format("Redis {}:{}/{}: {}, breaker {}", settings_.host, settings_.port, settings_.db,
-                     connected() ? "connected" : "not connected",
-                     breaker_.open() ? "open" : "closed");
+  std::string where = settings_.sentinels.empty()
+                          ? fmt::format("{}:{}", settings_.host, settings_.port)
+                          : fmt::format("sentinel master '{}'", settings_.masterName);
+  return fmt::format(
+      "Redis {}/{}{}: {}, breaker {}", where, settings_.db, settings_.tls.enabled ? " (TLS)" : "",
+      connected() ? "connected" : "not connected", breaker_.open() ? "open" : "closed");
 }
 
 }  // namespace ballast::tier

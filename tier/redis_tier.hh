@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #pragma once
 /// The shared cache tier on Redis (core::CacheTier): one thread per tier with its own
-/// libevent loop and one asynchronous hiredis connection, pipelined. Query threads only
+/// libevent loop and one pipelined connection (tier/redis_link.hh: plain or TLS, found
+/// through Redis Sentinel when configured so). Query threads only
 /// queue work and write an eventfd; nothing here ever blocks them. A lookup has a time
 /// budget: whichever comes first, the reply or the budget, resumes the query (a late reply
 /// is ignored). A circuit breaker stops asking after consecutive failures and lets
@@ -25,26 +26,10 @@
 #include "metrics/latency.hh"
 #include "metrics/registry.hh"
 #include "tier/breaker.hh"
-
-struct redisAsyncContext;
+#include "tier/redis_link.hh"
+#include "tier/redis_settings.hh"
 
 namespace ballast::tier {
-
-/// Where the tier is and how it behaves: redis://[:password@]host[:port][/db] plus options.
-struct RedisSettings {
-  std::string host = "127.0.0.1";
-  int port = 6379;
-  int db = 0;
-  std::string password;
-  int64_t budgetUsec = 5000;  ///< a lookup's time budget
-  size_t maxPendingWrites = 10000;
-  int failuresToOpen = 3;      ///< failures (and at least half the lookups) in a second
-  int64_t openUsec = 1000000;  ///< how long it stays open before lookups are let through
-  int64_t reconnectUsec = 500000;
-};
-
-/// Parses a redis:// URL into `s`; throws std::invalid_argument with the reason.
-void parseRedisUrl(const std::string& url, RedisSettings& s);
 
 /// The figures of every Redis tier of the process (redis-* statistics).
 struct RedisStats {
@@ -56,14 +41,16 @@ struct RedisStats {
   metrics::Counter skipped;   ///< lookups not asked: breaker open or not connected
   metrics::Counter writes;
   metrics::Counter writesDropped;   ///< not written: too many waiting, or not connected
+  metrics::Counter connectFailures;  ///< connections not made: refused, TLS, AUTH, sentinel
   metrics::LatencyStats latency;    ///< of the lookups answered
   std::atomic<int> breakerOpen{0};  ///< tiers not asking Redis now: breaker open, disconnected
   /// Registers redis-hits, redis-misses, ... once per process.
   static RedisStats& get(metrics::Registry* registry = nullptr);
 };
 
-class RedisTier final : public core::CacheTier {
+class RedisTier final : public core::CacheTier, private RedisLink::Owner {
  public:
+  /// Throws std::runtime_error when the TLS files cannot be used.
   RedisTier(RedisSettings s, core::Runtime& rt);
   ~RedisTier() override;
   RedisTier(const RedisTier&) = delete;
@@ -75,6 +62,7 @@ class RedisTier final : public core::CacheTier {
   void store(const core::CacheKey& k, std::span<const uint8_t> answer, uint32_t ttl,
              uint32_t staleWindow) override;
   std::string describe() const override;
+  void stop() override;
   bool connected() const { return connected_.load(std::memory_order_relaxed); }
 
  private:
@@ -93,8 +81,21 @@ class RedisTier final : public core::CacheTier {
     uint64_t insertedUnix = 0;
   };
   void run();
+  /// Starts a connection: to the sentinels first when there are some.
   void connect();
+  void askSentinel();
+  void openData(const std::string& host, int port);
+  /// The data connection is gone or could not be made: not asked until it is back.
+  void dataDown(const std::string& why);
+  /// A connection attempt failed: counted, logged when the reason changes.
+  void problem(const std::string& why);
+  void retryLater();
+  void linkUp(RedisLink& link) override;
+  void linkDown(RedisLink& link, const std::string& why) override;
+  bool sendGet(const std::string& key, uint64_t id);
   void takeQueued();
+  /// A lookup that came after stop(): sent on to its pool on the caller's thread.
+  void resumeNow(std::unique_ptr<core::ParkedQuery> q);
   void ask(std::unique_ptr<core::ParkedQuery> q);
   void finish(uint64_t id, const core::TierValue* found);
   void failed();
@@ -104,10 +105,12 @@ class RedisTier final : public core::CacheTier {
   static void onWake(evutil_socket_t fd, short, void* self);
   static void onTimeout(evutil_socket_t, short, void* pending);
   static void onReconnect(evutil_socket_t, short, void* self);
-  static void onConnect(const redisAsyncContext* c, int status);
-  static void onDisconnect(const redisAsyncContext* c, int status);
-  static void onGet(redisAsyncContext* c, void* reply, void* privdata);
-  static void onSet(redisAsyncContext* c, void* reply, void* privdata);
+  static void onSetup(void* self, uintptr_t step, redisReply* reply);
+  static void onSentinel(void* self, uintptr_t, redisReply* reply);
+  static void onGet(void* self, uintptr_t id, redisReply* reply);
+  static void onSet(void* self, uintptr_t, redisReply* reply);
+  /// An error reply that says the server is no longer the primary (sentinel mode).
+  void checkReadonly(const redisReply* reply);
 
   RedisSettings settings_;
   core::Runtime& rt_;
@@ -116,9 +119,10 @@ class RedisTier final : public core::CacheTier {
   event* wakeEvent_ = nullptr;
   event* reconnectEvent_ = nullptr;
   int wakeFd_ = -1;
-  redisAsyncContext* ctx_ = nullptr;  ///< loop thread
+  std::shared_ptr<SSL_CTX> tls_;
   std::thread thread_;
-  std::atomic<bool> stopping_{false};
+  std::atomic<bool> stopping_{false};  ///< set under queueMutex_
+  std::once_flag stopOnce_;
   std::atomic<bool> connected_{false};
   std::atomic<bool> open_{false};
   Breaker breaker_;
@@ -129,6 +133,11 @@ class RedisTier final : public core::CacheTier {
   std::vector<Write> writes_;                                ///< under queueMutex_
 
   // Loop thread only.
+  std::unique_ptr<RedisLink> link_;      ///< to Redis
+  std::unique_ptr<RedisLink> sentinel_;  ///< to a sentinel, while asking it
+  size_t sentinelIndex_ = 0;             ///< the sentinel asked next
+  size_t sentinelsAsked_ = 0;            ///< in this round
+  std::string lastProblem_;
   uint64_t nextId_ = 1;
   std::unordered_map<uint64_t, std::unique_ptr<Pending>> pending_;
   std::unique_ptr<core::Published<core::RuntimeConfig>::Reader> config_;

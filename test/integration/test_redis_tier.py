@@ -3,86 +3,16 @@
 redis-server on loopback; a new process starts warm, stale answers come from Redis when
 the pool is down, Redis going away loses no query, corrupt values are not served."""
 
-import shutil
 import signal
-import socket
-import subprocess
-import threading
 import time
 
+import dns.message
 import pytest
 
-import harness
 from fakedns import a_addresses, make_query
+from redisfix import Redis, ctr, resp, wait_for
 
-REDIS = shutil.which("redis-server") or "/usr/bin/redis-server"
 FAST_CHECKS = {"checkInterval": 1, "checkTimeout": 300, "checkName": "hc.test."}
-
-
-def resp(host, port, *args, timeout=2.0):
-    """One Redis command over RESP; returns the decoded reply (bytes, int, list, None)."""
-    with socket.create_connection((host, port), timeout=timeout) as s:
-        out = b"*%d\r\n" % len(args)
-        for a in args:
-            a = a if isinstance(a, bytes) else str(a).encode()
-            out += b"$%d\r\n%s\r\n" % (len(a), a)
-        s.sendall(out)
-        f = s.makefile("rb")
-        return _read(f)
-
-
-def _read(f):
-    line = f.readline().rstrip(b"\r\n")
-    kind, rest = line[:1], line[1:]
-    if kind == b"+":
-        return rest
-    if kind == b"-":
-        raise RuntimeError(rest.decode())
-    if kind == b":":
-        return int(rest)
-    if kind == b"$":
-        n = int(rest)
-        if n < 0:
-            return None
-        data = f.read(n + 2)
-        return data[:-2]
-    if kind == b"*":
-        return [_read(f) for _ in range(int(rest))]
-    raise RuntimeError(f"unexpected reply {line!r}")
-
-
-class Redis:
-    def __init__(self, workdir):
-        self.host = harness.ADDRESSES.next()
-        self.port = harness.free_port(self.host, tcp_too=True)
-        self.workdir = workdir
-        self.proc = None
-
-    @property
-    def url(self):
-        return f"redis://{self.host}:{self.port}/0"
-
-    def start(self):
-        self.proc = subprocess.Popen(
-            [REDIS, "--bind", self.host, "--port", str(self.port), "--save", "",
-             "--appendonly", "no", "--dir", str(self.workdir), "--protected-mode", "no"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                if resp(self.host, self.port, "PING") == b"PONG":
-                    return
-            except OSError:
-                time.sleep(0.05)
-        raise AssertionError("redis-server did not start")
-
-    def kill(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(5)
-
-    def keys(self):
-        return resp(self.host, self.port, "KEYS", "ballast:*")
 
 
 @pytest.fixture
@@ -99,20 +29,6 @@ def tier_lua(redis, stale=0, extra=""):
     if stale:
         lines.append(f"setStaleCacheEntriesTTL({stale})")
     return "\n".join(lines) + "\n" + extra
-
-
-def ctr(b, name, default=0):
-    """A counter from ballast's latest snapshot (written once a second)."""
-    return (b.counters() or {}).get(name, default)
-
-
-def wait_for(predicate, timeout=5.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_a_new_node_answers_from_redis_without_asking_a_backend(start_ballast, backends,
@@ -247,3 +163,30 @@ def test_a_bad_redis_url_fails_start_up(start_ballast):
     b.wait_exit()
     assert b.proc.returncode != 0
     assert "redis" in b.stderr() and "not a redis:// URL" in b.stderr() + b.stdout()
+
+
+def test_a_query_waiting_for_redis_at_shutdown_is_answered(start_ballast, backends, client,
+                                                           redis):
+    # Redis stalled and a long budget: the query is parked in the tier when ballast is told
+    # to stop; it goes on to the backend (still running) and is answered before the exit.
+    be = backends(ttl=300)
+    lua = ('pc = newPacketCache(1000, {redis="' + redis.url + '", redisTimeout=3000})\n'
+           'getPool(""):setCache(pc)\n')
+    a = start_ballast(servers=[be], lua=lua)
+    c = client()
+    assert a_addresses(c.ask(make_query("first.test."), a.listen[0])) == [be.host]
+    redis.proc.send_signal(signal.SIGSTOP)
+    try:
+        c.send(make_query("late.test.", qid=4242), a.listen[0])
+        time.sleep(0.3)  # parked: Redis does not answer, the budget is 3 s
+        assert be.count == 1
+        t0 = time.monotonic()
+        a.proc.send_signal(signal.SIGTERM)
+        got = c.recv(timeout=2.5)
+        assert got is not None, "the parked query was lost at shutdown"
+        reply = dns.message.from_wire(got[0])
+        assert reply.id == 4242 and a_addresses(reply) == [be.host]
+        assert time.monotonic() - t0 < 2.0, "answered only when its budget ran out"
+        assert a.wait_exit() == 0
+    finally:
+        redis.proc.send_signal(signal.SIGCONT)
