@@ -267,3 +267,33 @@ def test_same_verdicts_as_unbound(world, rec, tmp_path):
                 name, ours, theirs)
     finally:
         u.stop()
+
+
+def test_counters_in_prometheus_json_and_show_resolvers(world, start_ballast):
+    from webtest import API_KEY, get_json, new_web_address, request, wait_web, web_lua
+    web = new_web_address()
+    b = start_ballast(lua=web_lua(web) + resolver_lua(world))
+    wait_web(web)
+    base = b.fresh_counters()
+    assert ask(b, "www.secure.test.").flags & dns.flags.AD
+    assert ask(b, "www.insecure.test.").rcode() == dns.rcode.NOERROR
+    assert ask(b, "www.badsig.test.").rcode() == dns.rcode.SERVFAIL
+    names = {k: f"resolver-rec-dnssec-{k}" for k in ("secure", "insecure", "bogus",
+                                                     "indeterminate")}
+    snap, _ = b.wait_deltas(base, {names["secure"]: 1, names["insecure"]: 1,
+                                   names["bogus"]: 1, names["indeterminate"]: 0})
+    status, _, body = request(web, "/metrics", key=API_KEY)
+    text = body.decode()
+    assert status == 200
+    stats = {i["name"]: i["value"] for i in
+             get_json(web, "/api/v1/servers/localhost/statistics")}
+    for kind, name in names.items():
+        lines = [l for l in text.splitlines()
+                 if not l.startswith("#") and f"resolver_rec_dnssec_{kind} " in l]
+        assert lines and float(lines[0].split()[-1]) == snap[name], (kind, lines)
+        assert int(stats[name]) == snap[name], (kind, stats[name])
+    b.run_lua('showResolvers() return "done"')
+    assert harness.first_line_matching(b.stdout(), r"^Name\s+DNSSEC\s+Secure\s+Insecure")
+    row = [l.split() for l in b.stdout().splitlines() if l.split()[:2] == ["rec", "validate"]]
+    assert row and [int(x) for x in row[-1][2:6]] == [snap[n] for n in names.values()], \
+        b.stdout()[-1500:]
