@@ -43,6 +43,14 @@ void Trace::add(const std::string& what) {
 
 namespace {
 
+/// Keeps track of the cached verdicts an answer is made of.
+void noteVerdict(Answer& a, const CacheEntry& e) {
+  if (!e.validated)
+    a.allCachedValidated = false;
+  else
+    a.cachedVerdict = dnssec::worst(a.cachedVerdict, e.verdict);
+}
+
 /// A cached entry's RRSIGs (after its RRset in the answer) and proofs (in the authority).
 void appendSignatures(Answer& a, const dns::Name& owner, uint32_t ttl, const Signatures& sigs) {
   for (const auto& rd : sigs.rrsigs) a.answer.push_back({owner, dns::qtype::RRSIG, ttl, rd});
@@ -50,6 +58,7 @@ void appendSignatures(Answer& a, const dns::Name& owner, uint32_t ttl, const Sig
 }
 
 void negative(Answer& a, const CacheEntry& e, const dns::Name& owner, uint16_t type) {
+  noteVerdict(a, e);
   if (e.soa) a.authority.push_back(*e.soa);
   for (const auto& r : e.sigs.proofs) a.authority.push_back(r);
   a.negative = true;
@@ -81,6 +90,7 @@ Iterator::CacheResult Iterator::fromCache(const dns::Name& name, uint16_t qtype,
     }
     for (auto& rd : e->rdatas) a.answer.push_back({name, qtype, e->ttl, std::move(rd)});
     appendSignatures(a, name, e->ttl, e->sigs);
+    noteVerdict(a, *e);
     return CacheResult::Hit;
   }
   if (qtype == dns::qtype::CNAME || qtype == dns::qtype::DNAME) return CacheResult::Miss;
@@ -97,6 +107,7 @@ Iterator::CacheResult Iterator::fromCache(const dns::Name& name, uint16_t qtype,
       dns::rdataTarget(dns::qtype::CNAME, c->rdatas[0], next)) {
     a.answer.push_back({name, dns::qtype::CNAME, c->ttl, c->rdatas[0]});
     appendSignatures(a, name, c->ttl, c->sigs);
+    noteVerdict(a, *c);
     return CacheResult::Cname;
   }
   return CacheResult::Miss;
@@ -122,6 +133,7 @@ Iterator::Above Iterator::fromCacheAbove(const dns::Name& name, int64_t now, Ans
       return Above::Nothing;
     a.answer.push_back({owner, dns::qtype::DNAME, d->ttl, d->rdatas[0]});
     appendSignatures(a, owner, d->ttl, d->sigs);
+    noteVerdict(a, *d);
     auto w = next.wire();
     a.answer.push_back({name, dns::qtype::CNAME, d->ttl, {w.begin(), w.end()}});
     return Above::Dname;
@@ -156,6 +168,7 @@ Task<Answer> Iterator::resolve(dns::Name qname, uint16_t qtype, Budget& b, int n
     if (b.trace)
       b.trace->add(fmt::format("cache miss {} {}", name.toString(), dns::qtypeToString(qtype)));
     a.fromCache = false;
+    a.allCachedValidated = false;
     Step s = co_await iterate(name, qtype, b, nsDepth);
     for (auto& rec : s.records) {
       rec.ttl = std::min(rec.ttl, r_.config().cache.maxTtl);  // as if it came from the cache

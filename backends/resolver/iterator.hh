@@ -59,6 +59,10 @@ struct Answer {
   uint16_t negType = 0;
   bool validated = false;  ///< `verdict` is the DNSSEC state of the whole answer
   dnssec::Verdict verdict;
+  /// Every part came from cache entries already validated: `cachedVerdict` (the worst of
+  /// theirs) is the answer's state, without looking at its records again.
+  bool allCachedValidated = true;
+  dnssec::Verdict cachedVerdict = dnssec::secure("cached");
 };
 
 /// A zone cut and how to reach its servers.
