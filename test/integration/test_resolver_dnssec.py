@@ -117,6 +117,17 @@ def test_nsec3_zone_is_secure(rec):
     assert r.rcode() == dns.rcode.NOERROR and r.flags & dns.flags.AD
 
 
+@pytest.mark.parametrize("zone", ["rollover.test.", "rollover2.test."])
+def test_algorithm_rollover_stays_secure(rec, zone):
+    # Signed with ECDSA P-256 and Ed25519 keys, the parent's DS naming either algorithm.
+    r = ask(rec, "www." + zone)
+    assert r.rcode() == dns.rcode.NOERROR and r.flags & dns.flags.AD, r
+    algs = {rd.algorithm for rs in r.answer if rs.rdtype == dns.rdatatype.RRSIG for rd in rs}
+    assert algs == {13, 15}
+    r = ask(rec, "nope." + zone)
+    assert r.rcode() == dns.rcode.NXDOMAIN and r.flags & dns.flags.AD, r
+
+
 def test_insecure_delegations_answer_without_ad(rec):
     for name in ("www.insecure.test.", "www.unsigned.optout.test."):
         r = ask(rec, name)
@@ -258,7 +269,9 @@ def test_same_verdicts_as_unbound(world, rec, tmp_path):
                             ("www.badsig.test.", "A"), ("www.expired.test.", "A"),
                             ("www.missingds.test.", "A"), ("www.wrongkey.test.", "A"),
                             ("nope.secure.test.", "A"), ("nope.nsec3.test.", "A"),
-                            ("x.wild.secure.test.", "TXT"), ("www.secure.test.", "TXT")]:
+                            ("x.wild.secure.test.", "TXT"), ("www.secure.test.", "TXT"),
+                            ("www.rollover.test.", "A"), ("www.rollover2.test.", "A"),
+                            ("nope.optout.test.", "A"), ("deep.nsec3.test.", "A")]:
             q = dns.message.make_query(name, rtype, want_dnssec=True)
             ours = _udp(q, *rec.listen[0], 5.0)
             theirs = _udp(q, u.host, u.port, 5.0)
