@@ -124,19 +124,21 @@ void RecordCache::forEachLive(int64_t nowSec,
     std::lock_guard lock(s.mutex);
     for (const auto& [key, e] : s.map) {
       if (e.expires <= nowSec) continue;
-      fn(EntryView{key, e.kind, e.rank, uint32_t(e.expires - nowSec), e.rdatas, e.soa.get()});
+      fn(EntryView{key, e.kind, e.rank, uint32_t(e.expires - nowSec), e.rdatas, e.soa.get(),
+                   e.sigs.get()});
     }
   }
 }
 
 void RecordCache::restore(std::string_view key, EntryKind kind, Rank rank, uint32_t ttl,
                           std::vector<std::vector<uint8_t>> rdatas, std::optional<Record> soa,
-                          int64_t nowSec) {
+                          int64_t nowSec, Signatures sigs) {
   if (ttl == 0) return;
   ttl = std::min(ttl, kind == EntryKind::Positive ? limits_.maxTtl : limits_.maxNegativeTtl);
   store(key,
         {kind, rank, nowSec + ttl, std::move(rdatas),
-         soa ? std::make_unique<Record>(std::move(*soa)) : nullptr, nullptr},
+         soa ? std::make_unique<Record>(std::move(*soa)) : nullptr,
+         sigs.empty() ? nullptr : std::make_unique<Signatures>(std::move(sigs))},
         nowSec);
 }
 

@@ -102,12 +102,14 @@ class RecordCache {
     uint32_t ttl;  ///< seconds left
     const std::vector<std::vector<uint8_t>>& rdatas;
     const Record* soa;
+    const Signatures* sigs;  ///< null: none
   };
   /// Calls `fn` for each live entry, one shard lock at a time.
   void forEachLive(int64_t nowSec, const std::function<void(const EntryView&)>& fn) const;
   /// Puts back an entry read from a cache file; `key` as in EntryView, already validated.
   void restore(std::string_view key, EntryKind kind, Rank rank, uint32_t ttl,
-               std::vector<std::vector<uint8_t>> rdatas, std::optional<Record> soa, int64_t nowSec);
+               std::vector<std::vector<uint8_t>> rdatas, std::optional<Record> soa, int64_t nowSec,
+               Signatures sigs = {});
 
  private:
   /// A key: the lowercased wire name, then the type (2 bytes). Stored as a std::string

@@ -310,3 +310,25 @@ def test_counters_in_prometheus_json_and_show_resolvers(world, start_ballast):
     row = [l.split() for l in b.stdout().splitlines() if l.split()[:2] == ["rec", "validate"]]
     assert row and [int(x) for x in row[-1][2:6]] == [snap[n] for n in names.values()], \
         b.stdout()[-1500:]
+
+
+def test_cache_file_restart_answers_secure_without_asking(world, start_ballast, tmp_path):
+    # The cache file keeps RRSIGs and proofs (version 2): after a restart the answer, the
+    # DS and DNSKEY RRsets are validated again from it, with no query upstream.
+    path = tmp_path / "rec.cache"
+    lua = resolver_lua(world) + f'setResolverCacheFile("{path}", {{interval=0}})\n'
+    b = start_ballast(lua=lua)
+    assert ask(b, "www.nsec3.test.").flags & dns.flags.AD
+    assert ask(b, "nope.secure.test.").flags & dns.flags.AD
+    b.expect_exit = True  # SIGTERM: the cache is saved on the way out
+    b.stop()
+    assert b.proc.returncode == 0, b.diagnostics()
+    b2 = start_ballast(lua=lua, listen=[b.listen[0]])
+    assert "cache entries loaded from" in b2.stderr(), b2.diagnostics()
+    base = b2.fresh_counters()
+    r = ask(b2, "www.nsec3.test.")
+    assert r.rcode() == dns.rcode.NOERROR and r.flags & dns.flags.AD, r
+    r = ask(b2, "nope.secure.test.")
+    assert r.rcode() == dns.rcode.NXDOMAIN and r.flags & dns.flags.AD, r
+    b2.wait_deltas(base, {"resolver-rec-outgoing-queries": 0, "resolver-rec-dnssec-secure": 2,
+                          "resolver-rec-cache-hits": 2})
