@@ -332,3 +332,19 @@ def test_cache_file_restart_answers_secure_without_asking(world, start_ballast, 
     assert r.rcode() == dns.rcode.NXDOMAIN and r.flags & dns.flags.AD, r
     b2.wait_deltas(base, {"resolver-rec-outgoing-queries": 0, "resolver-rec-dnssec-secure": 2,
                           "resolver-rec-cache-hits": 2})
+
+
+def test_ds_and_dnskey_questions_are_validated(rec):
+    # The DS is the parent's (asked of test.'s server); both get AD once the chain is walked.
+    for name, rtype in (("secure.test.", "DS"), ("secure.test.", "DNSKEY"),
+                        ("nsec3.test.", "DS"), (".", "DNSKEY")):
+        r = ask(rec, name, rtype)
+        assert r.rcode() == dns.rcode.NOERROR and r.flags & dns.flags.AD, (name, rtype, r)
+        assert rtype in types(r.answer) and "RRSIG" in types(r.answer)
+    # No DS for the unsigned child: a proven NODATA from the parent.
+    r = ask(rec, "insecure.test.", "DS")
+    assert r.rcode() == dns.rcode.NOERROR and not r.answer and r.flags & dns.flags.AD, r
+    assert "NSEC" in types(r.authority)
+    # The stripped DS: test.'s NSEC still lists DS, so the NODATA is bogus.
+    r = ask(rec, "missingds.test.", "DS")
+    assert r.rcode() == dns.rcode.SERVFAIL and ede(r), r
