@@ -406,7 +406,7 @@ void ResolverInstance::answer(const Job& job, const Answer& a) {
   writeAnswer(job, a, cfg.ednsBufferSize, cfg.nsid, overUdp, buf);
   completer_->complete(*this, job.done, buf.data(), buf.size(), buf.size());
   if (completer_->pending() == 0) return;  // a stream sink took it, or the batch just went out
-  unsent_.push_back(std::move(buf));       // the queued datagram points into it until the flush
+  unsent_.push_back(std::move(buf));  // the queued datagram points into it until the flush
   if (!flushScheduled_) {
     // Runs after the callbacks already active in this loop iteration: one sendmmsg each.
     flushScheduled_ = true;
