@@ -150,7 +150,7 @@ nsd_queries >/dev/null
 cat >"$tmp/ballast.conf" <<EOF
 setLocal("127.0.0.1:5396")
 setSecurityPollSuffix("")
-newResolver{name="bench", instances=2, rootHints={"${b}1"}, maxCacheEntries=1000000}
+newResolver{name="bench", instances=2, rootHints={"${b}1"}, maxCacheEntries=1000000, dnssec="off"}
 function maintenance()
   local f = io.open("$tmp/ballast.counters", "w")
   for k, v in pairs(getStatisticsCounters()) do f:write(k, " ", tostring(v), "\n") end

@@ -79,7 +79,7 @@ sleep 1
 cat >"$tmp/ballast.conf" <<EOF
 setSecurityPollSuffix("")
 addLocal("127.0.0.1:$SERVER_PORT")
-newResolver{name="local", instances=4, forwardZones={["."]={"127.0.0.1:$UNBOUND_PORT"}}}
+newResolver{name="local", instances=4, dnssec="off", forwardZones={["."]={"127.0.0.1:$UNBOUND_PORT"}}}
 local last = os.time()
 function maintenance()
   if os.time() - last >= 2 then

@@ -87,6 +87,11 @@ void registerResolverStats(core::Runtime& rt, const std::shared_ptr<res::Resolve
   rt.registry.add(p + "edns-fallbacks", s.ednsFallbacks, "queries repeated without EDNS");
   rt.registry.add(p + "shared-queries", s.sharedQueries, "queries that joined one in flight");
   rt.registry.add(p + "mismatched-answers", s.mismatched, "answers ignored: ID or question");
+  rt.registry.add(p + "dnssec-secure", s.secure, "client answers validated secure");
+  rt.registry.add(p + "dnssec-insecure", s.insecure, "client answers provably insecure");
+  rt.registry.add(p + "dnssec-bogus", s.bogus, "client answers bogus (SERVFAIL unless CD)");
+  rt.registry.add(p + "dnssec-indeterminate", s.indeterminate,
+                  "client answers under no trust anchor");
   std::weak_ptr<res::Resolver> weak = r;
   rt.registry.addGauge(
       p + "cache-entries",
@@ -122,11 +127,23 @@ void registerResolverStats(core::Runtime& rt, const std::shared_ptr<res::Resolve
 
 void unregisterResolverStats(core::Runtime& rt, const std::string& name) {
   // Every name registerResolverStats registers.
-  static constexpr const char* kNames[] = {
-      "cache-hits",        "cache-misses",       "outgoing-queries", "tcp-outgoing-queries",
-      "outgoing-timeouts", "servfails",          "over-capacity",    "edns-fallbacks",
-      "shared-queries",    "mismatched-answers", "cache-entries",    "concurrent",
-      "restarts"};
+  static constexpr const char* kNames[] = {"cache-hits",
+                                           "cache-misses",
+                                           "outgoing-queries",
+                                           "tcp-outgoing-queries",
+                                           "outgoing-timeouts",
+                                           "servfails",
+                                           "over-capacity",
+                                           "edns-fallbacks",
+                                           "shared-queries",
+                                           "mismatched-answers",
+                                           "cache-entries",
+                                           "concurrent",
+                                           "restarts",
+                                           "dnssec-secure",
+                                           "dnssec-insecure",
+                                           "dnssec-bogus",
+                                           "dnssec-indeterminate"};
   for (const char* n : kNames) rt.registry.remove("resolver-" + name + "-" + n);
 }
 
@@ -152,6 +169,43 @@ std::shared_ptr<const res::TestFaults> readTestFaults(lua_State* L) {
   f->hangMs = o.integer("hangMs", 1, int64_t(86400) * 1000).value_or(f->hangMs);
   o.done();
   return f;
+}
+
+/// dnssec="off"|"process"|"validate" (default validate), trustAnchors="/path" (DS and DNSKEY
+/// records in presentation format; replaces the built-in root anchors),
+/// negativeTrustAnchors={"zone.", ...}.
+void readDnssecOptions(Options& o, res::ResolverConfig& cfg) {
+  if (auto mode = o.string("dnssec")) {
+    if (*mode == "off")
+      cfg.dnssec = res::DnssecMode::Off;
+    else if (*mode == "process")
+      cfg.dnssec = res::DnssecMode::Process;
+    else if (*mode == "validate")
+      cfg.dnssec = res::DnssecMode::Validate;
+    else
+      throw ConfigError(fmt::format(
+          "newResolver: dnssec must be \"off\", \"process\" or \"validate\", not '{}'", *mode));
+  }
+  if (auto path = o.string("trustAnchors")) {
+    auto anchors = std::make_shared<res::dnssec::TrustAnchors>();
+    try {
+      anchors->addFile(*path);
+    } catch (const std::exception& e) {
+      throw ConfigError(fmt::format("newResolver: trustAnchors: {}", e.what()));
+    }
+    cfg.trustAnchors = std::move(anchors);
+  }
+  if (auto zones = o.strings("negativeTrustAnchors")) {
+    auto ntas = std::make_shared<res::dnssec::NegativeTrustAnchors>();
+    for (const auto& z : *zones) {
+      try {
+        ntas->add(dns::Name::fromString(z));
+      } catch (const std::exception& e) {
+        throw ConfigError(fmt::format("newResolver: negativeTrustAnchors: '{}': {}", z, e.what()));
+      }
+    }
+    cfg.negativeTrustAnchors = std::move(ntas);
+  }
 }
 
 /// The supervision settings of the process's one resolver supervisor, which the daemon runs
@@ -207,6 +261,7 @@ int newResolver(lua_State* L, Host& h) {
     }
     lua_pop(L, 1);
   }
+  readDnssecOptions(o, cfg);
   o.done();
   for (const auto& b : h.target().servers())
     if (b->name() == cfg.name + "@1")
@@ -235,13 +290,21 @@ int showResolvers(lua_State*, Host& h) {
   constexpr auto kRow = "{:<12} {:>4} {:>9} {:>10} {:>10} {:>10} {:>8} {:>9} {:>6} {:>8}\n";
   std::string out = fmt::format(kRow, "Name", "Inst", "Entries", "Hits", "Misses", "Outgoing",
                                 "Timeouts", "ServFails", "Concur", "OverCap");
+  constexpr auto kSecRow = "{:<12} {:<8} {:>10} {:>10} {:>10} {:>13}\n";
+  std::string dnssec =
+      fmt::format(kSecRow, "Name", "DNSSEC", "Secure", "Insecure", "Bogus", "Indeterminate");
+  constexpr const char* kModes[] = {"off", "process", "validate"};
   for (const auto& r : resolvers(h)) {
     const auto& s = r->stats();
     out += fmt::format(kRow, r->config().name, r->config().instances, r->cache().size(),
                        s.cacheHits.value(), s.cacheMisses.value(), s.outgoing.value(),
                        s.timeouts.value(), s.servfails.value(), s.concurrent.load(),
                        s.overCapacity.value());
+    dnssec +=
+        fmt::format(kSecRow, r->config().name, kModes[int(r->config().dnssec)], s.secure.value(),
+                    s.insecure.value(), s.bogus.value(), s.indeterminate.value());
   }
+  out += dnssec;
   h.out(out + instanceTable(h));
   return 0;
 }

@@ -12,6 +12,8 @@ namespace ballast::backends::resolver {
 
 namespace {
 
+constexpr uint8_t kEdeOption = 15;
+
 void write(const Job& job, const Answer& a, uint16_t ednsBufferSize, const std::string& nsid,
            bool withRecords, std::vector<uint8_t>& out) {
   dns::MessageWriter w(out, job.id, job.qname, job.qtype, job.qclass);
@@ -20,14 +22,26 @@ void write(const Job& job, const Answer& a, uint16_t ednsBufferSize, const std::
   h.setRd(job.rd);
   h.setRa(true);
   h.setRcode(a.rcode);
+  h.setCd(job.cd);
+  // RFC 6840 5.7, as unbound: AD on a validated secure answer to a client that set AD or DO.
+  h.setAd(a.validated && a.verdict.secure() && (job.ad || job.dnssecOk));
+  // DNSSEC records only to DO clients (RFC 4035 3.2.1), unless asked for by type.
+  auto shown = [&](const Record& r, bool answer) {
+    if (job.dnssecOk) return true;
+    if (r.type != dns::qtype::RRSIG && r.type != dns::qtype::NSEC && r.type != dns::qtype::NSEC3)
+      return true;
+    return answer && r.type == job.qtype;
+  };
   // A failed resolution's partial chain would only mislead: SERVFAIL comes bare.
   if (withRecords && a.rcode != dns::rcode::ServFail) {
     for (const auto& r : a.answer) {
+      if (!shown(r, true)) continue;
       w.startRecord(r.owner, r.type, dns::qclass::IN, r.ttl, dns::Section::Answer);
       w.putBytes(r.rdata);
       w.commit();
     }
     for (const auto& r : a.authority) {
+      if (!shown(r, false)) continue;
       w.startRecord(r.owner, r.type, dns::qclass::IN, r.ttl, dns::Section::Authority);
       w.putBytes(r.rdata);
       w.commit();
@@ -42,7 +56,15 @@ void write(const Job& job, const Answer& a, uint16_t ednsBufferSize, const std::
       options = {0, 3, uint8_t(n >> 8), uint8_t(n)};
       options.insert(options.end(), nsid.begin(), nsid.begin() + long(n));
     }
-    w.addOpt(ednsBufferSize, false, options);
+    if (a.validated && a.verdict.bogus() && a.verdict.ede != dnssec::ede::kNone) {
+      // Extended DNS Error (RFC 8914): the info code, then the reason as extra text.
+      std::string_view why = a.verdict.reason;
+      size_t n = 2 + why.size();
+      options.insert(options.end(), {0, kEdeOption, uint8_t(n >> 8), uint8_t(n),
+                                     uint8_t(a.verdict.ede >> 8), uint8_t(a.verdict.ede)});
+      options.insert(options.end(), why.begin(), why.end());
+    }
+    w.addOpt(ednsBufferSize, job.dnssecOk, options);
   }
 }
 

@@ -97,3 +97,82 @@ TEST_CASE("SERVFAIL carries no partial chain; NSID only when asked and configure
   });
   CHECK(nsid == "node-7");
 }
+
+namespace {
+Answer signedAnswer(dnssec::Verdict v) {
+  Answer a = manyAddresses("www.secure.test.", 1);
+  a.answer.push_back({dns::Name::fromString("www.secure.test."),
+                      dns::qtype::RRSIG,
+                      300,
+                      {0, 1, 13, 3, 0, 0, 1, 44}});
+  a.authority.push_back(
+      {dns::Name::fromString("secure.test."), dns::qtype::NSEC, 300, {0, 0, 6, 0x40, 0, 0, 0, 3}});
+  a.validated = true;
+  a.verdict = v;
+  return a;
+}
+
+size_t countType(const dns::MessageView& m, uint16_t type) {
+  size_t n = 0;
+  for (const auto& rv : m)
+    if (rv.type == type) ++n;
+  return n;
+}
+}  // namespace
+
+TEST_CASE("DNSSEC: AD for AD or DO clients on secure answers, RRSIG and NSEC only with DO") {
+  std::vector<uint8_t> out;
+  dns::MessageView m;
+  Job j = jobFor("www.secure.test.", true, 1232);
+  writeAnswer(j, signedAnswer(dnssec::secure()), 1232, "", true, out);
+  REQUIRE(int(dns::MessageView::parse(out, m)) == int(dns::ParseError::None));
+  CHECK_FALSE(m.header().ad());  // neither AD nor DO asked
+  CHECK(countType(m, dns::qtype::RRSIG) == 0);
+  CHECK(countType(m, dns::qtype::NSEC) == 0);
+  CHECK(countType(m, dns::qtype::A) == 1);
+  j.ad = true;
+  writeAnswer(j, signedAnswer(dnssec::secure()), 1232, "", true, out);
+  REQUIRE(int(dns::MessageView::parse(out, m)) == int(dns::ParseError::None));
+  CHECK(m.header().ad());
+  j.ad = false;
+  j.dnssecOk = true;
+  writeAnswer(j, signedAnswer(dnssec::secure()), 1232, "", true, out);
+  REQUIRE(int(dns::MessageView::parse(out, m)) == int(dns::ParseError::None));
+  CHECK(m.header().ad());
+  CHECK(m.edns().dnssecOk);
+  CHECK(countType(m, dns::qtype::RRSIG) == 1);
+  CHECK(countType(m, dns::qtype::NSEC) == 1);
+  writeAnswer(j, signedAnswer(dnssec::insecure(dnssec::ede::kNone, "unsigned")), 1232, "", true,
+              out);
+  REQUIRE(int(dns::MessageView::parse(out, m)) == int(dns::ParseError::None));
+  CHECK_FALSE(m.header().ad());
+}
+
+TEST_CASE("DNSSEC: bogus is a bare SERVFAIL with the Extended DNS Error; CD is echoed") {
+  std::vector<uint8_t> out;
+  dns::MessageView m;
+  Job j = jobFor("www.badsig.test.", true, 1232);
+  j.cd = true;
+  Answer a = signedAnswer(dnssec::bogus(dnssec::ede::SignatureExpired, "expired"));
+  a.rcode = dns::rcode::ServFail;
+  writeAnswer(j, a, 1232, "", true, out);
+  REQUIRE(int(dns::MessageView::parse(out, m)) == int(dns::ParseError::None));
+  CHECK(m.header().rcode() == dns::rcode::ServFail);
+  CHECK(m.header().cd());
+  CHECK_FALSE(m.header().ad());
+  CHECK(countType(m, dns::qtype::A) == 0);
+  int seen = 0;
+  dns::forEachEdnsOption(m.ednsOptions(), [&](uint16_t code, std::span<const uint8_t> data) {
+    if (code != 15) return;
+    ++seen;
+    REQUIRE(data.size() == 2 + std::strlen("expired"));
+    CHECK((data[0] << 8 | data[1]) == dnssec::ede::SignatureExpired);
+    CHECK(std::string(data.begin() + 2, data.end()) == "expired");
+  });
+  CHECK(seen == 1);
+  // Without EDNS: no OPT, so no EDE.
+  j.edns = false;
+  writeAnswer(j, a, 1232, "", true, out);
+  REQUIRE(int(dns::MessageView::parse(out, m)) == int(dns::ParseError::None));
+  CHECK_FALSE(m.edns().present);
+}

@@ -15,13 +15,15 @@
 
 #include "core/clock.hh"
 #include "core/log.hh"
+#include "dns/types.hh"
 
 namespace ballast::backends::resolver {
 
 namespace {
 
 constexpr char kMagic[8] = {'B', 'L', 'S', 'T', 'R', 'C', 'C', 'H'};
-constexpr uint32_t kVersion = 1;
+/// 2 adds each entry's RRSIGs and proof records (DNSSEC); version 1 files still load.
+constexpr uint32_t kVersion = 2;
 /// magic, version, reserved, saved-at, count, payload length, checksum.
 constexpr size_t kHeaderSize = 8 + 4 + 4 + 8 + 8 + 8 + 8;
 constexpr size_t kChecksumOffset = kHeaderSize - 8;
@@ -82,7 +84,42 @@ dns::Name exactName(std::span<const uint8_t> wire, bool lower) {
   return n;
 }
 
-LoadedEntry readEntry(Reader& r) {
+Record readRecord(Reader& r) {
+  Record rec;
+  rec.owner = exactName(r.bytes(r.num(1)), false);
+  rec.type = uint16_t(r.num(2));
+  rec.ttl = uint32_t(r.num(4));
+  auto rd = r.bytes(r.num(2));
+  rec.rdata.assign(rd.begin(), rd.end());
+  return rec;
+}
+
+void appendRecord(std::string& out, const Record& rec) {
+  auto w = rec.owner.wire();
+  putBe(out, w.size(), 1);
+  out.append(reinterpret_cast<const char*>(w.data()), w.size());
+  putBe(out, rec.type, 2);
+  putBe(out, rec.ttl, 4);
+  putBe(out, rec.rdata.size(), 2);
+  out.append(reinterpret_cast<const char*>(rec.rdata.data()), rec.rdata.size());
+}
+
+/// Version 2: the RRSIG RDATAs, then the proof records (NSEC, NSEC3, RRSIG only).
+void readSignatures(Reader& r, Signatures& sigs) {
+  for (size_t i = 0, n = r.num(2); i < n; ++i) {
+    auto rd = r.bytes(r.num(2));
+    sigs.rrsigs.emplace_back(rd.begin(), rd.end());
+  }
+  for (size_t i = 0, n = r.num(2); i < n; ++i) {
+    Record rec = readRecord(r);
+    if (rec.type != dns::qtype::NSEC && rec.type != dns::qtype::NSEC3 &&
+        rec.type != dns::qtype::RRSIG)
+      throw std::runtime_error("proof record of a wrong type");
+    sigs.proofs.push_back(std::move(rec));
+  }
+}
+
+LoadedEntry readEntry(Reader& r, uint64_t version) {
   LoadedEntry e;
   auto key = r.bytes(r.num(2));
   if (key.size() < 3) throw std::runtime_error("key too short");
@@ -101,15 +138,8 @@ LoadedEntry readEntry(Reader& r) {
     auto rd = r.bytes(r.num(2));
     e.rdatas.emplace_back(rd.begin(), rd.end());
   }
-  if (r.num(1)) {
-    Record soa;
-    soa.owner = exactName(r.bytes(r.num(1)), false);
-    soa.type = uint16_t(r.num(2));
-    soa.ttl = uint32_t(r.num(4));
-    auto rd = r.bytes(r.num(2));
-    soa.rdata.assign(rd.begin(), rd.end());
-    e.soa = std::move(soa);
-  }
+  if (r.num(1)) e.soa = readRecord(r);
+  if (version >= 2) readSignatures(r, e.sigs);
   bool positive = e.kind == EntryKind::Positive;
   if (positive == e.rdatas.empty()) throw std::runtime_error("RDATA does not match entry kind");
   if (positive && e.soa) throw std::runtime_error("SOA on a positive entry");
@@ -140,15 +170,18 @@ void appendEntry(std::string& out, const RecordCache::EntryView& e) {
     out.append(reinterpret_cast<const char*>(rd.data()), rd.size());
   }
   putBe(out, e.soa ? 1 : 0, 1);
-  if (e.soa) {
-    auto w = e.soa->owner.wire();
-    putBe(out, w.size(), 1);
-    out.append(reinterpret_cast<const char*>(w.data()), w.size());
-    putBe(out, e.soa->type, 2);
-    putBe(out, e.soa->ttl, 4);
-    putBe(out, e.soa->rdata.size(), 2);
-    out.append(reinterpret_cast<const char*>(e.soa->rdata.data()), e.soa->rdata.size());
+  if (e.soa) appendRecord(out, *e.soa);
+  // Verdicts are not saved: a loaded entry is validated again (its signatures may have
+  // expired meanwhile, and the file is not a trust anchor).
+  static const Signatures kNone;
+  const Signatures& sigs = e.sigs ? *e.sigs : kNone;
+  putBe(out, sigs.rrsigs.size(), 2);
+  for (const auto& rd : sigs.rrsigs) {
+    putBe(out, rd.size(), 2);
+    out.append(reinterpret_cast<const char*>(rd.data()), rd.size());
   }
+  putBe(out, sigs.proofs.size(), 2);
+  for (const auto& rec : sigs.proofs) appendRecord(out, rec);
 }
 
 /// The header, its checksum continuing `payloadSum` (the FNV state after the payload).
@@ -182,7 +215,7 @@ std::optional<std::string> parseCacheFile(std::span<const uint8_t> data, int64_t
   h.num(4);
   int64_t savedAt = int64_t(h.num(8));
   uint64_t count = h.num(8), payloadLen = h.num(8), checksum = h.num(8);
-  if (version != kVersion) return fmt::format("unsupported version {}", version);
+  if (version < 1 || version > kVersion) return fmt::format("unsupported version {}", version);
   if (payloadLen != data.size() - kHeaderSize)
     return fmt::format("truncated or padded: header says {} bytes of entries, file has {}",
                        payloadLen, data.size() - kHeaderSize);
@@ -196,7 +229,7 @@ std::optional<std::string> parseCacheFile(std::span<const uint8_t> data, int64_t
       size_t at = r.pos();
       LoadedEntry e;
       try {
-        e = readEntry(r);
+        e = readEntry(r, version);
       } catch (const std::exception& ex) {
         return fmt::format("entry {} at byte {}: {}", i, kHeaderSize + at, ex.what());
       }
@@ -277,7 +310,8 @@ LoadResult loadCacheFile(RecordCache& cache, const std::string& path) {
   }
   int64_t now = monoNow();
   for (auto& e : entries)
-    cache.restore(e.key, e.kind, e.rank, e.ttl, std::move(e.rdatas), std::move(e.soa), now);
+    cache.restore(e.key, e.kind, e.rank, e.ttl, std::move(e.rdatas), std::move(e.soa), now,
+                  std::move(e.sigs));
   res.entries = entries.size();
   return res;
 }

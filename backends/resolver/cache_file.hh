@@ -27,6 +27,7 @@ struct LoadedEntry {
   uint32_t ttl = 0;
   std::vector<std::vector<uint8_t>> rdatas;
   std::optional<Record> soa;
+  Signatures sigs;  ///< version 2: RRSIGs and proofs (validated again once loaded)
 };
 
 /// Parses a whole cache file image. Returns the reason on any defect (and `out` is then

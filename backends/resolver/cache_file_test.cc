@@ -127,3 +127,47 @@ TEST_CASE("entries that expired since the save are not loaded; the others are ag
   CHECK(out[0].ttl >= 398);
   std::remove(path.c_str());
 }
+
+TEST_CASE("version 2 keeps RRSIGs and proofs, not verdicts; version 1 files still load") {
+  std::string path = tempPath("signatures");
+  int64_t now = nowSec();
+  RecordCache a({});
+  Signatures sigs;
+  sigs.rrsigs.push_back({0, 1, 13, 3, 9, 9});
+  sigs.proofs.push_back({Name::fromString("secure.test."), qtype::NSEC, 60, {0, 0, 6, 0x40}});
+  Name www = Name::fromString("www.secure.test.");
+  a.putRRset(www, qtype::A, 300, Rank::AuthAnswer, {{192, 0, 2, 1}}, now, sigs);
+  a.setVerdict(www, qtype::A, ballast::backends::resolver::dnssec::secure(), 300, now);
+  REQUIRE(saveCacheFile(a, path) == 1);
+  RecordCache b({});
+  REQUIRE_FALSE(loadCacheFile(b, path).error);
+  auto e = b.get(www, qtype::A, now);
+  REQUIRE(e);
+  CHECK_FALSE(e->validated);  // validated again once loaded
+  CHECK(e->sigs.rrsigs == sigs.rrsigs);
+  REQUIRE(e->sigs.proofs.size() == 1);
+  CHECK(e->sigs.proofs[0].owner == Name::fromString("secure.test."));
+  CHECK(e->sigs.proofs[0].rdata == sigs.proofs[0].rdata);
+
+  // A version 1 image: the same entry without the signature part.
+  RecordCache plain({});
+  plain.putRRset(www, qtype::A, 300, Rank::AuthAnswer, {{192, 0, 2, 1}}, now);
+  REQUIRE(saveCacheFile(plain, path) == 1);
+  auto v2 = readFile(path);
+  std::vector<uint8_t> payload(v2.begin() + 48, v2.end() - 4);  // minus the two empty counts
+  auto v1 = cacheFileHeader(1, payload, int64_t(time(nullptr)));
+  v1[11] = 1;  // the version field (big endian, after the 8-byte magic)
+  // The checksum (last 8 header bytes) continues FNV-1a from the payload over the header.
+  uint64_t sum = 0xcbf29ce484222325ULL;
+  for (uint8_t c : payload) sum = (sum ^ c) * 0x100000001b3ULL;
+  for (size_t i = 0; i < 40; ++i) sum = (sum ^ v1[i]) * 0x100000001b3ULL;
+  for (int i = 0; i < 8; ++i) v1[40 + size_t(i)] = uint8_t(sum >> (56 - 8 * i));
+  v1.insert(v1.end(), payload.begin(), payload.end());
+  std::vector<LoadedEntry> out;
+  auto err = parseCacheFile(v1, int64_t(time(nullptr)), out);
+  CHECK_FALSE(err);
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].rdatas.size() == 1);
+  CHECK(out[0].sigs.empty());
+  std::remove(path.c_str());
+}

@@ -44,7 +44,7 @@ std::vector<const Record*> rrset(const Section& s, const dns::Name& owner, uint1
 }
 
 void cacheRRset(RecordCache& cache, const std::vector<const Record*>& set, Rank rank,
-                int64_t nowSec) {
+                int64_t nowSec, Signatures sigs = {}) {
   if (set.empty()) return;
   uint32_t ttl = set[0]->ttl;
   std::vector<std::vector<uint8_t>> rdatas;
@@ -52,7 +52,48 @@ void cacheRRset(RecordCache& cache, const std::vector<const Record*>& set, Rank 
     ttl = std::min(ttl, r->ttl);
     rdatas.push_back(r->rdata);
   }
-  cache.putRRset(set[0]->owner, set[0]->type, ttl, rank, std::move(rdatas), nowSec);
+  cache.putRRset(set[0]->owner, set[0]->type, ttl, rank, std::move(rdatas), nowSec,
+                 std::move(sigs));
+}
+
+uint16_t typeCovered(const Record& rrsig) {
+  return rrsig.rdata.size() >= 2 ? uint16_t(rrsig.rdata[0] << 8 | rrsig.rdata[1]) : 0;
+}
+
+/// The RRSIG records of `s` over (owner, type).
+std::vector<const Record*> rrsigsOver(const Section& s, const dns::Name& owner, uint16_t type) {
+  std::vector<const Record*> out;
+  for (const auto& r : s.records)
+    if (r.type == dns::qtype::RRSIG && typeCovered(r) == type && r.owner == owner)
+      out.push_back(&r);
+  return out;
+}
+
+Signatures signaturesOf(const std::vector<const Record*>& rrsigs) {
+  Signatures sigs;
+  for (const Record* r : rrsigs) sigs.rrsigs.push_back(r->rdata);
+  return sigs;
+}
+
+/// `set` then its RRSIGs, appended to `out` (what a DO client is given).
+void appendSigned(std::vector<Record>& out, const std::vector<const Record*>& set,
+                  const std::vector<const Record*>& rrsigs) {
+  for (const Record* r : set) out.push_back(*r);
+  for (const Record* r : rrsigs) out.push_back(*r);
+}
+
+/// The authority records that prove a denial or a wildcard expansion: NSEC and NSEC3, and
+/// the RRSIGs over them and over the SOA, inside the cut's zone.
+std::vector<Record> proofRecords(const Section& authority, const Cut& cut) {
+  std::vector<Record> out;
+  for (const auto& r : authority.records) {
+    if (!cut.forward && !r.owner.isPartOf(cut.zone)) continue;
+    uint16_t t = r.type == dns::qtype::RRSIG ? typeCovered(r) : r.type;
+    if (t == dns::qtype::NSEC || t == dns::qtype::NSEC3 ||
+        (r.type == dns::qtype::RRSIG && t == dns::qtype::SOA))
+      out.push_back(r);
+  }
+  return out;
 }
 
 /// The SOA proving a negative answer for `name`: owned by an ancestor of it inside the cut.
@@ -181,8 +222,13 @@ Step classify(const std::vector<uint8_t>& reply, const Cut& cut, const dns::Name
     if (!cut.forward && !cur.isPartOf(cut.zone)) break;
     auto data = rrset(s[0], cur, askType);
     if (!data.empty()) {
-      cacheRRset(cache, data, rank, nowSec);
-      for (const Record* r : data) step.records.push_back(*r);
+      auto sigs = rrsigsOver(s[0], cur, askType);
+      // NSEC/NSEC3 beside an answer prove a wildcard expansion: kept with the RRset.
+      step.proofs = proofRecords(s[1], cut);
+      Signatures kept = signaturesOf(sigs);
+      kept.proofs = step.proofs;
+      cacheRRset(cache, data, rank, nowSec, std::move(kept));
+      appendSigned(step.records, data, sigs);
       // An NS answer (root priming) brings its servers' addresses: kept as glue, for the
       // servers named and inside the bailiwick only, as for a referral.
       if (askType == dns::qtype::NS && !cut.forward) {
@@ -210,13 +256,15 @@ Step classify(const std::vector<uint8_t>& reply, const Cut& cut, const dns::Name
     if (dname && dns::rdataTarget(dns::qtype::DNAME, dname->rdata, target) &&
         dnameSubstitute(cur, dname->owner, target, next)) {
       // Only the DNAME is cached: the CNAME is made from it again for every name below it.
-      cacheRRset(cache, {dname}, rank, nowSec);
-      step.records.push_back(*dname);
+      auto sigs = rrsigsOver(s[0], dname->owner, dns::qtype::DNAME);
+      cacheRRset(cache, {dname}, rank, nowSec, signaturesOf(sigs));
+      appendSigned(step.records, {dname}, sigs);
       auto w = next.wire();
       step.records.push_back({cur, dns::qtype::CNAME, dname->ttl, {w.begin(), w.end()}});
     } else if (!cname.empty() && dns::rdataTarget(dns::qtype::CNAME, cname[0]->rdata, next)) {
-      cacheRRset(cache, {cname[0]}, rank, nowSec);
-      step.records.push_back(*cname[0]);
+      auto sigs = rrsigsOver(s[0], cur, dns::qtype::CNAME);
+      cacheRRset(cache, {cname[0]}, rank, nowSec, signaturesOf(sigs));
+      appendSigned(step.records, {cname[0]}, sigs);
     } else {
       break;
     }
@@ -234,8 +282,10 @@ Step classify(const std::vector<uint8_t>& reply, const Cut& cut, const dns::Name
   if (rc == dns::rcode::NXDomain && !leftZone) {
     step.kind = Step::Kind::NxDomain;
     step.soa = proofSoa(s[1], cur, cut);
+    step.proofs = proofRecords(s[1], cut);
     if (step.soa && !minimised && (cut.forward || cur.isPartOf(cut.zone)))
-      cache.putNegative(cur, 0, EntryKind::NxDomain, step.soa->ttl, step.soa, rank, nowSec);
+      cache.putNegative(cur, 0, EntryKind::NxDomain, step.soa->ttl, step.soa, rank, nowSec,
+                        Signatures{{}, step.proofs});
     return step;
   }
   if (!step.records.empty()) {
@@ -251,8 +301,10 @@ Step classify(const std::vector<uint8_t>& reply, const Cut& cut, const dns::Name
   step.soa = proofSoa(s[1], askName, cut);
   if (!step.soa && !h.aa() && !cut.forward) return step;  // lame: neither data nor proof
   step.kind = Step::Kind::NoData;
+  step.proofs = proofRecords(s[1], cut);
   if (step.soa)
-    cache.putNegative(askName, askType, EntryKind::NoData, step.soa->ttl, step.soa, rank, nowSec);
+    cache.putNegative(askName, askType, EntryKind::NoData, step.soa->ttl, step.soa, rank, nowSec,
+                      Signatures{{}, step.proofs});
   return step;
 }
 

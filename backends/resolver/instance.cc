@@ -145,8 +145,11 @@ bool ResolverInstance::submit(core::Query& q, const core::Completion& done) {
   job.qclass = question.qclass;
   dns::HeaderView h(q.packet);
   job.rd = h.rd();
+  job.ad = h.ad();
+  job.cd = h.cd();
   const auto& edns = q.message->edns();
   job.edns = edns.present;
+  job.dnssecOk = edns.present && edns.dnssecOk;
   if (edns.present) {
     job.udpSize = std::max<uint16_t>(512, edns.udpPayloadSize);
     dns::forEachEdnsOption(q.message->ednsOptions(), [&](uint16_t code, auto) {
@@ -289,8 +292,16 @@ Detached ResolverInstance::serve(std::shared_ptr<TakenJob> t) {
     a.rcode = job.refuse;
   } else {
     Budget budget{resolver_->config().maxQueriesPerResolution, trace.on() ? &trace : nullptr};
+    // validate: every question but CD ones; process: only for clients that show they
+    // understand DNSSEC (DO or AD), as PowerDNS Recursor's "process" does.
+    const DnssecMode mode = resolver_->config().dnssec;
+    // Health checks are not validated: a bogus name says nothing about the instance's
+    // health, and a checked name failing validation would take every instance down.
+    const bool validate =
+        !job.cd && !job.done.internal() &&
+        (mode == DnssecMode::Validate || (mode == DnssecMode::Process && (job.dnssecOk || job.ad)));
     try {
-      a = co_await iterator_->resolve(job.qname, job.qtype, budget, 0);
+      a = co_await iterator_->resolveForClient(job.qname, job.qtype, budget, validate);
     } catch (const std::exception& e) {
       suspect_.store(t->id, std::memory_order_relaxed);
       fail(e.what());
@@ -300,7 +311,25 @@ Detached ResolverInstance::serve(std::shared_ptr<TakenJob> t) {
     if (ok && !job.done.internal()) {
       (a.fromCache ? rs.cacheHits : rs.cacheMisses).inc();
       (a.fromCache ? hits_ : misses_).inc();
+      if (a.validated) {
+        switch (a.verdict.security) {
+          case dnssec::Security::Secure:
+            rs.secure.inc();
+            break;
+          case dnssec::Security::Insecure:
+            rs.insecure.inc();
+            break;
+          case dnssec::Security::Bogus:
+            rs.bogus.inc();
+            break;
+          case dnssec::Security::Indeterminate:
+            rs.indeterminate.inc();
+            break;
+        }
+      }
     }
+    if (a.validated && a.verdict.bogus())
+      trace.add(fmt::format("bogus: {} (EDE {})", a.verdict.reason, a.verdict.ede));
     trace.add(a.fromCache ? "cache hit" : "resolved");
   }
   heartbeat();

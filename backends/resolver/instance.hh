@@ -34,7 +34,10 @@ struct Job {
   bool edns = false;
   uint16_t udpSize = 512;
   bool wantsNsid = false;
-  uint8_t refuse = 0;  ///< non-zero: answer with this rcode without resolving
+  bool dnssecOk = false;  ///< DO: RRSIGs, NSEC and NSEC3 wanted; AD meaningful
+  bool ad = false;        ///< AD in the question: the client understands AD (RFC 6840 5.7)
+  bool cd = false;        ///< CD: no validation, the answer even if bogus; echoed
+  uint8_t refuse = 0;     ///< non-zero: answer with this rcode without resolving
   uint8_t handovers = 0;  ///< times handed to a sibling after its instance failed
 };
 

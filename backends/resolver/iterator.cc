@@ -41,24 +41,60 @@ void Trace::add(const std::string& what) {
   text_ += fmt::format("{}+{}ns {}", text_.empty() ? "" : "; ", nowNs() - startNs_, what);
 }
 
+namespace {
+
+/// Keeps track of the cached verdicts an answer is made of.
+void noteVerdict(Answer& a, const CacheEntry& e) {
+  if (!e.validated)
+    a.allCachedValidated = false;
+  else
+    a.cachedVerdict = dnssec::worst(a.cachedVerdict, e.verdict);
+}
+
+/// A cached entry's RRSIGs (after its RRset in the answer) and proofs (in the authority).
+void appendSignatures(Answer& a, const dns::Name& owner, uint32_t ttl, const Signatures& sigs) {
+  for (const auto& rd : sigs.rrsigs) a.answer.push_back({owner, dns::qtype::RRSIG, ttl, rd});
+  for (const auto& r : sigs.proofs) a.authority.push_back(r);
+}
+
+void negative(Answer& a, const CacheEntry& e, const dns::Name& owner, uint16_t type) {
+  noteVerdict(a, e);
+  if (e.soa) a.authority.push_back(*e.soa);
+  for (const auto& r : e.sigs.proofs) a.authority.push_back(r);
+  a.negative = true;
+  a.negOwner = owner;
+  a.negType = type;
+}
+
+}  // namespace
+
+bool Iterator::usable(const CacheEntry& e, const Budget& b) const {
+  if (!answersClients(e.rank)) return false;
+  // Never validated and nothing to validate it with: from a cache file, or cached by a
+  // resolution that did not validate. A validating resolution asks again.
+  return !(b.validating && !e.validated && e.sigs.empty());
+}
+
 Iterator::CacheResult Iterator::fromCache(const dns::Name& name, uint16_t qtype, Answer& a,
-                                          dns::Name& next) {
+                                          dns::Name& next, const Budget& b) {
   auto& cache = r_.cache();
   int64_t now = nowSec();
-  if (auto nx = cache.get(name, RecordCache::kNxType, now); nx && answersClients(nx->rank)) {
-    if (nx->soa) a.authority.push_back(*nx->soa);
+  if (auto nx = cache.get(name, RecordCache::kNxType, now); nx && usable(*nx, b)) {
+    negative(a, *nx, name, RecordCache::kNxType);
     return CacheResult::NxDomain;
   }
-  if (auto e = cache.get(name, qtype, now); e && answersClients(e->rank)) {
+  if (auto e = cache.get(name, qtype, now); e && usable(*e, b)) {
     if (e->kind == EntryKind::NoData) {
-      if (e->soa) a.authority.push_back(*e->soa);
+      negative(a, *e, name, qtype);
       return CacheResult::NoData;
     }
     for (auto& rd : e->rdatas) a.answer.push_back({name, qtype, e->ttl, std::move(rd)});
+    appendSignatures(a, name, e->ttl, e->sigs);
+    noteVerdict(a, *e);
     return CacheResult::Hit;
   }
   if (qtype == dns::qtype::CNAME || qtype == dns::qtype::DNAME) return CacheResult::Miss;
-  switch (fromCacheAbove(name, now, a, next)) {
+  switch (fromCacheAbove(name, now, a, next, b)) {
     case Above::NxDomain:
       return CacheResult::NxDomain;
     case Above::Dname:
@@ -67,33 +103,37 @@ Iterator::CacheResult Iterator::fromCache(const dns::Name& name, uint16_t qtype,
       break;
   }
   if (auto c = cache.get(name, dns::qtype::CNAME, now);
-      c && answersClients(c->rank) && c->kind == EntryKind::Positive &&
+      c && usable(*c, b) && c->kind == EntryKind::Positive &&
       dns::rdataTarget(dns::qtype::CNAME, c->rdatas[0], next)) {
     a.answer.push_back({name, dns::qtype::CNAME, c->ttl, c->rdatas[0]});
+    appendSignatures(a, name, c->ttl, c->sigs);
+    noteVerdict(a, *c);
     return CacheResult::Cname;
   }
   return CacheResult::Miss;
 }
 
 Iterator::Above Iterator::fromCacheAbove(const dns::Name& name, int64_t now, Answer& a,
-                                         dns::Name& next) {
+                                         dns::Name& next, const Budget& b) {
   // Nearest ancestor first. A cached NXDOMAIN covers every name below it (RFC 8020). A
   // DNAME rewrites every name below its owner (RFC 6672): the client gets the DNAME and
   // the CNAME synthesised from it, then what the new name leads to.
   auto& cache = r_.cache();
   for (size_t labels = name.labelCount(); labels-- > 1;) {
     dns::Name owner = ancestor(name, labels);
-    if (auto nx = cache.get(owner, RecordCache::kNxType, now); nx && answersClients(nx->rank)) {
-      if (nx->soa) a.authority.push_back(*nx->soa);
+    if (auto nx = cache.get(owner, RecordCache::kNxType, now); nx && usable(*nx, b)) {
+      negative(a, *nx, owner, RecordCache::kNxType);
       return Above::NxDomain;
     }
     auto d = cache.get(owner, dns::qtype::DNAME, now);
-    if (!d || !answersClients(d->rank) || d->kind != EntryKind::Positive) continue;
+    if (!d || !usable(*d, b) || d->kind != EntryKind::Positive) continue;
     dns::Name target;
     if (!dns::rdataTarget(dns::qtype::DNAME, d->rdatas[0], target) ||
         !dnameSubstitute(name, owner, target, next))
       return Above::Nothing;
     a.answer.push_back({owner, dns::qtype::DNAME, d->ttl, d->rdatas[0]});
+    appendSignatures(a, owner, d->ttl, d->sigs);
+    noteVerdict(a, *d);
     auto w = next.wire();
     a.answer.push_back({name, dns::qtype::CNAME, d->ttl, {w.begin(), w.end()}});
     return Above::Dname;
@@ -110,7 +150,7 @@ Task<Answer> Iterator::resolve(dns::Name qname, uint16_t qtype, Budget& b, int n
   int links = 0;
   for (;;) {
     dns::Name next;
-    switch (fromCache(name, qtype, a, next)) {
+    switch (fromCache(name, qtype, a, next, b)) {
       case CacheResult::Hit:
       case CacheResult::NoData:
         a.rcode = dns::rcode::NoError;
@@ -128,6 +168,7 @@ Task<Answer> Iterator::resolve(dns::Name qname, uint16_t qtype, Budget& b, int n
     if (b.trace)
       b.trace->add(fmt::format("cache miss {} {}", name.toString(), dns::qtypeToString(qtype)));
     a.fromCache = false;
+    a.allCachedValidated = false;
     Step s = co_await iterate(name, qtype, b, nsDepth);
     for (auto& rec : s.records) {
       rec.ttl = std::min(rec.ttl, r_.config().cache.maxTtl);  // as if it came from the cache
@@ -136,6 +177,7 @@ Task<Answer> Iterator::resolve(dns::Name qname, uint16_t qtype, Budget& b, int n
     switch (s.kind) {
       case Step::Kind::Answer:
         a.rcode = dns::rcode::NoError;
+        for (auto& r : s.proofs) a.authority.push_back(std::move(r));
         co_return a;
       case Step::Kind::NxDomain:
       case Step::Kind::NoData:
@@ -146,9 +188,23 @@ Task<Answer> Iterator::resolve(dns::Name qname, uint16_t qtype, Budget& b, int n
           s.soa->ttl = std::min(s.soa->ttl, r_.config().cache.maxNegativeTtl);
           a.authority.push_back(*s.soa);
         }
+        for (auto& r : s.proofs) {
+          r.ttl = std::min(r.ttl, r_.config().cache.maxNegativeTtl);
+          a.authority.push_back(std::move(r));
+        }
+        a.negative = true;
+        a.negType = s.kind == Step::Kind::NxDomain ? RecordCache::kNxType : qtype;
+        a.negOwner = name;
+        if (s.kind == Step::Kind::NxDomain) {
+          // The NXDOMAIN is for the last name of the chain (classify caches it there).
+          for (const auto& r : a.answer)
+            if (r.type == dns::qtype::CNAME)
+              dns::rdataTarget(dns::qtype::CNAME, r.rdata, a.negOwner);
+        }
         co_return a;
       case Step::Kind::Cname:
-        links += int(s.records.size());
+        links += int(std::count_if(s.records.begin(), s.records.end(),
+                                   [](const Record& r) { return r.type != dns::qtype::RRSIG; }));
         if (links > r_.config().maxChain) {
           a.rcode = dns::rcode::ServFail;
           co_return a;
@@ -305,7 +361,8 @@ Task<Reply> Iterator::askOnce(const core::Address& server, const dns::Name& name
                   !r_.speeds().noEdns(server),
                   cfg.ednsBufferSize,
                   cfg.outgoingTimeoutMs * 1000,
-                  uint16_t(rng_())};
+                  uint16_t(rng_()),
+                  cfg.dnssec != DnssecMode::Off};
   Reply reply;
   // The second attempt only after FORMERR/NOTIMP to EDNS (counted by askCut as one query).
   for (int attempt = 0; attempt < 2; ++attempt) {

@@ -41,14 +41,28 @@ struct Budget {
   int queriesLeft = 50;
   Trace* trace = nullptr;
   int64_t deadlineUsec = INT64_MAX;  ///< monotonic: the resolution ends in SERVFAIL then
+  /// The answer will be validated: cache entries that were never validated and carry no
+  /// RRSIG (restored from a file, or cached by a resolution that did not validate) are not
+  /// answers, since their signatures are missing.
+  bool validating = false;
 };
 
 /// The final answer to a question.
 struct Answer {
-  uint8_t rcode = 2;  ///< SERVFAIL until proven otherwise
-  std::vector<Record> answer;
-  std::vector<Record> authority;  ///< the SOA of a negative answer
+  uint8_t rcode = 2;              ///< SERVFAIL until proven otherwise
+  std::vector<Record> answer;     ///< the chain, each RRset followed by its RRSIGs if any
+  std::vector<Record> authority;  ///< the SOA of a negative answer; NSEC, NSEC3 and RRSIGs
   bool fromCache = true;          ///< no outgoing query was needed
+  /// A negative answer's cache entry: (name, RecordCache::kNxType) for NXDOMAIN.
+  bool negative = false;
+  dns::Name negOwner;
+  uint16_t negType = 0;
+  bool validated = false;  ///< `verdict` is the DNSSEC state of the whole answer
+  dnssec::Verdict verdict;
+  /// Every part came from cache entries already validated: `cachedVerdict` (the worst of
+  /// theirs) is the answer's state, without looking at its records again.
+  bool allCachedValidated = true;
+  dnssec::Verdict cachedVerdict = dnssec::secure("cached");
 };
 
 /// A zone cut and how to reach its servers.
@@ -66,6 +80,7 @@ struct Step {
   Kind kind = Kind::Fail;
   std::vector<Record> records;  ///< Answer/Cname: the chain, in order
   std::optional<Record> soa;    ///< NxDomain/NoData
+  std::vector<Record> proofs;   ///< NSEC, NSEC3 and their (and the SOA's) RRSIGs
   dns::Name next;               ///< Cname: where the chain continues
   Cut cut;                      ///< Referral: the new cut
 };
@@ -96,14 +111,19 @@ class Iterator {
 
   /// Resolves (qname, qtype): from the cache if it can, else iteratively.
   Task<Answer> resolve(dns::Name qname, uint16_t qtype, Budget& b, int nsDepth);
+  /// A client's question: resolve() then, if `validate`, DNSSEC validation (validate.cc);
+  /// a bogus answer becomes SERVFAIL with its verdict kept for the Extended DNS Error.
+  Task<Answer> resolveForClient(dns::Name qname, uint16_t qtype, Budget& b, bool validate);
   /// Root priming (RFC 8109) as an instance starts, unless a forward zone covers the root.
   Detached primeAtStart();
 
  private:
   enum class CacheResult : uint8_t { Miss, Hit, NxDomain, NoData, Cname };
-  CacheResult fromCache(const dns::Name& name, uint16_t qtype, Answer& a, dns::Name& next);
+  CacheResult fromCache(const dns::Name& name, uint16_t qtype, Answer& a, dns::Name& next,
+                        const Budget& b);
   enum class Above : uint8_t { Nothing, NxDomain, Dname };
-  Above fromCacheAbove(const dns::Name& name, int64_t now, Answer& a, dns::Name& next);
+  Above fromCacheAbove(const dns::Name& name, int64_t now, Answer& a, dns::Name& next,
+                       const Budget& b);
   Cut closestCut(const dns::Name& name, uint16_t qtype);
   Task<Step> iterate(dns::Name name, uint16_t qtype, Budget& b, int nsDepth);
   /// Asks the root hints for the root's NS set (cached with its addresses); false if it
@@ -123,6 +143,23 @@ class Iterator {
                    uint16_t type, bool rd);
   Task<Reply> ask(const core::Address& server, const dns::Name& name, uint16_t type, bool rd);
   Task<Reply> askOnce(const core::Address& server, const dns::Name& name, uint16_t type, bool rd);
+  bool usable(const CacheEntry& e, const Budget& b) const;
+
+  // DNSSEC (validate.cc).
+  /// The state of `a` as a whole: each RRset and the denial, from their cache entries when
+  /// validated already, else verified and the outcome stored with them.
+  Task<dnssec::Verdict> validateAnswer(Answer& a, Budget& b);
+  Task<dnssec::Verdict> validateRRset(const dnssec::RRset& set,
+                                      const std::vector<std::vector<uint8_t>>& sigs,
+                                      const std::vector<Record>& proofs, Budget& b, uint32_t& ttl);
+  Task<dnssec::Verdict> validateNegative(Answer& a, Budget& b, uint32_t& ttl);
+  /// The chain of trust down to `zone` (or the zone holding the name `zone`): DS asked of the
+  /// parent, DNSKEY of the zone, unsigned delegations proven by NSEC/NSEC3. Cached per zone.
+  Task<ZoneTrust> trustOf(dns::Name zone, Budget& b, int depth);
+  Task<ZoneTrust> walkTrust(const dns::Name& zone, Budget& b, int depth, uint32_t& ttl);
+  /// Verifies each NSEC/NSEC3 RRset in `records` with the keys of `zone`; the ones that verify.
+  std::vector<dnssec::RRset> verifiedProofs(const std::vector<Record>& records,
+                                            const dns::Name& zone, const ZoneTrust& t) const;
 
   /// An outgoing question in flight, which identical ones join instead of asking again.
   struct InFlight {

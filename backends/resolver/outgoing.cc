@@ -85,7 +85,7 @@ std::vector<uint8_t> buildQuery(const OutgoingQuery& q) {
   std::vector<uint8_t> buf;
   dns::MessageWriter w(buf, q.id, q.qname, q.qtype);
   w.header().setRd(q.rd);
-  if (q.edns) w.addOpt(q.ednsBufferSize, false);
+  if (q.edns) w.addOpt(q.ednsBufferSize, q.dnssecOk);
   return buf;
 }
 

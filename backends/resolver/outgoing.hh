@@ -22,7 +22,8 @@ struct OutgoingQuery {
   bool edns = true;
   uint16_t ednsBufferSize = 1232;
   int64_t timeoutUsec = 1500000;
-  uint16_t id = 0;  ///< random, chosen by the caller
+  uint16_t id = 0;        ///< random, chosen by the caller
+  bool dnssecOk = false;  ///< the DO bit: RRSIGs, NSEC and NSEC3 wanted (RFC 3225)
 };
 
 struct Reply {

@@ -41,21 +41,43 @@ void RecordCache::store(std::string_view key, Stored s, int64_t nowSec) {
 }
 
 void RecordCache::putRRset(const dns::Name& owner, uint16_t type, uint32_t ttl, Rank rank,
-                           std::vector<std::vector<uint8_t>> rdatas, int64_t nowSec) {
+                           std::vector<std::vector<uint8_t>> rdatas, int64_t nowSec,
+                           Signatures sigs) {
   if (ttl == 0 || rdatas.empty()) return;
   ttl = std::min(ttl, limits_.maxTtl);
   store(KeyBuf(owner, type).view(),
-        {EntryKind::Positive, rank, nowSec + ttl, std::move(rdatas), nullptr}, nowSec);
+        {EntryKind::Positive, rank, nowSec + ttl, std::move(rdatas), nullptr,
+         sigs.empty() ? nullptr : std::make_unique<Signatures>(std::move(sigs))},
+        nowSec);
 }
 
 void RecordCache::putNegative(const dns::Name& owner, uint16_t type, EntryKind kind, uint32_t ttl,
-                              std::optional<Record> soa, Rank rank, int64_t nowSec) {
+                              std::optional<Record> soa, Rank rank, int64_t nowSec,
+                              Signatures sigs) {
   ttl = std::min(ttl, limits_.maxNegativeTtl);
   if (ttl == 0) return;
   uint16_t t = kind == EntryKind::NxDomain ? kNxType : type;
   store(KeyBuf(owner, t).view(),
-        {kind, rank, nowSec + ttl, {}, soa ? std::make_unique<Record>(std::move(*soa)) : nullptr},
+        {kind,
+         rank,
+         nowSec + ttl,
+         {},
+         soa ? std::make_unique<Record>(std::move(*soa)) : nullptr,
+         sigs.empty() ? nullptr : std::make_unique<Signatures>(std::move(sigs))},
         nowSec);
+}
+
+void RecordCache::setVerdict(const dns::Name& owner, uint16_t type, const dnssec::Verdict& v,
+                             uint32_t maxTtl, int64_t nowSec) {
+  KeyBuf buf(owner, type);
+  std::string_view key = buf.view();
+  Shard& shard = shardOf(key);
+  std::lock_guard lock(shard.mutex);
+  auto it = shard.map.find(key);
+  if (it == shard.map.end() || it->second.expires <= nowSec) return;
+  it->second.validated = true;
+  it->second.verdict = v;
+  it->second.expires = std::min(it->second.expires, nowSec + int64_t(maxTtl));
 }
 
 std::optional<CacheEntry> RecordCache::get(const dns::Name& owner, uint16_t type,
@@ -67,8 +89,13 @@ std::optional<CacheEntry> RecordCache::get(const dns::Name& owner, uint16_t type
   auto it = shard.map.find(key);
   if (it == shard.map.end() || it->second.expires <= nowSec) return std::nullopt;
   const Stored& s = it->second;
-  CacheEntry e{s.kind, s.rank, uint32_t(s.expires - nowSec), s.rdatas, std::nullopt};
+  CacheEntry e{s.kind,      s.rank,   uint32_t(s.expires - nowSec), s.rdatas, std::nullopt, {},
+               s.validated, s.verdict};
   if (s.soa) e.soa = *s.soa;
+  if (s.sigs) {
+    e.sigs = *s.sigs;
+    for (auto& r : e.sigs.proofs) r.ttl = std::min(r.ttl, e.ttl);
+  }
   if (e.soa) e.soa->ttl = std::min(e.soa->ttl, e.ttl);
   return e;
 }
@@ -97,19 +124,21 @@ void RecordCache::forEachLive(int64_t nowSec,
     std::lock_guard lock(s.mutex);
     for (const auto& [key, e] : s.map) {
       if (e.expires <= nowSec) continue;
-      fn(EntryView{key, e.kind, e.rank, uint32_t(e.expires - nowSec), e.rdatas, e.soa.get()});
+      fn(EntryView{key, e.kind, e.rank, uint32_t(e.expires - nowSec), e.rdatas, e.soa.get(),
+                   e.sigs.get()});
     }
   }
 }
 
 void RecordCache::restore(std::string_view key, EntryKind kind, Rank rank, uint32_t ttl,
                           std::vector<std::vector<uint8_t>> rdatas, std::optional<Record> soa,
-                          int64_t nowSec) {
+                          int64_t nowSec, Signatures sigs) {
   if (ttl == 0) return;
   ttl = std::min(ttl, kind == EntryKind::Positive ? limits_.maxTtl : limits_.maxNegativeTtl);
   store(key,
         {kind, rank, nowSec + ttl, std::move(rdatas),
-         soa ? std::make_unique<Record>(std::move(*soa)) : nullptr},
+         soa ? std::make_unique<Record>(std::move(*soa)) : nullptr,
+         sigs.empty() ? nullptr : std::make_unique<Signatures>(std::move(sigs))},
         nowSec);
 }
 

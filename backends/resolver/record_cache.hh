@@ -13,6 +13,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "backends/resolver/dnssec/result.hh"
 #include "dns/name.hh"
 
 namespace ballast::backends::resolver {
@@ -40,6 +41,15 @@ struct Record {
 
 enum class EntryKind : uint8_t { Positive, NxDomain, NoData };
 
+/// What DNSSEC needs kept with an entry: the RRSIGs over the RRset (or over the SOA of a
+/// negative entry) and the records that prove a denial or a wildcard expansion (NSEC,
+/// NSEC3, the SOA's and their RRSIGs, as records).
+struct Signatures {
+  std::vector<std::vector<uint8_t>> rrsigs;
+  std::vector<Record> proofs;
+  bool empty() const { return rrsigs.empty() && proofs.empty(); }
+};
+
 /// What a lookup returns: a copy, TTLs already counted down.
 struct CacheEntry {
   EntryKind kind = EntryKind::Positive;
@@ -47,6 +57,9 @@ struct CacheEntry {
   uint32_t ttl = 0;                          ///< seconds left
   std::vector<std::vector<uint8_t>> rdatas;  ///< Positive: the RRset
   std::optional<Record> soa;                 ///< negative entries: the SOA that proves them
+  Signatures sigs;                           ///< RRSIGs and proofs, when the server sent any
+  bool validated = false;                    ///< `verdict` holds the validation's outcome
+  dnssec::Verdict verdict;
 };
 
 struct CacheLimits {
@@ -65,10 +78,15 @@ class RecordCache {
 
   /// Stores an RRset unless a live one of higher rank is there. TTL capped by maxTtl.
   void putRRset(const dns::Name& owner, uint16_t type, uint32_t ttl, Rank rank,
-                std::vector<std::vector<uint8_t>> rdatas, int64_t nowSec);
+                std::vector<std::vector<uint8_t>> rdatas, int64_t nowSec, Signatures sigs = {});
   /// Stores NXDOMAIN (`type` ignored) or NODATA for (owner, type), capped by maxNegativeTtl.
   void putNegative(const dns::Name& owner, uint16_t type, EntryKind kind, uint32_t ttl,
-                   std::optional<Record> soa, Rank rank, int64_t nowSec);
+                   std::optional<Record> soa, Rank rank, int64_t nowSec, Signatures sigs = {});
+  /// Records the validation outcome of the live entry (owner, type) (kNxType: an NXDOMAIN),
+  /// so cache hits need no cryptography; its lifetime is cut to `maxTtl` seconds if that is
+  /// shorter (RFC 4035 5.3.3, and bogus data kept briefly). No entry: nothing happens.
+  void setVerdict(const dns::Name& owner, uint16_t type, const dnssec::Verdict& v, uint32_t maxTtl,
+                  int64_t nowSec);
   /// A live entry for (owner, type); NXDOMAIN is found under kNxType.
   std::optional<CacheEntry> get(const dns::Name& owner, uint16_t type, int64_t nowSec) const;
 
@@ -84,13 +102,14 @@ class RecordCache {
     uint32_t ttl;  ///< seconds left
     const std::vector<std::vector<uint8_t>>& rdatas;
     const Record* soa;
+    const Signatures* sigs;  ///< null: none
   };
   /// Calls `fn` for each live entry, one shard lock at a time.
   void forEachLive(int64_t nowSec, const std::function<void(const EntryView&)>& fn) const;
   /// Puts back an entry read from a cache file; `key` as in EntryView, already validated.
   void restore(std::string_view key, EntryKind kind, Rank rank, uint32_t ttl,
-               std::vector<std::vector<uint8_t>> rdatas, std::optional<Record> soa,
-               int64_t nowSec);
+               std::vector<std::vector<uint8_t>> rdatas, std::optional<Record> soa, int64_t nowSec,
+               Signatures sigs = {});
 
  private:
   /// A key: the lowercased wire name, then the type (2 bytes). Stored as a std::string
@@ -118,7 +137,10 @@ class RecordCache {
     Rank rank;
     int64_t expires;  ///< seconds, monotonic
     std::vector<std::vector<uint8_t>> rdatas;
-    std::unique_ptr<Record> soa;  ///< out of line: most entries are positive
+    std::unique_ptr<Record> soa;                 ///< out of line: most entries are positive
+    std::unique_ptr<Signatures> sigs = nullptr;  ///< out of line: only signed zones have them
+    bool validated = false;
+    dnssec::Verdict verdict = {};
   };
   struct Shard {
     mutable std::mutex mutex;

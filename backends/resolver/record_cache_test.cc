@@ -73,3 +73,35 @@ TEST_CASE("the cache holds at most maxEntries") {
   CHECK(c.size() <= limits.maxEntries);
   CHECK(c.size() > 0);
 }
+
+TEST_CASE("an entry keeps its RRSIGs, proofs and validation verdict; new data resets it") {
+  RecordCache c({});
+  Name n = Name::fromString("www.secure.test.");
+  Signatures sigs;
+  sigs.rrsigs.push_back({0, 1, 13, 3});
+  sigs.proofs.push_back({Name::fromString("secure.test."), qtype::NSEC, 3600, {0, 6}});
+  c.putRRset(n, qtype::A, 300, Rank::AuthAnswer, addr(1), 0, sigs);
+  auto e = c.get(n, qtype::A, 0);
+  REQUIRE(e);
+  CHECK_FALSE(e->validated);
+  CHECK(e->sigs.rrsigs.size() == 1);
+  REQUIRE(e->sigs.proofs.size() == 1);
+  CHECK(e->sigs.proofs[0].ttl == 300);  // never outlives the entry
+  c.setVerdict(n, qtype::A, dnssec::bogus(dnssec::ede::SignatureExpired, "expired"), 60, 10);
+  e = c.get(n, qtype::A, 10);
+  REQUIRE(e);
+  CHECK(e->validated);
+  CHECK(e->verdict.bogus());
+  CHECK(e->verdict.ede == dnssec::ede::SignatureExpired);
+  CHECK(e->ttl == 60);  // bogus data is kept briefly
+  CHECK_FALSE(c.get(n, qtype::A, 71));
+  // Fresh data of the same rank replaces the entry and its verdict.
+  c.putRRset(n, qtype::A, 300, Rank::AuthAnswer, addr(2), 80);
+  e = c.get(n, qtype::A, 80);
+  REQUIRE(e);
+  CHECK_FALSE(e->validated);
+  CHECK(e->sigs.empty());
+  // A verdict for an absent entry is dropped.
+  c.setVerdict(Name::fromString("absent.test."), qtype::A, dnssec::secure(), 60, 80);
+  CHECK_FALSE(c.get(Name::fromString("absent.test."), qtype::A, 80));
+}

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "backends/resolver/resolver.hh"
 
+#include <ctime>
+
 namespace ballast::backends::resolver {
 
 std::vector<core::Address> builtinRootHints() {
@@ -12,6 +14,43 @@ std::vector<core::Address> builtinRootHints() {
   std::vector<core::Address> out;
   for (const char* a : kRoots) out.push_back(core::Address::parse(a));
   return out;
+}
+
+namespace {
+dnssec::ValidatorOptions validatorOptions() {
+  dnssec::ValidatorOptions o;
+  o.now = [] { return int64_t(time(nullptr)); };
+  return o;
+}
+}  // namespace
+
+Resolver::Resolver(ResolverConfig cfg)
+    : config_(std::move(cfg)),
+      cache_(config_.cache),
+      validator_(validatorOptions()),
+      denial_(validator_.options().maxNsec3Iterations) {
+  if (config_.rootHints.empty()) config_.rootHints = builtinRootHints();
+  if (!config_.trustAnchors)
+    config_.trustAnchors =
+        std::make_shared<const dnssec::TrustAnchors>(dnssec::TrustAnchors::builtIn());
+  if (!config_.negativeTrustAnchors)
+    config_.negativeTrustAnchors = std::make_shared<const dnssec::NegativeTrustAnchors>();
+}
+
+std::optional<ZoneTrust> ZoneTrustCache::get(const dns::Name& zone, int64_t nowSec) const {
+  std::lock_guard lock(mutex_);
+  auto it = map_.find(zone.toLower());
+  if (it == map_.end() || it->second.expires <= nowSec) return std::nullopt;
+  return it->second.trust;
+}
+
+void ZoneTrustCache::put(const dns::Name& zone, ZoneTrust t, uint32_t ttl, int64_t nowSec) {
+  if (ttl == 0) return;
+  std::lock_guard lock(mutex_);
+  if (map_.size() >= kMaxEntries)
+    std::erase_if(map_, [&](auto& e) { return e.second.expires <= nowSec; });
+  if (map_.size() >= kMaxEntries) map_.clear();
+  map_[zone.toLower()] = Entry{std::move(t), nowSec + ttl};
 }
 
 const ForwardZone* Resolver::forwardZoneFor(const dns::Name& name) const {

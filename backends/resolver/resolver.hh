@@ -5,11 +5,17 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include "backends/resolver/cache_file.hh"
+#include "backends/resolver/dnssec/denial.hh"
+#include "backends/resolver/dnssec/trust_anchors.hh"
+#include "backends/resolver/dnssec/validator.hh"
 #include "backends/resolver/faults.hh"
 #include "backends/resolver/record_cache.hh"
 #include "backends/resolver/server_speeds.hh"
@@ -22,6 +28,13 @@ namespace ballast::backends::resolver {
 struct ForwardZone {
   dns::Name zone;
   std::vector<core::Address> servers;
+};
+
+/// newResolver{dnssec=...}: what the resolver does with DNSSEC.
+enum class DnssecMode : uint8_t {
+  Off,      ///< no DO bit upstream, no validation, no AD, no RRSIGs to clients
+  Process,  ///< DO upstream, RRSIGs to DO clients; validated only for clients that set DO or AD
+  Validate  ///< every answer validated; bogus is SERVFAIL for every client not setting CD
 };
 
 struct ResolverConfig {
@@ -45,6 +58,33 @@ struct ResolverConfig {
   /// the instance. 0: no bound.
   int64_t maxMemoryBytes = int64_t(256) << 20;
   std::shared_ptr<const TestFaults> testFaults;  ///< null unless configured (tests only)
+  DnssecMode dnssec = DnssecMode::Validate;
+  /// Null: the built-in root anchors (TrustAnchors::builtIn()).
+  std::shared_ptr<const dnssec::TrustAnchors> trustAnchors;
+  std::shared_ptr<const dnssec::NegativeTrustAnchors> negativeTrustAnchors;
+};
+
+/// What the chain of trust says about a zone: its state and, when secure, its validated
+/// DNSKEY RDATAs. For a name that is not a zone apex, the state of the zone holding it.
+struct ZoneTrust {
+  dnssec::Verdict verdict;
+  std::vector<std::vector<uint8_t>> keys;
+};
+
+/// Zone trust results shared by the instances, so the chain is walked once per TTL.
+class ZoneTrustCache {
+ public:
+  std::optional<ZoneTrust> get(const dns::Name& zone, int64_t nowSec) const;
+  void put(const dns::Name& zone, ZoneTrust t, uint32_t ttl, int64_t nowSec);
+
+ private:
+  static constexpr size_t kMaxEntries = 100000;
+  struct Entry {
+    ZoneTrust trust;
+    int64_t expires;
+  };
+  mutable std::mutex mutex_;
+  std::unordered_map<dns::Name, Entry, dns::NameHash> map_;  ///< lowercased names
 };
 
 /// The root servers' IPv4 addresses (root-servers.net, unchanged since 2023).
@@ -61,14 +101,16 @@ struct ResolverStats {
   metrics::Counter ednsFallbacks;      ///< FORMERR to EDNS: asked again without
   metrics::Counter mismatched;         ///< answers ignored: wrong ID or question
   metrics::Counter sharedQueries;      ///< resolutions that joined an identical one in flight
+  metrics::Counter secure;             ///< client answers validated secure
+  metrics::Counter insecure;           ///< ... provably insecure (or under a negative anchor)
+  metrics::Counter bogus;              ///< ... bogus (SERVFAIL unless CD)
+  metrics::Counter indeterminate;      ///< ... not under any trust anchor
   std::atomic<int64_t> concurrent{0};  ///< resolutions in progress, all instances
 };
 
 class Resolver {
  public:
-  explicit Resolver(ResolverConfig cfg) : config_(std::move(cfg)), cache_(config_.cache) {
-    if (config_.rootHints.empty()) config_.rootHints = builtinRootHints();
-  }
+  explicit Resolver(ResolverConfig cfg);
   const ResolverConfig& config() const { return config_; }
   RecordCache& cache() { return cache_; }
   ServerSpeeds& speeds() { return speeds_; }
@@ -80,6 +122,13 @@ class Resolver {
   /// The file the cache is saved to (setResolverCacheFile), or null.
   CacheFileKeeper* cacheFile() const { return cacheFile_.get(); }
   void setCacheFile(std::unique_ptr<CacheFileKeeper> k) { cacheFile_ = std::move(k); }
+  const dnssec::Validator& validator() const { return validator_; }
+  const dnssec::Denial& denial() const { return denial_; }
+  const dnssec::TrustAnchors& trustAnchors() const { return *config_.trustAnchors; }
+  const dnssec::NegativeTrustAnchors& negativeTrustAnchors() const {
+    return *config_.negativeTrustAnchors;
+  }
+  ZoneTrustCache& zoneTrust() { return zoneTrust_; }
 
  private:
   ResolverConfig config_;
@@ -87,6 +136,9 @@ class Resolver {
   ServerSpeeds speeds_;
   ResolverStats stats_;
   std::atomic<bool> tracing_{false};
+  dnssec::Validator validator_;
+  dnssec::Denial denial_;
+  ZoneTrustCache zoneTrust_;
   std::unique_ptr<CacheFileKeeper> cacheFile_;  ///< after cache_: refers to it
 };
 

@@ -30,7 +30,7 @@ void accept(const std::vector<LoadedEntry>& entries) {
   for (const auto& e : entries) {
     FUZZ_CHECK(e.ttl > 0);
     FUZZ_CHECK(e.key.size() >= 3);
-    cache.restore(e.key, e.kind, e.rank, e.ttl, e.rdatas, e.soa, 0);
+    cache.restore(e.key, e.kind, e.rank, e.ttl, e.rdatas, e.soa, 0, e.sigs);
   }
   size_t seen = 0;
   cache.forEachLive(0, [&](const RecordCache::EntryView& v) {

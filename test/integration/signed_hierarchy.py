@@ -20,6 +20,8 @@ validator must conclude for each zone. Addresses follow resolver_world: the root
   expired.test.             NSEC    yes               bogus: signatures expired in 2020
   missingds.test.           NSEC    stripped          bogus: test.'s NSEC says a DS exists
   wrongkey.test.            NSEC    yes, other key    bogus: no DNSKEY matches the DS
+  rollover.test.            NSEC    yes, old alg      secure (signed with alg 13 and 15)
+  rollover2.test.           NSEC    yes, new alg      secure (signed with alg 13 and 15)
 """
 
 import re
@@ -61,8 +63,8 @@ class Signer:
         return subprocess.run(args, cwd=self.dir, check=True, capture_output=True,
                               text=True).stdout
 
-    def key(self, zone, ksk):
-        base = self._run("ldns-keygen", "-a", ALGORITHM, *(["-k"] if ksk else []),
+    def key(self, zone, ksk, algorithm=ALGORITHM):
+        base = self._run("ldns-keygen", "-a", algorithm, *(["-k"] if ksk else []),
                          zone).strip()
         dnskey = (self.dir / (base + ".key")).read_text().strip()
         ds = self._run("ldns-key2ds", "-n", "-2", base + ".key").strip()
@@ -167,8 +169,17 @@ def build(workdir, b):
     signed("wrongkey.test.", _leaf("wrongkey.test.", b), [ksk, zsk], "bogus")
     ds["wrongkey.test."] = [other.ds]
 
+    # An algorithm rollover's middle stage (RFC 6781 4.1.4): the zone signed with its old
+    # (ECDSA P-256) and new (Ed25519) keys; the parent's DS names the old KSK
+    # (rollover.test.) or already the new one (rollover2.test.).
+    for zone, new_ds in (("rollover.test.", False), ("rollover2.test.", True)):
+        old = [s.key(zone, True), s.key(zone, False)]
+        new = [s.key(zone, True, "ED25519"), s.key(zone, False, "ED25519")]
+        signed(zone, _leaf(zone, b), old + new, "secure")
+        ds[zone] = [(new if new_ds else old)[0].ds]
+
     children = ["secure", "nsec3", "optout", "insecure", "badsig", "expired", "missingds",
-                "wrongkey"]
+                "wrongkey", "rollover", "rollover2"]
     tld = _zone("test.", b, "".join(f"{c}.test. IN NS ns.{c}.test.\nns.{c}.test. IN A {b}3\n"
                                     for c in children))
     tld += "".join(line + "\n" for zone in ds for line in ds[zone])

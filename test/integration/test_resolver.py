@@ -30,7 +30,7 @@ def world(tmp_path_factory):
 
 def resolver_lua(world, **opts):
     table = {"name": "rec", "instances": 2, "rootHints": [world.root],
-             "outgoingTimeout": TIMEOUT_MS}
+             "outgoingTimeout": TIMEOUT_MS, "dnssec": "off"}
     table.update(opts)
     return f"newResolver({harness.lua_value(table)})\n"
 

@@ -23,7 +23,8 @@ def hierarchy(tmp_path_factory):
 
 def test_good_zones_verify(hierarchy):
     signer = sh.Signer(hierarchy.files["."].parent)
-    for zone in (".", "secure.test.", "nsec3.test.", "wrongkey.test.", "missingds.test."):
+    for zone in (".", "secure.test.", "nsec3.test.", "wrongkey.test.", "missingds.test.",
+                 "rollover.test.", "rollover2.test."):
         ok, out = signer.verify(hierarchy.files[zone])
         assert ok, f"{zone}: {out}"
 
@@ -40,7 +41,8 @@ def test_parent_publishes_the_ds_records(hierarchy):
     lines = [l.split() for l in tld.splitlines() if not l.startswith(";")]
     ds_owners = {f[0] for f in lines if len(f) > 3 and f[3] == "DS"}
     assert ds_owners == {"secure.test.", "nsec3.test.", "optout.test.", "badsig.test.",
-                         "expired.test.", "wrongkey.test."}
+                         "expired.test.", "wrongkey.test.", "rollover.test.",
+                         "rollover2.test."}
     # missingds.test.: the DS is gone but the signed NSEC still lists it.
     nsec = [f for f in lines if len(f) > 3 and f[0] == "missingds.test." and f[3] == "NSEC"]
     assert nsec and "DS" in nsec[0][5:]

@@ -15,7 +15,7 @@ STOP_TIMEOUT = 10.0
 
 
 def resolver_lua(be, cache_path, interval=0):
-    return (f'newResolver{{name="rec", instances=2, outgoingTimeout=1500, '
+    return (f'newResolver{{name="rec", instances=2, outgoingTimeout=1500, dnssec="off", '
             f'forwardZones={{["."]={{"{be.address}"}}}}}}\n'
             f'setResolverCacheFile("{cache_path}", {{interval={interval}}})\n')
 

@@ -14,7 +14,7 @@ import harness
 
 
 def resolver_lua(be, instances=2):
-    return (f'newResolver{{name="rec", instances={instances}, outgoingTimeout=1500, '
+    return (f'newResolver{{name="rec", instances={instances}, outgoingTimeout=1500, dnssec="off", '
             f'forwardZones={{["."]={{"{be.address}"}}}}}}\n')
 
 

@@ -17,7 +17,7 @@ import harness
 
 
 def resolver_lua(be, instances=2, faults="", extra="", supervision=""):
-    lua = (f'newResolver{{name="rec", instances={instances}, outgoingTimeout=1500, '
+    lua = (f'newResolver{{name="rec", instances={instances}, outgoingTimeout=1500, dnssec="off", '
            f'forwardZones={{["."]={{"{be.address}"}}}}'
            f'{", testFaults={" + faults + "}" if faults else ""}}}\n')
     if supervision:

@@ -24,7 +24,7 @@ PANELS = ("qps", "latency", "hitrate", "stale", "servers", "resolvers", "dynbloc
 
 def config(resolver_backend, web):
     return web_lua(web) + f"""
-newResolver{{name="rec", instances=2, pool="rec", outgoingTimeout=1000,
+newResolver{{name="rec", instances=2, pool="rec", outgoingTimeout=1000, dnssec="off",
              forwardZones={{["."]={{"{resolver_backend.address}"}}}}}}
 addAction("rec.test.", PoolAction("rec"))
 pc = newPacketCache(1000, {{maxTTL=1, staleTTL=30}})

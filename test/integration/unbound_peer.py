@@ -20,7 +20,7 @@ def available():
 
 
 class Unbound:
-    def __init__(self, workdir, listen, root, extra=()):
+    def __init__(self, workdir, listen, root, extra=(), modules="iterator"):
         self.workdir = Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.host, self.port = listen
@@ -31,7 +31,7 @@ class Unbound:
                 '  username: ""', '  chroot: ""', f'  directory: "{self.workdir}"',
                 '  pidfile: ""', "  use-syslog: no", f'  logfile: "{self.workdir}/log"',
                 "  do-not-query-localhost: no", f'  root-hints: "{hints}"',
-                '  module-config: "iterator"', "  qname-minimisation: yes",
+                f'  module-config: "{modules}"', "  qname-minimisation: yes",
                 "  access-control: 127.0.0.0/8 allow", "  num-threads: 1", "  do-ip6: no",
                 "  verbosity: 1", "  outgoing-range: 64",
                 # test. is one of the names unbound answers itself (RFC 6761)
