@@ -8,9 +8,11 @@ import struct
 
 import dns.edns
 import dns.message
+import dns.query
 
 import harness
 from fakedns import a_addresses, make_query, wait_until
+from test_console import ConsoleSetup, ok, wait_console
 
 ECS = {"useClientSubnet": True}
 
@@ -178,8 +180,11 @@ def test_tee_action_copies_queries_and_counts_answers(start_ballast, backends, c
     lua = (f'tee = TeeAction("{copy.address}")\n'
            'addAction(SuffixMatchNodeRule({"test."}), tee)\n'
            f'teeEcs = TeeAction("{copy.address}", true)\n'
-           f'addAction(QNameRule("withecs.test."), teeEcs)\n')
-    b = start_ballast(servers=[be], lua=lua)
+           f'addAction(QNameRule("withecs.test."), teeEcs)\n'
+           'addAction(QNameRule("tcp-tee.test."), SpoofAction("192.0.2.7"))\n')
+    setup = ConsoleSetup()
+    b = start_ballast(servers=[be], lua=lua + setup.lua())
+    wait_console(setup)
     c = client()
     for name in ("tee1.test.", "nxdomain-tee.test.", "withecs.test."):
         answer = c.ask(make_query(name), b.listen[0])
@@ -200,6 +205,14 @@ def test_tee_action_copies_queries_and_counts_answers(start_ballast, backends, c
     s = stats()
     assert s["queries"] == "3" and s["noerrors"] == "2" and s["nxdomains"] == "1", s
     assert s["send-errors"] == "0" and s["tcp-drops"] == "0" and s["servfails"] == "0", s
+    # Over TCP the query is answered but not copied: counted as a tcp-drop, as dnsdist does.
+    host, port = b.listen[0]
+    over_tcp = dns.query.tcp(make_query("tcp-tee.test."), host, port=port, timeout=3)
+    assert a_addresses(over_tcp) == ["192.0.2.7"]
+    assert stats()["tcp-drops"] == "1" and stats()["queries"] == "3"
+    printed = dict(line.split("\t") for line in ok(b, "tee:printStats()").splitlines() if line)
+    assert printed["queries"] == "3" and printed["tcp-drops"] == "1", printed
+    assert f"tee to {copy.address}" in ok(b, "showRules()")
     assert set(s) == {"queries", "responses", "recv-errors", "send-errors", "noerrors",
                       "nxdomains", "refuseds", "servfails", "other-rcode", "tcp-drops"}
     assert b.run_lua("return tostring(tee)") == f"tee to {copy.address}"
