@@ -186,6 +186,14 @@ bool zeroScopeLookup(QueryContext& q, PacketCache& cache) {
   return false;
 }
 
+/// A query that reached here without an OPT record got one to carry ECS; its answer must
+/// still carry none, so its key is not the key of a query that came with the same OPT: the
+/// EDNS flag off, as the client sent it, and a hash of its own.
+void keyWithoutAddedOpt(CacheKey& k) {
+  k.flags &= uint8_t(~CacheKey::kEdns);
+  k.hash ^= 0x5bd1e9955bd1e995ull;
+}
+
 }  // namespace
 
 QueryAction processQuery(QueryContext& q, const RuntimeConfig& cfg, GlobalStats& stats,
@@ -251,6 +259,7 @@ QueryAction processQuery(QueryContext& q, const RuntimeConfig& cfg, GlobalStats&
   }
   if (cache) {
     q.cacheKey = cache->makeKey(q.message, q.destination.sink != nullptr);
+    if (q.ednsAdded) keyWithoutAddedOpt(q.cacheKey);
     if (cacheLookup(q, *cache, PacketCache::Stale::No, 0) == PacketCache::Result::Hit)
       return answerFromCache(q, cfg, stats);
     stats.cacheMisses.inc();

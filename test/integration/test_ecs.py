@@ -103,6 +103,12 @@ def test_cache_is_keyed_by_subnet(start_ballast, backends, client):
     assert be.count == 2, "two clients of one /24 did not share the cache entry"
     sources = [ecs_options(q.wire)[0][3] for q in be.queries]
     assert sources == [bytes([127, 10, 1]), bytes([127, 10, 2])]
+    # Same subnet, but with an OPT record of its own: not the answer made for a client
+    # without one (which must carry no OPT), and the other way round.
+    with_edns = same.ask(make_query("subnet.test.", payload=512), b.listen[0])
+    assert be.count == 3 and with_edns.edns == 0
+    again = first.ask(make_query("subnet.test."), b.listen[0])
+    assert be.count == 3 and again.edns == -1, again
 
 
 def test_zero_scope_answer_serves_every_subnet(start_ballast, backends, client):
