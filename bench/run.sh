@@ -37,6 +37,9 @@ usage: bench/run.sh [options]
   --names N           distinct names bench-N.example. (default 5000)
   --cache             give both servers a packet cache (newPacketCache, same
                       options), so after the warm-up every query is a hit
+  --ecs               the backend gets useClientSubnet=true on both servers: each
+                      forwarded query carries the client's subnet (EDNS Client
+                      Subnet), taken out of the answer again
   --no-latency        no per-query latency collection (dnsperf 2.10 needs -v
                       for it, which costs dnsperf some throughput)
   --server-cpu LIST   taskset CPU list of the server (default 0)
@@ -73,6 +76,7 @@ load_cpu=1
 results_dir="$here/results"
 keep_tmp=0
 use_cache=0
+use_ecs=0
 
 need_arg() { [ $# -ge 2 ] || { echo "run.sh: $1 needs a value" >&2; exit 2; }; }
 while [ $# -gt 0 ]; do
@@ -99,6 +103,7 @@ while [ $# -gt 0 ]; do
     --results-dir) need_arg "$@"; results_dir=$2; shift 2 ;;
     --keep-tmp) keep_tmp=1; shift ;;
     --cache) use_cache=1; shift ;;
+    --ecs) use_ecs=1; shift ;;
     -h|--help) usage; exit 0 ;;
     *) echo "run.sh: unknown option: $1" >&2; usage >&2; exit 2 ;;
   esac
@@ -293,7 +298,7 @@ write_lb_conf() {
 -- $name configuration written by ballast bench/run.sh
 setSecurityPollSuffix("")
 addLocal("127.0.0.1:$port", {maxInFlight=$max_in_flight})
-newServer{address="127.0.0.1:$UNBOUND_PORT"}
+newServer{address="127.0.0.1:$UNBOUND_PORT"$([ "$use_ecs" = 1 ] && echo ", useClientSubnet=true")}
 setMaxUDPOutstanding(65535)
 EOF
   if [ "$use_cache" = 1 ]; then
@@ -614,6 +619,7 @@ report() {
   echo "ballast forwarding benchmark, $(date -u '+%Y-%m-%d %H:%M:%S UTC'), $(nproc) CPUs: $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')"
   versions
   cache_words="no cache"; [ "$use_cache" = 1 ] && cache_words="packet cache: every measured query a hit"
+  [ "$use_ecs" = 1 ] && cache_words="$cache_words, ECS added (useClientSubnet)"
   echo "path: dnsperf -> server ($cache_words) -> unbound local-data 127.0.0.1:$UNBOUND_PORT; ballast :$BALLAST_PORT, dnsdist :$DNSDIST_PORT"
   echo "load: dnsperf -c $clients -T $threads -q $outstanding -t $DNSPERF_TIMEOUT over $transport (maxInFlight=$max_in_flight), ${duration}s per run after ${warmup}s warm-up, $rounds round(s), $mode, $names names"
   echo "pinning: server on CPU $server_cpu alone; dnsperf and unbound share CPU $load_cpu"

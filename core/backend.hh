@@ -127,6 +127,12 @@ class Backend {
   }
 
   BackendStats stats;
+  /// newServer{useClientSubnet=true}: queries for this server carry the client's subnet
+  /// (ECS). Set at configuration time, before the backend is published.
+  bool useClientSubnet = false;
+  /// newServer{disableZeroScope=true}: no cache lookup for an answer valid for every
+  /// subnet (ECS scope 0) before ECS is added.
+  bool disableZeroScope = false;
   /// Set at configuration time, before the health checker starts.
   HealthCheckConfig healthCheck;
   /// Sized at configuration time when healthCheck.lazy is set.

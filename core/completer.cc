@@ -9,6 +9,7 @@
 #include "core/pipeline.hh"
 #include "core/rules/actions.hh"
 #include "core/rules/apply.hh"
+#include "dns/ecs.hh"
 #include "dns/header.hh"
 #include "dns/types.hh"
 #include "dns/writer.hh"
@@ -89,6 +90,19 @@ size_t writeServFail(const PendingQuery& p, const Settings& settings, std::vecto
                                       &settings);
 }
 
+/// The answer as the client is to see it: the ECS option ballast added to the query (or the
+/// whole OPT record, when it added that too) taken out; an ECS option the client sent stays.
+/// `zeroScope`: the query asked, and the server's ECS says the answer holds for every subnet.
+size_t takeBackEcs(uint8_t* packet, size_t len, const PendingQuery& p, bool& zeroScope) {
+  dns::MessageView m;
+  if (dns::MessageView::parse({packet, len}, m) != dns::ParseError::None) return len;
+  dns::ClientSubnet s;
+  zeroScope = p.ecsZeroScope && dns::findClientSubnet(m, s) && s.scopePrefix == 0;
+  if (p.ednsAdded) return dns::removeOptRecord(packet, len, m);
+  if (p.ecsAdded) return dns::removeEdnsOption(packet, len, m, dns::kEcsOptionCode);
+  return len;
+}
+
 }  // namespace
 
 void PendingQuery::fill(const QueryContext& q) {
@@ -98,11 +112,15 @@ void PendingQuery::fill(const QueryContext& q) {
   const auto& question = q.message.question();
   qtype = question.qtype;
   qclass = question.qclass;
-  edns = q.message.edns().present;
+  edns = q.message.edns().present && !q.ednsAdded;
   qnameLength = uint8_t(question.name.decompress(qname));
   cache = q.cache;
   cacheKey = q.cacheKey;
   tempFailureTTL = q.tempFailureTTL;
+  ecsAdded = q.ecsAdded;
+  ednsAdded = q.ednsAdded;
+  ecsZeroScope = q.ecsZeroScope;
+  cacheKeyNoEcs = q.cacheKeyNoEcs;
 }
 
 Completer::Result Completer::complete(Backend& from, const Completion& c, uint8_t* answer,
@@ -116,6 +134,9 @@ Completer::Result Completer::complete(Backend& from, const Completion& c, uint8_
   if (!checkAnswer(answer, len, capacity, c.pending_, cfg.settings, stats_))
     return Result::Mismatch;
   dns::HeaderView h(answer);
+  bool zeroScope = false;
+  if ((c.pending_.ecsAdded || c.pending_.ecsZeroScope) && h.qdcount())
+    len = takeBackEcs(answer, len, c.pending_, zeroScope);
   bool servFail = h.rcode() == dns::rcode::ServFail;
   countAnswer(from, c, false, servFail);
   // A stale answer beats a SERVFAIL (and is not replaced by it in the cache).
@@ -125,7 +146,7 @@ Completer::Result Completer::complete(Backend& from, const Completion& c, uint8_
       return Result::Done;
     }
   }
-  finish(c, cfg, answer, len, capacity, h.qdcount() != 0, false);
+  finish(c, cfg, answer, len, capacity, h.qdcount() != 0, false, zeroScope);
   return Result::Done;
 }
 
@@ -182,7 +203,7 @@ size_t Completer::staleAnswer(const Completion& c, const Settings& settings) {
 }
 
 void Completer::finish(const Completion& c, const RuntimeConfig& cfg, uint8_t* answer, size_t len,
-                       size_t capacity, bool insert, bool own) {
+                       size_t capacity, bool insert, bool own, bool zeroScope) {
   const PendingQuery& p = c.pending_;
   int64_t now = monotonicUsec();
   Destination d = c.destination_;  // a response rule may set a delay
@@ -206,9 +227,10 @@ void Completer::finish(const Completion& c, const RuntimeConfig& cfg, uint8_t* a
   // After the response rules, as dnsdist: what they changed is what the cache keeps, and
   // what they dropped it does not keep.
   if (insert && p.cache && !skipCache) {
-    uint32_t ttl = p.cache->insert(p.cacheKey, answer, len, nowSeconds(), p.tempFailureTTL);
+    const CacheKey& key = zeroScope ? p.cacheKeyNoEcs : p.cacheKey;
+    uint32_t ttl = p.cache->insert(key, answer, len, nowSeconds(), p.tempFailureTTL);
     if (CacheTier* tier = p.cache->tier(); ttl && tier)
-      tier->store(p.cacheKey, {answer, len}, ttl, cfg.settings.staleCacheEntriesTTL);
+      tier->store(key, {answer, len}, ttl, cfg.settings.staleCacheEntriesTTL);
   }
   stats_.countFrontendRcode(h.rcode());
   sendToClient(d, answer, len, sender_);

@@ -55,7 +55,7 @@ class Completer {
   /// Response rules, ring, cache insert, rcode figures and the send. `own`: the answer is
   /// in scratch_, which the next answer reuses, so it is sent at once.
   void finish(const Completion& c, const RuntimeConfig& cfg, uint8_t* answer, size_t len,
-              size_t capacity, bool insert, bool own);
+              size_t capacity, bool insert, bool own, bool zeroScope = false);
   /// A stale (or fresh) answer to `c` from its pool's cache, in scratch_; its length or 0.
   size_t staleAnswer(const Completion& c, const Settings& settings);
   void countAnswer(Backend& from, const Completion& c, bool failed, bool servFail);

@@ -34,6 +34,11 @@ struct PendingQuery {
   PacketCache* cache = nullptr;  ///< where the answer goes, and stale answers come from
   CacheKey cacheKey;
   uint32_t tempFailureTTL = kDefaultTempFailureTTL;  ///< SetTempFailureCacheTTLAction
+  /// ECS added by ballast (core/query_context.hh): taken back out of the answer.
+  bool ecsAdded = false;
+  bool ednsAdded = false;
+  bool ecsZeroScope = false;  ///< an answer of ECS scope 0 is cached under cacheKeyNoEcs
+  CacheKey cacheKeyNoEcs;
 
   /// Copies what is needed from the parsed query.
   void fill(const QueryContext& q);

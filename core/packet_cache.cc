@@ -9,6 +9,7 @@
 #include <new>
 #include <random>
 
+#include "dns/ecs.hh"
 #include "dns/header.hh"
 #include "dns/types.hh"
 
@@ -225,7 +226,15 @@ CacheKey PacketCache::makeKey(const dns::MessageView& query, bool tcp) const {
           opts_.skipOptions.end())
         return;
       uint8_t c[2] = {uint8_t(code >> 8), uint8_t(code)};
-      hash = hashBytes(hashBytes(hash, c, 2), d.data(), d.size());
+      hash = hashBytes(hash, c, 2);
+      dns::ClientSubnet s;
+      if (code == dns::kEcsOptionCode && opts_.parseEcs && dns::parseClientSubnet(d, s)) {
+        // The subnet, not the scope the client may have put there.
+        s.scopePrefix = 0;
+        hash = hashBytes(hash, reinterpret_cast<const uint8_t*>(&s), sizeof s);
+        return;
+      }
+      hash = hashBytes(hash, d.data(), d.size());
     });
   }
   k.maxSize = tcp ? 65535 : edns.present ? std::max<uint16_t>(512, edns.udpPayloadSize) : 512;

@@ -39,6 +39,9 @@ struct PacketCacheOptions {
   bool deferrableInsertLock = true;   ///< skip an insert rather than wait for a busy shard
   std::string tier;  ///< the shared tier's address (redis=...); empty: none
   std::vector<uint16_t> skipOptions;  ///< EDNS options that do not split entries
+  /// parseECS: a client's ECS option enters the key as the subnet it names (family, source
+  /// prefix, address cut to it) rather than as raw bytes; needed for the zero-scope lookup.
+  bool parseEcs = false;
 };
 
 /// What identifies a cached answer besides the qname, computed once per query.

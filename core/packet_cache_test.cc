@@ -424,3 +424,24 @@ TEST_CASE("a hit allocates nothing") {
   CHECK(gAllocations.load() == before);
   CHECK(r == PacketCache::Result::Hit);
 }
+
+TEST_CASE("ECS splits entries by subnet; parseECS keys on the subnet, not on the scope") {
+  // 192.0.2.0/24 and 198.51.100.0/24, scope 0; then 192.0.2.0/24 with a scope of 24.
+  std::vector<uint8_t> a = {0, 8, 0, 7, 0, 1, 24, 0, 192, 0, 2};
+  std::vector<uint8_t> b = {0, 8, 0, 7, 0, 1, 24, 0, 198, 51, 100};
+  std::vector<uint8_t> aScoped = {0, 8, 0, 7, 0, 1, 24, 24, 192, 0, 2};
+  auto q = [](uint16_t id, const std::vector<uint8_t>& o) {
+    return makeQuery("ecs.example.", id, dns::qtype::A, true, true, false, o);
+  };
+  for (bool parse : {false, true}) {
+    auto o = opts(100);
+    o.parseEcs = parse;
+    PacketCache c(o);
+    insert(c, q(1, a), makeAnswer("ecs.example.", 300), 0);
+    CHECK(lookup(c, q(2, a), 0).result == PacketCache::Result::Hit);
+    CHECK(lookup(c, q(3, b), 0).result == PacketCache::Result::Miss);
+    CHECK(lookup(c, q(4, {}), 0).result == PacketCache::Result::Miss);
+    // A client's scope is no part of the subnet it asks for: only parseECS sees that.
+    CHECK((lookup(c, q(5, aScoped), 0).result == PacketCache::Result::Hit) == parse);
+  }
+}

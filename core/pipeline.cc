@@ -8,6 +8,7 @@
 #include "core/delay_queue.hh"
 #include "core/rules/actions.hh"
 #include "core/rules/apply.hh"
+#include "dns/ecs.hh"
 #include "dns/header.hh"
 #include "dns/types.hh"
 #include "dns/writer.hh"
@@ -139,6 +140,60 @@ QueryAction forward(QueryContext& q, const Pool* pool, const RuntimeConfig& cfg,
   return backend->submit(query, Completion(q)) ? QueryAction::Forwarded : QueryAction::Drop;
 }
 
+/// ECS is added for a pool with a server that asks for it (useClientSubnet), or, when no
+/// server of the pool is up, for a pool that says so (ServerPool:setECS), so that answers
+/// cached with ECS are found. dnsdist decides on the server its policy picked before the
+/// cache lookup; here the server is picked after it, so a pool mixing servers with and
+/// without ECS sends ECS to all of them (and its cache keys on the subnet): answers for
+/// different subnets never mix.
+bool poolWantsEcs(const Pool& pool, bool& zeroScopeAllowed) {
+  bool want = false;
+  zeroScopeAllowed = true;
+  for (const Backend* b : pool.servers) {
+    want = want || b->useClientSubnet;
+    if (b->useClientSubnet && b->disableZeroScope) zeroScopeAllowed = false;
+  }
+  return want || (pool.ecs && !anyServerUp(pool));
+}
+
+/// Puts the client's subnet (or SetECSAction's) into the query, as setECSOverride and the
+/// rules say; the query is parsed again when it changed.
+void addEcs(QueryContext& q) {
+  dns::ClientSubnet s =
+      q.ecsSet ? q.ecsSubnet
+               : dns::makeClientSubnet(q.destination.client.bytes(),
+                                       q.destination.client.byteLength(), q.ecsPrefixLength);
+  uint8_t option[dns::kMaxEcsOptionSize];
+  size_t n = dns::writeClientSubnetOption(s, option);
+  auto r =
+      dns::addClientSubnet(q.packet, q.length, q.capacity, q.message, {option, n}, q.ecsOverride);
+  if (r == dns::EcsEdit::Kept || r == dns::EcsEdit::NoRoom) return;
+  q.ecsAdded = r != dns::EcsEdit::Replaced;
+  q.ednsAdded = r == dns::EcsEdit::AddedWithOpt;
+  // The edit keeps the message well formed, so this parse cannot fail.
+  dns::MessageView::parse({q.packet, q.length}, q.message);
+}
+
+/// The zero-scope lookup (parseECS, disableZeroScope unset): before ECS is added, an answer
+/// a server said holds for every subnet. Only for a query without its own ECS option.
+bool zeroScopeLookup(QueryContext& q, PacketCache& cache) {
+  q.cacheKeyNoEcs = cache.makeKey(q.message, q.destination.sink != nullptr);
+  dns::ClientSubnet theirs;
+  if (dns::findClientSubnet(q.message, theirs)) return false;
+  q.cacheKey = q.cacheKeyNoEcs;
+  if (cacheLookup(q, cache, PacketCache::Stale::No, 0) == PacketCache::Result::Hit) return true;
+  q.ecsZeroScope = true;
+  return false;
+}
+
+/// A query that reached here without an OPT record got one to carry ECS; its answer must
+/// still carry none, so its key is not the key of a query that came with the same OPT: the
+/// EDNS flag off, as the client sent it, and a hash of its own.
+void keyWithoutAddedOpt(CacheKey& k) {
+  k.flags &= uint8_t(~CacheKey::kEdns);
+  k.hash ^= 0x5bd1e9955bd1e995ull;
+}
+
 }  // namespace
 
 QueryAction processQuery(QueryContext& q, const RuntimeConfig& cfg, GlobalStats& stats,
@@ -176,6 +231,12 @@ QueryAction processQuery(QueryContext& q, const RuntimeConfig& cfg, GlobalStats&
   q.tempFailureTTL = kDefaultTempFailureTTL;
   q.tags.clear();
   q.destination.delayMsec = 0;
+  q.useECS = true;
+  q.ecsOverride = cfg.settings.ecsOverride;
+  q.ecsSet = false;
+  q.ecsPrefixLength =
+      q.destination.client.isV4() ? cfg.settings.ecsSourcePrefixV4 : cfg.settings.ecsSourcePrefixV6;
+  q.ecsAdded = q.ednsAdded = q.ecsZeroScope = false;
   switch (rules::processQueryRules(q, cfg, stats)) {
     case rules::Verdict::Drop:
       return QueryAction::Drop;
@@ -191,9 +252,16 @@ QueryAction processQuery(QueryContext& q, const RuntimeConfig& cfg, GlobalStats&
   const Pool* pool = cfg.findPool(q.poolName);
   PacketCache* cache = pool && !q.skipCache ? pool->cache : nullptr;
   q.cache = nullptr;
+  bool zeroScopeAllowed = false;
+  if (pool && q.useECS && poolWantsEcs(*pool, zeroScopeAllowed)) {
+    if (cache && zeroScopeAllowed && cache->options().parseEcs && zeroScopeLookup(q, *cache))
+      return answerFromCache(q, cfg, stats);
+    addEcs(q);
+  }
   if (cache) {
     // DoH shares UDP's entries, as in dnsdist (its queries carry an OPT of 4096 by then).
     q.cacheKey = cache->makeKey(q.message, q.destination.sink != nullptr && q.http == nullptr);
+    if (q.ednsAdded) keyWithoutAddedOpt(q.cacheKey);
     if (cacheLookup(q, *cache, PacketCache::Stale::No, 0) == PacketCache::Result::Hit)
       return answerFromCache(q, cfg, stats);
     stats.cacheMisses.inc();

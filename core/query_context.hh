@@ -12,6 +12,7 @@
 
 #include "core/address.hh"
 #include "core/packet_cache.hh"
+#include "dns/ecs.hh"
 #include "dns/message.hh"
 
 namespace ballast::core {
@@ -64,6 +65,20 @@ struct QueryContext {
   /// kDefaultTempFailureTTL: the cache's own temporaryFailureTTL.
   uint32_t tempFailureTTL = kDefaultTempFailureTTL;
   std::vector<std::pair<std::string, std::string>> tags;  ///< SetTagAction; capacity kept
+  /// EDNS Client Subnet, as the rules leave it (dnsdist's dq.useECS, dq.ecsOverride,
+  /// dq.ecsPrefixLength; SetECSAction's subnet in ecsSubnet when ecsSet). processQuery sets
+  /// them from the settings and the client's address family before the rules.
+  bool useECS = true;
+  bool ecsOverride = false;
+  bool ecsSet = false;
+  uint8_t ecsPrefixLength = 0;
+  dns::ClientSubnet ecsSubnet;
+  /// What the pipeline did about ECS, for the response path: it added the option (and the
+  /// OPT record carrying it), and whether an answer of scope 0 goes in under cacheKeyNoEcs.
+  bool ecsAdded = false;
+  bool ednsAdded = false;
+  bool ecsZeroScope = false;
+  CacheKey cacheKeyNoEcs;
   /// DoH only (core/rules/http.hh): the HTTP request, for the HTTP* rules and
   /// HTTPStatusAction; valid while processQuery runs, null for other frontends.
   HttpRequest* http = nullptr;

@@ -48,7 +48,7 @@ bool sameCacheOptions(const PacketCacheOptions& a, const PacketCacheOptions& b) 
          a.maxNegativeTTL == b.maxNegativeTTL && a.dontAge == b.dontAge && a.shards == b.shards &&
          a.keepStaleData == b.keepStaleData && a.cookieHashing == b.cookieHashing &&
          a.deferrableInsertLock == b.deferrableInsertLock && a.skipOptions == b.skipOptions &&
-         a.tier == b.tier;
+         a.tier == b.tier && a.parseEcs == b.parseEcs;
 }
 
 }  // namespace ballast::core

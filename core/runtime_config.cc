@@ -35,6 +35,7 @@ void rebuildPools(RuntimeConfig& cfg, const std::vector<std::shared_ptr<Backend>
     auto p = std::make_shared<Pool>();
     p->policy = pool->policy;
     p->cache = pool->cache;
+    p->ecs = pool->ecs;
     next.emplace(name, std::move(p));
   }
   auto addTo = [&](const std::string& poolName, const std::shared_ptr<Backend>& b) {

@@ -46,6 +46,12 @@ struct Settings {
   uint16_t payloadSizeSelfGenerated = 1232;
   /// setAddEDNSToSelfGeneratedResponses: such answers carry an OPT record when the query did.
   bool addEDNSToSelfGenerated = true;
+  /// setECSSourcePrefixV4 / V6: how much of the client's address the ECS option added to
+  /// queries for useClientSubnet servers carries.
+  uint8_t ecsSourcePrefixV4 = 24;
+  uint8_t ecsSourcePrefixV6 = 56;
+  /// setECSOverride: replace an ECS option the client sent (false: keep the client's).
+  bool ecsOverride = false;
 };
 
 /// A pool's servers, kept alive by the snapshot that lists them.
@@ -56,6 +62,9 @@ struct Pool {
   /// Owned by the Runtime's cache registry: in-flight queries may still insert into a cache
   /// after it left the pool.
   PacketCache* cache = nullptr;
+  /// ServerPool:setECS: add ECS before the cache lookup even when no server of the pool
+  /// asks for it (so answers cached with ECS are found while those servers are down).
+  bool ecs = false;
 };
 
 struct RuntimeConfig {

@@ -80,9 +80,9 @@ int newPacketCache(lua_State* L, Host& h) {
     if (auto v = opts.boolean("keepStaleData")) o.keepStaleData = *v;
     if (auto v = opts.boolean("cookieHashing")) o.cookieHashing = *v;
     if (auto v = opts.boolean("deferrableInsertLock")) o.deferrableInsertLock = *v;
-    // Every EDNS option not skipped, ECS included, is part of the key: answers for
-    // different client subnets never mix, which is what parseECS protects in dnsdist.
-    opts.boolean("parseECS");
+    // Every EDNS option not skipped, ECS included, is part of the key either way: answers
+    // for different client subnets never mix. parseECS keys on the subnet the option names.
+    if (auto v = opts.boolean("parseECS")) o.parseEcs = *v;
     if (auto v = opts.integers("skipOptions", 0, 65535))
       for (int64_t code : *v) o.skipOptions.push_back(uint16_t(code));
     tierOptions(opts, o, redis);

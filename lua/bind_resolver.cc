@@ -225,6 +225,13 @@ int newResolver(lua_State* L, Host& h) {
   if (cfg.name.empty() || cfg.name.find_first_of(" @") != std::string::npos)
     throw ConfigError(fmt::format("newResolver: invalid name '{}'", cfg.name));
   cfg.instances = int(o.integer("instances", 1, 256).value_or(1));
+  // An embedded resolver asks authoritative servers itself and does not send them ECS
+  // (privacy, and its record cache has no per-subnet entries): an option asking for it is
+  // refused rather than silently doing nothing.
+  if (o.boolean("useClientSubnet").value_or(false))
+    throw ConfigError(
+        "newResolver: useClientSubnet is not supported: the embedded resolver does not send "
+        "EDNS Client Subnet to authoritative servers (use newServer{useClientSubnet=true})");
   if (auto pools = o.strings("pool")) cfg.pools = *pools;
   if (cfg.pools.size() == 1 && cfg.pools[0].empty()) cfg.pools.clear();
   if (auto hints = o.strings("rootHints")) {

@@ -4,6 +4,7 @@
 /// per table turns it into a userdata and the table's errors into Lua errors.
 #include <stdexcept>
 
+#include "core/rules/ecs_actions.hh"
 #include "core/rules/http.hh"
 #include "dns/types.hh"
 #include "lua/binding.hh"
@@ -218,6 +219,11 @@ rules::ActionPtr makeNegativeAndSoa(const Args& a) {
   return rules::negativeAndSoaAction(checkBool(a.L, 1, a.fn), std::move(soa), a.flagsOption(11));
 }
 
+rules::ActionPtr makeEcsPrefixLength(const Args& a) {
+  return rules::setEcsPrefixLengthAction(uint8_t(a.integer(1, "the IPv4 prefix length", 0, 32)),
+                                         uint8_t(a.integer(2, "the IPv6 prefix length", 0, 128)));
+}
+
 constexpr Def<rules::ActionPtr> kActions[] = {
     {"AllowAction", [](const Args&) { return rules::allowAction(); }},
     {"DropAction", [](const Args&) { return rules::dropAction(); }},
@@ -305,6 +311,23 @@ constexpr Def<rules::ActionPtr> kActions[] = {
        return rules::delayAction(uint32_t(a.integer(1, "the delay in milliseconds", 0, 3600000)));
      }},
     {"ContinueAction", [](const Args& a) { return rules::continueAction(a.action(1)); }},
+    {"SetECSAction",
+     [](const Args& a) {
+       return rules::setEcsAction(a.str(1, "the IPv4 netmask"), a.optStr(2, "the IPv6 netmask"));
+     }},
+    {"SetECSPrefixLengthAction", makeEcsPrefixLength},
+    {"ECSPrefixLengthAction", makeEcsPrefixLength},  // before dnsdist 1.6
+    {"SetECSOverrideAction",
+     [](const Args& a) { return rules::setEcsOverrideAction(checkBool(a.L, 1, a.fn)); }},
+    {"ECSOverrideAction",
+     [](const Args& a) { return rules::setEcsOverrideAction(checkBool(a.L, 1, a.fn)); }},
+    {"SetDisableECSAction", [](const Args&) { return rules::setDisableEcsAction(); }},
+    {"DisableECSAction", [](const Args&) { return rules::setDisableEcsAction(); }},
+    {"TeeAction",
+     [](const Args& a) {
+       return rules::teeAction(core::Address::parse(a.str(1, "the remote address"), 53),
+                               a.optBool(2, false));
+     }},
     {"LuaAction", [](const Args& a) { return makeLuaAction(a.L, 1, false); }},
     {"LuaFFIAction", [](const Args& a) { return makeLuaAction(a.L, 1, true); }},
     {"LuaFFIPerThreadAction",

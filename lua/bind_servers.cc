@@ -106,6 +106,7 @@ int newServer(lua_State* L, Host& h) {
   backends::remote::RemoteConfig cfg;
   core::HealthCheckConfig check;
   core::Backend::Admin admin = core::Backend::Admin::Auto;
+  bool useClientSubnet = false, disableZeroScope = false;
   if (lua_type(L, 1) == LUA_TSTRING) {
     cfg.address = core::Address::parse(lua_tostring(L, 1));
   } else if (lua_type(L, 1) == LUA_TTABLE) {
@@ -132,6 +133,8 @@ int newServer(lua_State* L, Host& h) {
     if (o.boolean("tcpOnly").value_or(false))
       throw ConfigError(
           "newServer: tcpOnly=true needs TCP to backends, which ballast does not have yet");
+    useClientSubnet = o.boolean("useClientSubnet").value_or(false);
+    disableZeroScope = o.boolean("disableZeroScope").value_or(false);
     readHealthCheck(o, check, admin);
     if (o.function("checkFunction")) check.checkFunction = makeCheckFunction(L, h);
     o.done();
@@ -148,6 +151,8 @@ int newServer(lua_State* L, Host& h) {
   if (cfg.pools.size() == 1 && cfg.pools[0].empty()) cfg.pools.clear();
   auto b = std::make_shared<backends::remote::RemoteBackend>(cfg, h.runtime);
   b->healthCheck = check;
+  b->useClientSubnet = useClientSubnet;
+  b->disableZeroScope = disableZeroScope;
   if (check.lazy) b->lazySamples.resize(check.lazySampleSize);
   b->setAdmin(admin);
   b->reloadKey = lua_type(L, 1) == LUA_TSTRING ? "server " + cfg.address.toStringWithPort() : key;

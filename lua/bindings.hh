@@ -15,6 +15,7 @@ void registerAclBindings(lua_State* L);       ///< setACL, addACL, showACL
 void registerSettingBindings(lua_State* L);   ///< runtime settings, statistics, includes
 void registerPoolBindings(lua_State* L);      ///< getPool, showPools, wrandom/whashed/chashed, knobs
 void registerCacheBindings(lua_State* L);     ///< newPacketCache, pool:setCache, stale settings
+void registerEcsBindings(lua_State* L);       ///< setECSSourcePrefixV4/V6, setECSOverride, pool:setECS
 void registerConsoleBindings(lua_State* L);   ///< controlSocket, setKey, dumpStats, shutdown...
 void registerResolverBindings(lua_State* L);  ///< newResolver, showResolvers, setResolverTracing
 void registerWebBindings(lua_State* L);       ///< webserver, setWebserverConfig, carbonServer, ...

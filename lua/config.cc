@@ -53,6 +53,7 @@ lua_State* LuaConfig::newState(Host& h) {
     registerSettingBindings(L);
     registerPoolBindings(L);   // after registerServerBindings: uses its policy metatable
     registerCacheBindings(L);  // after registerPoolBindings: adds to the pool's methods
+    registerEcsBindings(L);    // likewise
     registerConsoleBindings(L);
     registerResolverBindings(L);
     registerWebBindings(L);

@@ -201,6 +201,12 @@ int dqIndex(lua_State* L) {
     lua_pushboolean(L, dq.query && dq.query->skipCache);
   } else if (key == "pool") {
     lua_pushstring(L, dq.query ? dq.query->poolName.c_str() : "");
+  } else if (key == "useECS") {
+    lua_pushboolean(L, dq.query && dq.query->useECS);
+  } else if (key == "ecsOverride") {
+    lua_pushboolean(L, dq.query && dq.query->ecsOverride);
+  } else if (key == "ecsPrefixLength") {
+    lua_pushinteger(L, dq.query ? dq.query->ecsPrefixLength : 0);
   } else if (key == "getTag") {
     lua_pushcfunction(L, dqGetTag);
   } else if (key == "setTag") {
@@ -220,6 +226,15 @@ int dqNewIndex(lua_State* L) {
     dq.query->skipCache = lua_toboolean(L, 3);
   } else if (key == "pool" && dq.query) {
     dq.query->poolName = luaL_checkstring(L, 3);
+  } else if (key == "useECS" && dq.query) {
+    dq.query->useECS = lua_toboolean(L, 3);
+  } else if (key == "ecsOverride" && dq.query) {
+    dq.query->ecsOverride = lua_toboolean(L, 3);
+  } else if (key == "ecsPrefixLength" && dq.query) {
+    lua_Integer bits = luaL_checkinteger(L, 3);
+    if (bits < 0 || bits > (dq.remote && dq.remote->isV4() ? 32 : 128))
+      return luaL_error(L, "DNSQuestion: ecsPrefixLength out of range");
+    dq.query->ecsPrefixLength = uint8_t(bits);
   } else {
     return luaL_error(L, "DNSQuestion: '%s' cannot be set", key.c_str());
   }

@@ -3,6 +3,8 @@
 /// DNSClass and DNSOpcode tables.
 #include "lua/rule_types.hh"
 
+#include <fmt/format.h>
+
 #include <cmath>
 
 #include "dns/types.hh"
@@ -115,6 +117,23 @@ int describeAction(lua_State* L) {
   lua_pushstring(L, (*static_cast<rules::ActionPtr*>(lua_touserdata(L, 1)))->describe().c_str());
   return 1;
 }
+/// action:printStats() and action:getStats(): the counters an action keeps (TeeAction's),
+/// one "name value" line each / a table; nothing for an action that keeps none.
+int actionPrintStats(lua_State* L, Host& h) {
+  std::string out;
+  for (const auto& [name, value] : checkUserdata<rules::ActionPtr>(L, 1, kActionMeta)->stats())
+    out += fmt::format("{}\t{}\n", name, value);
+  h.out(out);
+  return 0;
+}
+int actionGetStats(lua_State* L, Host&) {
+  lua_newtable(L);
+  for (const auto& [name, value] : checkUserdata<rules::ActionPtr>(L, 1, kActionMeta)->stats()) {
+    lua_pushnumber(L, double(value));
+    lua_setfield(L, -2, name.c_str());
+  }
+  return 1;
+}
 int describeResponseAction(lua_State* L) {
   lua_pushstring(
       L, (*static_cast<rules::ResponseActionPtr*>(lua_touserdata(L, 1)))->describe().c_str());
@@ -187,7 +206,9 @@ void registerDnsConstants(lua_State* L) {
 
 void registerRuleTypes(lua_State* L) {
   registerUserdataType<rules::SelectorPtr>(L, kSelectorMeta, {}, describeSelector);
-  registerUserdataType<rules::ActionPtr>(L, kActionMeta, {}, describeAction);
+  registerUserdataType<rules::ActionPtr>(
+      L, kActionMeta, {{"printStats", wrap<actionPrintStats>}, {"getStats", wrap<actionGetStats>}},
+      describeAction);
   registerUserdataType<rules::ResponseActionPtr>(L, kResponseActionMeta, {},
                                                  describeResponseAction);
   registerUserdataType<RuleActionValue>(L, kRuleActionMeta, {});

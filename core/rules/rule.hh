@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/address.hh"
@@ -69,6 +70,9 @@ class Action {
   virtual ~Action() = default;
   virtual Verdict apply(DQ& dq) const = 0;
   virtual std::string describe() const = 0;
+  /// The counters an action keeps of its own (TeeAction's), named and ordered as dnsdist's
+  /// printStats shows them; most keep none.
+  virtual std::vector<std::pair<std::string, uint64_t>> stats() const { return {}; }
 };
 
 enum class ResponseVerdict : uint8_t {

@@ -36,6 +36,7 @@ import socket
 import threading
 import time
 
+import dns.edns
 import dns.flags
 import dns.message
 import dns.name
@@ -93,6 +94,7 @@ class FakeBackend:
         if answer is None:
             answer = self.host if family_of(self.host) == socket.AF_INET else "192.0.2.1"
         self.answer = answer
+        self.ecs_scope = None       # set: responses echo the query's ECS with this scope
         self._lock = threading.Lock()
         self._queries = []
         self.other_queries = 0      # out-of-zone queries (health checks, probes)
@@ -233,6 +235,12 @@ class FakeBackend:
 
     def _build_response(self, query, mode, in_zone):
         response = dns.message.make_response(query, recursion_available=True)
+        if self.ecs_scope is not None:
+            # Echo the query's ECS option with this scope, as an ECS-aware server does.
+            ecs = [o for o in query.options if o.otype == dns.edns.ECS]
+            if ecs:
+                response.use_edns(0, payload=1232, options=[dns.edns.ECSOption(
+                    ecs[0].address, ecs[0].srclen, self.ecs_scope)])
         question = query.question[0]
         qname = question.name
         first = qname.labels[0].decode("ascii", "replace").lower() if qname.labels else ""

@@ -65,10 +65,11 @@ def test_every_listed_function_is_bound_or_not_as_stated(tmp_path):
     assert not wrong_refused, f"listed refused but bound: {wrong_refused}"
     for name in ["TrailingDataRule", "NegativeAndSOAAction", "LuaFFIPerThreadResponseAction",
                  "setPayloadSizeOnSelfGeneratedAnswers", "dynBlockRulesGroup",
-                 "SetSkipCacheResponseAction", "SetTempFailureCacheTTLAction"]:
+                 "SetSkipCacheResponseAction", "SetTempFailureCacheTTLAction",
+                 "TeeAction", "SetECSAction", "setECSOverride", "setECSSourcePrefixV4"]:
         assert ("supported", name) in functions, name
     # Left to other work, named so (issue 20).
-    for name in ["TeeAction", "SetECSAction", "SetProxyProtocolValuesAction"]:
+    for name in ["SetProxyProtocolValuesAction"]:
         reasons = [r for s, k, n, r in listed if n == name and s == "refused"]
         assert reasons and "not yet implemented (issue 20)" in reasons[0], name
 
@@ -76,8 +77,9 @@ def test_every_listed_function_is_bound_or_not_as_stated(tmp_path):
 @pytest.mark.parametrize("call, expect", [
     ('addDNSCryptBind("127.0.0.1:8443", "p", "c", "k")',
      r"^{path}:3: addDNSCryptBind is not supported by ballast: DNSCrypt is not part of ballast\."),
-    ('addAction(AllRule(), TeeAction("192.0.2.1"))',
-     r"^{path}:3: TeeAction is not supported by ballast: not yet implemented \(issue 20\)"),
+    ('addAction(AllRule(), DnstapLogAction("id", nil))',
+     r"^{path}:3: DnstapLogAction is not supported by ballast: dnstap logging is not part of "
+     r"ballast yet\."),
     ("noSuchFunctionAnywhere()", r"^{path}:3: unknown function 'noSuchFunctionAnywhere'"),
 ])
 def test_check_config_names_refused_functions(tmp_path, call, expect):
