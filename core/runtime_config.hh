@@ -46,6 +46,11 @@ struct Settings {
   uint16_t payloadSizeSelfGenerated = 1232;
   /// setAddEDNSToSelfGeneratedResponses: such answers carry an OPT record when the query did.
   bool addEDNSToSelfGenerated = true;
+  /// setProxyProtocolMaximumPayloadSize: the largest PROXY header accepted from a client
+  /// (the whole header, at least 16).
+  uint32_t proxyProtocolMaxSize = 512;
+  /// setProxyProtocolApplyACL: the ACL also applies to the address a PROXY header names.
+  bool proxyProtocolApplyACL = false;
 };
 
 /// A pool's servers, kept alive by the snapshot that lists them.
@@ -60,6 +65,8 @@ struct Pool {
 
 struct RuntimeConfig {
   NetmaskGroup acl = defaultAcl();
+  /// setProxyProtocolACL: clients whose queries must start with a PROXY v2 header.
+  NetmaskGroup proxyProtocolACL;
   Settings settings;
   std::shared_ptr<const Policy> policy = makePolicy("leastOutstanding");
   PolicySettings policySettings;  ///< the knobs every policy here was made with
