@@ -144,6 +144,18 @@ TcpClient::Conn* TcpClient::pickConnection(const Job& job) {
   // connect() and an epoll registration per query under load, with a scan of all of them.)
   if (best && (best->inFlight.size() < kPipelineBeforeNew || conns_.size() >= maxConnections_))
     return best;
+  if (!best && conns_.size() >= maxConnections_) {
+    // Every slot is taken by connections opened for other PROXY headers: an idle one
+    // makes room, or the query would wait for an idle timeout.
+    auto idle = std::find_if(conns_.begin(), conns_.end(),
+                             [](const auto& c) { return c->inFlight.empty(); });
+    if (idle != conns_.end()) {
+      event_free((*idle)->ev);
+      close((*idle)->fd);
+      stats.current.fetch_sub(1, std::memory_order_relaxed);
+      conns_.erase(idle);
+    }
+  }
   if (conns_.size() < maxConnections_) {
     if (Conn* fresh = openConnection(job)) return fresh;
   }

@@ -3,11 +3,17 @@
 sent to newServer{useProxyProtocol=true} backends (UDP, TCP, health checks), the rules and
 dq methods on its values, and malformed headers dropped and counted."""
 
+import base64
 import ipaddress
 import socket
+import ssl
 import struct
+import subprocess
 
 import dns.message
+import h2.config
+import h2.connection
+import h2.events
 import pytest
 
 import harness
@@ -253,6 +259,26 @@ def test_tcp_header_to_backend_once_per_connection(start_ballast, tcp_backend, n
     assert be.tcp.connections == 2
 
 
+def test_tcp_connection_limit_with_headers(start_ballast, tcp_backend, new_addr):
+    """With maxConcurrentTCPConnections=1, a second client's query does not wait behind the
+    first client's idle backend connection: that one is closed to make room."""
+    be = tcp_backend(proxy=True)
+    b = start_ballast([be], server_opts=[{"useProxyProtocol": True,
+                                          "maxConcurrentTCPConnections": 1}])
+    host, port = b.listen[0]
+    src = new_addr()
+    clients = [StreamClient(host, port, source=src) for _ in range(2)]
+    for i, c in enumerate(clients):
+        c.send(make_query(f"lim{i}.test.", qid=50 + i))
+        assert c.recv_one(timeout=2).id == 50 + i
+    ports = [c.sock.getsockname()[1] for c in clients]
+    for c in clients:
+        c.sock.close()
+    assert be.tcp.connections == 2
+    assert [q.proxy for q in be.tcp.queries] == [
+        proxy_header((src, p), (host, port), stream=True) for p in ports]
+
+
 # ---- rules and dq methods -------------------------------------------------------------
 
 def test_value_rule_and_dq_methods(start_ballast, backends, new_addr):
@@ -299,3 +325,79 @@ def test_bad_configuration_is_refused(start_ballast, tmp_path):
         assert r.returncode != 0
         assert "bad.conf:1" in r.stdout + r.stderr and msg in r.stdout + r.stderr, \
             r.stdout + r.stderr
+
+
+# ---- DoT and DoH: the header comes before TLS -----------------------------------------
+
+def tls_client(proxy, dest, header, alpn):
+    """A TLS socket from `proxy` to `dest` whose plain first bytes are `header`."""
+    raw = socket.create_connection(dest, timeout=3, source_address=(proxy, 0))
+    raw.sendall(header)
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    ctx.set_alpn_protocols([alpn])
+    return ctx.wrap_socket(raw, server_hostname="proxy.test")
+
+
+def make_cert(directory):
+    cert, key = directory / "proxy.crt", directory / "proxy.key"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", str(key), "-out",
+                    str(cert), "-days", "2", "-subj", "/CN=proxy.test"],
+                   check=True, capture_output=True)
+    return cert, key
+
+
+SPOOF_PROXIED = 'addAction(NetmaskGroupRule({"192.0.2.0/24"}), SpoofAction("198.51.100.20"))\n'
+
+
+def test_dot_header_before_tls(start_ballast, tcp_backend, new_addr, tmp_path):
+    be = tcp_backend()
+    proxy = new_addr()
+    cert, key = make_cert(tmp_path)
+    host = new_addr()
+    port = harness.free_port(host)
+    b = start_ballast([be], lua=f'addTLSLocal("{host}:{port}", "{cert}", "{key}")\n'
+                                f'setProxyProtocolACL({{"{proxy}/32"}})\n' + SPOOF_PROXIED)
+    base = b.fresh_counters()
+    s = tls_client(proxy, (host, port), proxy_header(("192.0.2.8", 8), (host, port), True), "dot")
+    s.sendall(frame(make_query("dot.test.", qid=41)))
+    (n,) = struct.unpack("!H", s.recv(2))
+    r = dns.message.from_wire(s.recv(n))
+    assert r.id == 41 and a_addresses(r) == ["198.51.100.20"]
+    s.close()
+    # TLS straight away, no header: closed and counted.
+    with pytest.raises((ssl.SSLError, ConnectionResetError, OSError)):
+        tls_client(proxy, (host, port), b"", "dot").sendall(frame(make_query("x.test.")))
+    b.wait_deltas(base, {"proxy-protocol-invalid": 1})
+
+
+def test_doh_header_before_tls(start_ballast, tcp_backend, new_addr, tmp_path):
+    be = tcp_backend()
+    proxy = new_addr()
+    cert, key = make_cert(tmp_path)
+    host = new_addr()
+    port = harness.free_port(host)
+    b = start_ballast([be], lua=f'addDOHLocal("{host}:{port}", "{cert}", "{key}")\n'
+                                f'setProxyProtocolACL({{"{proxy}/32"}})\n' + SPOOF_PROXIED)
+    s = tls_client(proxy, (host, port), proxy_header(("192.0.2.9", 9), (host, port), True), "h2")
+    conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
+    conn.initiate_connection()
+    wire = make_query("doh.test.", qid=0).to_wire()
+    conn.send_headers(1, [(":method", "GET"), (":scheme", "https"), (":authority", "proxy.test"),
+                          (":path", "/dns-query?dns=" + base64.urlsafe_b64encode(wire)
+                           .rstrip(b"=").decode())], end_stream=True)
+    s.sendall(conn.data_to_send())
+    body, ended = b"", False
+    while not ended:
+        data = s.recv(65536)
+        assert data, "connection closed before the answer"
+        for ev in conn.receive_data(data):
+            if isinstance(ev, h2.events.DataReceived):
+                body += ev.data
+            elif isinstance(ev, h2.events.StreamEnded):
+                ended = True
+        s.sendall(conn.data_to_send())
+    s.close()
+    assert a_addresses(dns.message.from_wire(body)) == ["198.51.100.20"]
