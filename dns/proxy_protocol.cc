@@ -125,8 +125,9 @@ void write(std::vector<uint8_t>& out, const Endpoint* source, const Endpoint* de
   out.push_back(
       uint8_t((v6 ? kFamilyInet6 : kFamilyInet) | (stream ? kTransportStream : kTransportDgram)));
   put16(out, len);
-  Endpoint none;
-  const Endpoint& dst = destination && destination->v6 == v6 ? *destination : none;
+  Endpoint dst;  // the unspecified address of the source's family, the port kept
+  if (destination && destination->v6 == v6) dst = *destination;
+  if (destination) dst.port = destination->port;
   out.insert(out.end(), source->addr, source->addr + a);
   out.insert(out.end(), dst.addr, dst.addr + a);
   put16(out, source->port);

@@ -76,7 +76,8 @@ void forEachValue(std::span<const uint8_t> tlvs, F&& f) {
 void appendValues(std::span<const uint8_t> tlvs, std::vector<Value>& out);
 
 /// Appends a PROXY header (source and destination of the same family; when they differ,
-/// the destination is written as the unspecified address of the source's family) with
+/// the destination is written as the unspecified address of the source's family, with its
+/// port) with
 /// `values`, or a LOCAL header with no address when `source` is null. Throws
 /// std::length_error when the values do not fit in the 16-bit length.
 void write(std::vector<uint8_t>& out, const Endpoint* source, const Endpoint* destination,
