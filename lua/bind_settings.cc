@@ -30,6 +30,8 @@ constexpr BoolSetting kBoolSettings[] = {
     {"setDropEmptyQueries", &core::Settings::dropEmptyQueries},
     {"setAddEDNSToSelfGeneratedResponses", &core::Settings::addEDNSToSelfGenerated},
     {"setProxyProtocolApplyACL", &core::Settings::proxyProtocolApplyACL},
+    // The name dnsdist's own text for setProxyProtocolACL (and its later versions) uses.
+    {"setProxyProtocolApplyACLToProxiedClients", &core::Settings::proxyProtocolApplyACL},
 };
 
 int setBool(lua_State* L) {

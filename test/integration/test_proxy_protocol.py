@@ -148,7 +148,7 @@ setProxyProtocolApplyACL(true)
                    timeout=0.3) is None
     b.wait_deltas(base, {"acl-drops": 1}, exact=False)
     # Without it, the ACL is the proxy's alone: the same header passes.
-    b.run_lua("setProxyProtocolApplyACL(false)")
+    b.run_lua("setProxyProtocolApplyACLToProxiedClients(false)")  # the other spelling
     r = raw_udp(proxy, listen, outside + make_query("out2.test.", qid=3).to_wire())
     assert r is not None
 
