@@ -119,6 +119,21 @@ def test_udp_malformed_or_missing_header_dropped_and_counted(start_ballast, back
     assert "proxy-protocol-invalid" in out, out
 
 
+def test_udp_local_header_keeps_the_real_address(start_ballast, backends, new_addr):
+    """A LOCAL header (the proxy speaking for itself) is accepted; the address stays the
+    proxy's own."""
+    be = backends()
+    proxy = new_addr()
+    b = start_ballast([be], lua=f'''
+setProxyProtocolACL({{"{proxy}/32"}})
+addAction(NetmaskGroupRule({{"{proxy}/32"}}), SpoofAction("198.51.100.30"))
+''')
+    listen = b.listen[0]
+    r = raw_udp(proxy, listen, proxy_header(None, None, command=0)
+                + make_query("local.test.", qid=4).to_wire())
+    assert r is not None and a_addresses(r) == ["198.51.100.30"]
+
+
 def test_udp_maximum_payload_size(start_ballast, backends, new_addr):
     be = backends()
     proxy = new_addr()
