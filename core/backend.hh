@@ -21,6 +21,7 @@
 #include "core/udp_sender.hh"
 #include "dns/message.hh"
 #include "dns/name.hh"
+#include "dns/proxy_protocol.hh"
 #include "metrics/counter.hh"
 
 namespace ballast::core {
@@ -34,6 +35,11 @@ struct Query {
   const dns::MessageView* message = nullptr;  ///< the parsed query
   /// A remote backend queues its datagram here; the frontend flushes once per batch.
   UdpSender* out = nullptr;
+  /// Who asked (for a backend with useProxyProtocol): the client's and the local address
+  /// as the rules saw them, and the PROXY protocol values to pass on. Null for checks.
+  const Address* client = nullptr;
+  const Address* local = nullptr;
+  const std::vector<dns::proxy::Value>* proxyValues = nullptr;
 };
 
 /// Per-backend figures, as dnsdist's showServers shows them.

@@ -20,7 +20,7 @@ bool DelayQueue::schedule(const Destination& d, const uint8_t* packet, size_t le
   }
   bool first = items_.empty() || nowUsec + int64_t(d.delayMsec) * 1000 < items_.top().dueUsec;
   items_.push(Item{nowUsec + int64_t(d.delayMsec) * 1000, seq_++, d.fd, d.needSourceAddress,
-                   d.client, d.local, std::vector<uint8_t>(packet, packet + len)});
+                   d.replyTo(), d.replyFrom(), std::vector<uint8_t>(packet, packet + len)});
   delayed.inc();
   if (!thread_.joinable()) thread_ = std::thread([this] { loop(); });
   lock.unlock();

@@ -137,6 +137,9 @@ QueryAction forward(QueryContext& q, const Pool* pool, const RuntimeConfig& cfg,
   }
   if (cache) cache->setBackendsDown(false);
   Query query{q.packet, q.length, &q.message, &out};
+  query.client = &q.destination.client;
+  query.local = &q.destination.local;
+  query.proxyValues = &q.proxyValues;
   return backend->submit(query, Completion(q)) ? QueryAction::Forwarded : QueryAction::Drop;
 }
 
@@ -203,7 +206,10 @@ QueryAction processQuery(QueryContext& q, const RuntimeConfig& cfg, GlobalStats&
     return QueryAction::Drop;
   }
   stats.queries.inc();
-  if (!cfg.acl.match(q.destination.client)) {
+  const Destination& d = q.destination;
+  // A proxied client: the ACL is the proxy's, and the client's too with setProxyProtocolApplyACL.
+  if (!cfg.acl.match(d.proxied ? d.peer : d.client) ||
+      (d.proxied && cfg.settings.proxyProtocolApplyACL && !cfg.acl.match(d.client))) {
     stats.aclDrops.inc();
     return QueryAction::Drop;
   }
@@ -299,7 +305,8 @@ void sendToClient(const Destination& d, const uint8_t* packet, size_t len, UdpSe
   } else if (d.delayMsec) {
     delayQueue().schedule(d, packet, len, monotonicUsec());
   } else {
-    sender.add(d.fd, &d.client, d.needSourceAddress ? &d.local : nullptr, packet, len, nullptr);
+    sender.add(d.fd, &d.replyTo(), d.needSourceAddress ? &d.replyFrom() : nullptr, packet, len,
+               nullptr);
   }
 }
 

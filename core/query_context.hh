@@ -14,6 +14,7 @@
 #include "core/packet_cache.hh"
 #include "dns/ecs.hh"
 #include "dns/message.hh"
+#include "dns/proxy_protocol.hh"
 
 namespace ballast::core {
 
@@ -38,6 +39,14 @@ struct Destination {
   uint64_t cookie = 0;             ///< the sink's own reference (connection, stream)
   /// The client came over a stream (TCP, DoT, DoH): a truncated answer is not for it.
   bool stream = false;
+  /// PROXY protocol from a client in setProxyProtocolACL: `client` and `local` are the
+  /// addresses its header named (what the ACL, rules, rings and dynamic blocks see), and
+  /// `peer` / `peerLocal` where the bytes really came from, where a UDP answer goes.
+  bool proxied = false;
+  Address peer;
+  Address peerLocal;
+  const Address& replyTo() const { return proxied ? peer : client; }
+  const Address& replyFrom() const { return proxied ? peerLocal : local; }
   /// DelayAction / DelayResponseAction: hold a UDP answer back this long (sendToClient).
   /// Reset for every query by processQuery; never set for stream clients.
   uint32_t delayMsec = 0;
@@ -79,6 +88,10 @@ struct QueryContext {
   bool ednsAdded = false;
   bool ecsZeroScope = false;
   CacheKey cacheKeyNoEcs;
+  /// PROXY protocol values (TLVs): those the client's header carried, then what the rules
+  /// set; sent to a backend with useProxyProtocol. Filled by the frontend before
+  /// processQuery (its capacity kept).
+  std::vector<dns::proxy::Value> proxyValues;
   /// DoH only (core/rules/http.hh): the HTTP request, for the HTTP* rules and
   /// HTTPStatusAction; valid while processQuery runs, null for other frontends.
   HttpRequest* http = nullptr;

@@ -52,6 +52,11 @@ struct Settings {
   uint8_t ecsSourcePrefixV6 = 56;
   /// setECSOverride: replace an ECS option the client sent (false: keep the client's).
   bool ecsOverride = false;
+  /// setProxyProtocolMaximumPayloadSize: the largest PROXY header accepted from a client
+  /// (the whole header, at least 16).
+  uint32_t proxyProtocolMaxSize = 512;
+  /// setProxyProtocolApplyACL: the ACL also applies to the address a PROXY header names.
+  bool proxyProtocolApplyACL = false;
 };
 
 /// A pool's servers, kept alive by the snapshot that lists them.
@@ -69,6 +74,8 @@ struct Pool {
 
 struct RuntimeConfig {
   NetmaskGroup acl = defaultAcl();
+  /// setProxyProtocolACL: clients whose queries must start with a PROXY v2 header.
+  NetmaskGroup proxyProtocolACL;
   Settings settings;
   std::shared_ptr<const Policy> policy = makePolicy("leastOutstanding");
   PolicySettings policySettings;  ///< the knobs every policy here was made with

@@ -42,6 +42,8 @@ void GlobalStats::registerIn(metrics::Registry& r) const {
   r.add("rule-servfail", ruleServFail, "Number of SERVFAIL answers received because of a rule");
   r.add("rule-truncated", ruleTruncated, "Number of truncated answers returned because of a rule");
   r.add("dyn-blocked", dynBlocked, "Number of queries dropped because of a dynamic block");
+  r.add("proxy-protocol-invalid", proxyProtocolInvalid,
+        "Number of queries dropped because of an invalid or missing PROXY protocol header");
   r.addLatency(latency);
 }
 

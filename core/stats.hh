@@ -35,6 +35,7 @@ struct GlobalStats {
   metrics::Counter ruleServFail;
   metrics::Counter ruleTruncated;          ///< answered with TC set by a rule
   metrics::Counter dynBlocked;             ///< stopped by a dynamic block
+  metrics::Counter proxyProtocolInvalid;   ///< a client in setProxyProtocolACL sent no valid header
   metrics::LatencyStats latency;
 
   /// Counts an answer sent to a client in the frontend-* counter of its rcode.

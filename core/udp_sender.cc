@@ -6,16 +6,23 @@
 
 namespace ballast::core {
 
-void UdpSender::add(int fd, const Address* to, const Address* from, const uint8_t* data, size_t len,
-                    metrics::Counter* onError) {
+void UdpSender::add(int fd, const Address* to, const Address* from, std::span<const uint8_t> prefix,
+                    const uint8_t* data, size_t len, metrics::Counter* onError) {
   if (count_ == kBatch) flush();
   size_t i = count_++;
   items_[i] = {fd, onError};
-  iovs_[i] = {const_cast<uint8_t*>(data), len};
   msghdr& h = msgs_[i].msg_hdr;
   h = {};
-  h.msg_iov = &iovs_[i];
-  h.msg_iovlen = 1;
+  h.msg_iov = iovs_[i].data();
+  if (prefix.empty()) {
+    iovs_[i][0] = {const_cast<uint8_t*>(data), len};
+    h.msg_iovlen = 1;
+  } else {
+    prefixes_[i].assign(prefix.begin(), prefix.end());
+    iovs_[i][0] = {prefixes_[i].data(), prefixes_[i].size()};
+    iovs_[i][1] = {const_cast<uint8_t*>(data), len};
+    h.msg_iovlen = 2;
+  }
   if (to) {
     to_[i] = *to;
     h.msg_name = to_[i].sockaddr_();

@@ -8,6 +8,8 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <span>
+#include <vector>
 
 #include "core/address.hh"
 #include "metrics/counter.hh"
@@ -22,7 +24,13 @@ class UdpSender {
   /// source address to use (IP_PKTINFO / IPV6_PKTINFO) when the socket is bound to a
   /// wildcard address; null otherwise. `onError` is incremented if the send fails.
   void add(int fd, const Address* to, const Address* from, const uint8_t* data, size_t len,
-           metrics::Counter* onError);
+           metrics::Counter* onError) {
+    add(fd, to, from, {}, data, len, onError);
+  }
+  /// The same with `prefix` sent first in the datagram (a PROXY protocol header); the
+  /// prefix is copied, `data` is referenced.
+  void add(int fd, const Address* to, const Address* from, std::span<const uint8_t> prefix,
+           const uint8_t* data, size_t len, metrics::Counter* onError);
   /// Sends everything queued. Returns the number of datagrams that could not be sent.
   size_t flush();
   size_t pending() const { return count_; }
@@ -37,7 +45,8 @@ class UdpSender {
     char buf[CMSG_SPACE(sizeof(in6_pktinfo))];
   };
   std::array<mmsghdr, kBatch> msgs_{};
-  std::array<iovec, kBatch> iovs_{};
+  std::array<std::array<iovec, 2>, kBatch> iovs_{};
+  std::array<std::vector<uint8_t>, kBatch> prefixes_{};  ///< capacity kept
   std::array<Item, kBatch> items_{};
   std::array<Address, kBatch> to_{};
   std::array<Control, kBatch> control_{};

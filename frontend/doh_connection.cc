@@ -281,6 +281,7 @@ void DohConnection::start() {
   doh_.stats.httpConnects.inc();
   event_ = event_new(worker_.base(), fd_, 0, onEvent, this);
   if (!event_) return close(Why::ReadError);
+  proxy_ = ClientProxy::forClient(client_, local_, worker_.config());
   handle(EV_READ);
 }
 
@@ -316,7 +317,9 @@ void DohConnection::handle(short what) {
   }
   trimArmed_ = false;
   trimmedIdle_ = false;
+  bool awaitingProxy = proxy_ && proxy_->waiting();
   if (what & EV_TIMEOUT) {
+    if (awaitingProxy) return close(Why::ClientTimeout);
     if (handshaking_) return close(Why::Handshake);
     if (waiting_ == 0 || !output_.empty()) return close(Why::ClientTimeout);
     // No answer from the backends in time: 502 on those streams, the connection stays.
@@ -327,6 +330,19 @@ void DohConnection::handle(short what) {
       respond(s, 502, {});
     }
     waiting_ = 0;
+  }
+  if (awaitingProxy) {
+    // The PROXY header comes before TLS and HTTP/2.
+    switch (proxy_->advance(fd_, worker_.config(), worker_.context().rt.stats)) {
+      case ClientProxy::Step::Ready:
+        break;
+      case ClientProxy::Step::Wait:
+        return rearm();
+      case ClientProxy::Step::Closed:
+        return close(Why::Done);
+      case ClientProxy::Step::Invalid:
+        return close(Why::ReadError);
+    }
   }
   if (handshaking_) {
     IoStatus st = io_->handshake(fd_);
@@ -509,6 +525,7 @@ void DohConnection::onRequest(Stream& s) {
   if (!s.forwardedFor.empty())
     if (auto a = forwardedClient(s.forwardedFor, client_.port())) d.client = *a;
   d.local = local_;
+  if (proxy_) proxy_->fill(q);
   d.sink = &worker_;
   d.cookie = (uint64_t(slot) << 32) | generation;
   d.stream = true;
@@ -630,7 +647,10 @@ void DohConnection::rearm() {
   const TcpSettings& s = worker_.context().settings;
   short flags = 0;
   int64_t timeoutMs;
-  if (handshaking_) {
+  if (proxy_ && proxy_->waiting()) {
+    flags = EV_READ;
+    timeoutMs = s.recvTimeoutSec * 1000LL;
+  } else if (handshaking_) {
     flags = ioWantsWrite_ ? EV_WRITE : EV_READ;
     timeoutMs = s.recvTimeoutSec * 1000LL;
   } else {

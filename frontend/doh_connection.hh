@@ -100,6 +100,7 @@ class DohConnection final : public StreamConnection {
   DohBind& doh_;
   StreamIo* io_;
   std::unique_ptr<TlsIo> tls_;
+  std::unique_ptr<ClientProxy> proxy_;  ///< the client is in setProxyProtocolACL
   event* event_ = nullptr;
   nghttp2_session* session_ = nullptr;
   std::unordered_map<int32_t, Stream> streams_;

@@ -48,6 +48,7 @@ void DnsStreamConnection::start() {
     close(Why::ReadError);
     return;
   }
+  proxy_ = ClientProxy::forClient(client_, local_, worker_.config());
   // A query (or a TLS ClientHello) usually comes with the connection: try at once.
   handle(EV_READ);
 }
@@ -59,8 +60,8 @@ void DnsStreamConnection::onEvent(evutil_socket_t, short what, void* self) {
 bool DnsStreamConnection::canProcess() const {
   uint32_t limit = bind_.maxInFlight == 0 ? 1 : bind_.maxInFlight;
   uint64_t maxQueries = worker_.context().settings.maxQueriesPerConnection;
-  return !handshaking_ && !failed_ && inFlight_ < limit && output_.size() < kMaxOutput &&
-         (maxQueries == 0 || queries_ < maxQueries);
+  return !handshaking_ && !failed_ && !awaitingProxy() && inFlight_ < limit &&
+         output_.size() < kMaxOutput && (maxQueries == 0 || queries_ < maxQueries);
 }
 
 void DnsStreamConnection::handle(short what) {
@@ -68,8 +69,13 @@ void DnsStreamConnection::handle(short what) {
     const TcpSettings& s = worker_.context().settings;
     if (s.maxConnectionDurationSec > 0 && nowMs() - startMs_ >= s.maxConnectionDurationSec * 1000LL)
       return close(Why::Duration);
+    if (awaitingProxy()) return close(Why::ClientTimeout);
     if (handshaking_) return close(Why::Handshake);
     return close(inFlight_ > 0 && output_.empty() ? Why::GaveUp : Why::ClientTimeout);
+  }
+  if (awaitingProxy()) {
+    if (!readProxyHeader()) return;
+    what |= EV_READ;  // a query or a ClientHello may have come with it
   }
   if (handshaking_) {
     IoStatus st = io_->handshake(fd_);
@@ -86,6 +92,23 @@ void DnsStreamConnection::handle(short what) {
   if ((what & EV_WRITE) && !output_.empty()) flushOutput();
   if (!failed_ && ((what & EV_READ) || ioWantsWrite_) && wantsRead()) readQueries();
   settle();
+}
+
+bool DnsStreamConnection::readProxyHeader() {
+  switch (proxy_->advance(fd_, worker_.config(), worker_.context().rt.stats)) {
+    case ClientProxy::Step::Ready:
+      return true;
+    case ClientProxy::Step::Wait:
+      rearm();
+      return false;
+    case ClientProxy::Step::Closed:
+      close(Why::Done);
+      return false;
+    case ClientProxy::Step::Invalid:
+      break;
+  }
+  close(Why::ReadError);
+  return false;
 }
 
 void DnsStreamConnection::readQueries() {
@@ -143,6 +166,7 @@ void DnsStreamConnection::processQuery(const uint8_t* query, size_t len) {
   core::Destination& d = q.destination;
   d.client = client_;
   d.local = local_;
+  if (proxy_) proxy_->fill(q);
   d.sink = &worker_;
   d.cookie = (uint64_t(slot) << 32) | generation;
   d.stream = true;
@@ -229,7 +253,10 @@ void DnsStreamConnection::rearm() {
   const TcpSettings& s = worker_.context().settings;
   short flags = 0;
   int64_t timeoutMs;
-  if (handshaking_) {
+  if (awaitingProxy()) {
+    flags = EV_READ;
+    timeoutMs = s.recvTimeoutSec * 1000LL;
+  } else if (handshaking_) {
     flags = ioWantsWrite_ ? EV_WRITE : EV_READ;
     timeoutMs = s.recvTimeoutSec * 1000LL;
   } else {

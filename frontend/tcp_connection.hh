@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/address.hh"
+#include "frontend/client_proxy.hh"
 #include "frontend/stream_io.hh"
 #include "frontend/tcp_config.hh"
 
@@ -82,6 +83,9 @@ class DnsStreamConnection final : public StreamConnection {
   /// Room to work on another query (in flight, output, lifetime limits).
   bool canProcess() const;
   bool wantsRead() const { return canProcess() && !peerClosed_; }
+  bool awaitingProxy() const { return proxy_ && proxy_->waiting(); }
+  /// Reads the client's PROXY header; false when the connection is closed or must wait.
+  bool readProxyHeader();
   int64_t nowMs() const;
 
   TcpWorker& worker_;
@@ -91,6 +95,7 @@ class DnsStreamConnection final : public StreamConnection {
   const StreamBind& bind_;
   StreamIo* io_;
   std::unique_ptr<TlsIo> tls_;
+  std::unique_ptr<ClientProxy> proxy_;  ///< the client is in setProxyProtocolACL
   event* event_ = nullptr;
   int64_t startMs_;
   uint64_t queries_ = 0;

@@ -14,6 +14,7 @@
 
 #include "core/clock.hh"
 #include "core/pipeline.hh"
+#include "core/proxy_origin.hh"
 #include "core/socket_buffers.hh"
 
 namespace ballast::frontend {
@@ -151,6 +152,10 @@ void UdpListener::loop() {
       d.client = core::Address::fromSockaddr(reinterpret_cast<sockaddr*>(&from[i]), h.msg_namelen);
       d.local = local_;
       d.needSourceAddress = wildcard_ && destinationFromControl(h, port, d.local);
+      d.proxied = false;
+      q.proxyValues.clear();
+      // A client in setProxyProtocolACL: the datagram starts with a PROXY header, or is dropped.
+      if (core::needsProxyHeader(d.client, cfg) && !core::takeProxyHeader(q, cfg, stats)) continue;
       if (core::processQuery(q, cfg, stats, sender) == core::QueryAction::Answer) {
         counts_->answered.inc();
         core::sendToClient(d, q.packet, q.length, sender);

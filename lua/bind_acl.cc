@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/// The client ACL: setACL, setACLFromFile, addACL, rmACL, showACL.
+/// The client ACL: setACL, setACLFromFile, addACL, rmACL, showACL; setProxyProtocolACL.
 #include <fmt/format.h>
 
 #include <fstream>
@@ -55,6 +55,13 @@ int rmACL(lua_State* L, Host& h) {
   return 0;
 }
 
+int setProxyProtocolACL(lua_State* L, Host& h) {
+  core::NetmaskGroup acl;
+  for (const auto& m : checkStrings(L, 1, "setProxyProtocolACL", "the netmasks")) acl.add(m);
+  h.target().update([&](core::RuntimeConfig& c) { c.proxyProtocolACL = acl; });
+  return 0;
+}
+
 int showACL(lua_State*, Host& h) {
   std::string out;
   for (const auto& m : h.target().current()->acl.toStrings()) out += m + "\n";
@@ -68,7 +75,7 @@ void registerAclBindings(lua_State* L) {
   static const Binding b[] = {
       {"setACL", wrap<setACL>},   {"setACLFromFile", wrap<setACLFromFile>},
       {"rmACL", wrap<rmACL>},     {"addACL", wrap<addACL>},
-      {"showACL", wrap<showACL>},
+      {"showACL", wrap<showACL>}, {"setProxyProtocolACL", wrap<setProxyProtocolACL>},
   };
   registerAll(L, std::begin(b), std::end(b));
 }

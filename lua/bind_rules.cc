@@ -170,6 +170,11 @@ constexpr Def<rules::SelectorPtr> kSelectors[] = {
      [](const Args& a) {
        return rules::tagRule(a.str(1, "the tag name"), a.optStr(2, "the tag value"), !a.has(2));
      }},
+    {"ProxyProtocolValueRule",
+     [](const Args& a) {
+       return rules::proxyProtocolValueRule(uint8_t(a.integer(1, "the type", 0, 255)),
+                                            a.optStr(2, "the value"), !a.has(2));
+     }},
     {"PoolAvailableRule",
      [](const Args& a) { return rules::poolAvailableRule(a.str(1, "the pool name")); }},
     {"RCodeRule",
@@ -295,6 +300,15 @@ constexpr Def<rules::ActionPtr> kActions[] = {
     {"SetTagAction",
      [](const Args& a) {
        return rules::setTagAction(a.str(1, "the tag name"), a.optStr(2, "the tag value"));
+     }},
+    {"SetProxyProtocolValuesAction",
+     [](const Args& a) {
+       return rules::setProxyProtocolValuesAction(toProxyValues(a.L, 1, a.fn));
+     }},
+    {"SetAdditionalProxyProtocolValueAction",
+     [](const Args& a) {
+       return rules::setAdditionalProxyProtocolValueAction(
+           uint8_t(a.integer(1, "the type", 0, 255)), a.str(2, "the value"));
      }},
     {"SetNoRecurseAction", [](const Args&) { return rules::setNoRecurseAction(); }},
     // The names dnsdist 1.7 still accepts from before 1.6.

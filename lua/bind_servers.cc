@@ -130,6 +130,7 @@ int newServer(lua_State* L, Host& h) {
     cfg.qps = o.number("qps").value_or(0);
     cfg.maxConcurrentTCPConnections =
         size_t(o.integer("maxConcurrentTCPConnections", 0, 100000).value_or(0));
+    cfg.useProxyProtocol = o.boolean("useProxyProtocol").value_or(false);
     if (o.boolean("tcpOnly").value_or(false))
       throw ConfigError(
           "newServer: tcpOnly=true needs TCP to backends, which ballast does not have yet");

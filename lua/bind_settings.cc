@@ -29,6 +29,9 @@ constexpr BoolSetting kBoolSettings[] = {
     {"setAllowEmptyResponse", &core::Settings::allowEmptyResponse},
     {"setDropEmptyQueries", &core::Settings::dropEmptyQueries},
     {"setAddEDNSToSelfGeneratedResponses", &core::Settings::addEDNSToSelfGenerated},
+    {"setProxyProtocolApplyACL", &core::Settings::proxyProtocolApplyACL},
+    // The name dnsdist's own text for setProxyProtocolACL (and its later versions) uses.
+    {"setProxyProtocolApplyACLToProxiedClients", &core::Settings::proxyProtocolApplyACL},
 };
 
 int setBool(lua_State* L) {
@@ -58,6 +61,15 @@ int setPayloadSizeOnSelfGeneratedAnswers(lua_State* L, Host& h) {
   // As RFC 6891 says of values below 512, and dnsdist with it.
   h.runtime.update([&](core::RuntimeConfig& c) {
     c.settings.payloadSizeSelfGenerated = uint16_t(std::max<int64_t>(size, 512));
+  });
+  return 0;
+}
+
+int setProxyProtocolMaximumPayloadSize(lua_State* L, Host& h) {
+  int64_t size = checkInteger(L, 1, "setProxyProtocolMaximumPayloadSize", "the size", 0, 65551);
+  // Below 16 not even the fixed part of a header would fit: dnsdist raises it to 16.
+  h.target().update([&](core::RuntimeConfig& c) {
+    c.settings.proxyProtocolMaxSize = uint32_t(std::max<int64_t>(size, 16));
   });
   return 0;
 }
@@ -123,6 +135,7 @@ void registerSettingBindings(lua_State* L) {
       {"setUDPTimeout", wrap<setUDPTimeout>},
       {"setPayloadSizeOnSelfGeneratedAnswers", wrap<setPayloadSizeOnSelfGeneratedAnswers>},
       {"setSecurityPollSuffix", wrap<setSecurityPollSuffix>},
+      {"setProxyProtocolMaximumPayloadSize", wrap<setProxyProtocolMaximumPayloadSize>},
       {"errlog", wrap<logLine<0>>},
       {"warnlog", wrap<logLine<1>>},
       {"infolog", wrap<logLine<2>>},

@@ -169,6 +169,39 @@ int dqGetTagArray(lua_State* L) {
   return 1;
 }
 
+int dqAddProxyProtocolValue(lua_State* L) {
+  rules::DQ& dq = dqAt(L, 1);
+  lua_Integer type = luaL_checkinteger(L, 2);
+  size_t len = 0;
+  const char* value = luaL_checklstring(L, 3, &len);
+  if (type < 0 || type > 255) return luaL_error(L, "addProxyProtocolValue: type must be 0 to 255");
+  if (dq.query) dq.query->proxyValues.push_back({uint8_t(type), std::string(value, len)});
+  return 0;
+}
+int dqSetProxyProtocolValues(lua_State* L) {
+  rules::DQ& dq = dqAt(L, 1);
+  std::string error;
+  try {
+    auto values = toProxyValues(L, 2, "setProxyProtocolValues");
+    if (dq.query) dq.query->proxyValues = std::move(values);
+    return 0;
+  } catch (const std::exception& e) {
+    error = e.what();
+  }
+  return luaL_error(L, "%s", error.c_str());
+}
+/// {[type] = content}: of several values of one type, the last.
+int dqGetProxyProtocolValues(lua_State* L) {
+  rules::DQ& dq = dqAt(L, 1);
+  lua_newtable(L);
+  if (dq.query)
+    for (const auto& v : dq.query->proxyValues) {
+      lua_pushlstring(L, v.content.data(), v.content.size());
+      lua_rawseti(L, -2, v.type);
+    }
+  return 1;
+}
+
 int dqIndex(lua_State* L) {
   rules::DQ& dq = dqAt(L, 1);
   std::string key = luaL_checkstring(L, 2);
@@ -213,6 +246,12 @@ int dqIndex(lua_State* L) {
     lua_pushcfunction(L, dqSetTag);
   } else if (key == "getTagArray") {
     lua_pushcfunction(L, dqGetTagArray);
+  } else if (key == "addProxyProtocolValue") {
+    lua_pushcfunction(L, dqAddProxyProtocolValue);
+  } else if (key == "getProxyProtocolValues") {
+    lua_pushcfunction(L, dqGetProxyProtocolValues);
+  } else if (key == "setProxyProtocolValues") {
+    lua_pushcfunction(L, dqSetProxyProtocolValues);
   } else {
     lua_pushnil(L);
   }

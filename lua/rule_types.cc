@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "dns/types.hh"
@@ -22,6 +23,33 @@ int64_t checkInteger(lua_State* L, int idx, const char* fn, const char* what, in
     throw ConfigError(std::string(fn) + ": " + what + " must be a whole number from " +
                       std::to_string(min) + " to " + std::to_string(max));
   return int64_t(d);
+}
+
+std::vector<dns::proxy::Value> toProxyValues(lua_State* L, int idx, const char* fn) {
+  if (lua_type(L, idx) != LUA_TTABLE)
+    throw ConfigError(std::string(fn) + ": expects a table of types and values");
+  std::vector<dns::proxy::Value> out;
+  if (idx < 0) idx = lua_gettop(L) + idx + 1;
+  lua_pushnil(L);
+  while (lua_next(L, idx) != 0) {
+    double t = lua_type(L, -2) == LUA_TNUMBER ? lua_tonumber(L, -2) : -1;
+    bool ok = std::floor(t) == t && t >= 0 && t <= 255 && lua_type(L, -1) == LUA_TSTRING;
+    std::string content;
+    if (ok) {
+      size_t len = 0;
+      const char* s = lua_tolstring(L, -1, &len);
+      content.assign(s, len);
+    }
+    lua_pop(L, 1);
+    if (!ok) {
+      lua_pop(L, 1);
+      throw ConfigError(std::string(fn) +
+                        ": each key must be a type from 0 to 255 and each value a string");
+    }
+    out.push_back({uint8_t(t), std::move(content)});
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.type < b.type; });
+  return out;
 }
 
 uint16_t toQType(lua_State* L, int idx, const char* fn) {

@@ -53,6 +53,9 @@ core::rules::SelectorPtr toSelector(lua_State* L, int idx, const char* fn);
 core::NetmaskGroup toNetmaskGroup(lua_State* L, int idx, const char* fn);
 /// A qtype: a number or a name ("AAAA").
 uint16_t toQType(lua_State* L, int idx, const char* fn);
+/// PROXY protocol values from a table {[type] = "content", ...} (types 0 to 255), in
+/// increasing type order. Throws ConfigError.
+std::vector<dns::proxy::Value> toProxyValues(lua_State* L, int idx, const char* fn);
 /// A whole number in [min, max].
 int64_t checkInteger(lua_State* L, int idx, const char* fn, const char* what, int64_t min,
                      int64_t max);

@@ -13,6 +13,7 @@
 #include <stdexcept>
 
 #include "core/clock.hh"
+#include "core/proxy_origin.hh"
 #include "core/socket_buffers.hh"
 #include "dns/header.hh"
 #include "dns/types.hh"
@@ -28,6 +29,7 @@ constexpr int kSweepMs = 100;
 RemoteBackend::RemoteBackend(const RemoteConfig& cfg, core::Runtime& rt)
     : Backend(cfg.name.empty() ? cfg.address.toStringWithPort() : cfg.name, cfg.order, cfg.weight),
       address_(cfg.address),
+      useProxyProtocol_(cfg.useProxyProtocol),
       socketCount_(cfg.sockets == 0 ? 1 : cfg.sockets),
       rt_(rt),
       tcp_(*this, cfg.address, cfg.maxConcurrentTCPConnections, rt) {
@@ -73,9 +75,18 @@ void RemoteBackend::stop() {
 }
 
 bool RemoteBackend::submit(core::Query& q, const core::Completion& done) {
+  // The PROXY header, when this server wants one: the client's (LOCAL for health checks).
+  thread_local std::vector<uint8_t> header;
+  header.clear();
+  bool stream = done.stream() && !done.internal();
+  if (useProxyProtocol_ && !core::writeProxyHeader(header, done.internal() ? nullptr : q.client,
+                                                   q.local, stream, q.proxyValues)) {
+    stats.sendErrors.inc();
+    return false;
+  }
   // A stream client gets its answer over TCP, never truncated (dnsdist does the same).
-  if (done.stream() && !done.internal()) {
-    if (!tcp_.submit(q, done)) return false;
+  if (stream) {
+    if (!tcp_.submit(q, done, header)) return false;
     stats.queries.inc();
     return true;
   }
@@ -91,7 +102,7 @@ bool RemoteBackend::submit(core::Query& q, const core::Completion& done) {
   dns::HeaderRef(q.packet).setId(uint16_t(id));
   table_->publish(size_t(id), done.receivedUsec() / 1000);
   int fd = fds_[nextSocket_.fetch_add(1, std::memory_order_relaxed) % fds_.size()];
-  q.out->add(fd, nullptr, nullptr, q.packet, q.length, &stats.sendErrors);
+  q.out->add(fd, nullptr, nullptr, header, q.packet, q.length, &stats.sendErrors);
   if (!done.internal()) stats.queries.inc();
   return true;
 }

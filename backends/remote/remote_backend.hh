@@ -24,6 +24,9 @@ struct RemoteConfig {
   size_t sockets = 1;
   double qps = 0;  ///< 0: unlimited
   size_t maxConcurrentTCPConnections = 0;  ///< for queries from stream clients; 0: unlimited
+  /// useProxyProtocol: a PROXY v2 header with the client's address before each UDP query
+  /// and at the start of each TCP connection (core/proxy_origin).
+  bool useProxyProtocol = false;
   std::vector<std::string> pools;
 };
 
@@ -55,6 +58,7 @@ class RemoteBackend final : public core::Backend {
   void handleResponse(uint8_t* buf, size_t len, core::Completer& completer);
 
   core::Address address_;
+  bool useProxyProtocol_;
   size_t socketCount_;
   core::Runtime& rt_;
   std::unique_ptr<InFlightTable> table_;

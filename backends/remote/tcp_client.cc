@@ -78,10 +78,12 @@ void TcpClient::stop() {
   close(wakeFd_);
 }
 
-bool TcpClient::submit(const core::Query& q, const core::Completion& done) {
+bool TcpClient::submit(const core::Query& q, const core::Completion& done,
+                       std::span<const uint8_t> opening) {
   if (!running_.load(std::memory_order_relaxed) || q.length > 65535) return false;
   auto job = std::make_unique<Job>();
   job->done = done;
+  job->opening.assign(opening.begin(), opening.end());
   job->query.resize(q.length + 2);
   dns::writeFrameHeader(job->query.data(), q.length);
   std::memcpy(job->query.data() + 2, q.packet, q.length);
@@ -118,7 +120,7 @@ void TcpClient::drainQueue() {
 
 void TcpClient::dispatch(std::unique_ptr<Job> job) {
   ++job->attempts;
-  Conn* c = pickConnection();
+  Conn* c = pickConnection(*job);
   if (!c) {
     if (waiting_.size() >= kMaxWaiting) {
       completer_->fail(owner_, job->done, core::Completer::Failure::SendError);
@@ -131,10 +133,10 @@ void TcpClient::dispatch(std::unique_ptr<Job> job) {
   send(*c, std::move(job));
 }
 
-TcpClient::Conn* TcpClient::pickConnection() {
+TcpClient::Conn* TcpClient::pickConnection(const Job& job) {
   Conn* best = nullptr;
   for (auto& c : conns_)
-    if (c->inFlight.size() < kMaxInFlightPerConnection &&
+    if (c->opening == job.opening && c->inFlight.size() < kMaxInFlightPerConnection &&
         (!best || c->inFlight.size() < best->inFlight.size()))
       best = c.get();
   // Pipeline on the least loaded connection until it carries kPipelineBeforeNew queries;
@@ -142,13 +144,25 @@ TcpClient::Conn* TcpClient::pickConnection() {
   // connect() and an epoll registration per query under load, with a scan of all of them.)
   if (best && (best->inFlight.size() < kPipelineBeforeNew || conns_.size() >= maxConnections_))
     return best;
+  if (!best && conns_.size() >= maxConnections_) {
+    // Every slot is taken by connections opened for other PROXY headers: an idle one
+    // makes room, or the query would wait for an idle timeout.
+    auto idle = std::find_if(conns_.begin(), conns_.end(),
+                             [](const auto& c) { return c->inFlight.empty(); });
+    if (idle != conns_.end()) {
+      event_free((*idle)->ev);
+      close((*idle)->fd);
+      stats.current.fetch_sub(1, std::memory_order_relaxed);
+      conns_.erase(idle);
+    }
+  }
   if (conns_.size() < maxConnections_) {
-    if (Conn* fresh = openConnection()) return fresh;
+    if (Conn* fresh = openConnection(job)) return fresh;
   }
   return best;
 }
 
-TcpClient::Conn* TcpClient::openConnection() {
+TcpClient::Conn* TcpClient::openConnection(const Job& job) {
   int fd = socket(address_.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return nullptr;
   int one = 1;
@@ -164,6 +178,8 @@ TcpClient::Conn* TcpClient::openConnection() {
   c->fd = fd;
   c->ev = event_new(base_, fd, 0, onConnEvent, c.get());
   c->lastActivityMs = nowMs();
+  c->opening = job.opening;
+  c->out = job.opening;  // before any query
   stats.connections.inc();
   stats.current.fetch_add(1, std::memory_order_relaxed);
   conns_.push_back(std::move(c));

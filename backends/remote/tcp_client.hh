@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -44,13 +45,17 @@ class TcpClient {
   void start();
   void stop();
   /// Any thread: copies the query and queues it for the TCP thread. False when stopped.
-  bool submit(const core::Query& q, const core::Completion& done);
+  /// A non-empty `opening` (a PROXY protocol header) is sent first on a connection of its
+  /// own, which only queries with the same opening share.
+  bool submit(const core::Query& q, const core::Completion& done,
+              std::span<const uint8_t> opening = {});
   TcpClientStats stats;
 
  private:
   struct Job {
     core::Completion done;
     std::vector<uint8_t> query;  ///< framed: length prefix + query
+    std::vector<uint8_t> opening;  ///< bytes its connection must have started with
     int attempts = 0;
   };
   struct Conn {
@@ -65,13 +70,16 @@ class TcpClient {
     int64_t lastActivityMs = 0;
     short armed = -1;
     bool dirty = false;  ///< queries appended to `out` since the last flushPending()
+    /// Sent first on this connection; only queries with the same opening use it (a
+    /// PROXY header names one client: its connection is that client's alone).
+    std::vector<uint8_t> opening;
   };
   static void onWake(evutil_socket_t, short, void* self);
   static void onConnEvent(evutil_socket_t, short what, void* conn);
   void drainQueue();
   void dispatch(std::unique_ptr<Job> job);
-  Conn* pickConnection();
-  Conn* openConnection();
+  Conn* pickConnection(const Job& job);
+  Conn* openConnection(const Job& job);
   /// Queues the query on `c`; flushPending() writes it.
   void send(Conn& c, std::unique_ptr<Job> job);
   /// Writes what send() queued, one system call per connection, and re-arms them.

@@ -400,6 +400,23 @@ ActionPtr setTagAction(std::string name, std::string value) {
   });
 }
 
+ActionPtr setProxyProtocolValuesAction(std::vector<dns::proxy::Value> values) {
+  std::string d = "set proxy protocol values:";
+  for (const auto& v : values) d += fmt::format(" {}", v.type);
+  return make(std::move(d), [values = std::move(values)](DQ& dq) {
+    dq.query->proxyValues = values;
+    return Verdict::None;
+  });
+}
+
+ActionPtr setAdditionalProxyProtocolValueAction(uint8_t type, std::string value) {
+  std::string d = fmt::format("add a proxy protocol value of type {}", type);
+  return make(std::move(d), [type, value = std::move(value)](DQ& dq) {
+    dq.query->proxyValues.push_back({type, value});
+    return Verdict::None;
+  });
+}
+
 ActionPtr setNoRecurseAction() {
   return make("set rd=0", [](DQ& dq) {
     dns::HeaderRef(dq.packet).setRd(false);

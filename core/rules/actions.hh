@@ -10,6 +10,7 @@
 #include "core/address.hh"
 #include "core/rules/rule.hh"
 #include "dns/name.hh"
+#include "dns/proxy_protocol.hh"
 
 namespace ballast::core {
 struct Settings;
@@ -80,6 +81,11 @@ ActionPtr setTempFailureCacheTTLAction(uint32_t ttl);
 /// SetSkipCacheResponseAction: this answer is not stored in the cache.
 ResponseActionPtr setSkipCacheResponseAction();
 ActionPtr setTagAction(std::string name, std::string value);
+/// SetProxyProtocolValuesAction: the PROXY protocol values sent to the backend become
+/// `values` (those the client sent included).
+ActionPtr setProxyProtocolValuesAction(std::vector<dns::proxy::Value> values);
+/// SetAdditionalProxyProtocolValueAction: one more value, beside any of the same type.
+ActionPtr setAdditionalProxyProtocolValueAction(uint8_t type, std::string value);
 ActionPtr setNoRecurseAction();
 ActionPtr setDisableValidationAction();
 /// Holds the UDP answer to this query back `msec` milliseconds (the query itself goes to

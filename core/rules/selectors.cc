@@ -271,6 +271,17 @@ SelectorPtr tagRule(std::string name, std::string value, bool anyValue) {
               });
 }
 
+SelectorPtr proxyProtocolValueRule(uint8_t type, std::string value, bool anyValue) {
+  std::string d = anyValue ? fmt::format("proxy protocol value of type {} is set", type)
+                           : fmt::format("proxy protocol value of type {} is '{}'", type, value);
+  return make(std::move(d), [type, value = std::move(value), anyValue](const DQ& dq) {
+    if (!dq.query) return false;
+    for (const auto& v : dq.query->proxyValues)
+      if (v.type == type && (anyValue || v.content == value)) return true;
+    return false;
+  });
+}
+
 SelectorPtr poolAvailableRule(std::string pool) {
   std::string d = "pool '" + pool + "' is available";
   return make(std::move(d), [pool = std::move(pool)](const DQ& dq) {

@@ -61,6 +61,9 @@ SelectorPtr orRule(std::vector<SelectorPtr> any);
 SelectorPtr notRule(SelectorPtr s);
 /// The query carries tag `name` (with `value`, when given).
 SelectorPtr tagRule(std::string name, std::string value, bool anyValue);
+/// ProxyProtocolValueRule: the query carries a PROXY protocol value of `type` (with
+/// `value` as its content unless `anyValue`).
+SelectorPtr proxyProtocolValueRule(uint8_t type, std::string value, bool anyValue);
 /// The pool has at least one server that is up.
 SelectorPtr poolAvailableRule(std::string pool);
 SelectorPtr rcodeRule(uint8_t rcode);

@@ -27,6 +27,11 @@ set, answer records kept); servfail (SERVFAIL to everything in the zone).
 Negative answers (NXDOMAIN, or NOERROR without an A record) whose first label
 contains "-soa" carry the zone's SOA (TTL 300, minimum 30), so they can be cached. The wire
 of every response sent is kept in ``sent``.
+
+With ``proxy=True`` every datagram (and every TCP connection, tcpdns.TcpSide) must start
+with a PROXY protocol v2 header, as newServer{useProxyProtocol=true} sends: it is cut
+off and kept, raw, in ``Received.proxy`` (in ``other_proxy`` for out-of-zone queries such
+as health checks); a datagram without one is counted in ``proxy_missing`` and ignored.
 """
 
 import heapq
@@ -62,14 +67,28 @@ def hostport(host, port):
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
+PROXY_SIGNATURE = b"\r\n\r\n\x00\r\nQUIT\n"
+
+
+def split_proxy(data):
+    """(header, rest) when data starts with a whole PROXY v2 header, else (None, data)."""
+    if len(data) < 16 or not data.startswith(PROXY_SIGNATURE):
+        return None, data
+    size = 16 + int.from_bytes(data[14:16], "big")
+    if len(data) < size:
+        return None, data
+    return data[:size], data[size:]
+
+
 class Received:
     """One query as the backend saw it."""
 
-    def __init__(self, msg, wire, src, when):
+    def __init__(self, msg, wire, src, when, proxy=None):
         self.msg = msg
         self.wire = wire
         self.src = src
         self.when = when
+        self.proxy = proxy  # the raw PROXY header before it (proxy=True backends)
 
     @property
     def qname_wire_labels(self):
@@ -81,10 +100,13 @@ class FakeBackend:
     """A threaded UDP DNS responder on (host, port)."""
 
     def __init__(self, host, port=0, mode="normal", answer=None, delay=0.0,
-                 zone=TEST_ZONE, ttl=60):
+                 zone=TEST_ZONE, ttl=60, proxy=False):
         if mode not in MODES:
             raise ValueError(f"unknown mode {mode!r}")
         self.mode = mode
+        self.proxy = proxy
+        self.proxy_missing = 0
+        self.other_proxy = []       # PROXY headers of out-of-zone queries (health checks)
         self.delay = delay
         self.zone = zone
         self.ttl = ttl
@@ -174,24 +196,33 @@ class FakeBackend:
                 continue
             if self._stop.is_set():
                 return
+            header = None
+            if self.proxy:
+                header, wire = split_proxy(wire)
+                if header is None:
+                    with self._lock:
+                        self.proxy_missing += 1
+                    continue
             try:
                 msg = dns.message.from_wire(wire)
             except Exception:  # noqa: BLE001 - any parse failure is just counted
                 with self._lock:
                     self.unparsable += 1
                 continue
-            self._handle(msg, wire, src)
+            self._handle(msg, wire, src, header)
 
-    def _handle(self, msg, wire, src):
+    def _handle(self, msg, wire, src, header=None):
         if not msg.question:
             return
         qname = msg.question[0].name
         in_zone = qname.is_subdomain(self.zone)
         with self._lock:
             if in_zone:
-                self._queries.append(Received(msg, wire, src, time.monotonic()))
+                self._queries.append(Received(msg, wire, src, time.monotonic(), header))
             else:
                 self.other_queries += 1
+                if header is not None:
+                    self.other_proxy.append(header)
         mode = self.mode if in_zone else "normal"
         if mode == "silent":
             return

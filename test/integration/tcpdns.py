@@ -16,7 +16,7 @@ import time
 
 import dns.message
 
-from fakedns import Received, family_of
+from fakedns import Received, family_of, split_proxy
 
 
 class TcpSide:
@@ -70,6 +70,7 @@ class TcpSide:
         write_lock = threading.Lock()
         conn.settimeout(0.2)
         buf = b""
+        header = None  # the connection's PROXY header (proxy=True backends)
         while not self._stop.is_set():
             try:
                 data = conn.recv(65535)
@@ -80,12 +81,21 @@ class TcpSide:
             if not data:
                 return
             buf += data
+            if self.be.proxy and header is None:
+                header, buf = split_proxy(buf)
+                if header is None:
+                    if len(buf) >= 16 + int.from_bytes(buf[14:16], "big") or \
+                            not buf.startswith(b"\r\n\r\n\x00\r\nQUIT\n"[:len(buf)]):
+                        self.be.proxy_missing += 1
+                        conn.close()
+                        return
+                    continue
             while len(buf) >= 2 and len(buf) >= 2 + struct.unpack("!H", buf[:2])[0]:
                 n = struct.unpack("!H", buf[:2])[0]
                 wire, buf = buf[2:2 + n], buf[2 + n:]
-                self._answer(conn, write_lock, wire)
+                self._answer(conn, write_lock, wire, header)
 
-    def _answer(self, conn, write_lock, wire):
+    def _answer(self, conn, write_lock, wire, header=None):
         try:
             msg = dns.message.from_wire(wire)
         except Exception:  # noqa: BLE001
@@ -96,7 +106,7 @@ class TcpSide:
         in_zone = qname.is_subdomain(self.be.zone)
         if in_zone:
             with self._lock:
-                self._queries.append(Received(msg, wire, None, time.monotonic()))
+                self._queries.append(Received(msg, wire, None, time.monotonic(), header))
         mode = self.be.mode if in_zone and self.be.mode not in ("tc",) else "normal"
         if mode == "silent":
             return
