@@ -30,7 +30,10 @@ RemoteBackend::RemoteBackend(const RemoteConfig& cfg, core::Runtime& rt)
       address_(cfg.address),
       socketCount_(cfg.sockets == 0 ? 1 : cfg.sockets),
       rt_(rt),
-      tcp_(*this, cfg.address, cfg.maxConcurrentTCPConnections, rt) {
+      streamOnly_(cfg.tcpOnly || cfg.transport.tls),
+      tls_(cfg.transport.tls != nullptr),
+      doh_(!cfg.transport.dohPath.empty()),
+      tcp_(*this, cfg.address, cfg.maxConcurrentTCPConnections, rt, cfg.transport) {
   setQpsLimit(cfg.qps);
   setPools(cfg.pools);
 }
@@ -72,11 +75,16 @@ void RemoteBackend::stop() {
   if (responder_.joinable()) responder_.join();
 }
 
+const char* RemoteBackend::transportName() const {
+  return doh_ ? "doh" : tls_ ? "dot" : streamOnly_ ? "tcp" : "udp";
+}
+
 bool RemoteBackend::submit(core::Query& q, const core::Completion& done) {
-  // A stream client gets its answer over TCP, never truncated (dnsdist does the same).
-  if (done.stream() && !done.internal()) {
+  // A stream client gets its answer over TCP, never truncated (dnsdist does the same); a
+  // tcpOnly or TLS server gets everything, health checks too, over its stream transport.
+  if (streamOnly_ || (done.stream() && !done.internal())) {
     if (!tcp_.submit(q, done)) return false;
-    stats.queries.inc();
+    if (!done.internal()) stats.queries.inc();
     return true;
   }
   int id = table_->claim();
