@@ -154,12 +154,15 @@ void ClientContext::expireSessions(int64_t nowSec) {
   }
 }
 
-std::string ClientContext::failureReason(SSL* ssl) {
+std::string ClientContext::failureReason(SSL* ssl, int sslError) {
   long verdict = SSL_get_verify_result(ssl);
   if (verdict != X509_V_OK) {
     ERR_clear_error();
     return fmt::format("certificate check failed: {}", X509_verify_cert_error_string(verdict));
   }
+  if (ERR_peek_error() == 0 &&
+      (sslError == SSL_ERROR_SYSCALL || sslError == SSL_ERROR_ZERO_RETURN))
+    return "the server closed the connection";
   return lastError();
 }
 

@@ -44,7 +44,8 @@ class ClientContext {
   SSL* newConnection(int fd);
   /// Why the handshake on `ssl` failed, for the log: the certificate check's verdict when
   /// that is what failed, else OpenSSL's error.
-  static std::string failureReason(SSL* ssl);
+  /// `sslError` is SSL_get_error's verdict on the failed call.
+  static std::string failureReason(SSL* ssl, int sslError);
   /// Sessions kept for resumption (getOutgoingTLSSessionCacheSize).
   size_t cachedSessions() const;
   /// The cache's bounds (set before the first connection: global settings read at start).

@@ -301,7 +301,7 @@ bool TcpClient::establish(Conn& c, short what) {
     }
     stats.tlsHandshakeFailures.inc();
     // A bad certificate fails every connection the same way: say why, now and then.
-    std::string why = tls::ClientContext::failureReason(c.ssl);
+    std::string why = tls::ClientContext::failureReason(c.ssl, e);
     int64_t now = nowMs();
     if (now - lastFailureLogMs_ >= 10000) {
       lastFailureLogMs_ = now;
