@@ -313,9 +313,13 @@ def test_dot_connection_reused_and_session_resumed(start_ballast, tcp_backend, t
     assert be.tcp.count == 5 and be.count == 0
     # Five queries, one connection, whose handshake resumed the first one's session.
     back.wait_deltas(base, {"tls-new-sessions": 0, "tls-resumptions": 1, "tcp-queries": 5})
+    # A ticket is used once: the next connection resumes only if the server gave another.
     time.sleep(1.5)
-    assert a_addresses(ask(front, "resumed.test.", qid=9)) == [be.host]
-    back.wait_deltas(base, {"tls-new-sessions": 0, "tls-resumptions": 2, "tcp-queries": 6})
+    assert a_addresses(ask(front, "again.test.", qid=9)) == [be.host]
+    _, d = back.wait_deltas(base, {"tcp-queries": 6}, exact=False)
+    snap = back.counters()
+    assert (snap["tls-new-sessions"] + snap["tls-resumptions"]
+            - base["tls-new-sessions"] - base["tls-resumptions"]) == 2, "one handshake more"
 
 
 # ---- tcpOnly -----------------------------------------------------------------------
