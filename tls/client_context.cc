@@ -68,8 +68,7 @@ ClientContext::ClientContext(ClientConfig cfg) : cfg_(std::move(cfg)) {
         SSL_CTX_set_alpn_protos(ctx_, cfg_.alpn.data(), unsigned(cfg_.alpn.size())) != 0)
       throw std::runtime_error("setting ALPN: " + lastError());
     // Sessions go to our own cache only, handed over by this callback.
-    SSL_CTX_set_session_cache_mode(ctx_,
-                                   SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+    SSL_CTX_set_session_cache_mode(ctx_, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
     SSL_CTX_sess_set_new_cb(ctx_, onNewSession);
   } catch (...) {
     SSL_CTX_free(ctx_);
@@ -160,8 +159,7 @@ std::string ClientContext::failureReason(SSL* ssl, int sslError) {
     ERR_clear_error();
     return fmt::format("certificate check failed: {}", X509_verify_cert_error_string(verdict));
   }
-  if (ERR_peek_error() == 0 &&
-      (sslError == SSL_ERROR_SYSCALL || sslError == SSL_ERROR_ZERO_RETURN))
+  if (ERR_peek_error() == 0 && (sslError == SSL_ERROR_SYSCALL || sslError == SSL_ERROR_ZERO_RETURN))
     return "the server closed the connection";
   return lastError();
 }

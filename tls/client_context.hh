@@ -25,8 +25,8 @@ struct ClientConfig {
   std::string ciphersTLS13;
   bool releaseBuffers = true;
   bool enableRenegotiation = false;
-  std::vector<uint8_t> alpn;  ///< wire form, e.g. "\x02h2" for DoH; empty: none offered
-  size_t maxSessions = 20;    ///< setOutgoingTLSSessionsCacheMaxTicketsPerBackend
+  std::vector<uint8_t> alpn;         ///< wire form, e.g. "\x02h2" for DoH; empty: none offered
+  size_t maxSessions = 20;           ///< setOutgoingTLSSessionsCacheMaxTicketsPerBackend
   int64_t sessionValiditySec = 600;  ///< setOutgoingTLSSessionsCacheMaxTicketValidity
 };
 

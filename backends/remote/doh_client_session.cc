@@ -42,8 +42,7 @@ DohClientSession::~DohClientSession() {
   nghttp2_session_del(session_);
 }
 
-bool DohClientSession::submit(uint16_t tag, std::span<const uint8_t> query,
-                              const Headers& extra) {
+bool DohClientSession::submit(uint16_t tag, std::span<const uint8_t> query, const Headers& extra) {
   if (goaway_) return false;
   auto s = std::make_unique<Stream>();
   s->tag = tag;
@@ -92,8 +91,8 @@ int DohClientSession::onHeader(nghttp2_session*, const nghttp2_frame* frame, con
   return 0;
 }
 
-int DohClientSession::onData(nghttp2_session*, uint8_t, int32_t id, const uint8_t* data,
-                             size_t len, void* self) {
+int DohClientSession::onData(nghttp2_session*, uint8_t, int32_t id, const uint8_t* data, size_t len,
+                             void* self) {
   auto* me = static_cast<DohClientSession*>(self);
   auto it = me->streams_.find(id);
   if (it == me->streams_.end()) return 0;

@@ -61,8 +61,8 @@ class DohClientSession {
     std::vector<uint8_t> response;
     bool tooLarge = false;
   };
-  static ssize_t readBody(nghttp2_session*, int32_t, uint8_t* buf, size_t len,
-                          uint32_t* flags, nghttp2_data_source* src, void*);
+  static ssize_t readBody(nghttp2_session*, int32_t, uint8_t* buf, size_t len, uint32_t* flags,
+                          nghttp2_data_source* src, void*);
   static int onHeader(nghttp2_session*, const nghttp2_frame* frame, const uint8_t* name,
                       size_t namelen, const uint8_t* value, size_t valuelen, uint8_t, void* self);
   static int onData(nghttp2_session*, uint8_t, int32_t id, const uint8_t* data, size_t len,

@@ -33,8 +33,10 @@ struct Server {
     nghttp2_session_callbacks_set_on_header_callback(
         cbs, [](nghttp2_session*, const nghttp2_frame* f, const uint8_t* n, size_t nl,
                 const uint8_t* v, size_t vl, uint8_t, void* self) {
-          static_cast<Server*>(self)->reqs[f->hd.stream_id].headers[std::string(
-              reinterpret_cast<const char*>(n), nl)] = std::string(reinterpret_cast<const char*>(v), vl);
+          static_cast<Server*>(self)
+              ->reqs[f->hd.stream_id]
+              .headers[std::string(reinterpret_cast<const char*>(n), nl)] =
+              std::string(reinterpret_cast<const char*>(v), vl);
           return 0;
         });
     nghttp2_session_callbacks_set_on_data_chunk_recv_callback(
@@ -55,8 +57,8 @@ struct Server {
           nghttp2_nv nv[] = {{(uint8_t*)":status", (uint8_t*)st.data(), 7, st.size(), 0}};
           nghttp2_data_provider p;
           p.source.ptr = &r;
-          p.read_callback = [](nghttp2_session*, int32_t, uint8_t* buf, size_t len,
-                               uint32_t* flags, nghttp2_data_source* src, void*) -> ssize_t {
+          p.read_callback = [](nghttp2_session*, int32_t, uint8_t* buf, size_t len, uint32_t* flags,
+                               nghttp2_data_source* src, void*) -> ssize_t {
             auto* q = static_cast<Req*>(src->ptr);
             size_t n = std::min(len, q->answer.size() - q->sent);
             std::memcpy(buf, q->answer.data() + q->sent, n);

@@ -320,8 +320,7 @@ bool TcpClient::establish(Conn& c, short what) {
       int64_t now = nowMs();
       if (now - lastFailureLogMs_ >= 10000) {
         lastFailureLogMs_ = now;
-        core::warnLog("DoH backend {} did not agree to HTTP/2 (ALPN h2)",
-                      owner_.nameWithAddress());
+        core::warnLog("DoH backend {} did not agree to HTTP/2 (ALPN h2)", owner_.nameWithAddress());
       }
       stats.tlsHandshakeFailures.inc();
       fail(c, true);

@@ -288,6 +288,20 @@ def test_doh_backend_gets_x_forwarded_headers(start_ballast, tcp_backend, tmp_pa
     assert a_addresses(ask(plain, "noxff.test.")) == [be.host], "no headers unless asked"
 
 
+def tcp_stats_row(b, name="b1"):
+    """The server's line of showTCPStats()'s second table, keyed by column."""
+    b.run_lua("showTCPStats()")
+    lines = b.stdout().splitlines()
+    header = max(i for i, line in enumerate(lines) if line.split()[:4] == ["#", "Name",
+                                                                          "Address", "Transport"])
+    titles = lines[header].split()
+    for line in lines[header + 1:]:
+        cells = line.split()
+        if len(cells) == len(titles) and cells[1] == name:
+            return {t: (int(c) if c.isdigit() else c) for t, c in zip(titles, cells)}
+    raise AssertionError(f"no showTCPStats line for {name}: {lines[header:]}")
+
+
 # ---- connection reuse and session resumption, seen by a ballast DoT backend ------------
 
 def test_dot_connection_reused_and_session_resumed(start_ballast, tcp_backend, tmp_path):
@@ -313,6 +327,9 @@ def test_dot_connection_reused_and_session_resumed(start_ballast, tcp_backend, t
     assert be.tcp.count == 5 and be.count == 0
     # Five queries, one connection, whose handshake resumed the first one's session.
     back.wait_deltas(base, {"tls-new-sessions": 0, "tls-resumptions": 1, "tcp-queries": 5})
+    row = tcp_stats_row(front)
+    assert row["Transport"] == "dot" and row["Connections"] == 2, row
+    assert row["Reused"] >= 4 and row["TLSResumed"] == 1 and row["TLSFailed"] == 0, row
     # A ticket is used once: the next connection resumes only if the server gave another.
     time.sleep(1.5)
     assert a_addresses(ask(front, "again.test.", qid=9)) == [be.host]
@@ -336,6 +353,7 @@ def test_tcp_only_sends_everything_over_tcp(start_ballast, tcp_backend):
         "health checks go over TCP too"
     assert be.count == 0, "the backend saw no UDP"
     assert be.tcp.connections == 1, "one connection carried queries and checks"
+    assert tcp_stats_row(b)["Transport"] == "tcp"
 
 
 # ---- configuration errors ------------------------------------------------------------
