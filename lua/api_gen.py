@@ -91,6 +91,7 @@ DESCRIPTIONS = {
     "setServerPolicyLuaFFIPerThread": "Sets the global policy to Lua FFI code run in a per-thread state, without lock.",
     "DynBlockRulesGroup:setQuiet": "Accepted; ballast logs no line per new block, so it changes nothing.",
     "DynBlockRulesGroup:setMasks": "Sets the IPv4 and IPv6 masks blocks cover; the port range argument is ignored.",
+    "newServer.checkTCP": "Health checks of a plain server over TCP instead of UDP (always so with tcpOnly or tls).",
     "newServer.tcpOnly": "Every query and health check to that server goes over TCP, none over UDP.",
     "newServer.tls": '"openssl": DNS over TLS to the server (or over HTTPS with dohPath); "gnutls" stops start-up, ballast has OpenSSL only.',
     "newServer.caStore": "PEM file of the CAs the server's certificate must chain to; empty: the system's store.",

@@ -180,6 +180,7 @@ int newServer(lua_State* L, Host& h) {
     cfg.maxConcurrentTCPConnections =
         size_t(o.integer("maxConcurrentTCPConnections", 0, 100000).value_or(0));
     if (o.boolean("tcpOnly").value_or(false)) cfg.tcpOnly = true;
+    cfg.checkTCP = o.boolean("checkTCP").value_or(false);
     readHealthCheck(o, check, admin);
     if (o.function("checkFunction")) check.checkFunction = makeCheckFunction(L, h);
     o.done();

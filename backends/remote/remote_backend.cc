@@ -31,6 +31,7 @@ RemoteBackend::RemoteBackend(const RemoteConfig& cfg, core::Runtime& rt)
       socketCount_(cfg.sockets == 0 ? 1 : cfg.sockets),
       rt_(rt),
       streamOnly_(cfg.tcpOnly || cfg.transport.tls),
+      checkTcp_(cfg.checkTCP),
       tls_(cfg.transport.tls != nullptr),
       doh_(!cfg.transport.dohPath.empty()),
       tcp_(*this, cfg.address, cfg.maxConcurrentTCPConnections, rt, cfg.transport) {
@@ -81,8 +82,9 @@ const char* RemoteBackend::transportName() const {
 
 bool RemoteBackend::submit(core::Query& q, const core::Completion& done) {
   // A stream client gets its answer over TCP, never truncated (dnsdist does the same); a
-  // tcpOnly or TLS server gets everything, health checks too, over its stream transport.
-  if (streamOnly_ || (done.stream() && !done.internal())) {
+  // tcpOnly or TLS server gets everything, health checks too, over its stream transport;
+  // checkTCP sends the health checks of a plain server over TCP.
+  if (streamOnly_ || (done.internal() ? checkTcp_ : done.stream())) {
     if (!tcp_.submit(q, done)) return false;
     if (!done.internal()) stats.queries.inc();
     return true;

@@ -27,7 +27,8 @@ struct RemoteConfig {
   double qps = 0;  ///< 0: unlimited
   size_t maxConcurrentTCPConnections = 0;  ///< for queries from stream clients; 0: unlimited
   std::vector<std::string> pools;
-  bool tcpOnly = false;  ///< every query over TCP (implied by TLS)
+  bool tcpOnly = false;   ///< every query over TCP (implied by TLS)
+  bool checkTCP = false;  ///< health checks over TCP (implied by tcpOnly and TLS)
   /// newServer{tls=...}: DNS over TLS, or over HTTPS with `transport.dohPath`.
   StreamTransport transport;
 };
@@ -73,6 +74,7 @@ class RemoteBackend final : public core::Backend {
   std::thread responder_;
   std::atomic<bool> stopping_{false};
   bool streamOnly_;  ///< tcpOnly or TLS: no query goes over UDP
+  bool checkTcp_;    ///< health checks over TCP
   bool tls_;
   bool doh_;
   TcpClient tcp_;  ///< queries from TCP, DoT and DoH clients go over TCP

@@ -369,3 +369,51 @@ def test_bad_tls_options_stop_start_up(start_ballast, opts, message):
     assert b.wait_exit() not in (None, 0)
     err = b.stderr()
     assert message in err and "ballast.conf:" in err, err
+
+
+def test_check_tcp_sends_health_checks_over_tcp(start_ballast, tcp_backend):
+    be = tcp_backend()
+    b = start_ballast([be], server_opts=[{"checkTCP": True, "checkName": "hc.test.",
+                                          "checkInterval": 1}])
+    assert wait_until(lambda: any(str(q.msg.question[0].name) == "hc.test."
+                                  for q in be.tcp.queries), 4), "checks over TCP"
+    r = ask(b, "udp.test.", qid=3)
+    assert a_addresses(r) == [be.host]
+    assert be.count == 1, "client queries from UDP still go over UDP"
+    assert not any(str(q.msg.question[0].name) == "hc.test." for q in be.queries)
+
+
+def test_tls_options_reach_openssl(start_ballast, tls_world):
+    pki, ub = tls_world
+    opts = tls_server(ub, pki, ciphers="ECDHE-ECDSA-AES128-GCM-SHA256",
+                      ciphersTLS13="TLS_AES_128_GCM_SHA256", releaseBuffers=False,
+                      enableRenegotiation=True)
+    b = start_ballast([ub.dot()], server_opts=[opts])
+    assert a_addresses(ask(b, "opts.test.")) == [ANSWER]
+
+
+def test_tls_and_doh_servers_default_to_ports_853_and_443(start_ballast):
+    b = start_ballast(["127.0.0.1"], server_opts=[{
+        "tls": "openssl", "validateCertificates": False, "healthCheckMode": "down"}])
+    b2 = start_ballast(["127.0.0.1"], server_opts=[{
+        "tls": "openssl", "dohPath": "/q", "validateCertificates": False,
+        "healthCheckMode": "down"}])
+    assert b.servers()["b1"]["Address"] == "127.0.0.1:853"
+    assert b2.servers()["b1"]["Address"] == "127.0.0.1:443"
+
+
+def test_no_kept_sessions_means_no_resumption(start_ballast, tcp_backend, tmp_path):
+    be = tcp_backend()
+    host = harness.ADDRESSES.next()
+    pki = Pki(tmp_path, host)
+    port = harness.free_port(host)
+    back = start_ballast([be], lua=f'addTLSLocal("{host}:{port}", "{pki.cert}", "{pki.key}")\n'
+                                   "setTCPRecvTimeout(1)\n")
+    base = back.fresh_counters()
+    front = start_ballast([f"{host}:{port}"], lua="setOutgoingTLSSessionsCacheMaxTicketsPerBackend(0)",
+                          server_opts=[{"tls": "openssl", "subjectName": "dns.test",
+                                        "caStore": str(pki.ca[0]), "healthCheckMode": "up"}])
+    time.sleep(1.5)
+    assert a_addresses(ask(front, "fresh.test.")) == [be.host]
+    back.wait_deltas(base, {"tls-new-sessions": 2, "tls-resumptions": 0})
+    assert front.run_lua("return getOutgoingTLSSessionCacheSize()") == "0"
