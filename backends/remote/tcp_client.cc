@@ -19,8 +19,10 @@
 #include "core/clock.hh"
 #include "core/log.hh"
 #include "dns/header.hh"
+#include "dns/message.hh"
 #include "dns/tcp_framing.hh"
 #include "dns/types.hh"
+#include "dns/writer.hh"
 
 namespace ballast::backends::remote {
 
@@ -101,6 +103,11 @@ bool TcpClient::submit(const core::Query& q, const core::Completion& done) {
   dns::writeFrameHeader(job->query.data(), q.length);
   std::memcpy(job->query.data() + 2, q.packet, q.length);
   if (transport_.addXForwardedHeaders) job->client = done.client();
+  // A UDP client (to a tcpOnly or TLS server) gets at most what it said it can take.
+  if (!done.stream() && !done.internal()) {
+    const dns::Edns* edns = q.message ? &q.message->edns() : nullptr;
+    job->udpLimit = edns && edns->present ? std::max<uint16_t>(512, edns->udpPayloadSize) : 512;
+  }
   bool first;
   {
     std::lock_guard lock(queueMutex_);
@@ -441,6 +448,12 @@ void TcpClient::answer(Conn& c, uint8_t* msg, size_t len) {
   }
   auto it = c.inFlight.find(dns::HeaderView(msg).id());
   if (it == c.inFlight.end()) return;  // not ours (or already answered)
+  if (it->second->udpLimit && len > it->second->udpLimit) {
+    // Too large for the UDP client: TC, so it asks again over TCP.
+    dns::MessageView m;
+    if (dns::MessageView::parse({msg, len}, m) == dns::ParseError::None)
+      len = dns::truncateToQuestion(msg, len, len, m);
+  }
   if (completer_->complete(owner_, it->second->done, msg, len, len) ==
       core::Completer::Result::Mismatch)
     return;  // not the answer to this question: keep waiting

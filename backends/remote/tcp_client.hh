@@ -69,7 +69,8 @@ class TcpClient {
     core::Completion done;
     std::vector<uint8_t> query;  ///< framed: length prefix + query
     int attempts = 0;
-    core::Address client;  ///< for X-Forwarded-For (DoH)
+    core::Address client;   ///< for X-Forwarded-For (DoH)
+    uint16_t udpLimit = 0;  ///< a UDP client's largest answer (tcpOnly, TLS); 0: a stream client
   };
   struct Conn {
     TcpClient* self = nullptr;

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import dns.exception
+import dns.flags
 import dns.message
 import dns.query
 import dns.rcode
@@ -417,3 +418,18 @@ def test_no_kept_sessions_means_no_resumption(start_ballast, tcp_backend, tmp_pa
     assert a_addresses(ask(front, "fresh.test.")) == [be.host]
     back.wait_deltas(base, {"tls-new-sessions": 2, "tls-resumptions": 0})
     assert front.run_lua("return getOutgoingTLSSessionCacheSize()") == "0"
+
+
+def test_tcp_only_answer_too_large_for_the_udp_client_is_truncated(start_ballast, tcp_backend):
+    be = tcp_backend()
+    b = start_ballast([be], server_opts=[{"tcpOnly": True, "healthCheckMode": "up"}])
+    host, port = b.listen[0]
+    # 100 A records: about 1.6 kB, more than a client without EDNS (512) can take.
+    r = dns.query.udp(make_query("big-100.trunc.test.", qid=5), host, port=port, timeout=3)
+    assert r.flags & dns.flags.TC and not r.answer and r.id == 5
+    q = make_query("big-100.fits.test.", qid=6, payload=4096)
+    r = dns.query.udp(q, host, port=port, timeout=3)
+    assert not r.flags & dns.flags.TC and len(a_addresses(r)) == 100
+    r = dns.query.tcp(make_query("big-100.tcp.test.", qid=7), host, port=port, timeout=3)
+    assert not r.flags & dns.flags.TC and len(a_addresses(r)) == 100
+    assert be.count == 0
