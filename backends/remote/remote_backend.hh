@@ -53,6 +53,7 @@ class RemoteBackend final : public core::Backend {
   /// "udp", "tcp", "dot" or "doh": how queries reach the server.
   const char* transportName() const;
   uint32_t outstanding() const override {
+    if (streamOnly_) return tcp_.outstanding();
     if (!table_) return 0;
     uint32_t all = table_->outstanding(),
              internal = internalInFlight_.load(std::memory_order_relaxed);

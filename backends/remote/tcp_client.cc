@@ -103,6 +103,10 @@ bool TcpClient::submit(const core::Query& q, const core::Completion& done) {
   dns::writeFrameHeader(job->query.data(), q.length);
   std::memcpy(job->query.data() + 2, q.packet, q.length);
   if (transport_.addXForwardedHeaders) job->client = done.client();
+  if (!done.internal()) {
+    outstanding_.fetch_add(1, std::memory_order_relaxed);
+    job->counted = &outstanding_;
+  }
   // A UDP client (to a tcpOnly or TLS server) gets at most what it said it can take.
   if (!done.stream() && !done.internal()) {
     const dns::Edns* edns = q.message ? &q.message->edns() : nullptr;

@@ -61,11 +61,21 @@ class TcpClient {
   /// Any thread: copies the query and queues it for the TCP thread. False when stopped.
   bool submit(const core::Query& q, const core::Completion& done);
   TcpClientStats stats;
+  /// Client queries taken and not yet finished (health checks left out).
+  uint32_t outstanding() const { return outstanding_.load(std::memory_order_relaxed); }
   /// TLS sessions kept for resumption (0 without TLS).
   size_t cachedTlsSessions() const { return transport_.tls ? transport_.tls->cachedSessions() : 0; }
 
  private:
   struct Job {
+    Job() = default;
+    Job(const Job&) = delete;
+    Job& operator=(const Job&) = delete;
+    /// A job is destroyed once its query is finished (answered or failed).
+    ~Job() {
+      if (counted) counted->fetch_sub(1, std::memory_order_relaxed);
+    }
+    std::atomic<uint32_t>* counted = nullptr;  ///< a client query in outstanding_
     core::Completion done;
     std::vector<uint8_t> query;  ///< framed: length prefix + query
     int attempts = 0;
@@ -126,6 +136,7 @@ class TcpClient {
   int wakeFd_ = -1;
   std::thread thread_;
   std::atomic<bool> running_{false};
+  std::atomic<uint32_t> outstanding_{0};
   /// The loop thread's completer, made on that thread: a member would keep the snapshot,
   /// whose pools own this server, alive forever (a reference cycle).
   core::Completer* completer_ = nullptr;

@@ -433,3 +433,15 @@ def test_tcp_only_answer_too_large_for_the_udp_client_is_truncated(start_ballast
     r = dns.query.tcp(make_query("big-100.tcp.test.", qid=7), host, port=port, timeout=3)
     assert not r.flags & dns.flags.TC and len(a_addresses(r)) == 100
     assert be.count == 0
+
+
+def test_tcp_only_queries_in_flight_are_outstanding(start_ballast, tcp_backend, client):
+    be = tcp_backend()
+    b = start_ballast([be], lua="setUDPTimeout(5)",
+                      server_opts=[{"tcpOnly": True, "healthCheckMode": "up"}])
+    host, port = b.listen[0]
+    c = client("127.0.0.1")
+    c.send(make_query("delay-2500.slow.test.", qid=8), (host, port))
+    assert b.run_lua("return getServer(0):getOutstanding()") == "1", "policies see it"
+    assert c.recv(4.0) is not None
+    assert wait_until(lambda: b.run_lua("return getServer(0):getOutstanding()") == "0", 4)
