@@ -445,3 +445,22 @@ def test_tcp_only_queries_in_flight_are_outstanding(start_ballast, tcp_backend, 
     assert b.run_lua("return getServer(0):getOutstanding()") == "1", "policies see it"
     assert c.recv(4.0) is not None
     assert wait_until(lambda: b.run_lua("return getServer(0):getOutstanding()") == "0", 4)
+
+
+@pytest.mark.parametrize("kind", ["dot", "doh"])
+def test_many_queries_at_once_over_tls(start_ballast, tls_world, client, kind):
+    pki, ub = tls_world
+    extra = {"dohPath": "/dns-query"} if kind == "doh" else {}
+    b = start_ballast([ub.doh() if kind == "doh" else ub.dot()],
+                      server_opts=[tls_server(ub, pki, **extra)])
+    host, port = b.listen[0]
+    c = client("127.0.0.1")
+    n = 300  # more than one connection's 100 queries in flight
+    for i in range(n):
+        c.send(make_query(f"many{i}.test.", qid=i), (host, port))
+    got = c.recv_all(n, 10.0)
+    answers = [dns.message.from_wire(w[0] if isinstance(w, tuple) else w) for w in got]
+    assert sorted(r.id for r in answers) == list(range(n))
+    assert all(a_addresses(r) == [ANSWER] for r in answers)
+    row = tcp_stats_row(b)
+    assert row["Transport"] == kind and row["Connections"] >= 1 and row["TLSFailed"] == 0
