@@ -455,7 +455,7 @@ def test_many_queries_at_once_over_tls(start_ballast, tls_world, client, kind):
                       server_opts=[tls_server(ub, pki, **extra)])
     host, port = b.listen[0]
     c = client("127.0.0.1")
-    n = 300  # more than one connection's 100 queries in flight
+    n = 150  # more than one connection's 100 queries in flight
     for i in range(n):
         c.send(make_query(f"many{i}.test.", qid=i), (host, port))
     got = c.recv_all(n, 10.0)
