@@ -65,6 +65,8 @@ class Completion {
   bool internal() const { return check_ != nullptr; }
   /// The client came over TCP, DoT or DoH: it must get an untruncated answer.
   bool stream() const { return destination_.stream; }
+  /// The client's address and port (X-Forwarded-For to DoH backends).
+  const Address& client() const { return destination_.client; }
   /// When the query arrived (monotonic microseconds): the start of its latency and timeout.
   int64_t receivedUsec() const { return receivedUsec_; }
 

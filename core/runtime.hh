@@ -30,6 +30,10 @@ struct StartupConfig {
   size_t udpRecvBufferSize = 4 * 1024 * 1024;  ///< well above the kernel's 208 KB default
   size_t udpSendBufferSize = 4 * 1024 * 1024;
   uint32_t maxUDPOutstanding = 65535;
+  /// Outgoing TLS session cache (setOutgoingTLSSessionsCache*), per backend.
+  size_t outgoingTlsMaxTickets = 20;
+  int64_t outgoingTlsTicketValiditySec = 600;
+  int64_t outgoingTlsCleanupDelaySec = 60;
 };
 
 /// The live process state and its one lock. Backends, the web API and the daemon call it

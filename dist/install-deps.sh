@@ -13,7 +13,7 @@ packages=(
   clang-format
   libedit-dev tmux                     # console client line editing; its interactive test
   libhiredis-dev redis-server redis-sentinel  # the shared cache tier on Redis and its tests
-  nsd unbound                          # the fake hierarchy of the resolver tests; the peer compared with
+  nsd unbound                          # the fake hierarchy of the resolver tests; the peer compared with; unbound also serves DoT and DoH backends (test_encrypted_backends.py)
   nlohmann-json3-dev python3-prometheus-client     # web API JSON; /metrics test parser
   chromium chromium-driver python3-selenium        # dashboard browser test
   openssl                              # test certificates (test_dot.py, bench/tcp_memory.py)

@@ -12,27 +12,13 @@
 #include <iterator>
 #include <stdexcept>
 
+#include "tls/openssl_util.hh"
+
 namespace ballast::frontend {
 
 namespace {
 
-std::string lastError() {
-  unsigned long e = ERR_get_error();
-  ERR_clear_error();
-  if (e == 0) return "unknown OpenSSL error";
-  char buf[256];
-  ERR_error_string_n(e, buf, sizeof(buf));
-  return buf;
-}
-
-int versionFromName(const std::string& v) {
-  if (v == "tls1.0") return TLS1_VERSION;
-  if (v == "tls1.1") return TLS1_1_VERSION;
-  if (v == "tls1.2") return TLS1_2_VERSION;
-  if (v == "tls1.3") return TLS1_3_VERSION;
-  throw std::runtime_error(
-      fmt::format("unknown minTLSVersion '{}' (tls1.0, tls1.1, tls1.2, tls1.3)", v));
-}
+using tls::lastError;
 
 std::vector<uint8_t> readFile(const std::string& path, const char* what) {
   std::ifstream in(path, std::ios::binary);
@@ -102,7 +88,7 @@ TlsContext::TlsContext(TlsConfig cfg) : cfg_(std::move(cfg)) {
     throw std::runtime_error(fmt::format("{} certificate file(s) but {} key file(s)",
                                          cfg_.certFiles.size(), cfg_.keyFiles.size()));
   if (cfg_.numberOfTicketsKeys == 0) cfg_.numberOfTicketsKeys = 1;
-  versionFromName(cfg_.minTLSVersion);
+  tls::protocolVersion(cfg_.minTLSVersion);
   if (!cfg_.ticketKeyFile.empty())
     loadTicketsKeys(cfg_.ticketKeyFile);
   else
@@ -120,7 +106,7 @@ SSL_CTX* TlsContext::build() {
   std::vector<std::pair<X509*, std::vector<uint8_t>>> ocsp;
   try {
     SSL_CTX_set_app_data(ctx, this);
-    SSL_CTX_set_min_proto_version(ctx, versionFromName(cfg_.minTLSVersion));
+    SSL_CTX_set_min_proto_version(ctx, tls::protocolVersion(cfg_.minTLSVersion));
     // Idle connections give their read and write buffers back (most of a TLS connection's
     // memory); partial writes keep a slow client from blocking its worker.
     SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE |
@@ -135,11 +121,7 @@ SSL_CTX* TlsContext::build() {
       SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
       SSL_CTX_set_num_tickets(ctx, 0);
     }
-    if (!cfg_.ciphers.empty() && SSL_CTX_set_cipher_list(ctx, cfg_.ciphers.c_str()) != 1)
-      throw std::runtime_error(fmt::format("invalid ciphers '{}': {}", cfg_.ciphers, lastError()));
-    if (!cfg_.ciphersTLS13.empty() && SSL_CTX_set_ciphersuites(ctx, cfg_.ciphersTLS13.c_str()) != 1)
-      throw std::runtime_error(
-          fmt::format("invalid ciphersTLS13 '{}': {}", cfg_.ciphersTLS13, lastError()));
+    tls::setCiphers(ctx, cfg_.ciphers, cfg_.ciphersTLS13);
     for (size_t i = 0; i < cfg_.certFiles.size(); ++i) {
       if (SSL_CTX_use_certificate_chain_file(ctx, cfg_.certFiles[i].c_str()) != 1)
         throw std::runtime_error(

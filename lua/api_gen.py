@@ -67,13 +67,6 @@ DEFAULT_REASON = "Not implemented in ballast yet."
 
 # Options of a function whose binding file accepts the key but not the value dnsdist allows.
 OPTION_OVERRIDES = {
-    "newServer.useClientSubnet": NYI, "newServer.useProxyProtocol": NYI,
-    "newServer.tls": NYI, "newServer.subjectName": NYI, "newServer.caStore": NYI,
-    "newServer.validateCertificates": NYI, "newServer.ciphers": NYI,
-    "newServer.ciphers13": NYI, "newServer.dohPath": NYI, "newServer.subjectAddr": NYI,
-    "newServer.addXForwardedHeaders": NYI, "newServer.releaseBuffers": NYI,
-    "newServer.enableRenegotiation": NYI, "newServer.tcpOnly": NYI,
-    "newServer.disableZeroScope": NYI, "newServer.ciphersTLS13": NYI,
 }
 
 DESCRIPTIONS = {
@@ -95,7 +88,22 @@ DESCRIPTIONS = {
     "setServerPolicyLuaFFIPerThread": "Sets the global policy to Lua FFI code run in a per-thread state, without lock.",
     "DynBlockRulesGroup:setQuiet": "Accepted; ballast logs no line per new block, so it changes nothing.",
     "DynBlockRulesGroup:setMasks": "Sets the IPv4 and IPv6 masks blocks cover; the port range argument is ignored.",
-    "newServer.addXForwardedHeaders": "Not yet implemented (issue 20): a newServer option for DoH backends, which ballast lacks.",
+    "newServer.checkTCP": "Health checks of a plain server over TCP instead of UDP (always so with tcpOnly or tls).",
+    "newServer.tcpOnly": "Every query and health check to that server goes over TCP, none over UDP.",
+    "newServer.tls": '"openssl": DNS over TLS to the server (or over HTTPS with dohPath); "gnutls" stops start-up, ballast has OpenSSL only.',
+    "newServer.caStore": "PEM file of the CAs the server's certificate must chain to; empty: the system's store.",
+    "newServer.ciphers": "OpenSSL cipher list for TLS 1.2 and older toward the server.",
+    "newServer.ciphersTLS13": "OpenSSL TLS 1.3 cipher suites toward the server (ciphers13 is accepted too).",
+    "newServer.subjectName": "Sent as SNI (host names only) and checked against the server's certificate; DoH's :authority.",
+    "newServer.validateCertificates": "Whether the server's certificate is checked (chain, subjectName, subjectAddr); default true.",
+    "newServer.dohPath": "DNS over HTTPS to the server: POSTs of application/dns-message to this path over HTTP/2, many streams per connection.",
+    "newServer.addXForwardedHeaders": "DoH servers get X-Forwarded-For and X-Forwarded-Port with the client's address (X-Forwarded-Proto not sent yet).",
+    "newServer.releaseBuffers": "Idle TLS connections to the server give back OpenSSL's record buffers; default true.",
+    "newServer.enableRenegotiation": "Whether the server may renegotiate TLS; default false.",
+    "getOutgoingTLSSessionCacheSize": "The TLS sessions kept, summed over servers, to resume connections to them.",
+    "setOutgoingTLSSessionsCacheMaxTicketsPerBackend": "Sessions kept per server for resumption (default 20); read when the servers start.",
+    "setOutgoingTLSSessionsCacheCleanupDelay": "Seconds between two sweeps of expired kept sessions (default 60).",
+    "setOutgoingTLSSessionsCacheMaxTicketValidity": "Seconds a kept session may be used to resume (default 600).",
     "RCodeAction.ra": "Sets or clears RA; without it RA stays as the query had it (normally clear), as in dnsdist.",
     "ERCodeAction.ra": "Sets or clears RA; without it RA stays as the query had it (normally clear), as in dnsdist.",
     "errlog": "Writes the line to stderr.",

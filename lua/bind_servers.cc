@@ -95,6 +95,52 @@ void readHealthCheck(Options& o, core::HealthCheckConfig& c, core::Backend::Admi
   }
 }
 
+/// newServer's encrypted transport (dnsdist 1.7's names): DoT with `tls`, DoH with `dohPath`
+/// too. Returns the default port for the address: 853 for DoT, 443 for DoH, else 53.
+uint16_t readTransport(Options& o, backends::remote::RemoteConfig& cfg) {
+  auto provider = o.string("tls");
+  tls::ClientConfig t;
+  t.subjectName = o.string("subjectName").value_or("");
+  t.subjectAddr = o.string("subjectAddr").value_or("");
+  t.caStore = o.string("caStore").value_or("");
+  t.validateCertificates = o.boolean("validateCertificates").value_or(true);
+  t.ciphers = o.string("ciphers").value_or("");
+  // dnsdist's documentation spells it both ways.
+  t.ciphersTLS13 = o.string("ciphersTLS13").value_or(o.string("ciphers13").value_or(""));
+  t.releaseBuffers = o.boolean("releaseBuffers").value_or(true);
+  t.enableRenegotiation = o.boolean("enableRenegotiation").value_or(false);
+  std::string dohPath = o.string("dohPath").value_or("");
+  bool xForwarded = o.boolean("addXForwardedHeaders").value_or(false);
+  if (!provider || provider->empty()) {
+    if (!dohPath.empty())
+      throw ConfigError("newServer: dohPath needs tls=\"openssl\" (DNS over HTTPS runs over TLS)");
+    return 53;
+  }
+  if (*provider == "gnutls")
+    throw ConfigError(
+        "newServer: tls=\"gnutls\" is not available, ballast is built with OpenSSL only "
+        "(use tls=\"openssl\")");
+  if (*provider != "openssl")
+    throw ConfigError(fmt::format("newServer: unknown tls provider '{}' (openssl)", *provider));
+  t.provider = *provider;
+  if (!dohPath.empty()) {
+    if (dohPath[0] != '/')
+      throw ConfigError(fmt::format("newServer: dohPath '{}' must start with '/'", dohPath));
+    t.alpn = {2, 'h', '2'};
+  } else {
+    t.alpn = {3, 'd', 'o', 't'};
+  }
+  try {
+    cfg.transport.tls = std::make_shared<tls::ClientContext>(std::move(t));
+  } catch (const std::exception& e) {
+    throw ConfigError(fmt::format("newServer: {}", e.what()));
+  }
+  cfg.transport.dohPath = dohPath;
+  cfg.transport.addXForwardedHeaders = xForwarded;
+  cfg.tcpOnly = true;
+  return dohPath.empty() ? 853 : 443;
+}
+
 int newServer(lua_State* L, Host& h) {
   // Pools, weight and QPS limit change in place on a running server; the rest makes it
   // another server for a reload (core/reload_plan).
@@ -113,7 +159,11 @@ int newServer(lua_State* L, Host& h) {
     Options o(L, 1, "newServer");
     auto address = o.string("address");
     if (!address) throw ConfigError("newServer: option 'address' is required");
-    cfg.address = core::Address::parse(*address);
+    cfg.address = core::Address::parse(*address, readTransport(o, cfg));
+    if (cfg.transport.tls) {
+      const std::string& name = cfg.transport.tls->config().subjectName;
+      cfg.transport.dohAuthority = name.empty() ? cfg.address.toStringWithPort() : name;
+    }
     cfg.name = o.string("name").value_or("");
     if (auto pools = o.strings("pool")) cfg.pools = *pools;
     // As dnsdist: a weight that is no whole number from 1 is logged and the server is left
@@ -131,11 +181,14 @@ int newServer(lua_State* L, Host& h) {
     cfg.maxConcurrentTCPConnections =
         size_t(o.integer("maxConcurrentTCPConnections", 0, 100000).value_or(0));
     cfg.useProxyProtocol = o.boolean("useProxyProtocol").value_or(false);
-    if (o.boolean("tcpOnly").value_or(false))
-      throw ConfigError(
-          "newServer: tcpOnly=true needs TCP to backends, which ballast does not have yet");
+    if (o.boolean("tcpOnly").value_or(false)) cfg.tcpOnly = true;
+    cfg.checkTCP = o.boolean("checkTCP").value_or(false);
     useClientSubnet = o.boolean("useClientSubnet").value_or(false);
     disableZeroScope = o.boolean("disableZeroScope").value_or(false);
+    if (cfg.useProxyProtocol && cfg.transport.tls)
+      throw ConfigError(
+          "newServer: useProxyProtocol with tls is not supported yet (the header would have to "
+          "go before the TLS handshake)");
     readHealthCheck(o, check, admin);
     if (o.function("checkFunction")) check.checkFunction = makeCheckFunction(L, h);
     o.done();
@@ -334,6 +387,41 @@ int setServerPolicy(lua_State* L, Host& h) {
   return 0;
 }
 
+/// getOutgoingTLSSessionCacheSize(): TLS sessions kept to resume connections to servers.
+int getOutgoingTLSSessionCacheSize(lua_State* L, Host& h) {
+  size_t n = 0;
+  for (const auto& b : h.target().servers())
+    if (auto* remote = dynamic_cast<const backends::remote::RemoteBackend*>(b.get()))
+      n += remote->cachedTlsSessions();
+  lua_pushinteger(L, lua_Integer(n));
+  return 1;
+}
+
+/// setOutgoingTLSSessionsCache*: bounds of that cache, read when the servers start.
+template <auto Field, int64_t Min>
+int setOutgoingTlsCache(lua_State* L, Host& h, const char* name) {
+  requireConfiguring(h, name);
+  double n = checkNumber(L, 1, name, "a number");
+  if (n < double(Min) || n > 1e9 || n != std::floor(n))
+    throw ConfigError(fmt::format("{}: must be a whole number from {}", name, Min));
+  auto& field = h.startup().*Field;
+  field = std::remove_reference_t<decltype(field)>(n);
+  return 0;
+}
+
+int setOutgoingTLSSessionsCacheMaxTicketsPerBackend(lua_State* L, Host& h) {
+  return setOutgoingTlsCache<&core::StartupConfig::outgoingTlsMaxTickets, 0>(
+      L, h, "setOutgoingTLSSessionsCacheMaxTicketsPerBackend");
+}
+int setOutgoingTLSSessionsCacheMaxTicketValidity(lua_State* L, Host& h) {
+  return setOutgoingTlsCache<&core::StartupConfig::outgoingTlsTicketValiditySec, 0>(
+      L, h, "setOutgoingTLSSessionsCacheMaxTicketValidity");
+}
+int setOutgoingTLSSessionsCacheCleanupDelay(lua_State* L, Host& h) {
+  return setOutgoingTlsCache<&core::StartupConfig::outgoingTlsCleanupDelaySec, 1>(
+      L, h, "setOutgoingTLSSessionsCacheCleanupDelay");
+}
+
 int policyToString(lua_State* L) {
   lua_pushstring(L, checkUserdata<PolicyRef>(L, 1, kPolicyMeta)->name().c_str());
   return 1;
@@ -350,6 +438,12 @@ void registerServerBindings(lua_State* L) {
       {"getServers", wrap<getServers>},
       {"rmServer", wrap<rmServer>},
       {"newDNSName", wrap<newDNSName>},
+      {"getOutgoingTLSSessionCacheSize", wrap<getOutgoingTLSSessionCacheSize>},
+      {"setOutgoingTLSSessionsCacheMaxTicketsPerBackend",
+       wrap<setOutgoingTLSSessionsCacheMaxTicketsPerBackend>},
+      {"setOutgoingTLSSessionsCacheMaxTicketValidity",
+       wrap<setOutgoingTLSSessionsCacheMaxTicketValidity>},
+      {"setOutgoingTLSSessionsCacheCleanupDelay", wrap<setOutgoingTLSSessionsCacheCleanupDelay>},
   };
   registerAll(L, std::begin(globals), std::end(globals));
 

@@ -194,18 +194,21 @@ int showTCPStats(lua_State*, Host& h) {
   if (h.process.tcpConnectionsPerThread) perThread = h.process.tcpConnectionsPerThread();
   std::string out = frontend::formatTcpStats(h.process.stream, perThread);
   // The servers' side, as dnsdist's second table.
-  out += fmt::format("\n{:<3} {:<20} {:<24} {:>11} {:>11} {:>9} {:>10} {:>9} {:>9} {:>11}\n", "#",
-                     "Name", "Address", "Connections", "Current", "Reused", "DiedSend", "DiedRead",
-                     "ReadTO", "TooManyConn");
+  out += fmt::format(
+      "\n{:<3} {:<20} {:<24} {:>9} {:>11} {:>11} {:>9} {:>10} {:>9} {:>9} {:>11} {:>10} {:>9}\n",
+      "#", "Name", "Address", "Transport", "Connections", "Current", "Reused", "DiedSend",
+      "DiedRead", "ReadTO", "TooManyConn", "TLSResumed", "TLSFailed");
   size_t n = 0;
   for (const auto& b : h.target().servers()) {
     auto* remote = dynamic_cast<const backends::remote::RemoteBackend*>(b.get());
     if (!remote) continue;
     const auto& t = remote->tcpStats();
-    out += fmt::format("{:<3} {:<20.20} {:<24} {:>11} {:>11} {:>9} {:>10} {:>9} {:>9} {:>11}\n",
-                       n++, b->name(), b->addressString(), t.connections.value(), t.current.load(),
-                       t.reused.value(), t.diedSendingQuery.value(), t.diedReadingResponse.value(),
-                       t.readTimeouts.value(), t.tooManyConnections.value());
+    out += fmt::format(
+        "{:<3} {:<20.20} {:<24} {:>9} {:>11} {:>11} {:>9} {:>10} {:>9} {:>9} {:>11} {:>10} {:>9}\n",
+        n++, b->name(), b->addressString(), remote->transportName(), t.connections.value(),
+        t.current.load(), t.reused.value(), t.diedSendingQuery.value(),
+        t.diedReadingResponse.value(), t.readTimeouts.value(), t.tooManyConnections.value(),
+        t.tlsResumptions.value(), t.tlsHandshakeFailures.value());
   }
   h.out(out);
   return 0;

@@ -32,7 +32,11 @@ RemoteBackend::RemoteBackend(const RemoteConfig& cfg, core::Runtime& rt)
       useProxyProtocol_(cfg.useProxyProtocol),
       socketCount_(cfg.sockets == 0 ? 1 : cfg.sockets),
       rt_(rt),
-      tcp_(*this, cfg.address, cfg.maxConcurrentTCPConnections, rt) {
+      streamOnly_(cfg.tcpOnly || cfg.transport.tls),
+      checkTcp_(cfg.checkTCP),
+      tls_(cfg.transport.tls != nullptr),
+      doh_(!cfg.transport.dohPath.empty()),
+      tcp_(*this, cfg.address, cfg.maxConcurrentTCPConnections, rt, cfg.transport) {
   setQpsLimit(cfg.qps);
   setPools(cfg.pools);
 }
@@ -74,6 +78,10 @@ void RemoteBackend::stop() {
   if (responder_.joinable()) responder_.join();
 }
 
+const char* RemoteBackend::transportName() const {
+  return doh_ ? "doh" : tls_ ? "dot" : streamOnly_ ? "tcp" : "udp";
+}
+
 bool RemoteBackend::submit(core::Query& q, const core::Completion& done) {
   // The PROXY header, when this server wants one: the client's (LOCAL for health checks).
   thread_local std::vector<uint8_t> header;
@@ -84,10 +92,12 @@ bool RemoteBackend::submit(core::Query& q, const core::Completion& done) {
     stats.sendErrors.inc();
     return false;
   }
-  // A stream client gets its answer over TCP, never truncated (dnsdist does the same).
-  if (stream) {
+  // A stream client gets its answer over TCP, never truncated (dnsdist does the same); a
+  // tcpOnly or TLS server gets everything, health checks too, over its stream transport;
+  // checkTCP sends the health checks of a plain server over TCP.
+  if (streamOnly_ || (done.internal() ? checkTcp_ : done.stream())) {
     if (!tcp_.submit(q, done, header)) return false;
-    stats.queries.inc();
+    if (!done.internal()) stats.queries.inc();
     return true;
   }
   int id = table_->claim();

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #pragma once
-/// A remote DNS server reached over UDP (dnsdist's newServer): `sockets` connected UDP
+/// A remote DNS server (dnsdist's newServer) reached over UDP: `sockets` connected UDP
 /// sockets used round-robin, an in-flight table keyed by the rewritten query ID, and one
 /// responder thread that matches answers, sends them to clients and expires timeouts.
+/// Queries from stream clients go over TCP; with tcpOnly, or tls (DoT, or DoH with
+/// dohPath), every query and health check goes over that stream transport instead.
 #include <atomic>
 #include <string>
 #include <thread>
@@ -28,6 +30,10 @@ struct RemoteConfig {
   /// and at the start of each TCP connection (core/proxy_origin).
   bool useProxyProtocol = false;
   std::vector<std::string> pools;
+  bool tcpOnly = false;   ///< every query over TCP (implied by TLS)
+  bool checkTCP = false;  ///< health checks over TCP (implied by tcpOnly and TLS)
+  /// newServer{tls=...}: DNS over TLS, or over HTTPS with `transport.dohPath`.
+  StreamTransport transport;
 };
 
 class RemoteBackend final : public core::Backend {
@@ -45,7 +51,12 @@ class RemoteBackend final : public core::Backend {
   /// check in flight does not push client queries to another server.
   /// TCP figures, for showTCPStats.
   const TcpClientStats& tcpStats() const { return tcp_.stats; }
+  /// TLS sessions kept to resume connections to this server.
+  size_t cachedTlsSessions() const { return tcp_.cachedTlsSessions(); }
+  /// "udp", "tcp", "dot" or "doh": how queries reach the server.
+  const char* transportName() const;
   uint32_t outstanding() const override {
+    if (streamOnly_) return tcp_.outstanding();
     if (!table_) return 0;
     uint32_t all = table_->outstanding(),
              internal = internalInFlight_.load(std::memory_order_relaxed);
@@ -67,6 +78,10 @@ class RemoteBackend final : public core::Backend {
   std::atomic<uint32_t> internalInFlight_{0};  ///< health checks among the table's slots
   std::thread responder_;
   std::atomic<bool> stopping_{false};
+  bool streamOnly_;  ///< tcpOnly or TLS: no query goes over UDP
+  bool checkTcp_;    ///< health checks over TCP
+  bool tls_;
+  bool doh_;
   TcpClient tcp_;  ///< queries from TCP, DoT and DoH clients go over TCP
 };
 

@@ -11,12 +11,18 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <ctime>
 #include <stdexcept>
 
+#include <openssl/err.h>
+
 #include "core/clock.hh"
+#include "core/log.hh"
 #include "dns/header.hh"
+#include "dns/message.hh"
 #include "dns/tcp_framing.hh"
 #include "dns/types.hh"
+#include "dns/writer.hh"
 
 namespace ballast::backends::remote {
 
@@ -34,11 +40,12 @@ int64_t nowMs() {
 }  // namespace
 
 TcpClient::TcpClient(core::Backend& owner, const core::Address& address, size_t maxConnections,
-                     core::Runtime& rt)
+                     core::Runtime& rt, StreamTransport transport)
     : owner_(owner),
       address_(address),
       maxConnections_(maxConnections == 0 ? SIZE_MAX : maxConnections),
-      rt_(rt) {}
+      rt_(rt),
+      transport_(std::move(transport)) {}
 
 TcpClient::~TcpClient() {
   stop();
@@ -52,6 +59,13 @@ void TcpClient::start() {
     throw std::runtime_error(fmt::format("TCP event loop for {}", owner_.name()));
   wakeEvent_ = event_new(base_, wakeFd_, EV_READ | EV_PERSIST, onWake, this);
   event_add(wakeEvent_, nullptr);
+  if (transport_.tls) {
+    const auto& st = rt_.startup;
+    transport_.tls->setSessionLimits(st.outgoingTlsMaxTickets, st.outgoingTlsTicketValiditySec);
+    cleanupEvent_ = event_new(base_, -1, EV_PERSIST, onCleanup, this);
+    timeval every{time_t(std::max<int64_t>(1, st.outgoingTlsCleanupDelaySec)), 0};
+    event_add(cleanupEvent_, &every);
+  }
   running_ = true;
   thread_ = std::thread([this] {
     core::Completer completer(rt_);
@@ -70,12 +84,15 @@ void TcpClient::stop() {
   thread_.join();
   for (auto& c : conns_) {
     event_free(c->ev);
-    close(c->fd);
+    if (c->ssl) SSL_free(c->ssl);
+    ::close(c->fd);
   }
   conns_.clear();
+  if (cleanupEvent_) event_free(cleanupEvent_);
+  cleanupEvent_ = nullptr;
   event_free(wakeEvent_);
   event_base_free(base_);
-  close(wakeFd_);
+  ::close(wakeFd_);
 }
 
 bool TcpClient::submit(const core::Query& q, const core::Completion& done,
@@ -87,6 +104,16 @@ bool TcpClient::submit(const core::Query& q, const core::Completion& done,
   job->query.resize(q.length + 2);
   dns::writeFrameHeader(job->query.data(), q.length);
   std::memcpy(job->query.data() + 2, q.packet, q.length);
+  if (transport_.addXForwardedHeaders) job->client = done.client();
+  if (!done.internal()) {
+    outstanding_.fetch_add(1, std::memory_order_relaxed);
+    job->counted = &outstanding_;
+  }
+  // A UDP client (to a tcpOnly or TLS server) gets at most what it said it can take.
+  if (!done.stream() && !done.internal()) {
+    const dns::Edns* edns = q.message ? &q.message->edns() : nullptr;
+    job->udpLimit = edns && edns->present ? std::max<uint16_t>(512, edns->udpPayloadSize) : 512;
+  }
   bool first;
   {
     std::lock_guard lock(queueMutex_);
@@ -108,6 +135,10 @@ void TcpClient::onWake(evutil_socket_t fd, short, void* self) {
   static_cast<TcpClient*>(self)->drainQueue();
 }
 
+void TcpClient::onCleanup(evutil_socket_t, short, void* self) {
+  static_cast<TcpClient*>(self)->transport_.tls->expireSessions(int64_t(std::time(nullptr)));
+}
+
 void TcpClient::drainQueue() {
   std::vector<std::unique_ptr<Job>> jobs;
   {
@@ -122,7 +153,8 @@ void TcpClient::dispatch(std::unique_ptr<Job> job) {
   ++job->attempts;
   Conn* c = pickConnection(*job);
   if (!c) {
-    if (waiting_.size() >= kMaxWaiting) {
+    // Nothing open and nothing could be opened: no connection will free a slot for it.
+    if (conns_.empty() || waiting_.size() >= kMaxWaiting) {
       completer_->fail(owner_, job->done, core::Completer::Failure::SendError);
       return;
     }
@@ -137,6 +169,7 @@ TcpClient::Conn* TcpClient::pickConnection(const Job& job) {
   Conn* best = nullptr;
   for (auto& c : conns_)
     if (c->opening == job.opening && c->inFlight.size() < kMaxInFlightPerConnection &&
+        !(c->h2 && c->h2->closing()) &&
         (!best || c->inFlight.size() < best->inFlight.size()))
       best = c.get();
   // Pipeline on the least loaded connection until it carries kPipelineBeforeNew queries;
@@ -149,12 +182,7 @@ TcpClient::Conn* TcpClient::pickConnection(const Job& job) {
     // makes room, or the query would wait for an idle timeout.
     auto idle = std::find_if(conns_.begin(), conns_.end(),
                              [](const auto& c) { return c->inFlight.empty(); });
-    if (idle != conns_.end()) {
-      event_free((*idle)->ev);
-      close((*idle)->fd);
-      stats.current.fetch_sub(1, std::memory_order_relaxed);
-      conns_.erase(idle);
-    }
+    if (idle != conns_.end()) close(**idle);
   }
   if (conns_.size() < maxConnections_) {
     if (Conn* fresh = openConnection(job)) return fresh;
@@ -170,12 +198,14 @@ TcpClient::Conn* TcpClient::openConnection(const Job& job) {
   if (connect(fd, address_.sockaddr_(), address_.length()) != 0 && errno != EINPROGRESS) {
     stats.diedSendingQuery.inc();
     owner_.recordOutcome(true, false);
-    close(fd);
+    ::close(fd);
     return nullptr;
   }
   auto c = std::make_unique<Conn>();
   c->self = this;
   c->fd = fd;
+  if (!transport_.dohPath.empty())
+    c->h2 = std::make_unique<DohClientSession>(transport_.dohAuthority, transport_.dohPath);
   c->ev = event_new(base_, fd, 0, onConnEvent, c.get());
   c->lastActivityMs = nowMs();
   c->opening = job.opening;
@@ -192,7 +222,20 @@ void TcpClient::send(Conn& c, std::unique_ptr<Job> job) {
   c.nextId = uint16_t(id + 1);
   if (c.connected) stats.reused.inc();
   dns::HeaderRef(job->query.data() + 2).setId(id);
-  c.out.insert(c.out.end(), job->query.begin(), job->query.end());
+  if (c.h2) {
+    DohClientSession::Headers extra;
+    if (transport_.addXForwardedHeaders && job->client.family() != 0) {
+      extra.emplace_back("x-forwarded-for", job->client.toString());
+      extra.emplace_back("x-forwarded-port", std::to_string(job->client.port()));
+    }
+    std::span<const uint8_t> query(job->query.data() + 2, job->query.size() - 2);
+    if (!c.h2->submit(id, query, extra)) {
+      completer_->fail(owner_, job->done, core::Completer::Failure::SendError);
+      return;
+    }
+  } else {
+    c.out.insert(c.out.end(), job->query.begin(), job->query.end());
+  }
   if (c.inFlight.empty()) c.lastActivityMs = nowMs();
   c.inFlight.emplace(id, std::move(job));
   c.dirty = true;  // written by flushPending(), once for every query of this wake-up
@@ -202,11 +245,9 @@ void TcpClient::flushPending() {
   for (auto& c : conns_) {
     if (!c->dirty) continue;
     c->dirty = false;
-    if (c->connected && !c->out.empty()) {
-      // An error is left to the write event, whose handler fails the connection.
-      ssize_t n = ::send(c->fd, c->out.data(), c->out.size(), MSG_NOSIGNAL);
-      if (n > 0) c->out.erase(c->out.begin(), c->out.begin() + n);
-    }
+    if (c->h2 && !c->h2->produce(c->out)) c->out.clear();  // the write event finds it broken
+    // An error is left to the events, whose handler fails the connection.
+    if (c->ready) writeOut(*c);
     rearm(*c);
   }
 }
@@ -222,40 +263,21 @@ void TcpClient::handle(Conn& c, short what) {
     stats.readTimeouts.inc();
     return fail(c, true);
   }
-  if (!c.connected && (what & EV_WRITE)) {
-    int err = 0;
-    socklen_t len = sizeof(err);
-    getsockopt(c.fd, SOL_SOCKET, SO_ERROR, &err, &len);
-    if (err != 0) {
-      stats.diedSendingQuery.inc();
-      return fail(c, true);  // refused: the server is not there, no point retrying
-    }
-    c.connected = true;
-  }
-  if ((what & EV_WRITE) && !c.out.empty()) {
-    ssize_t n = ::send(c.fd, c.out.data(), c.out.size(), MSG_NOSIGNAL);
-    if (n < 0 && errno != EAGAIN && errno != EINTR) {
-      stats.diedSendingQuery.inc();
-      return fail(c, false);
-    }
-    if (n > 0) c.out.erase(c.out.begin(), c.out.begin() + n);
-  }
-  if (what & EV_READ) {
-    uint8_t buf[16384];
-    for (;;) {
-      ssize_t n = recv(c.fd, buf, sizeof(buf), 0);
-      if (n > 0) {
-        c.in.insert(c.in.end(), buf, buf + n);
-        if (size_t(n) < sizeof(buf)) break;
-        continue;
-      }
-      if (n < 0 && (errno == EAGAIN || errno == EINTR)) break;
-      // Closed or reset: queries still on it go once more on another connection.
+  if (!c.ready && !establish(c, what)) return;
+  if (c.ready) {
+    if (!readIn(c)) return;
+    if (c.h2) {
+      readDohReplies(c);
+      if (!c.h2->produce(c.out)) return fail(c, false);
+    } else {
       readResponses(c);
-      if (!c.inFlight.empty()) stats.diedReadingResponse.inc();
+    }
+    if (!writeOut(c)) {
+      stats.diedSendingQuery.inc();
       return fail(c, false);
     }
-    readResponses(c);
+    if (c.h2 && (!c.h2->alive() || (c.h2->closing() && c.inFlight.empty())))
+      return fail(c, false);  // ended: what is still on it goes on another connection
   }
   rearm(c);
   // Room freed: send queries that waited for a connection.
@@ -268,6 +290,161 @@ void TcpClient::handle(Conn& c, short what) {
     }
     flushPending();
   }
+}
+
+bool TcpClient::establish(Conn& c, short what) {
+  if (!c.connected) {
+    if (!(what & EV_WRITE)) return true;
+    int err = 0;
+    socklen_t len = sizeof(err);
+    getsockopt(c.fd, SOL_SOCKET, SO_ERROR, &err, &len);
+    if (err != 0) {
+      stats.diedSendingQuery.inc();
+      fail(c, true);  // refused: the server is not there, no point retrying
+      return false;
+    }
+    c.connected = true;
+    if (!transport_.tls) {
+      c.ready = true;
+      return true;
+    }
+    c.ssl = transport_.tls->newConnection(c.fd);
+    if (!c.ssl) {
+      stats.diedSendingQuery.inc();
+      fail(c, true);
+      return false;
+    }
+  }
+  int r = SSL_connect(c.ssl);
+  if (r != 1) {
+    int e = SSL_get_error(c.ssl, r);
+    if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+      c.tlsWantWrite = e == SSL_ERROR_WANT_WRITE;
+      return true;
+    }
+    stats.tlsHandshakeFailures.inc();
+    // A bad certificate fails every connection the same way: say why, now and then.
+    std::string why = tls::ClientContext::failureReason(c.ssl, e);
+    int64_t now = nowMs();
+    if (now - lastFailureLogMs_ >= 10000) {
+      lastFailureLogMs_ = now;
+      core::warnLog("TLS handshake with backend {} failed: {}", owner_.nameWithAddress(), why);
+    }
+    fail(c, true);
+    return false;
+  }
+  c.tlsWantWrite = false;
+  if (SSL_session_reused(c.ssl)) stats.tlsResumptions.inc();
+  if (c.h2) {
+    const unsigned char* proto = nullptr;
+    unsigned int plen = 0;
+    SSL_get0_alpn_selected(c.ssl, &proto, &plen);
+    if (plen != 2 || std::memcmp(proto, "h2", 2) != 0) {
+      int64_t now = nowMs();
+      if (now - lastFailureLogMs_ >= 10000) {
+        lastFailureLogMs_ = now;
+        core::warnLog("DoH backend {} did not agree to HTTP/2 (ALPN h2)", owner_.nameWithAddress());
+      }
+      stats.tlsHandshakeFailures.inc();
+      fail(c, true);
+      return false;
+    }
+  }
+  c.ready = true;
+  return true;
+}
+
+bool TcpClient::writeOut(Conn& c) {
+  size_t done = 0;
+  c.tlsWantWrite = false;
+  while (done < c.out.size()) {
+    if (c.ssl) {
+      int r = SSL_write(c.ssl, c.out.data() + done, int(c.out.size() - done));
+      if (r <= 0) {
+        int e = SSL_get_error(c.ssl, r);
+        if (e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ) {
+          c.tlsWantWrite = e == SSL_ERROR_WANT_WRITE;
+          break;
+        }
+        ERR_clear_error();
+        return false;
+      }
+      done += size_t(r);
+    } else {
+      ssize_t n = ::send(c.fd, c.out.data() + done, c.out.size() - done, MSG_NOSIGNAL);
+      if (n < 0) {
+        if (errno == EAGAIN || errno == EINTR) break;
+        return false;
+      }
+      done += size_t(n);
+    }
+  }
+  c.out.erase(c.out.begin(), c.out.begin() + long(done));
+  return true;
+}
+
+bool TcpClient::readIn(Conn& c) {
+  uint8_t buf[16384];
+  for (;;) {
+    ssize_t n;
+    if (c.ssl) {
+      int r = SSL_read(c.ssl, buf, int(sizeof(buf)));
+      if (r > 0) {
+        n = r;
+      } else {
+        int e = SSL_get_error(c.ssl, r);
+        if (e == SSL_ERROR_WANT_READ) break;
+        if (e == SSL_ERROR_WANT_WRITE) {
+          c.tlsWantWrite = true;
+          break;
+        }
+        ERR_clear_error();
+        n = 0;  // closed or broken: as a plain connection closed
+      }
+    } else {
+      n = recv(c.fd, buf, sizeof(buf), 0);
+      if (n < 0 && (errno == EAGAIN || errno == EINTR)) break;
+    }
+    if (n > 0) {
+      if (c.h2) {
+        if (!c.h2->receive(buf, size_t(n))) {
+          readDohReplies(c);
+          if (!c.inFlight.empty()) stats.diedReadingResponse.inc();
+          fail(c, false);
+          return false;
+        }
+      } else {
+        c.in.insert(c.in.end(), buf, buf + n);
+      }
+      continue;
+    }
+    // Closed or reset: queries still on it go once more on another connection.
+    if (c.h2)
+      readDohReplies(c);
+    else
+      readResponses(c);
+    if (!c.inFlight.empty()) stats.diedReadingResponse.inc();
+    fail(c, false);
+    return false;
+  }
+  return true;
+}
+
+void TcpClient::readDohReplies(Conn& c) {
+  auto replies = c.h2->takeReplies();
+  for (auto& r : replies) {
+    auto it = c.inFlight.find(r.tag);
+    if (it == c.inFlight.end()) continue;
+    if (!r.ok || r.body.size() < dns::kHeaderSize) {
+      stats.httpErrors.inc();
+      completer_->fail(owner_, it->second->done, core::Completer::Failure::ServFail);
+      c.inFlight.erase(it);
+      continue;
+    }
+    dns::HeaderRef(r.body.data()).setId(r.tag);  // the stream says which query it answers
+    answer(c, r.body.data(), r.body.size());
+  }
+  completer_->flush();  // before the replies, which UDP answers point into, go
 }
 
 void TcpClient::readResponses(Conn& c) {
@@ -287,6 +464,12 @@ void TcpClient::answer(Conn& c, uint8_t* msg, size_t len) {
   }
   auto it = c.inFlight.find(dns::HeaderView(msg).id());
   if (it == c.inFlight.end()) return;  // not ours (or already answered)
+  if (it->second->udpLimit && len > it->second->udpLimit) {
+    // Too large for the UDP client: TC, so it asks again over TCP.
+    dns::MessageView m;
+    if (dns::MessageView::parse({msg, len}, m) == dns::ParseError::None)
+      len = dns::truncateToQuestion(msg, len, len, m);
+  }
   if (completer_->complete(owner_, it->second->done, msg, len, len) ==
       core::Completer::Result::Mismatch)
     return;  // not the answer to this question: keep waiting
@@ -303,17 +486,29 @@ void TcpClient::fail(Conn& c, bool timedOut) {
     }
     completer_->fail(owner_, job->done, core::Completer::Failure::Timeout);
   }
-  event_free(c.ev);
-  close(c.fd);
-  stats.current.fetch_sub(1, std::memory_order_relaxed);
-  conns_.erase(std::find_if(conns_.begin(), conns_.end(), [&](auto& p) { return p.get() == &c; }));
+  c.inFlight.clear();
+  close(c);
   for (auto& j : retry) dispatch(std::move(j));
   flushPending();
 }
 
+void TcpClient::close(Conn& c) {
+  event_free(c.ev);
+  if (c.ssl) {
+    // A clean close_notify lets the server keep the session resumable; a failed
+    // handshake has nothing to close.
+    if (c.ready) SSL_shutdown(c.ssl);
+    SSL_free(c.ssl);
+    ERR_clear_error();
+  }
+  ::close(c.fd);
+  stats.current.fetch_sub(1, std::memory_order_relaxed);
+  conns_.erase(std::find_if(conns_.begin(), conns_.end(), [&](auto& p) { return p.get() == &c; }));
+}
+
 void TcpClient::rearm(Conn& c) {
   short flags = EV_READ;
-  if (!c.connected || !c.out.empty()) flags |= EV_WRITE;
+  if (!c.connected || c.tlsWantWrite || (c.ready && !c.out.empty())) flags |= EV_WRITE;
   int64_t limitMs = c.inFlight.empty() ? kIdleMs : completer_->config().settings.udpTimeoutMs;
   int64_t leftMs = std::max<int64_t>(0, c.lastActivityMs + limitMs - nowMs());
   timeval tv{time_t(leftMs / 1000), suseconds_t((leftMs % 1000) * 1000)};

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #pragma once
-/// Queries from stream clients (TCP, DoT, DoH) to a remote server, over TCP: a pool of at
-/// most maxConcurrentTCPConnections connections, each carrying many queries at once
-/// (pipelined, answered in any order, matched by a per-connection query ID), kept open
-/// while idle for reuse. One libevent thread per server runs them. Connection failures and
-/// timeouts fail the queries on them, counted in the server's Drops and its lazy health.
+/// Queries to a remote server over a stream: plain TCP (for stream clients, or every query
+/// with tcpOnly), DNS over TLS, or DNS over HTTPS (HTTP/2 over TLS). A pool of at most
+/// maxConcurrentTCPConnections connections, each carrying many queries at once (pipelined
+/// and answered in any order, or one HTTP/2 stream each, matched by a per-connection query
+/// ID), kept open while idle for reuse; TLS sessions are resumed on new connections. One
+/// libevent thread per server runs them. Connection failures and timeouts fail the queries
+/// on them, counted in the server's Drops and its lazy health.
 #include <event2/event.h>
 
 #include <atomic>
@@ -16,9 +18,11 @@
 #include <unordered_map>
 #include <vector>
 
+#include "backends/remote/doh_client_session.hh"
 #include "core/backend.hh"
 #include "core/completer.hh"
 #include "core/runtime.hh"
+#include "tls/client_context.hh"
 
 namespace ballast::backends::remote {
 
@@ -30,14 +34,25 @@ struct TcpClientStats {
   metrics::Counter diedReadingResponse;
   metrics::Counter readTimeouts;
   metrics::Counter tooManyConnections;  ///< queries that waited for a free connection
+  metrics::Counter tlsResumptions;      ///< TLS handshakes that resumed a session
+  metrics::Counter tlsHandshakeFailures;
+  metrics::Counter httpErrors;  ///< DoH answers other than 200 with a body
   std::atomic<int64_t> current{0};
+};
+
+/// How the connections to the server are made (newServer's tls, dohPath and friends).
+struct StreamTransport {
+  std::shared_ptr<tls::ClientContext> tls;  ///< null: plain TCP
+  std::string dohPath;                      ///< not empty: DNS over HTTPS (over tls)
+  std::string dohAuthority;                 ///< :authority of the requests
+  bool addXForwardedHeaders = false;
 };
 
 class TcpClient {
  public:
   /// `owner` receives the queries' outcomes; `rt` gives the timeouts and response settings.
   TcpClient(core::Backend& owner, const core::Address& address, size_t maxConnections,
-            core::Runtime& rt);
+            core::Runtime& rt, StreamTransport transport = {});
   ~TcpClient();
   TcpClient(const TcpClient&) = delete;
   TcpClient& operator=(const TcpClient&) = delete;
@@ -50,19 +65,37 @@ class TcpClient {
   bool submit(const core::Query& q, const core::Completion& done,
               std::span<const uint8_t> opening = {});
   TcpClientStats stats;
+  /// Client queries taken and not yet finished (health checks left out).
+  uint32_t outstanding() const { return outstanding_.load(std::memory_order_relaxed); }
+  /// TLS sessions kept for resumption (0 without TLS).
+  size_t cachedTlsSessions() const { return transport_.tls ? transport_.tls->cachedSessions() : 0; }
 
  private:
   struct Job {
+    Job() = default;
+    Job(const Job&) = delete;
+    Job& operator=(const Job&) = delete;
+    /// A job is destroyed once its query is finished (answered or failed).
+    ~Job() {
+      if (counted) counted->fetch_sub(1, std::memory_order_relaxed);
+    }
+    std::atomic<uint32_t>* counted = nullptr;  ///< a client query in outstanding_
     core::Completion done;
     std::vector<uint8_t> query;  ///< framed: length prefix + query
     std::vector<uint8_t> opening;  ///< bytes its connection must have started with
     int attempts = 0;
+    core::Address client;   ///< for X-Forwarded-For (DoH)
+    uint16_t udpLimit = 0;  ///< a UDP client's largest answer (tcpOnly, TLS); 0: a stream client
   };
   struct Conn {
     TcpClient* self = nullptr;
     int fd = -1;
     event* ev = nullptr;
     bool connected = false;
+    SSL* ssl = nullptr;         ///< TLS: made once connected
+    bool ready = false;         ///< connected, and the TLS handshake done
+    bool tlsWantWrite = false;  ///< OpenSSL waits for the socket to take bytes
+    std::unique_ptr<DohClientSession> h2;
     uint16_t nextId = 0;
     std::unordered_map<uint16_t, std::unique_ptr<Job>> inFlight;
     std::vector<uint8_t> out;
@@ -75,6 +108,7 @@ class TcpClient {
     std::vector<uint8_t> opening;
   };
   static void onWake(evutil_socket_t, short, void* self);
+  static void onCleanup(evutil_socket_t, short, void* self);
   static void onConnEvent(evutil_socket_t, short what, void* conn);
   void drainQueue();
   void dispatch(std::unique_ptr<Job> job);
@@ -85,7 +119,15 @@ class TcpClient {
   /// Writes what send() queued, one system call per connection, and re-arms them.
   void flushPending();
   void handle(Conn& c, short what);
+  /// Connect and TLS handshake; false when `c` was failed.
+  bool establish(Conn& c, short what);
+  /// Writes `c.out` as far as the socket takes it; false on error.
+  bool writeOut(Conn& c);
+  /// Reads what is there into c.in (or the HTTP/2 session); false when closed or failed.
+  bool readIn(Conn& c);
   void readResponses(Conn& c);
+  void readDohReplies(Conn& c);
+  void close(Conn& c);
   void answer(Conn& c, uint8_t* msg, size_t len);
   void fail(Conn& c, bool timedOut);
   void rearm(Conn& c);
@@ -94,11 +136,15 @@ class TcpClient {
   core::Address address_;
   size_t maxConnections_;
   core::Runtime& rt_;
+  StreamTransport transport_;
+  int64_t lastFailureLogMs_ = -1000000;
   event_base* base_ = nullptr;
   event* wakeEvent_ = nullptr;
+  event* cleanupEvent_ = nullptr;  ///< TLS: expires cached sessions
   int wakeFd_ = -1;
   std::thread thread_;
   std::atomic<bool> running_{false};
+  std::atomic<uint32_t> outstanding_{0};
   /// The loop thread's completer, made on that thread: a member would keep the snapshot,
   /// whose pools own this server, alive forever (a reference cycle).
   core::Completer* completer_ = nullptr;

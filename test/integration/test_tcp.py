@@ -253,8 +253,8 @@ def test_show_tcp_stats(start_ballast, tcp_backend):
     assert len(lines[-1].split(":")[1].split()) == 3, "one figure per worker thread"
     assert "DiedRead" in out
     server_rows = [l.split() for l in out.splitlines()
-                   if l.split()[:2] == ["0", "b1"] and len(l.split()) == 10]
-    assert server_rows and server_rows[-1][3] == "1", "one TCP connection to b1"
+                   if l.split()[:2] == ["0", "b1"] and l.split()[3:4] == ["udp"]]
+    assert server_rows and server_rows[-1][4] == "1", "one TCP connection to b1"
     c.close()
 
 
