@@ -40,8 +40,13 @@ CLASSES = {
 }
 # DNSQuestion and DNSResponse are one object whose fields and methods an __index function
 # serves (lua/dnsquestion.cc).
-DQ_MEMBERS = {"dh", "getTag", "getTagArray", "len", "localaddr", "opcode", "pool", "qclass",
-              "qname", "qtype", "rcode", "remoteaddr", "setTag", "skipCache", "tcp"}
+def dq_members():
+    """The fields and methods lua/dnsquestion.cc's __index serves: its `key == "name"` tests."""
+    text = (ROOT / "lua" / "dnsquestion.cc").read_text()
+    return set(re.findall(r"\bkey == \"([A-Za-z_][A-Za-z0-9_]*)\"", text))
+
+
+DQ_MEMBERS = dq_members()
 
 NYI = "not yet implemented (issue 20)"
 # Refusal reasons, first match wins: (regular expression on the name, reason).
@@ -107,6 +112,9 @@ DESCRIPTIONS = {
     "SkipCacheAction": "The pre-1.6 name of SetSkipCacheAction.",
     "TagAction": "The pre-1.6 name of SetTagAction.",
     "SetNegativeAndSOAAction": "The pre-1.6 name of NegativeAndSOAAction.",
+    "SetSkipCacheResponseAction": "Do not store this answer in the packet cache.",
+    "SetTempFailureCacheTTLAction": "Cache a SERVFAIL or REFUSED answer to this query for ttl seconds instead of temporaryFailureTTL.",
+    "newPacketCache.parseECS": "Accepted: every EDNS option not skipped, ECS included, is part of the cache key, so answers for different client subnets never mix.",
     "dynBlockRulesGroup": "Makes a DynBlockRulesGroup (dnsdist 1.7's name; newDynBlockRulesGroup is ballast's alias).",
 }
 
@@ -200,7 +208,10 @@ def parse(docs):
 def binding_options():
     """{function name: set of option keys its binding file reads}."""
     by_fn = {}
-    key_re = re.compile(r"\bo\.(?:string|strings|integer|number|boolean|function|table)\(\s*\"([A-Za-z0-9_]+)\"")
+    # Any variable holding an Options (o, opts, ...): its readers are named after the types.
+    key_re = re.compile(r"\b[A-Za-z_][A-Za-z0-9_]*(?:\.|->)"
+                        r"(?:string|strings|integer|integers|number|boolean|function|table)"
+                        r"\(\s*\"([A-Za-z0-9_]+)\"")
     for path in sorted((ROOT / "lua").glob("*.cc")):
         text = path.read_text()
         keys = set(key_re.findall(text))
