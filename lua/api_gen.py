@@ -115,6 +115,18 @@ DESCRIPTIONS = {
     "SetSkipCacheResponseAction": "Do not store this answer in the packet cache.",
     "SetTempFailureCacheTTLAction": "Cache a SERVFAIL or REFUSED answer to this query for ttl seconds instead of temporaryFailureTTL.",
     "newPacketCache.parseECS": "Accepted: every EDNS option not skipped, ECS included, is part of the cache key, so answers for different client subnets never mix.",
+    "addLocal.interface": "SO_BINDTODEVICE on the UDP and TCP sockets; an unknown interface stops start-up.",
+    "addLocal.cpus": "Pins the bind's UDP listener thread and TCP acceptor thread to these CPUs (TCP workers are shared by all binds, as in dnsdist).",
+    "addLocal.tcpListenQueueSize": "The listen() backlog of the TCP socket (default SOMAXCONN).",
+    "addLocal.tcpFastOpenQueueSize": "Enables TCP Fast Open on the TCP socket with this queue size.",
+    "addTLSLocal.cpus": "Pins the bind's TCP acceptor thread to these CPUs (TCP workers are shared by all binds, as in dnsdist).",
+    "addDOHLocal.cpus": "Pins the bind's TCP acceptor thread to these CPUs (TCP workers are shared by all binds, as in dnsdist).",
+    "addTLSLocal.ticketsKeysRotationDelay": "Rotates the tickets key (or reads ticketKeyFile again) when this many seconds have passed, checked as connections arrive; 0: never.",
+    "addDOHLocal.ticketsKeysRotationDelay": "Rotates the tickets key (or reads ticketKeyFile again) when this many seconds have passed, checked as connections arrive; 0: never.",
+    "addTLSLocal.numberOfStoredSessions": "The size of OpenSSL's server-side session cache (default 20480); 0 turns it off.",
+    "addDOHLocal.numberOfStoredSessions": "The size of OpenSSL's server-side session cache (default 20480); 0 turns it off.",
+    "addDOHLocal.releaseBuffers": "Whether OpenSSL gives a connection's TLS buffers back when idle (default true); ballast's own HTTP buffers are always given back.",
+    "addDOHLocal.internalPipeBufferSize": "Accepted and without effect: ballast's DoH connections run in the TCP workers, with no internal pipe to size.",
     "dynBlockRulesGroup": "Makes a DynBlockRulesGroup (dnsdist 1.7's name; newDynBlockRulesGroup is ballast's alias).",
 }
 
@@ -212,9 +224,20 @@ def binding_options():
     key_re = re.compile(r"\b[A-Za-z_][A-Za-z0-9_]*(?:\.|->)"
                         r"(?:string|strings|integer|integers|number|boolean|function|table)"
                         r"\(\s*\"([A-Za-z0-9_]+)\"")
-    for path in sorted((ROOT / "lua").glob("*.cc")):
-        text = path.read_text()
+    # Readers shared between files (`core::ListenOptions readListenOptions(Options& o) {`):
+    # a file calling one reads its keys too.
+    helper_re = re.compile(r"^[A-Za-z:<>_ ]+?\b([A-Za-z_][A-Za-z0-9_]*)\(Options& [a-z]+[^)]*\) \{$(.*?)^\}",
+                           re.M | re.S)
+    texts = {path: path.read_text() for path in sorted((ROOT / "lua").glob("*.cc"))}
+    helpers = {}
+    for text in texts.values():
+        for name, body in helper_re.findall(text):
+            helpers[name] = set(key_re.findall(body))
+    for path, text in texts.items():
         keys = set(key_re.findall(text))
+        for name, hkeys in helpers.items():
+            if re.search(r"\b" + name + r"\(", text):
+                keys |= hkeys
         for fn in re.findall(r"\{\"([A-Za-z][A-Za-z0-9_]*)\",\s*(?:wrap|\[|make[A-Z])", text):
             by_fn.setdefault(fn, set()).update(keys)
     return by_fn
