@@ -127,6 +127,16 @@ DESCRIPTIONS = {
     "addDOHLocal.numberOfStoredSessions": "The size of OpenSSL's server-side session cache (default 20480); 0 turns it off.",
     "addDOHLocal.releaseBuffers": "Whether OpenSSL gives a connection's TLS buffers back when idle (default true); ballast's own HTTP buffers are always given back.",
     "addDOHLocal.internalPipeBufferSize": "Accepted and without effect: ballast's DoH connections run in the TCP workers, with no internal pipe to size.",
+    "newServer.id": "The server's UUID (random when not given), shown by showServers{showUUIDs=true}; must be a UUID.",
+    "newServer.retries": "How many times a TCP query is sent when its connection fails (default 2 in ballast, 5 in dnsdist).",
+    "newServer.tcpConnectTimeout": "Seconds a TCP connection to the server may take to open; unset: the query's timeout.",
+    "newServer.tcpSendTimeout": "Seconds a TCP connection may make no write progress; unset: the query's timeout.",
+    "newServer.tcpRecvTimeout": "Seconds to wait for an answer over TCP; unset: the UDP timeout (dnsdist: 30).",
+    "newServer.maxInFlight": "Queries at once on one TCP connection to the server; 0: ballast's default of 100 (ballast always pipelines).",
+    "newServer.checkTCP": "Health checks over TCP instead of UDP.",
+    "newServer.source": "Source address, interface, or address@interface of UDP and TCP sockets to the server.",
+    "newServer.reconnectOnUp": "New UDP sockets (new ports, interface looked up again) when the server goes up.",
+    "Server:getLatency": "The average latency in microseconds.",
     "dynBlockRulesGroup": "Makes a DynBlockRulesGroup (dnsdist 1.7's name; newDynBlockRulesGroup is ballast's alias).",
 }
 
@@ -314,7 +324,8 @@ def main():
         elif kind == "object":
             cls, _, m = name.partition(".")
             if m:
-                supported = cls in ("DNSQuestion", "DNSResponse") and m in DQ_MEMBERS
+                supported = (m in DQ_MEMBERS if cls in ("DNSQuestion", "DNSResponse")
+                             else (CLASSES.get(cls), m) in methods)
             else:
                 supported = cls in CLASSES or cls in ("DNSQuestion", "DNSResponse")
         elif kind == "option":

@@ -25,6 +25,12 @@ struct RemoteConfig {
   double qps = 0;  ///< 0: unlimited
   size_t maxConcurrentTCPConnections = 0;  ///< for queries from stream clients; 0: unlimited
   std::vector<std::string> pools;
+  core::OutgoingSource source;  ///< newServer's source: address and/or interface
+  bool ipBindAddrNoPort = true;
+  bool tcpFastOpen = false;
+  bool checkTCP = false;       ///< health checks over TCP
+  bool reconnectOnUp = false;  ///< new UDP sockets when the server goes up
+  TcpClientLimits tcp;         ///< retries, timeouts, queries per connection
 };
 
 class RemoteBackend final : public core::Backend {
@@ -42,6 +48,7 @@ class RemoteBackend final : public core::Backend {
   /// check in flight does not push client queries to another server.
   /// TCP figures, for showTCPStats.
   const TcpClientStats& tcpStats() const { return tcp_.stats; }
+  void wentUp() override;
   uint32_t outstanding() const override {
     if (!table_) return 0;
     uint32_t all = table_->outstanding(),
@@ -50,11 +57,15 @@ class RemoteBackend final : public core::Backend {
   }
 
  private:
+  int openSocket();
   void openSockets();
   void responderLoop();
   void handleResponse(uint8_t* buf, size_t len, core::Completer& completer);
 
   core::Address address_;
+  core::OutgoingSource source_;
+  bool checkTCP_;
+  bool reconnectOnUp_;
   size_t socketCount_;
   core::Runtime& rt_;
   std::unique_ptr<InFlightTable> table_;

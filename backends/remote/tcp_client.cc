@@ -21,12 +21,12 @@
 namespace ballast::backends::remote {
 
 namespace {
-constexpr size_t kMaxInFlightPerConnection = 100;
+constexpr size_t kDefaultMaxInFlight = 100;  // per connection, unless maxInFlight says
 // Queries a connection carries before another is opened beside it (when allowed).
 constexpr size_t kPipelineBeforeNew = 50;
 constexpr size_t kMaxWaiting = 10000;  // queries waiting for a connection slot
 constexpr int64_t kIdleMs = 30000;     // an unused connection is closed after this
-constexpr int kMaxAttempts = 2;        // a query lost with its connection is sent once more
+constexpr int kDefaultAttempts = 2;    // a query lost with its connection is sent once more
 
 int64_t nowMs() {
   return core::monotonicUsec() / 1000;
@@ -34,11 +34,15 @@ int64_t nowMs() {
 }  // namespace
 
 TcpClient::TcpClient(core::Backend& owner, const core::Address& address, size_t maxConnections,
-                     core::Runtime& rt)
+                     core::Runtime& rt, TcpClientLimits limits)
     : owner_(owner),
       address_(address),
       maxConnections_(maxConnections == 0 ? SIZE_MAX : maxConnections),
-      rt_(rt) {}
+      rt_(rt),
+      limits_(std::move(limits)) {
+  if (limits_.maxInFlight == 0) limits_.maxInFlight = kDefaultMaxInFlight;
+  if (limits_.retries <= 0) limits_.retries = kDefaultAttempts;
+}
 
 TcpClient::~TcpClient() {
   stop();
@@ -134,14 +138,14 @@ void TcpClient::dispatch(std::unique_ptr<Job> job) {
 TcpClient::Conn* TcpClient::pickConnection() {
   Conn* best = nullptr;
   for (auto& c : conns_)
-    if (c->inFlight.size() < kMaxInFlightPerConnection &&
+    if (c->inFlight.size() < limits_.maxInFlight &&
         (!best || c->inFlight.size() < best->inFlight.size()))
       best = c.get();
   // Pipeline on the least loaded connection until it carries kPipelineBeforeNew queries;
   // only then open another. (Opening one whenever all were busy made a connection, a
   // connect() and an epoll registration per query under load, with a scan of all of them.)
-  if (best && (best->inFlight.size() < kPipelineBeforeNew || conns_.size() >= maxConnections_))
-    return best;
+  size_t pipeline = std::min(kPipelineBeforeNew, limits_.maxInFlight);
+  if (best && (best->inFlight.size() < pipeline || conns_.size() >= maxConnections_)) return best;
   if (conns_.size() < maxConnections_) {
     if (Conn* fresh = openConnection()) return fresh;
   }
@@ -153,6 +157,15 @@ TcpClient::Conn* TcpClient::openConnection() {
   if (fd < 0) return nullptr;
   int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  if (limits_.fastOpen) setsockopt(fd, IPPROTO_TCP, TCP_FASTOPEN_CONNECT, &one, sizeof(one));
+  try {
+    core::bindSource(fd, address_.family(), limits_.source, limits_.bindAddrNoPort,
+                     "server " + owner_.name());
+  } catch (const std::exception&) {
+    stats.diedSendingQuery.inc();
+    close(fd);
+    return nullptr;
+  }
   if (connect(fd, address_.sockaddr_(), address_.length()) != 0 && errno != EINPROGRESS) {
     stats.diedSendingQuery.inc();
     owner_.recordOutcome(true, false);
@@ -163,7 +176,7 @@ TcpClient::Conn* TcpClient::openConnection() {
   c->self = this;
   c->fd = fd;
   c->ev = event_new(base_, fd, 0, onConnEvent, c.get());
-  c->lastActivityMs = nowMs();
+  c->lastActivityMs = c->lastWriteMs = nowMs();
   stats.connections.inc();
   stats.current.fetch_add(1, std::memory_order_relaxed);
   conns_.push_back(std::move(c));
@@ -176,6 +189,7 @@ void TcpClient::send(Conn& c, std::unique_ptr<Job> job) {
   c.nextId = uint16_t(id + 1);
   if (c.connected) stats.reused.inc();
   dns::HeaderRef(job->query.data() + 2).setId(id);
+  if (c.out.empty()) c.lastWriteMs = nowMs();
   c.out.insert(c.out.end(), job->query.begin(), job->query.end());
   if (c.inFlight.empty()) c.lastActivityMs = nowMs();
   c.inFlight.emplace(id, std::move(job));
@@ -189,7 +203,10 @@ void TcpClient::flushPending() {
     if (c->connected && !c->out.empty()) {
       // An error is left to the write event, whose handler fails the connection.
       ssize_t n = ::send(c->fd, c->out.data(), c->out.size(), MSG_NOSIGNAL);
-      if (n > 0) c->out.erase(c->out.begin(), c->out.begin() + n);
+      if (n > 0) {
+        c->out.erase(c->out.begin(), c->out.begin() + n);
+        c->lastWriteMs = nowMs();
+      }
     }
     rearm(*c);
   }
@@ -222,7 +239,10 @@ void TcpClient::handle(Conn& c, short what) {
       stats.diedSendingQuery.inc();
       return fail(c, false);
     }
-    if (n > 0) c.out.erase(c.out.begin(), c.out.begin() + n);
+    if (n > 0) {
+      c.out.erase(c.out.begin(), c.out.begin() + n);
+      c.lastWriteMs = nowMs();
+    }
   }
   if (what & EV_READ) {
     uint8_t buf[16384];
@@ -281,7 +301,7 @@ void TcpClient::answer(Conn& c, uint8_t* msg, size_t len) {
 void TcpClient::fail(Conn& c, bool timedOut) {
   std::vector<std::unique_ptr<Job>> retry;
   for (auto& [id, job] : c.inFlight) {
-    if (!timedOut && job->attempts < kMaxAttempts) {
+    if (!timedOut && job->attempts < limits_.retries) {
       retry.push_back(std::move(job));
       continue;
     }
@@ -298,8 +318,19 @@ void TcpClient::fail(Conn& c, bool timedOut) {
 void TcpClient::rearm(Conn& c) {
   short flags = EV_READ;
   if (!c.connected || !c.out.empty()) flags |= EV_WRITE;
-  int64_t limitMs = c.inFlight.empty() ? kIdleMs : completer_->config().settings.udpTimeoutMs;
-  int64_t leftMs = std::max<int64_t>(0, c.lastActivityMs + limitMs - nowMs());
+  int64_t deadline;
+  if (c.inFlight.empty()) {
+    deadline = c.lastActivityMs + kIdleMs;
+  } else {
+    int64_t recvMs = limits_.recvTimeoutMs > 0 ? limits_.recvTimeoutMs
+                                               : completer_->config().settings.udpTimeoutMs;
+    deadline = c.lastActivityMs + recvMs;
+    if (!c.connected && limits_.connectTimeoutMs > 0)
+      deadline = std::min(deadline, c.lastWriteMs + limits_.connectTimeoutMs);
+    else if (!c.out.empty() && limits_.sendTimeoutMs > 0)
+      deadline = std::min(deadline, c.lastWriteMs + limits_.sendTimeoutMs);
+  }
+  int64_t leftMs = std::max<int64_t>(0, deadline - nowMs());
   timeval tv{time_t(leftMs / 1000), suseconds_t((leftMs % 1000) * 1000)};
   if (flags != c.armed) {
     event_del(c.ev);

@@ -18,6 +18,7 @@
 #include "core/backend.hh"
 #include "core/completer.hh"
 #include "core/runtime.hh"
+#include "core/socket_options.hh"
 
 namespace ballast::backends::remote {
 
@@ -32,11 +33,23 @@ struct TcpClientStats {
   std::atomic<int64_t> current{0};
 };
 
+/// newServer's TCP options (dnsdist's names); a timeout of 0 keeps ballast's default.
+struct TcpClientLimits {
+  int retries = 0;           ///< sends of a query whose connection failed; 0: 2
+  int connectTimeoutMs = 0;  ///< tcpConnectTimeout; 0: the query's timeout
+  int recvTimeoutMs = 0;     ///< tcpRecvTimeout: waiting for an answer; 0: the UDP timeout
+  int sendTimeoutMs = 0;     ///< tcpSendTimeout: a write that makes no progress
+  size_t maxInFlight = 0;    ///< queries at once per connection; 0: 100
+  bool fastOpen = false;
+  bool bindAddrNoPort = true;
+  core::OutgoingSource source;
+};
+
 class TcpClient {
  public:
   /// `owner` receives the queries' outcomes; `rt` gives the timeouts and response settings.
   TcpClient(core::Backend& owner, const core::Address& address, size_t maxConnections,
-            core::Runtime& rt);
+            core::Runtime& rt, TcpClientLimits limits = {});
   ~TcpClient();
   TcpClient(const TcpClient&) = delete;
   TcpClient& operator=(const TcpClient&) = delete;
@@ -63,6 +76,7 @@ class TcpClient {
     std::vector<uint8_t> out;
     std::vector<uint8_t> in;
     int64_t lastActivityMs = 0;
+    int64_t lastWriteMs = 0;  ///< connect, or the last write progress (tcpSendTimeout)
     short armed = -1;
     bool dirty = false;  ///< queries appended to `out` since the last flushPending()
   };
@@ -86,6 +100,7 @@ class TcpClient {
   core::Address address_;
   size_t maxConnections_;
   core::Runtime& rt_;
+  TcpClientLimits limits_;
   event_base* base_ = nullptr;
   event* wakeEvent_ = nullptr;
   int wakeFd_ = -1;
