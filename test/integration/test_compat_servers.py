@@ -45,3 +45,18 @@ def test_bad_server_options_fail_start_up(ballast_binary, tmp_path):
         out = harness.run_binary(["-C", str(cfg), "--check-config"])
         assert out.returncode != 0 and f"{cfg}:1" in out.stdout + out.stderr
         assert text in out.stdout + out.stderr
+
+
+def test_combo_address_old_spellings(start_ballast, backends, client):
+    be = backends()
+    lua = ('function old(dq)\n'
+           '  if dq.remoteaddr:tostring() == dq.remoteaddr:toString()\n'
+           '     and dq.remoteaddr:tostringWithPort() == dq.remoteaddr:toStringWithPort() then\n'
+           '    return DNSAction.Refused\n'
+           '  end\n'
+           '  return DNSAction.None\n'
+           'end\n'
+           'addAction("old.test.", LuaAction(old))\n')
+    b = start_ballast([be], lua=lua)
+    r = client().ask(make_query("old.test."), b.listen[0])
+    assert r.rcode() == 5
