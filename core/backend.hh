@@ -82,6 +82,9 @@ class Backend {
   /// (core/completer.hh): complete() with the answer, or fail().
   virtual bool submit(Query& q, const Completion& done) = 0;
   virtual uint32_t outstanding() const = 0;
+  /// Called by the health checker when the server goes from down to up (newServer's
+  /// reconnectOnUp reopens its sockets there).
+  virtual void wentUp() {}
 
   /// Usable for new queries: administratively up, or automatic and healthy.
   bool isUp() const {
@@ -147,6 +150,8 @@ class Backend {
   /// limit and admin state; a reload keeps the running backend whose key is the same
   /// (core/reload_plan). Empty: never kept (e.g. it has a Lua check function).
   std::string reloadKey;
+  /// dnsdist's server UUID (newServer's id, or a random one); shown by showServers{showUUIDs}.
+  std::string uuid;
 
  private:
   std::string name_;

@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "core/address.hh"
+#include "core/socket_options.hh"
 #include "metrics/counter.hh"
 
 namespace ballast::core {
@@ -22,6 +23,7 @@ struct LocalBind {
   bool tcp = true;                           ///< doTCP: listen on TCP too
   uint32_t maxInFlight = 0;                  ///< TCP queries processed at once (0: one)
   uint64_t maxConcurrentTCPConnections = 0;  ///< 0: unlimited
+  ListenOptions listen{};                    ///< interface, cpus, TCP queue sizes
   /// Shared by the copies of this bind (the listener's and the configuration's).
   std::shared_ptr<FrontendStats> stats = std::make_shared<FrontendStats>();
 };

@@ -50,6 +50,7 @@ void Listeners::bind() {
     b.reusePort = l.reusePort;
     b.maxInFlight = l.maxInFlight;
     b.maxConcurrentConnections = l.maxConcurrentTCPConnections;
+    b.listen = l.listen;
     stream_.tcpBinds.push_back(std::move(b));
   }
   frontend::registerStreamStats(rt_.registry, stream_);

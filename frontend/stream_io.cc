@@ -37,6 +37,10 @@ IoStatus PlainIo::write(int fd, const uint8_t* buf, size_t len, size_t& written)
 }
 
 TlsIo::~TlsIo() {
+  // Marked as shut down so that SSL_free keeps the session in the server-side cache
+  // (numberOfStoredSessions) whichever way the client left; OpenSSL has already dropped the
+  // session of a connection that failed. Nothing is written: the socket may be closed.
+  SSL_set_shutdown(ssl_, SSL_get_shutdown(ssl_) | SSL_SENT_SHUTDOWN);
   SSL_free(ssl_);
 }
 

@@ -12,10 +12,11 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "core/socket_options.hh"
+
 namespace ballast::frontend {
 
 namespace {
-constexpr int kBacklog = 1024;
 constexpr int kStopCheckMs = 200;
 
 void setOption(int fd, int level, int name, int value, const core::Address& a, const char* what) {
@@ -35,10 +36,15 @@ TcpAcceptor::TcpAcceptor(const StreamBind& bind, TcpWorkerPool& pool) : bind_(bi
     setOption(fd_, SOL_SOCKET, SO_REUSEADDR, 1, a, "SO_REUSEADDR");
     if (a.isV6()) setOption(fd_, IPPROTO_IPV6, IPV6_V6ONLY, 1, a, "IPV6_V6ONLY");
     if (bind.reusePort) setOption(fd_, SOL_SOCKET, SO_REUSEPORT, 1, a, "SO_REUSEPORT");
+    core::bindToDevice(fd_, bind.listen.interface, "TCP " + a.toStringWithPort());
+    if (bind.listen.tcpFastOpenQueueSize > 0)
+      setOption(fd_, IPPROTO_TCP, TCP_FASTOPEN, bind.listen.tcpFastOpenQueueSize, a,
+                "TCP_FASTOPEN");
     if (::bind(fd_, a.sockaddr_(), a.length()) != 0)
       throw std::runtime_error(
           fmt::format("binding TCP {}: {}", a.toStringWithPort(), strerror(errno)));
-    if (listen(fd_, kBacklog) != 0)
+    int backlog = bind.listen.tcpListenQueueSize > 0 ? bind.listen.tcpListenQueueSize : SOMAXCONN;
+    if (listen(fd_, backlog) != 0)
       throw std::runtime_error(
           fmt::format("listening on TCP {}: {}", a.toStringWithPort(), strerror(errno)));
   } catch (...) {
@@ -54,7 +60,10 @@ TcpAcceptor::~TcpAcceptor() {
 
 void TcpAcceptor::start() {
   stopping_ = false;
-  thread_ = std::thread([this] { loop(); });
+  thread_ = std::thread([this] {
+    core::setThreadAffinity(bind_.listen.cpus, "TCP " + bind_.address.toStringWithPort());
+    loop();
+  });
 }
 
 void TcpAcceptor::stop() {

@@ -55,6 +55,7 @@ struct StreamBind {
   bool reusePort = false;
   uint32_t maxInFlight = 0;               ///< queries processed at once; 0: one (dnsdist)
   uint64_t maxConcurrentConnections = 0;  ///< 0: unlimited
+  core::ListenOptions listen;             ///< interface, cpus, TCP queue sizes
   std::shared_ptr<TlsContext> tls;        ///< null: plain TCP
   std::shared_ptr<DohBind> doh;           ///< DNS over HTTPS (addDOHLocal); null: DNS
   std::shared_ptr<StreamBindStats> stats = std::make_shared<StreamBindStats>();

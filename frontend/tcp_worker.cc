@@ -8,6 +8,7 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "core/clock.hh"
 #include "frontend/doh_connection.hh"
 #include "frontend/tcp_connection.hh"
 #include "frontend/tls_context.hh"
@@ -140,6 +141,7 @@ void TcpWorker::drainInbox() {
     ctx_.global.queued.fetch_sub(1, std::memory_order_relaxed);
     std::unique_ptr<TlsIo> tls;
     if (n.bind->tls) {
+      n.bind->tls->rotateTicketsKeyIfDue(core::monotonicUsec() / 1000000);
       SSL* ssl = n.bind->tls->newSession(n.fd);
       if (!ssl) {
         n.bind->stats->tlsHandshakeFailures.inc();

@@ -7,18 +7,27 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <iterator>
 #include <stdexcept>
 
 #include "tls/openssl_util.hh"
+#include "core/clock.hh"
 
 namespace ballast::frontend {
 
 namespace {
 
 using tls::lastError;
+
+/// keyLogFile: one NSS key log line per secret, flushed at once so a capture can be
+/// decrypted while the connection is open.
+void keyLogCallback(const SSL* ssl, const char* line) {
+  auto* self = static_cast<const TlsContext*>(SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl)));
+  if (self) self->writeKeyLog(line);
+}
 
 std::vector<uint8_t> readFile(const std::string& path, const char* what) {
   std::ifstream in(path, std::ios::binary);
@@ -89,15 +98,29 @@ TlsContext::TlsContext(TlsConfig cfg) : cfg_(std::move(cfg)) {
                                          cfg_.certFiles.size(), cfg_.keyFiles.size()));
   if (cfg_.numberOfTicketsKeys == 0) cfg_.numberOfTicketsKeys = 1;
   tls::protocolVersion(cfg_.minTLSVersion);
+  if (!cfg_.keyLogFile.empty()) {
+    keyLog_ = fopen(cfg_.keyLogFile.c_str(), "a");
+    if (!keyLog_)
+      throw std::runtime_error(
+          fmt::format("cannot open keyLogFile '{}': {}", cfg_.keyLogFile, strerror(errno)));
+  }
   if (!cfg_.ticketKeyFile.empty())
     loadTicketsKeys(cfg_.ticketKeyFile);
   else
     rotateTicketsKey();
+  nextRotationSec_ = core::monotonicUsec() / 1000000 + cfg_.ticketsKeysRotationDelay;
   ctx_ = build();
 }
 
 TlsContext::~TlsContext() {
   if (ctx_) SSL_CTX_free(ctx_);
+  if (keyLog_) fclose(keyLog_);
+}
+
+void TlsContext::writeKeyLog(const char* line) const {
+  std::lock_guard lock(ctxMutex_);
+  fprintf(keyLog_, "%s\n", line);
+  fflush(keyLog_);
 }
 
 SSL_CTX* TlsContext::build() {
@@ -109,12 +132,22 @@ SSL_CTX* TlsContext::build() {
     SSL_CTX_set_min_proto_version(ctx, tls::protocolVersion(cfg_.minTLSVersion));
     // Idle connections give their read and write buffers back (most of a TLS connection's
     // memory); partial writes keep a slow client from blocking its worker.
-    SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE |
-                              SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-    SSL_CTX_set_options(
-        ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
-    // Resumption by tickets only: a server-side cache would grow with the clients.
-    SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+    SSL_CTX_set_mode(ctx, (cfg_.releaseBuffers ? SSL_MODE_RELEASE_BUFFERS : 0) |
+                              SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION |
+                                 (cfg_.enableRenegotiation ? 0 : SSL_OP_NO_RENEGOTIATION) |
+                                 (cfg_.preferServerCiphers ? SSL_OP_CIPHER_SERVER_PREFERENCE : 0));
+    SSL_CTX_set_timeout(ctx, cfg_.sessionTimeout);
+    // A bounded server-side cache beside the tickets, as dnsdist keeps (numberOfStoredSessions).
+    if (cfg_.numberOfStoredSessions > 0) {
+      SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
+      SSL_CTX_sess_set_cache_size(ctx, long(cfg_.numberOfStoredSessions));
+      static const unsigned char kContext[] = "ballast";
+      SSL_CTX_set_session_id_context(ctx, kContext, sizeof(kContext) - 1);
+    } else {
+      SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+    }
+    if (keyLog_) SSL_CTX_set_keylog_callback(ctx, keyLogCallback);
     if (cfg_.sessionTickets) {
       SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx, ticketCallback);
     } else {
@@ -147,6 +180,23 @@ SSL_CTX* TlsContext::build() {
   std::lock_guard lock(ctxMutex_);
   ocsp_ = std::move(ocsp);
   return ctx;
+}
+
+void TlsContext::rotateTicketsKeyIfDue(int64_t nowSec) {
+  if (cfg_.ticketsKeysRotationDelay <= 0) return;
+  int64_t next = nextRotationSec_.load(std::memory_order_relaxed);
+  if (nowSec < next ||
+      !nextRotationSec_.compare_exchange_strong(next, nowSec + cfg_.ticketsKeysRotationDelay))
+    return;
+  try {
+    // As dnsdist: keys from a file are read again from it, others replaced by a fresh one.
+    if (cfg_.ticketKeyFile.empty())
+      rotateTicketsKey();
+    else
+      loadTicketsKeys(cfg_.ticketKeyFile);
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "Warning: rotating the TLS tickets keys: {}\n", e.what());
+  }
 }
 
 SSL* TlsContext::newSession(int fd) const {

@@ -6,7 +6,9 @@
 /// leaves established connections on the old context.
 #include <openssl/ssl.h>
 
+#include <atomic>
 #include <cstdint>
+#include <cstdio>
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
@@ -28,6 +30,13 @@ struct TlsConfig {
   bool sessionTickets = true;
   std::vector<std::string> ocspResponses;  ///< DER files, one per certificate
   std::vector<uint8_t> alpn;               ///< wire form, e.g. "\x03dot"
+  int ticketsKeysRotationDelay = 43200;    ///< seconds; 0: never rotated automatically
+  long sessionTimeout = 7200;              ///< seconds a session (ticket or cached) resumes
+  size_t numberOfStoredSessions = 20480;   ///< server-side session cache; 0: none
+  bool preferServerCiphers = true;
+  std::string keyLogFile;      ///< NSS key log lines appended here (debugging); empty: none
+  bool releaseBuffers = true;  ///< idle connections give their TLS buffers back
+  bool enableRenegotiation = false;
 };
 
 class TlsContext {
@@ -49,6 +58,9 @@ class TlsContext {
   /// connections accepted from now on. Throws (keeping the old one) on error.
   void reloadCertificates();
   size_t ticketKeyCount() const;
+  /// Rotates the ticket key (or reloads ticketKeyFile) when ticketsKeysRotationDelay has
+  /// passed since the last time; called with the monotonic time as connections arrive.
+  void rotateTicketsKeyIfDue(int64_t nowSec);
   const TlsConfig& config() const { return cfg_; }
 
   /// Ticket callback state: public for the C callback.
@@ -60,6 +72,8 @@ class TlsContext {
   /// Finds the key for a ticket name; returns 0 unknown, 1 current, 2 older (renew).
   int findTicketKey(const uint8_t* name, TicketKey& out) const;
   TicketKey currentTicketKey() const;
+  /// Appends one keyLogFile line (the keylog callback).
+  void writeKeyLog(const char* line) const;
   /// A copy of the OCSP response stapled for `cert`; false when there is none.
   bool ocspFor(X509* cert, std::vector<uint8_t>& out) const;
 
@@ -71,6 +85,8 @@ class TlsContext {
   SSL_CTX* ctx_ = nullptr;
   mutable std::shared_mutex keysMutex_;
   std::vector<TicketKey> keys_;  ///< newest last
+  std::atomic<int64_t> nextRotationSec_{0};  ///< monotonic seconds
+  FILE* keyLog_ = nullptr;                   ///< keyLogFile, opened for appending
   /// OCSP responses by certificate, for the context being built and the live one.
   std::vector<std::pair<X509*, std::vector<uint8_t>>> ocsp_;
 };

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <string>
 
+#include "core/clock.hh"
 #include "frontend/tcp_worker.hh"
 
 using namespace ballast;
@@ -85,6 +86,52 @@ TEST_CASE("tls: ticket keys rotate, the newest encrypts, older ones still decryp
   ctx.rotateTicketsKey();
   CHECK(ctx.ticketKeyCount() == 2);
   CHECK(ctx.findTicketKey(first.name, out) == 0);  // forgotten
+}
+
+TEST_CASE("tls: tickets keys rotate once ticketsKeysRotationDelay has passed") {
+  TestCert t;
+  TlsConfig c = t.config();
+  c.numberOfTicketsKeys = 3;
+  c.ticketsKeysRotationDelay = 10;
+  TlsContext ctx(c);
+  int64_t now = core::monotonicUsec() / 1000000;
+  TlsContext::TicketKey first = ctx.currentTicketKey(), out;
+  ctx.rotateTicketsKeyIfDue(now + 5);
+  CHECK(ctx.ticketKeyCount() == 1);
+  ctx.rotateTicketsKeyIfDue(now + 11);
+  CHECK(ctx.ticketKeyCount() == 2);
+  CHECK(ctx.findTicketKey(first.name, out) == 2);
+  ctx.rotateTicketsKeyIfDue(now + 12);  // the next one is due 10 s after the rotation
+  CHECK(ctx.ticketKeyCount() == 2);
+  ctx.rotateTicketsKeyIfDue(now + 22);
+  CHECK(ctx.ticketKeyCount() == 3);
+
+  c.ticketsKeysRotationDelay = 0;  // never
+  TlsContext fixed(c);
+  fixed.rotateTicketsKeyIfDue(now + 1000000);
+  CHECK(fixed.ticketKeyCount() == 1);
+}
+
+TEST_CASE("tls: renegotiation, server cipher preference and buffer release follow the options") {
+  TestCert t;
+  TlsConfig c = t.config();
+  TlsContext dflt(c);
+  SSL* s = dflt.newSession(-1);
+  REQUIRE(s);
+  CHECK((SSL_get_options(s) & SSL_OP_NO_RENEGOTIATION) != 0);
+  CHECK((SSL_get_options(s) & SSL_OP_CIPHER_SERVER_PREFERENCE) != 0);
+  CHECK((SSL_get_mode(s) & SSL_MODE_RELEASE_BUFFERS) != 0);
+  SSL_free(s);
+  c.enableRenegotiation = true;
+  c.preferServerCiphers = false;
+  c.releaseBuffers = false;
+  TlsContext changed(c);
+  s = changed.newSession(-1);
+  REQUIRE(s);
+  CHECK((SSL_get_options(s) & SSL_OP_NO_RENEGOTIATION) == 0);
+  CHECK((SSL_get_options(s) & SSL_OP_CIPHER_SERVER_PREFERENCE) == 0);
+  CHECK((SSL_get_mode(s) & SSL_MODE_RELEASE_BUFFERS) == 0);
+  SSL_free(s);
 }
 
 TEST_CASE("tls: ticket key file") {

@@ -16,6 +16,7 @@
 #include "core/pipeline.hh"
 #include "core/proxy_origin.hh"
 #include "core/socket_buffers.hh"
+#include "core/socket_options.hh"
 
 namespace ballast::frontend {
 
@@ -60,13 +61,18 @@ bool destinationFromControl(msghdr& h, uint16_t port, core::Address& out) {
 }  // namespace
 
 UdpListener::UdpListener(const core::LocalBind& bind, core::Runtime& rt)
-    : rt_(rt), local_(bind.address), wildcard_(bind.address.isWildcard()), counts_(bind.stats) {
+    : rt_(rt),
+      local_(bind.address),
+      wildcard_(bind.address.isWildcard()),
+      counts_(bind.stats),
+      cpus_(bind.listen.cpus) {
   fd_ = socket(local_.family(), SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (fd_ < 0)
     throw std::runtime_error(fmt::format("socket for {}: {}", local_.toStringWithPort(), strerror(errno)));
   try {
     if (local_.isV6()) setOption(fd_, IPPROTO_IPV6, IPV6_V6ONLY, 1, local_, "IPV6_V6ONLY");
     if (bind.reusePort) setOption(fd_, SOL_SOCKET, SO_REUSEPORT, 1, local_, "SO_REUSEPORT");
+    core::bindToDevice(fd_, bind.listen.interface, "UDP " + local_.toStringWithPort());
     if (wildcard_) {
       if (local_.isV4())
         setOption(fd_, IPPROTO_IP, IP_PKTINFO, 1, local_, "IP_PKTINFO");
@@ -93,7 +99,10 @@ UdpListener::~UdpListener() {
 
 void UdpListener::start() {
   stopping_ = false;
-  thread_ = std::thread([this] { loop(); });
+  thread_ = std::thread([this] {
+    core::setThreadAffinity(cpus_, "UDP " + local_.toStringWithPort());
+    loop();
+  });
 }
 
 void UdpListener::stop() {

@@ -4,6 +4,7 @@
 /// send of local answers and of queries to remote backends.
 #include <atomic>
 #include <thread>
+#include <vector>
 
 #include "core/runtime.hh"
 
@@ -28,6 +29,7 @@ class UdpListener {
   core::Address local_;
   bool wildcard_;
   std::shared_ptr<core::FrontendStats> counts_;
+  std::vector<int> cpus_;  ///< addLocal cpus: the listener thread's affinity
   int fd_ = -1;
   std::thread thread_;
   std::atomic<bool> stopping_{false};

@@ -40,8 +40,13 @@ CLASSES = {
 }
 # DNSQuestion and DNSResponse are one object whose fields and methods an __index function
 # serves (lua/dnsquestion.cc).
-DQ_MEMBERS = {"dh", "getTag", "getTagArray", "len", "localaddr", "opcode", "pool", "qclass",
-              "qname", "qtype", "rcode", "remoteaddr", "setTag", "skipCache", "tcp"}
+def dq_members():
+    """The fields and methods lua/dnsquestion.cc's __index serves: its `key == "name"` tests."""
+    text = (ROOT / "lua" / "dnsquestion.cc").read_text()
+    return set(re.findall(r"\bkey == \"([A-Za-z_][A-Za-z0-9_]*)\"", text))
+
+
+DQ_MEMBERS = dq_members()
 
 NYI = "not yet implemented (issue 20)"
 # Refusal reasons, first match wins: (regular expression on the name, reason).
@@ -114,6 +119,31 @@ DESCRIPTIONS = {
     "SkipCacheAction": "The pre-1.6 name of SetSkipCacheAction.",
     "TagAction": "The pre-1.6 name of SetTagAction.",
     "SetNegativeAndSOAAction": "The pre-1.6 name of NegativeAndSOAAction.",
+    "SetSkipCacheResponseAction": "Do not store this answer in the packet cache.",
+    "SetTempFailureCacheTTLAction": "Cache a SERVFAIL or REFUSED answer to this query for ttl seconds instead of temporaryFailureTTL.",
+    "newPacketCache.parseECS": "Accepted: every EDNS option not skipped, ECS included, is part of the cache key, so answers for different client subnets never mix.",
+    "addLocal.interface": "SO_BINDTODEVICE on the UDP and TCP sockets; an unknown interface stops start-up.",
+    "addLocal.cpus": "Pins the bind's UDP listener thread and TCP acceptor thread to these CPUs (TCP workers are shared by all binds, as in dnsdist).",
+    "addLocal.tcpListenQueueSize": "The listen() backlog of the TCP socket (default SOMAXCONN).",
+    "addLocal.tcpFastOpenQueueSize": "Enables TCP Fast Open on the TCP socket with this queue size.",
+    "addTLSLocal.cpus": "Pins the bind's TCP acceptor thread to these CPUs (TCP workers are shared by all binds, as in dnsdist).",
+    "addDOHLocal.cpus": "Pins the bind's TCP acceptor thread to these CPUs (TCP workers are shared by all binds, as in dnsdist).",
+    "addTLSLocal.ticketsKeysRotationDelay": "Rotates the tickets key (or reads ticketKeyFile again) when this many seconds have passed, checked as connections arrive; 0: never.",
+    "addDOHLocal.ticketsKeysRotationDelay": "Rotates the tickets key (or reads ticketKeyFile again) when this many seconds have passed, checked as connections arrive; 0: never.",
+    "addTLSLocal.numberOfStoredSessions": "The size of OpenSSL's server-side session cache (default 20480); 0 turns it off.",
+    "addDOHLocal.numberOfStoredSessions": "The size of OpenSSL's server-side session cache (default 20480); 0 turns it off.",
+    "addDOHLocal.releaseBuffers": "Whether OpenSSL gives a connection's TLS buffers back when idle (default true); ballast's own HTTP buffers are always given back.",
+    "addDOHLocal.internalPipeBufferSize": "Accepted and without effect: ballast's DoH connections run in the TCP workers, with no internal pipe to size.",
+    "newServer.id": "The server's UUID (random when not given), shown by showServers{showUUIDs=true}; must be a UUID.",
+    "newServer.retries": "How many times a TCP query is sent when its connection fails (default 2 in ballast, 5 in dnsdist).",
+    "newServer.tcpConnectTimeout": "Seconds a TCP connection to the server may take to open; unset: the query's timeout.",
+    "newServer.tcpSendTimeout": "Seconds a TCP connection may make no write progress; unset: the query's timeout.",
+    "newServer.tcpRecvTimeout": "Seconds to wait for an answer over TCP; unset: the UDP timeout (dnsdist: 30).",
+    "newServer.maxInFlight": "Queries at once on one TCP connection to the server; 0: ballast's default of 100 (ballast always pipelines).",
+    "newServer.checkTCP": "Health checks over TCP instead of UDP.",
+    "newServer.source": "Source address, interface, or address@interface of UDP and TCP sockets to the server.",
+    "newServer.reconnectOnUp": "New UDP sockets (new ports, interface looked up again) when the server goes up.",
+    "Server:getLatency": "The average latency in microseconds.",
     "dynBlockRulesGroup": "Makes a DynBlockRulesGroup (dnsdist 1.7's name; newDynBlockRulesGroup is ballast's alias).",
 }
 
@@ -207,10 +237,24 @@ def parse(docs):
 def binding_options():
     """{function name: set of option keys its binding file reads}."""
     by_fn = {}
-    key_re = re.compile(r"\bo\.(?:string|strings|integer|number|boolean|function|table)\(\s*\"([A-Za-z0-9_]+)\"")
-    for path in sorted((ROOT / "lua").glob("*.cc")):
-        text = path.read_text()
+    # Any variable holding an Options (o, opts, ...): its readers are named after the types.
+    key_re = re.compile(r"\b[A-Za-z_][A-Za-z0-9_]*(?:\.|->)"
+                        r"(?:string|strings|integer|integers|number|boolean|function|table)"
+                        r"\(\s*\"([A-Za-z0-9_]+)\"")
+    # Readers shared between files (`core::ListenOptions readListenOptions(Options& o) {`):
+    # a file calling one reads its keys too.
+    helper_re = re.compile(r"^[A-Za-z:<>_ ]+?\b([A-Za-z_][A-Za-z0-9_]*)\(Options& [a-z]+[^)]*\) \{$(.*?)^\}",
+                           re.M | re.S)
+    texts = {path: path.read_text() for path in sorted((ROOT / "lua").glob("*.cc"))}
+    helpers = {}
+    for text in texts.values():
+        for name, body in helper_re.findall(text):
+            helpers[name] = set(key_re.findall(body))
+    for path, text in texts.items():
         keys = set(key_re.findall(text))
+        for name, hkeys in helpers.items():
+            if re.search(r"\b" + name + r"\(", text):
+                keys |= hkeys
         for fn in re.findall(r"\{\"([A-Za-z][A-Za-z0-9_]*)\",\s*(?:wrap|\[|make[A-Z])", text):
             by_fn.setdefault(fn, set()).update(keys)
     return by_fn
@@ -287,7 +331,8 @@ def main():
         elif kind == "object":
             cls, _, m = name.partition(".")
             if m:
-                supported = cls in ("DNSQuestion", "DNSResponse") and m in DQ_MEMBERS
+                supported = (m in DQ_MEMBERS if cls in ("DNSQuestion", "DNSResponse")
+                             else (CLASSES.get(cls), m) in methods)
             else:
                 supported = cls in CLASSES or cls in ("DNSQuestion", "DNSResponse")
         elif kind == "option":

@@ -93,14 +93,7 @@ int addDOHLocal(lua_State* L, Host& h) {
       throw ConfigError(fmt::format("addDOHLocal: URL '{}' must be a path starting with '/'", u));
   tls.alpn = {2, 'h', '2'};
   Options o(L, 5, "addDOHLocal");
-  tls.provider = o.string("provider").value_or("openssl");
-  tls.minTLSVersion = o.string("minTLSVersion").value_or("tls1.0");
-  tls.ciphers = o.string("ciphers").value_or("");
-  tls.ciphersTLS13 = o.string("ciphersTLS13").value_or("");
-  tls.numberOfTicketsKeys = size_t(o.integer("numberOfTicketsKeys", 0, 1000).value_or(5));
-  tls.ticketKeyFile = o.string("ticketKeyFile").value_or("");
-  tls.sessionTickets = o.boolean("sessionTickets").value_or(true);
-  tls.ocspResponses = o.strings("ocspResponses").value_or(std::vector<std::string>{});
+  readTlsOptions(o, tls);
   if (o.table("customResponseHeaders")) {
     try {
       s.customResponseHeaders = readHeaders(L, "addDOHLocal", "customResponseHeaders");
@@ -117,10 +110,13 @@ int addDOHLocal(lua_State* L, Host& h) {
   s.maxInFlight = uint32_t(o.integer("maxInFlightQueriesPerConnection", 1, 65535).value_or(100));
   s.trustForwardedForHeader = o.boolean("trustForwardedForHeader").value_or(false);
   s.keepIncomingHeaders = o.boolean("keepIncomingHeaders").value_or(false);
-  refuse(o, "releaseBuffers", true, "idle connections always give their buffers back");
+  // The size of the pipe between dnsdist's DoH thread and its workers: ballast's DoH
+  // connections run in the TCP workers themselves, with no pipe to size.
+  o.integer("internalPipeBufferSize", 0, int64_t(1) << 31);
   bind.reusePort = o.boolean("reusePort").value_or(false);
   bind.maxConcurrentConnections =
       uint64_t(o.integer("maxConcurrentTCPConnections", 0, int64_t(1) << 40).value_or(0));
+  bind.listen = readListenOptions(o);
   o.done();
   if (!plain) {
     try {

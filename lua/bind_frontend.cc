@@ -1,9 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /// addLocal, setLocal and the start-up sizes of the UDP path.
+#include <sched.h>
+
 #include "lua/binding.hh"
 #include "lua/bindings.hh"
 
 namespace ballast::lua {
+
+core::ListenOptions readListenOptions(Options& o) {
+  core::ListenOptions l;
+  l.interface = o.string("interface").value_or("");
+  if (auto cpus = o.integers("cpus", 0, CPU_SETSIZE - 1)) l.cpus.assign(cpus->begin(), cpus->end());
+  l.tcpListenQueueSize = int(o.integer("tcpListenQueueSize", 0, 65535).value_or(0));
+  l.tcpFastOpenQueueSize = int(o.integer("tcpFastOpenQueueSize", 0, 65535).value_or(0));
+  return l;
+}
 
 namespace {
 
@@ -16,6 +27,7 @@ core::LocalBind parseLocal(lua_State* L, const char* fn) {
   bind.maxInFlight = uint32_t(o.integer("maxInFlight", 0, 65535).value_or(0));
   bind.maxConcurrentTCPConnections =
       uint64_t(o.integer("maxConcurrentTCPConnections", 0, int64_t(1) << 40).value_or(0));
+  bind.listen = readListenOptions(o);
   o.done();
   return bind;
 }

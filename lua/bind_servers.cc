@@ -6,6 +6,7 @@
 #include <cctype>
 #include <cmath>
 #include <memory>
+#include <random>
 
 #include "backends/remote/remote_backend.hh"
 #include "dns/types.hh"
@@ -141,6 +142,31 @@ uint16_t readTransport(Options& o, backends::remote::RemoteConfig& cfg) {
   return dohPath.empty() ? 853 : 443;
 }
 
+/// 8-4-4-4-12 hexadecimal digits, as dnsdist accepts for newServer's id.
+bool isUuid(const std::string& s) {
+  if (s.size() != 36) return false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+    if (dash ? s[i] != '-' : !std::isxdigit(static_cast<unsigned char>(s[i]))) return false;
+  }
+  return true;
+}
+
+/// A random (version 4) UUID, what a server without an id gets.
+std::string randomUuid() {
+  std::random_device rd;
+  uint8_t b[16];
+  for (auto& x : b) x = uint8_t(rd());
+  b[6] = uint8_t((b[6] & 0x0f) | 0x40);
+  b[8] = uint8_t((b[8] & 0x3f) | 0x80);
+  std::string out;
+  for (int i = 0; i < 16; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) out += '-';
+    out += fmt::format("{:02x}", b[i]);
+  }
+  return out;
+}
+
 int newServer(lua_State* L, Host& h) {
   // Pools, weight and QPS limit change in place on a running server; the rest makes it
   // another server for a reload (core/reload_plan).
@@ -153,6 +179,7 @@ int newServer(lua_State* L, Host& h) {
   core::HealthCheckConfig check;
   core::Backend::Admin admin = core::Backend::Admin::Auto;
   bool useClientSubnet = false, disableZeroScope = false;
+  std::string uuid;
   if (lua_type(L, 1) == LUA_TSTRING) {
     cfg.address = core::Address::parse(lua_tostring(L, 1));
   } else if (lua_type(L, 1) == LUA_TTABLE) {
@@ -185,6 +212,24 @@ int newServer(lua_State* L, Host& h) {
     cfg.checkTCP = o.boolean("checkTCP").value_or(false);
     useClientSubnet = o.boolean("useClientSubnet").value_or(false);
     disableZeroScope = o.boolean("disableZeroScope").value_or(false);
+    uuid = o.string("id").value_or("");
+    if (!uuid.empty() && !isUuid(uuid))
+      throw ConfigError(fmt::format("newServer: id '{}' is not a UUID", uuid));
+    if (auto s = o.string("source")) {
+      try {
+        cfg.source = core::OutgoingSource::parse(*s);
+      } catch (const std::exception& e) {
+        throw ConfigError(std::string("newServer: ") + e.what());
+      }
+    }
+    cfg.ipBindAddrNoPort = o.boolean("ipBindAddrNoPort").value_or(true);
+    cfg.tcpFastOpen = o.boolean("tcpFastOpen").value_or(false);
+    cfg.reconnectOnUp = o.boolean("reconnectOnUp").value_or(false);
+    cfg.tcp.retries = int(o.integer("retries", 0, 1000).value_or(0));
+    cfg.tcp.connectTimeoutMs = int(o.integer("tcpConnectTimeout", 0, 86400).value_or(0) * 1000);
+    cfg.tcp.sendTimeoutMs = int(o.integer("tcpSendTimeout", 0, 86400).value_or(0) * 1000);
+    cfg.tcp.recvTimeoutMs = int(o.integer("tcpRecvTimeout", 0, 86400).value_or(0) * 1000);
+    cfg.tcp.maxInFlight = size_t(o.integer("maxInFlight", 0, 65535).value_or(0));
     if (cfg.useProxyProtocol && cfg.transport.tls)
       throw ConfigError(
           "newServer: useProxyProtocol with tls is not supported yet (the header would have to "
@@ -209,6 +254,7 @@ int newServer(lua_State* L, Host& h) {
   b->disableZeroScope = disableZeroScope;
   if (check.lazy) b->lazySamples.resize(check.lazySampleSize);
   b->setAdmin(admin);
+  b->uuid = uuid.empty() ? randomUuid() : uuid;
   b->reloadKey = lua_type(L, 1) == LUA_TSTRING ? "server " + cfg.address.toStringWithPort() : key;
   h.target().addServer(b);
   pushServer(L, b);
@@ -232,18 +278,27 @@ std::string joinPools(const std::vector<std::string>& pools) {
   return s;
 }
 
-int showServers(lua_State*, Host& h) {
-  constexpr auto kRow =
-      "{:<3} {:<20.20} {:<29} {:>5} {:>7.1f} {:>7} {:>3} {:>3} {:>10} {:>7} {:>5.1f} {:>5.1f} "
-      "{:>11} {}\n";
+/// showServers([{showUUIDs=true}]): dnsdist's table, with a UUID column when asked.
+int showServers(lua_State* L, Host& h) {
+  bool uuids = false;
+  if (!lua_isnoneornil(L, 1)) {
+    Options o(L, 1, "showServers");
+    uuids = o.boolean("showUUIDs").value_or(false);
+    o.done();
+  }
+  constexpr auto kRow =  // after the number and the UUID
+      "{:<20.20} {:<29} {:>5} {:>7.1f} {:>7} {:>3} {:>3} {:>10} {:>7} {:>5.1f} {:>5.1f} {:>11} "
+      "{}\n";
   std::string out = fmt::format(
-      "{:<3} {:<20} {:<29} {:>5} {:>7} {:>7} {:>3} {:>3} {:>10} {:>7} {:>5} {:>5} {:>11} {}\n", "#",
-      "Name", "Address", "State", "Qps", "Qlim", "Ord", "Wt", "Queries", "Drops", "Drate", "Lat",
-      "Outstanding", "Pools");
+      "{:<3} {}{:<20} {:<29} {:>5} {:>7} {:>7} {:>3} {:>3} {:>10} {:>7} {:>5} {:>5} {:>11} {}\n",
+      "#", uuids ? fmt::format("{:<36} ", "UUID") : "", "Name", "Address", "State", "Qps", "Qlim",
+      "Ord", "Wt", "Queries", "Drops", "Drate", "Lat", "Outstanding", "Pools");
   size_t n = 0;
   for (const auto& b : h.target().servers()) {
+    out += fmt::format("{:<3} ", n++);
+    if (uuids) out += fmt::format("{:<36} ", b->uuid);
     out +=
-        fmt::format(kRow, n++, b->name(), b->addressString(), stateOf(*b), b->stats.qps.value(),
+        fmt::format(kRow, b->name(), b->addressString(), stateOf(*b), b->stats.qps.value(),
                     uint64_t(b->qpsLimit()), b->order(), b->weight(), b->stats.queries.value(),
                     b->stats.drops.value(), b->stats.dropRate.value(),
                     b->stats.latencyUsec.value() / 1000.0, b->outstanding(), joinPools(b->pools()));
@@ -254,6 +309,39 @@ int showServers(lua_State*, Host& h) {
 
 int serverGetName(lua_State* L, Host&) {
   lua_pushstring(L, checkServer(L, 1).name().c_str());
+  return 1;
+}
+
+/// getLatency(): the average latency in microseconds, as dnsdist 1.7 returns it.
+int serverGetLatency(lua_State* L, Host&) {
+  lua_pushnumber(L, double(checkServer(L, 1).stats.latencyUsec.value()));
+  return 1;
+}
+
+int serverGetDrops(lua_State* L, Host&) {
+  lua_pushinteger(L, lua_Integer(checkServer(L, 1).stats.drops.value()));
+  return 1;
+}
+
+/// The attributes dnsdist's Server has beside its methods: name, upStatus, order, weight.
+int serverIndex(lua_State* L) {
+  lua_pushvalue(L, 2);
+  lua_rawget(L, lua_upvalueindex(1));  // a method
+  if (!lua_isnil(L, -1)) return 1;
+  lua_pop(L, 1);
+  auto& b = **static_cast<ServerRef*>(luaL_checkudata(L, 1, kServerMeta));
+  const char* key = lua_tostring(L, 2);
+  std::string_view k = key ? key : "";
+  if (k == "name")
+    lua_pushstring(L, b.name().c_str());
+  else if (k == "upStatus")
+    lua_pushboolean(L, b.healthy());
+  else if (k == "order")
+    lua_pushinteger(L, b.order());
+  else if (k == "weight")
+    lua_pushinteger(L, b.weight());
+  else
+    lua_pushnil(L);
   return 1;
 }
 
@@ -461,8 +549,11 @@ void registerServerBindings(lua_State* L) {
                                       {"setQPS", wrap<serverSetQPS>},
                                       {"addPool", wrap<serverAddPool>},
                                       {"rmPool", wrap<serverRmPool>},
+                                      {"getLatency", wrap<serverGetLatency>},
+                                      {"getDrops", wrap<serverGetDrops>},
                                   },
                                   wrap<serverGetNameWithAddr>);
+  setAttributes(L, kServerMeta, serverIndex, {"name", "upStatus", "order", "weight"});
   // The policy globals themselves are made by registerPoolBindings, with the policy knobs.
   registerUserdataType<PolicyRef>(L, kPolicyMeta, {}, policyToString);
 }

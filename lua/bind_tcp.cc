@@ -15,6 +15,26 @@
 
 namespace ballast::lua {
 
+void readTlsOptions(Options& o, frontend::TlsConfig& tls) {
+  tls.provider = o.string("provider").value_or("openssl");
+  tls.minTLSVersion = o.string("minTLSVersion").value_or("tls1.0");
+  tls.ciphers = o.string("ciphers").value_or("");
+  tls.ciphersTLS13 = o.string("ciphersTLS13").value_or("");
+  tls.numberOfTicketsKeys = size_t(o.integer("numberOfTicketsKeys", 0, 1000).value_or(5));
+  tls.ticketKeyFile = o.string("ticketKeyFile").value_or("");
+  tls.sessionTickets = o.boolean("sessionTickets").value_or(true);
+  tls.ocspResponses = o.strings("ocspResponses").value_or(std::vector<std::string>{});
+  tls.ticketsKeysRotationDelay =
+      int(o.integer("ticketsKeysRotationDelay", 0, 86400 * 365).value_or(43200));
+  tls.sessionTimeout = long(o.integer("sessionTimeout", 1, 86400 * 7).value_or(7200));
+  tls.numberOfStoredSessions =
+      size_t(o.integer("numberOfStoredSessions", 0, 10000000).value_or(20480));
+  tls.preferServerCiphers = o.boolean("preferServerCiphers").value_or(true);
+  tls.keyLogFile = o.string("keyLogFile").value_or("");
+  tls.releaseBuffers = o.boolean("releaseBuffers").value_or(true);
+  tls.enableRenegotiation = o.boolean("enableRenegotiation").value_or(false);
+}
+
 namespace {
 
 const char kTlsContextMeta[] = "ballast.TLSContext";
@@ -38,18 +58,12 @@ int addTLSLocal(lua_State* L, Host& h) {
   tls.keyFiles = checkStrings(L, 3, "addTLSLocal", "the key file(s)");
   tls.alpn = {3, 'd', 'o', 't'};
   Options o(L, 4, "addTLSLocal");
-  tls.provider = o.string("provider").value_or("openssl");
-  tls.minTLSVersion = o.string("minTLSVersion").value_or("tls1.0");
-  tls.ciphers = o.string("ciphers").value_or("");
-  tls.ciphersTLS13 = o.string("ciphersTLS13").value_or("");
-  tls.numberOfTicketsKeys = size_t(o.integer("numberOfTicketsKeys", 0, 1000).value_or(5));
-  tls.ticketKeyFile = o.string("ticketKeyFile").value_or("");
-  tls.sessionTickets = o.boolean("sessionTickets").value_or(true);
-  tls.ocspResponses = o.strings("ocspResponses").value_or(std::vector<std::string>{});
+  readTlsOptions(o, tls);
   bind.reusePort = o.boolean("reusePort").value_or(false);
   bind.maxInFlight = uint32_t(o.integer("maxInFlight", 0, 65535).value_or(0));
   bind.maxConcurrentConnections =
       uint64_t(o.integer("maxConcurrentTCPConnections", 0, int64_t(1) << 40).value_or(0));
+  bind.listen = readListenOptions(o);
   o.done();
   try {
     bind.tls = std::make_shared<frontend::TlsContext>(std::move(tls));

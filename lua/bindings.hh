@@ -6,6 +6,8 @@
 #include <string>
 
 #include "core/packet_cache.hh"
+#include "core/socket_options.hh"
+#include "frontend/tls_context.hh"
 
 namespace ballast::lua {
 
@@ -26,6 +28,14 @@ void registerDynBlockBindings(lua_State* L);  ///< newDynBlockRulesGroup, addDyn
 void registerLuaPolicyBindings(lua_State* L); ///< newServerPolicy, setServerPolicyLua(FFI), setPoolServerPolicyLua(FFI)
 void registerTcpBindings(lua_State* L);       ///< addTLSLocal, setMaxTCP*, showTCPStats
 void registerDohBindings(lua_State* L);       ///< addDOHLocal, getDOHFrontend, showDOH*
+
+class Options;
+/// The listening-socket options addLocal, addTLSLocal and addDOHLocal share (interface,
+/// cpus, tcpListenQueueSize, tcpFastOpenQueueSize), read from `o` (bind_frontend.cc).
+core::ListenOptions readListenOptions(Options& o);
+
+/// The TLS options addTLSLocal and addDOHLocal share, read from `o` into `tls` (bind_tcp.cc).
+void readTlsOptions(Options& o, frontend::TlsConfig& tls);
 
 /// "entries/maxEntries" for showPools; "" without a cache.
 std::string poolCacheDescription(const core::PacketCache* c);

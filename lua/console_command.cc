@@ -169,6 +169,10 @@ std::vector<std::string> LuaConfig::functionNames() {
     if (lua_type(L_, -2) == LUA_TSTRING && lua_istable(L_, -1) &&
         std::string_view(lua_tostring(L_, -2)).rfind("ballast.", 0) == 0) {
       lua_getfield(L_, -1, "__index");
+      if (!lua_istable(L_, -1)) {  // attributes served by a function: methods in __methods
+        lua_pop(L_, 1);
+        lua_getfield(L_, -1, "__methods");
+      }
       if (lua_istable(L_, -1)) {
         lua_pushnil(L_);
         while (lua_next(L_, -2) != 0) {

@@ -375,6 +375,9 @@ void registerDNSQuestionTypes(lua_State* L) {
   registerUserdataType<core::Address>(L, kAddrMeta,
                                       {{"toString", addrToString},
                                        {"toStringWithPort", addrToStringWithPort},
+                                       // dnsdist's older spellings, still documented in 1.7
+                                       {"tostring", addrToString},
+                                       {"tostringWithPort", addrToStringWithPort},
                                        {"getPort", addrGetPort},
                                        {"isIPv4", addrIsIPv4},
                                        {"isIPv6", addrIsIPv6}},

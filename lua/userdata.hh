@@ -61,4 +61,24 @@ void registerUserdataType(lua_State* L, const char* meta, std::initializer_list<
   lua_pop(L, 1);
 }
 
+/// Gives the registered type `meta` attributes beside its methods: `index(ud, key)` gets the
+/// methods table as upvalue 1 and serves both. The methods stay reachable as `__methods` and
+/// the attribute names are kept in `__attributes` (what lua/api.txt's generator lists).
+inline void setAttributes(lua_State* L, const char* meta, lua_CFunction index,
+                          std::initializer_list<const char*> names) {
+  luaL_getmetatable(L, meta);
+  lua_getfield(L, -1, "__index");
+  lua_pushvalue(L, -1);
+  lua_setfield(L, -3, "__methods");
+  lua_pushcclosure(L, index, 1);
+  lua_setfield(L, -2, "__index");
+  lua_newtable(L);
+  for (const char* n : names) {
+    lua_pushboolean(L, 1);
+    lua_setfield(L, -2, n);
+  }
+  lua_setfield(L, -2, "__attributes");
+  lua_pop(L, 1);
+}
+
 }  // namespace ballast::lua

@@ -129,6 +129,7 @@ void HealthChecker::apply(Entry& e, Transition t) {
   if (t == Transition::None) return;
   bool up = t == Transition::WentUp;
   e.backend->setHealthy(up);
+  if (up) e.backend->wentUp();
   e.backend->stats.stateChanges.inc();
   core::warnLog("Marking downstream {} as '{}'", e.backend->nameWithAddress(), up ? "up" : "down");
 }

@@ -30,13 +30,21 @@ RemoteBackend::RemoteBackend(const RemoteConfig& cfg, core::Runtime& rt)
     : Backend(cfg.name.empty() ? cfg.address.toStringWithPort() : cfg.name, cfg.order, cfg.weight),
       address_(cfg.address),
       useProxyProtocol_(cfg.useProxyProtocol),
+      source_(cfg.source),
+      reconnectOnUp_(cfg.reconnectOnUp),
       socketCount_(cfg.sockets == 0 ? 1 : cfg.sockets),
       rt_(rt),
       streamOnly_(cfg.tcpOnly || cfg.transport.tls),
       checkTcp_(cfg.checkTCP),
       tls_(cfg.transport.tls != nullptr),
       doh_(!cfg.transport.dohPath.empty()),
-      tcp_(*this, cfg.address, cfg.maxConcurrentTCPConnections, rt, cfg.transport) {
+      tcp_(*this, cfg.address, cfg.maxConcurrentTCPConnections, rt, cfg.transport, [&cfg] {
+        TcpClientLimits l = cfg.tcp;
+        l.source = cfg.source;
+        l.fastOpen = cfg.tcpFastOpen;
+        l.bindAddrNoPort = cfg.ipBindAddrNoPort;
+        return l;
+      }()) {
   setQpsLimit(cfg.qps);
   setPools(cfg.pools);
 }
@@ -46,20 +54,50 @@ RemoteBackend::~RemoteBackend() {
   for (int fd : fds_) close(fd);
 }
 
-void RemoteBackend::openSockets() {
-  for (size_t i = 0; i < socketCount_; ++i) {
-    int fd = socket(address_.family(), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) throw std::runtime_error(fmt::format("socket for {}: {}", name(), strerror(errno)));
+int RemoteBackend::openSocket() {
+  int fd = socket(address_.family(), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) throw std::runtime_error(fmt::format("socket for {}: {}", name(), strerror(errno)));
+  try {
     core::setSocketBuffers(fd, rt_.startup.udpRecvBufferSize, rt_.startup.udpSendBufferSize,
                            "server " + name());
-    // Connected: the kernel then only delivers datagrams from the server we asked, and the
-    // kernel-chosen ephemeral port differs per socket.
-    if (connect(fd, address_.sockaddr_(), address_.length()) != 0) {
-      int e = errno;
-      close(fd);
-      throw std::runtime_error(fmt::format("connecting to {}: {}", addressString(), strerror(e)));
+    core::bindSource(fd, address_.family(), source_, false, "server " + name());
+  } catch (...) {
+    close(fd);
+    throw;
+  }
+  // Connected: the kernel then only delivers datagrams from the server we asked, and the
+  // kernel-chosen ephemeral port differs per socket.
+  if (connect(fd, address_.sockaddr_(), address_.length()) != 0) {
+    int e = errno;
+    close(fd);
+    throw std::runtime_error(fmt::format("connecting to {}: {}", addressString(), strerror(e)));
+  }
+  return fd;
+}
+
+void RemoteBackend::openSockets() {
+  for (size_t i = 0; i < socketCount_; ++i) fds_.push_back(openSocket());
+}
+
+void RemoteBackend::wentUp() {
+  if (!reconnectOnUp_ || fds_.empty()) return;
+  // New sockets (new source ports, the source interface looked up again) put in place of
+  // the old ones with dup2, which swaps each descriptor atomically under the responder and
+  // the senders that use it. The in-flight table stays: answers to queries sent on the old
+  // sockets are lost, as in dnsdist.
+  for (int fd : fds_) {
+    try {
+      int fresh = openSocket();
+      int flags = fcntl(fd, F_GETFL);
+      fcntl(fresh, F_SETFL, flags);  // the responder may read the only socket blocking
+      timeval tv{0, kSweepMs * 1000};
+      setsockopt(fresh, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+      dup2(fresh, fd);
+      fcntl(fd, F_SETFD, FD_CLOEXEC);  // dup2 clears it
+      close(fresh);
+    } catch (const std::exception& e) {
+      fmt::print(stderr, "Warning: reconnecting to {}: {}\n", nameWithAddress(), e.what());
     }
-    fds_.push_back(fd);
   }
 }
 

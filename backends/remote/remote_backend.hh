@@ -34,6 +34,11 @@ struct RemoteConfig {
   bool checkTCP = false;  ///< health checks over TCP (implied by tcpOnly and TLS)
   /// newServer{tls=...}: DNS over TLS, or over HTTPS with `transport.dohPath`.
   StreamTransport transport;
+  core::OutgoingSource source;  ///< newServer's source: address and/or interface
+  bool ipBindAddrNoPort = true;
+  bool tcpFastOpen = false;
+  bool reconnectOnUp = false;  ///< new UDP sockets when the server goes up
+  TcpClientLimits tcp;         ///< retries, timeouts, queries per connection
 };
 
 class RemoteBackend final : public core::Backend {
@@ -55,6 +60,7 @@ class RemoteBackend final : public core::Backend {
   size_t cachedTlsSessions() const { return tcp_.cachedTlsSessions(); }
   /// "udp", "tcp", "dot" or "doh": how queries reach the server.
   const char* transportName() const;
+  void wentUp() override;
   uint32_t outstanding() const override {
     if (streamOnly_) return tcp_.outstanding();
     if (!table_) return 0;
@@ -64,12 +70,15 @@ class RemoteBackend final : public core::Backend {
   }
 
  private:
+  int openSocket();
   void openSockets();
   void responderLoop();
   void handleResponse(uint8_t* buf, size_t len, core::Completer& completer);
 
   core::Address address_;
   bool useProxyProtocol_;
+  core::OutgoingSource source_;
+  bool reconnectOnUp_;
   size_t socketCount_;
   core::Runtime& rt_;
   std::unique_ptr<InFlightTable> table_;

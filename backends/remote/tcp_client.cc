@@ -27,12 +27,12 @@
 namespace ballast::backends::remote {
 
 namespace {
-constexpr size_t kMaxInFlightPerConnection = 100;
+constexpr size_t kDefaultMaxInFlight = 100;  // per connection, unless maxInFlight says
 // Queries a connection carries before another is opened beside it (when allowed).
 constexpr size_t kPipelineBeforeNew = 50;
 constexpr size_t kMaxWaiting = 10000;  // queries waiting for a connection slot
 constexpr int64_t kIdleMs = 30000;     // an unused connection is closed after this
-constexpr int kMaxAttempts = 2;        // a query lost with its connection is sent once more
+constexpr int kDefaultAttempts = 2;    // a query lost with its connection is sent once more
 
 int64_t nowMs() {
   return core::monotonicUsec() / 1000;
@@ -40,12 +40,17 @@ int64_t nowMs() {
 }  // namespace
 
 TcpClient::TcpClient(core::Backend& owner, const core::Address& address, size_t maxConnections,
-                     core::Runtime& rt, StreamTransport transport)
+                     core::Runtime& rt, StreamTransport transport,
+                     TcpClientLimits limits)
     : owner_(owner),
       address_(address),
       maxConnections_(maxConnections == 0 ? SIZE_MAX : maxConnections),
       rt_(rt),
-      transport_(std::move(transport)) {}
+      transport_(std::move(transport)),
+      limits_(std::move(limits)) {
+  if (limits_.maxInFlight == 0) limits_.maxInFlight = kDefaultMaxInFlight;
+  if (limits_.retries <= 0) limits_.retries = kDefaultAttempts;
+}
 
 TcpClient::~TcpClient() {
   stop();
@@ -168,15 +173,15 @@ void TcpClient::dispatch(std::unique_ptr<Job> job) {
 TcpClient::Conn* TcpClient::pickConnection(const Job& job) {
   Conn* best = nullptr;
   for (auto& c : conns_)
-    if (c->opening == job.opening && c->inFlight.size() < kMaxInFlightPerConnection &&
+    if (c->opening == job.opening && c->inFlight.size() < limits_.maxInFlight &&
         !(c->h2 && c->h2->closing()) &&
         (!best || c->inFlight.size() < best->inFlight.size()))
       best = c.get();
   // Pipeline on the least loaded connection until it carries kPipelineBeforeNew queries;
   // only then open another. (Opening one whenever all were busy made a connection, a
   // connect() and an epoll registration per query under load, with a scan of all of them.)
-  if (best && (best->inFlight.size() < kPipelineBeforeNew || conns_.size() >= maxConnections_))
-    return best;
+  size_t pipeline = std::min(kPipelineBeforeNew, limits_.maxInFlight);
+  if (best && (best->inFlight.size() < pipeline || conns_.size() >= maxConnections_)) return best;
   if (!best && conns_.size() >= maxConnections_) {
     // Every slot is taken by connections opened for other PROXY headers: an idle one
     // makes room, or the query would wait for an idle timeout.
@@ -195,6 +200,15 @@ TcpClient::Conn* TcpClient::openConnection(const Job& job) {
   if (fd < 0) return nullptr;
   int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  if (limits_.fastOpen) setsockopt(fd, IPPROTO_TCP, TCP_FASTOPEN_CONNECT, &one, sizeof(one));
+  try {
+    core::bindSource(fd, address_.family(), limits_.source, limits_.bindAddrNoPort,
+                     "server " + owner_.name());
+  } catch (const std::exception&) {
+    stats.diedSendingQuery.inc();
+    close(fd);
+    return nullptr;
+  }
   if (connect(fd, address_.sockaddr_(), address_.length()) != 0 && errno != EINPROGRESS) {
     stats.diedSendingQuery.inc();
     owner_.recordOutcome(true, false);
@@ -207,7 +221,7 @@ TcpClient::Conn* TcpClient::openConnection(const Job& job) {
   if (!transport_.dohPath.empty())
     c->h2 = std::make_unique<DohClientSession>(transport_.dohAuthority, transport_.dohPath);
   c->ev = event_new(base_, fd, 0, onConnEvent, c.get());
-  c->lastActivityMs = nowMs();
+  c->lastActivityMs = c->lastWriteMs = nowMs();
   c->opening = job.opening;
   c->out = job.opening;  // before any query
   stats.connections.inc();
@@ -222,6 +236,7 @@ void TcpClient::send(Conn& c, std::unique_ptr<Job> job) {
   c.nextId = uint16_t(id + 1);
   if (c.connected) stats.reused.inc();
   dns::HeaderRef(job->query.data() + 2).setId(id);
+  if (c.out.empty()) c.lastWriteMs = nowMs();
   if (c.h2) {
     DohClientSession::Headers extra;
     if (transport_.addXForwardedHeaders && job->client.family() != 0) {
@@ -380,6 +395,7 @@ bool TcpClient::writeOut(Conn& c) {
     }
   }
   c.out.erase(c.out.begin(), c.out.begin() + long(done));
+  if (done > 0) c.lastWriteMs = nowMs();
   return true;
 }
 
@@ -480,7 +496,7 @@ void TcpClient::answer(Conn& c, uint8_t* msg, size_t len) {
 void TcpClient::fail(Conn& c, bool timedOut) {
   std::vector<std::unique_ptr<Job>> retry;
   for (auto& [id, job] : c.inFlight) {
-    if (!timedOut && job->attempts < kMaxAttempts) {
+    if (!timedOut && job->attempts < limits_.retries) {
       retry.push_back(std::move(job));
       continue;
     }
@@ -509,8 +525,19 @@ void TcpClient::close(Conn& c) {
 void TcpClient::rearm(Conn& c) {
   short flags = EV_READ;
   if (!c.connected || c.tlsWantWrite || (c.ready && !c.out.empty())) flags |= EV_WRITE;
-  int64_t limitMs = c.inFlight.empty() ? kIdleMs : completer_->config().settings.udpTimeoutMs;
-  int64_t leftMs = std::max<int64_t>(0, c.lastActivityMs + limitMs - nowMs());
+  int64_t deadline;
+  if (c.inFlight.empty()) {
+    deadline = c.lastActivityMs + kIdleMs;
+  } else {
+    int64_t recvMs = limits_.recvTimeoutMs > 0 ? limits_.recvTimeoutMs
+                                               : completer_->config().settings.udpTimeoutMs;
+    deadline = c.lastActivityMs + recvMs;
+    if (!c.connected && limits_.connectTimeoutMs > 0)
+      deadline = std::min(deadline, c.lastWriteMs + limits_.connectTimeoutMs);
+    else if (!c.out.empty() && limits_.sendTimeoutMs > 0)
+      deadline = std::min(deadline, c.lastWriteMs + limits_.sendTimeoutMs);
+  }
+  int64_t leftMs = std::max<int64_t>(0, deadline - nowMs());
   timeval tv{time_t(leftMs / 1000), suseconds_t((leftMs % 1000) * 1000)};
   if (flags != c.armed) {
     event_del(c.ev);

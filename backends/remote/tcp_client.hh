@@ -22,6 +22,7 @@
 #include "core/backend.hh"
 #include "core/completer.hh"
 #include "core/runtime.hh"
+#include "core/socket_options.hh"
 #include "tls/client_context.hh"
 
 namespace ballast::backends::remote {
@@ -48,11 +49,24 @@ struct StreamTransport {
   bool addXForwardedHeaders = false;
 };
 
+/// newServer's TCP options (dnsdist's names); a timeout of 0 keeps ballast's default.
+struct TcpClientLimits {
+  int retries = 0;           ///< sends of a query whose connection failed; 0: 2
+  int connectTimeoutMs = 0;  ///< tcpConnectTimeout; 0: the query's timeout
+  int recvTimeoutMs = 0;     ///< tcpRecvTimeout: waiting for an answer; 0: the UDP timeout
+  int sendTimeoutMs = 0;     ///< tcpSendTimeout: a write that makes no progress
+  size_t maxInFlight = 0;    ///< queries at once per connection; 0: 100
+  bool fastOpen = false;
+  bool bindAddrNoPort = true;
+  core::OutgoingSource source;
+};
+
 class TcpClient {
  public:
   /// `owner` receives the queries' outcomes; `rt` gives the timeouts and response settings.
   TcpClient(core::Backend& owner, const core::Address& address, size_t maxConnections,
-            core::Runtime& rt, StreamTransport transport = {});
+            core::Runtime& rt, StreamTransport transport = {},
+            TcpClientLimits limits = {});
   ~TcpClient();
   TcpClient(const TcpClient&) = delete;
   TcpClient& operator=(const TcpClient&) = delete;
@@ -101,6 +115,7 @@ class TcpClient {
     std::vector<uint8_t> out;
     std::vector<uint8_t> in;
     int64_t lastActivityMs = 0;
+    int64_t lastWriteMs = 0;  ///< connect, or the last write progress (tcpSendTimeout)
     short armed = -1;
     bool dirty = false;  ///< queries appended to `out` since the last flushPending()
     /// Sent first on this connection; only queries with the same opening use it (a
@@ -138,6 +153,7 @@ class TcpClient {
   core::Runtime& rt_;
   StreamTransport transport_;
   int64_t lastFailureLogMs_ = -1000000;
+  TcpClientLimits limits_;
   event_base* base_ = nullptr;
   event* wakeEvent_ = nullptr;
   event* cleanupEvent_ = nullptr;  ///< TLS: expires cached sessions

@@ -39,9 +39,10 @@ def bound_globals(tmp_path):
 local names = {{}}
 for k, v in pairs(_G) do if type(v) == "function" then names[#names + 1] = "G " .. k end end
 for k, v in pairs(debug.getregistry()) do
-  if type(k) == "string" and k:find("^ballast%.") and type(v) == "table"
-     and type(v.__index) == "table" then
-    for m in pairs(v.__index) do names[#names + 1] = "M " .. k .. " " .. m end
+  if type(k) == "string" and k:find("^ballast%.") and type(v) == "table" then
+    local methods = type(v.__index) == "table" and v.__index or v.__methods or {{}}
+    for m in pairs(methods) do names[#names + 1] = "M " .. k .. " " .. m end
+    for a in pairs(v.__attributes or {{}}) do names[#names + 1] = "M " .. k .. " " .. a end
   end
 end
 table.sort(names)
