@@ -60,14 +60,6 @@ frontend::HttpHeaders readHeaders(lua_State* L, const char* fn, const char* what
   return out;
 }
 
-/// Options this version cannot honour are refused with the reason rather than ignored.
-void refuse(Options& o, const char* key, bool acceptedValue, const char* reason) {
-  auto v = o.boolean(key);
-  if (v && *v != acceptedValue)
-    throw ConfigError(fmt::format("addDOHLocal: option '{}' = {} is not supported: {}", key,
-                                  *v ? "true" : "false", reason));
-}
-
 int addDOHLocal(lua_State* L, Host& h) {
   requireConfiguring(h, "addDOHLocal");
   std::string addr = checkString(L, 1, "addDOHLocal", "the address");

@@ -206,7 +206,7 @@ TcpClient::Conn* TcpClient::openConnection(const Job& job) {
                      "server " + owner_.name());
   } catch (const std::exception&) {
     stats.diedSendingQuery.inc();
-    close(fd);
+    ::close(fd);
     return nullptr;
   }
   if (connect(fd, address_.sockaddr_(), address_.length()) != 0 && errno != EINPROGRESS) {
