@@ -149,14 +149,13 @@ QueryAction forward(QueryContext& q, const Pool* pool, const RuntimeConfig& cfg,
 /// cache lookup; here the server is picked after it, so a pool mixing servers with and
 /// without ECS sends ECS to all of them (and its cache keys on the subnet): answers for
 /// different subnets never mix.
-bool poolWantsEcs(const Pool& pool, bool& zeroScopeAllowed) {
-  bool want = false;
-  zeroScopeAllowed = true;
-  for (const Backend* b : pool.servers) {
-    want = want || b->useClientSubnet;
-    if (b->useClientSubnet && b->disableZeroScope) zeroScopeAllowed = false;
-  }
-  return want || (pool.ecs && !anyServerUp(pool));
+bool poolWantsEcs(const Pool& pool) {
+  return pool.serversWantEcs || (pool.ecs && !anyServerUp(pool));
+}
+
+/// DoH shares UDP's cache entries, as in dnsdist (its queries carry an OPT of 4096 by then).
+bool streamKey(const QueryContext& q) {
+  return q.destination.sink != nullptr && q.http == nullptr;
 }
 
 /// Puts the client's subnet (or SetECSAction's) into the query, as setECSOverride and the
@@ -180,7 +179,7 @@ void addEcs(QueryContext& q) {
 /// The zero-scope lookup (parseECS, disableZeroScope unset): before ECS is added, an answer
 /// a server said holds for every subnet. Only for a query without its own ECS option.
 bool zeroScopeLookup(QueryContext& q, PacketCache& cache) {
-  q.cacheKeyNoEcs = cache.makeKey(q.message, q.destination.sink != nullptr);
+  q.cacheKeyNoEcs = cache.makeKey(q.message, streamKey(q));
   dns::ClientSubnet theirs;
   if (dns::findClientSubnet(q.message, theirs)) return false;
   q.cacheKey = q.cacheKeyNoEcs;
@@ -258,15 +257,14 @@ QueryAction processQuery(QueryContext& q, const RuntimeConfig& cfg, GlobalStats&
   const Pool* pool = cfg.findPool(q.poolName);
   PacketCache* cache = pool && !q.skipCache ? pool->cache : nullptr;
   q.cache = nullptr;
-  bool zeroScopeAllowed = false;
-  if (pool && q.useECS && poolWantsEcs(*pool, zeroScopeAllowed)) {
-    if (cache && zeroScopeAllowed && cache->options().parseEcs && zeroScopeLookup(q, *cache))
+  if (pool && q.useECS && poolWantsEcs(*pool)) {
+    if (cache && pool->ecsZeroScopeAllowed && cache->options().parseEcs &&
+        zeroScopeLookup(q, *cache))
       return answerFromCache(q, cfg, stats);
     addEcs(q);
   }
   if (cache) {
-    // DoH shares UDP's entries, as in dnsdist (its queries carry an OPT of 4096 by then).
-    q.cacheKey = cache->makeKey(q.message, q.destination.sink != nullptr && q.http == nullptr);
+    q.cacheKey = cache->makeKey(q.message, streamKey(q));
     if (q.ednsAdded) keyWithoutAddedOpt(q.cacheKey);
     if (cacheLookup(q, *cache, PacketCache::Stale::No, 0) == PacketCache::Result::Hit)
       return answerFromCache(q, cfg, stats);

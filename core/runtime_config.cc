@@ -43,6 +43,8 @@ void rebuildPools(RuntimeConfig& cfg, const std::vector<std::shared_ptr<Backend>
     if (!p) p = std::make_shared<Pool>();
     p->owners.push_back(b);
     p->servers.push_back(b.get());
+    p->serversWantEcs = p->serversWantEcs || b->useClientSubnet;
+    if (b->useClientSubnet && b->disableZeroScope) p->ecsZeroScopeAllowed = false;
   };
   for (const auto& b : servers) {
     if (b->pools().empty()) addTo("", b);

@@ -70,6 +70,10 @@ struct Pool {
   /// ServerPool:setECS: add ECS before the cache lookup even when no server of the pool
   /// asks for it (so answers cached with ECS are found while those servers are down).
   bool ecs = false;
+  /// Derived from the servers when the pool is built (rebuildPools), so the query path does
+  /// not walk them: one of them has useClientSubnet; none with it has disableZeroScope.
+  bool serversWantEcs = false;
+  bool ecsZeroScopeAllowed = true;
 };
 
 struct RuntimeConfig {
