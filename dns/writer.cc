@@ -212,18 +212,6 @@ size_t addOptIfMissing(uint8_t* packet, size_t len, size_t capacity, const Messa
   return len + kOptRecordSize;
 }
 
-size_t removeOpt(uint8_t* packet, size_t len, const MessageView& m) {
-  const Edns& e = m.edns();
-  if (!e.present) return len;
-  size_t start = e.recordOffset;
-  size_t end = size_t(e.optionsOffset) + e.optionsLength;
-  if (end > len || start >= end) return len;
-  std::memmove(packet + start, packet + end, len - end);
-  HeaderView h(packet);
-  HeaderRef(packet).setArcount(uint16_t(h.arcount() - 1));
-  return len - (end - start);
-}
-
 size_t truncateToQuestion(uint8_t* packet, size_t len, size_t capacity,
                           const MessageView& response) {
   (void)len;

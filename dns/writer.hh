@@ -74,8 +74,4 @@ size_t truncateToQuestion(uint8_t* packet, size_t len, size_t capacity,
 size_t addOptIfMissing(uint8_t* packet, size_t len, size_t capacity, const MessageView& query,
                        uint16_t ednsPayload);
 
-/// Removes the OPT record of the message `m` parsed from packet[0..len), in place; returns
-/// the new length (len when it has none).
-size_t removeOpt(uint8_t* packet, size_t len, const MessageView& m);
-
 }  // namespace ballast::dns

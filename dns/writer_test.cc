@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "dns/ecs.hh"
 #include "dns/test_packet.hh"
 #include "dns/types.hh"
 
@@ -233,7 +234,7 @@ TEST_CASE("truncateToQuestion keeps the question and the OPT record") {
   }
 }
 
-TEST_CASE("addOptIfMissing and removeOpt") {
+TEST_CASE("addOptIfMissing, undone by removeOptRecord") {
   auto pkt = ednsQuery(false);
   const size_t len = pkt.size();
   MessageView q;
@@ -251,7 +252,7 @@ TEST_CASE("addOptIfMissing and removeOpt") {
   CHECK(addOptIfMissing(pkt.data(), n, pkt.size(), with, 4096) == 0);  // has one already
 
   // Removed again, the message is the original one.
-  size_t back = removeOpt(pkt.data(), n, with);
+  size_t back = removeOptRecord(pkt.data(), n, with);
   CHECK(back == len);
   CHECK(std::vector<uint8_t>(pkt.begin(), pkt.begin() + long(back)) == ednsQuery(false));
 
@@ -260,7 +261,7 @@ TEST_CASE("addOptIfMissing and removeOpt") {
   MessageView r;
   REQUIRE(reason(MessageView::parse(resp, r)) == reason(ParseError::None));
   const uint16_t ar = r.header().arcount();
-  size_t m = removeOpt(resp.data(), resp.size(), r);
+  size_t m = removeOptRecord(resp.data(), resp.size(), r);
   CHECK(m == resp.size() - (11 + 16));
   MessageView without;
   REQUIRE(reason(MessageView::parse({resp.data(), m}, without,
@@ -268,5 +269,5 @@ TEST_CASE("addOptIfMissing and removeOpt") {
           reason(ParseError::None));
   CHECK_FALSE(without.edns().present);
   CHECK(without.header().arcount() == ar - 1);
-  CHECK(removeOpt(resp.data(), m, without) == m);
+  CHECK(removeOptRecord(resp.data(), m, without) == m);
 }

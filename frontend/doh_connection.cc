@@ -15,6 +15,7 @@
 #include "core/clock.hh"
 #include "core/pipeline.hh"
 #include "core/rules/http.hh"
+#include "dns/ecs.hh"
 #include "dns/message.hh"
 #include "dns/writer.hh"
 #include "frontend/doh_request.hh"
@@ -572,7 +573,7 @@ void DohConnection::respond(Stream& s, int status, std::span<const uint8_t> dnsA
   if (s.ednsAdded) {
     dns::MessageView m;
     if (dns::MessageView::parse(s.body, m) == dns::ParseError::None)
-      s.body.resize(dns::removeOpt(s.body.data(), s.body.size(), m));
+      s.body.resize(dns::removeOptRecord(s.body.data(), s.body.size(), m));
   }
   if (s.body.size() >= 2) {
     s.body[0] = uint8_t(s.clientId >> 8);
