@@ -7,6 +7,7 @@ import pytest
 
 import harness
 from fakedns import Client, FakeBackend
+from tcpdns import TcpSide
 
 
 def pytest_report_header(config):
@@ -148,3 +149,20 @@ def module_ballast(ballast_binary, tmp_path_factory):
 def module_backends():
     """FakeBackends shared by a module's tests; stopped after the module."""
     yield from _backend_factory()
+
+
+@pytest.fixture
+def tcp_backend(backends):
+    """A fake backend answering over TCP too, on the same address and port: stream clients
+    (TCP, DoT, DoH) are forwarded over TCP, never truncated, as dnsdist does."""
+    sides = []
+
+    def make(mode="normal", **kw):
+        be = backends(mode, **kw)
+        be.tcp = TcpSide(be)
+        sides.append(be.tcp)
+        return be
+
+    yield make
+    for s in sides:
+        s.stop()

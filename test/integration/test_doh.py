@@ -19,26 +19,9 @@ import pytest
 
 import harness
 from fakedns import Client, a_addresses, make_query
-from tcpdns import TcpSide
+
 
 CURL_TIMEOUT = 5
-
-
-@pytest.fixture
-def tcp_backend(backends):
-    """A fake backend answering over TCP too: stream clients (DoT, DoH) are forwarded over
-    TCP, never truncated, as dnsdist does for DoT."""
-    sides = []
-
-    def make(mode="normal", **kw):
-        be = backends(mode, **kw)
-        be.tcp = TcpSide(be)
-        sides.append(be.tcp)
-        return be
-
-    yield make
-    for s in sides:
-        s.stop()
 
 
 def make_cert(directory, cn="doh.test"):

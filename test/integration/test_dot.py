@@ -12,7 +12,7 @@ import pytest
 
 import harness
 from fakedns import a_addresses, make_query
-from tcpdns import StreamClient, TcpSide
+from tcpdns import StreamClient
 
 
 def make_cert(directory, cn):
@@ -22,21 +22,6 @@ def make_cert(directory, cn):
                     str(cert), "-days", "2", "-subj", f"/CN={cn}"],
                    check=True, capture_output=True)
     return cert, key
-
-
-@pytest.fixture
-def tcp_backend(backends):
-    sides = []
-
-    def make(mode="normal"):
-        be = backends(mode)
-        be.tcp = TcpSide(be)
-        sides.append(be.tcp)
-        return be
-
-    yield make
-    for s in sides:
-        s.stop()
 
 
 def client_context(cafile, tls13=True):

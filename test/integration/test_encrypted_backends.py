@@ -21,7 +21,7 @@ import pytest
 
 import harness
 from fakedns import a_addresses, make_query, wait_until
-from tcpdns import TcpSide
+
 
 UNBOUND = shutil.which("unbound") or "/usr/sbin/unbound"
 ANSWER = "192.0.2.53"
@@ -139,21 +139,6 @@ def tls_world(tmp_path):
     ub = UnboundTls(tmp_path / "unbound", host, pki.cert, pki.key)
     yield pki, ub
     ub.stop()
-
-
-@pytest.fixture
-def tcp_backend(backends):
-    sides = []
-
-    def make(mode="normal"):
-        be = backends(mode)
-        be.tcp = TcpSide(be)
-        sides.append(be.tcp)
-        return be
-
-    yield make
-    for s in sides:
-        s.stop()
 
 
 def ask(b, name, qid=7, timeout=3.0, tcp=False):

@@ -18,7 +18,7 @@ import pytest
 
 import harness
 from fakedns import PROXY_SIGNATURE, Client, a_addresses, make_query, split_proxy, wait_until
-from tcpdns import StreamClient, TcpSide, frame
+from tcpdns import StreamClient, frame
 
 
 def proxy_header(src, dst, stream=False, tlvs=(), command=1):
@@ -32,21 +32,6 @@ def proxy_header(src, dst, stream=False, tlvs=(), command=1):
         body += bytes([t]) + struct.pack("!H", len(v)) + v
     return (PROXY_SIGNATURE + bytes([0x21, family | (1 if stream else 2)])
             + struct.pack("!H", len(body)) + body)
-
-
-@pytest.fixture
-def tcp_backend(backends):
-    sides = []
-
-    def make(**kw):
-        be = backends(**kw)
-        be.tcp = TcpSide(be)
-        sides.append(be.tcp)
-        return be
-
-    yield make
-    for s in sides:
-        s.stop()
 
 
 def raw_udp(source, dest, payload, timeout=2.0):

@@ -6,28 +6,11 @@ import time
 
 import dns.flags
 import dns.query
-import pytest
 
 import harness
 
 from fakedns import a_addresses, make_query
-from tcpdns import StreamClient, TcpSide
-
-
-@pytest.fixture
-def tcp_backend(backends):
-    """A FakeBackend answering over UDP and TCP (same address and port)."""
-    sides = []
-
-    def make(mode="normal", **kw):
-        be = backends(mode, **kw)
-        be.tcp = TcpSide(be)
-        sides.append(be.tcp)
-        return be
-
-    yield make
-    for s in sides:
-        s.stop()
+from tcpdns import StreamClient
 
 
 def start_with_local(start_ballast, servers, options, lua="", **kw):
