@@ -13,7 +13,7 @@ import time
 import harness
 from fakedns import a_addresses, make_query
 from tcpdns import StreamClient
-from test_dot import client_context, make_cert, start_dot, tcp_backend  # noqa: F401
+from test_dot import client_context, make_cert, start_dot
 
 
 def threads_pinned_to(pid, cpu_list):

@@ -11,7 +11,7 @@ import dns.rdatatype
 
 import harness
 from fakedns import a_addresses, make_query
-from test_doh import Curl, H2Client, b64, make_cert, start_doh, tcp_backend, wait_stats  # noqa: F401
+from test_doh import Curl, H2Client, b64, make_cert, start_doh, wait_stats
 
 
 def get_path(curl, path, name, **kw):
