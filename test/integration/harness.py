@@ -534,12 +534,12 @@ class Ballast:
                              f"last table: {rows!r}{self.diagnostics(2000)}")
 
 
-def run_binary(args, timeout=15.0, cwd=None):
+def run_binary(args, timeout=15.0, cwd=None, env=None):
     """Run ballast to completion (--check-config, --version, ...)."""
     cmd = [ballast_bin()] + list(args)
     try:
         return subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True,
-                              timeout=timeout, cwd=cwd, text=True, errors="replace")
+                              timeout=timeout, cwd=cwd, env=env, text=True, errors="replace")
     except subprocess.TimeoutExpired as e:
         raise AssertionError(f"{' '.join(cmd)} did not exit within {timeout}s; "
                              f"stdout={e.stdout!r} stderr={e.stderr!r}") from None

@@ -3,6 +3,7 @@
 `supported function` bound as a global of a fresh ballast state and every `refused` one not,
 and --check-config naming a refused function with its reason."""
 
+import os
 import pathlib
 import re
 
@@ -32,25 +33,11 @@ def entries():
 
 
 def bound_globals(tmp_path):
-    """The names of the functions a fresh ballast state has (dumped by --check-config)."""
+    """The names of the functions a fresh ballast state has (lua/api_names.lua, run by
+    --check-config, dumps them; lua/api_gen.py --update reads the same dump)."""
     out = tmp_path / "names.txt"
-    conf = tmp_path / "dump.conf"
-    conf.write_text(f'''setLocal("127.0.0.1:5300")
-local names = {{}}
-for k, v in pairs(_G) do if type(v) == "function" then names[#names + 1] = "G " .. k end end
-for k, v in pairs(debug.getregistry()) do
-  if type(k) == "string" and k:find("^ballast%.") and type(v) == "table" then
-    local methods = type(v.__index) == "table" and v.__index or v.__methods or {{}}
-    for m in pairs(methods) do names[#names + 1] = "M " .. k .. " " .. m end
-    for a in pairs(v.__attributes or {{}}) do names[#names + 1] = "M " .. k .. " " .. a end
-  end
-end
-table.sort(names)
-local f = io.open("{out}", "w")
-f:write(table.concat(names, "\\n"), "\\n")
-f:close()
-''')
-    res = harness.run_binary(["-C", str(conf), "--check-config"])
+    res = harness.run_binary(["-C", str(API.parent / "api_names.lua"), "--check-config"],
+                             env={**os.environ, "BALLAST_API_NAMES": str(out)})
     assert res.returncode == 0, res.stdout + res.stderr
     return {line[2:] for line in out.read_text().splitlines() if line.startswith("G ")}
 
