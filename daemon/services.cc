@@ -34,7 +34,7 @@ class LuaCommands final : public console::CommandRunner {
 Services::Services(core::Runtime& rt, const Options& opts)
     : rt_(rt),
       opts_(opts),
-      web_(rt, BALLAST_VERSION, settings_.web, settings_.stream.locals),
+      web_(rt, BALLAST_VERSION, settings_.web, settings_.stream),
       listeners_(rt, settings_.stream) {}
 
 Services::~Services() {

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "core/log.hh"
+#include "web/frontends.hh"
 
 namespace ballast::web {
 
@@ -107,30 +108,24 @@ json serverJson(const core::Backend& b, size_t id) {
           {"stateChanges", b.stats.stateChanges.value()}};
   // As dnsdist: a latency means nothing for a server that is down.
   if (!b.isUp()) j["latency"] = nullptr;
+  addServerStreamFigures(j, b);
   return j;
 }
 
 json serverInfo(core::Runtime& rt, const std::string& version,
-                const std::vector<core::LocalBind>& udpFrontends) {
+                const frontend::StreamConfig& stream) {
   auto cfg = rt.config.load();
   json servers = json::array();
   size_t id = 0;
   for (const auto& b : rt.servers()) servers.push_back(serverJson(*b, id++));
   json frontends = json::array();
   id = 0;
-  for (const auto& l : udpFrontends)
-    frontends.push_back({{"id", id++},
-                         {"address", l.address.toStringWithPort()},
-                         {"type", "UDP"},
-                         {"udp", true},
-                         {"tcp", false},
-                         {"queries", l.stats->queries.value()},
-                         {"responses", l.stats->answered.value()}});
+  for (const auto& row : frontendRows(stream)) frontends.push_back(frontendJson(row, id++));
   json pools = json::array();
   id = 0;
   for (const auto& name : poolNames(*cfg)) pools.push_back(poolJson(*cfg, name, id++));
   std::set<std::string> locals;
-  for (const auto& l : udpFrontends) locals.insert(l.address.toStringWithPort());
+  for (const auto& l : stream.locals) locals.insert(l.address.toStringWithPort());
   std::string local;
   for (const auto& a : locals) local += (local.empty() ? "" : ", ") + a;
   return {{"daemon_type", "dnsdist"},

@@ -9,12 +9,13 @@
 #include <vector>
 
 #include "core/runtime.hh"
+#include "frontend/tcp_config.hh"
 
 namespace ballast::web {
 
 /// /api/v1/servers/localhost: servers, frontends, pools, rules, ACL, policy.
 nlohmann::json serverInfo(core::Runtime& rt, const std::string& version,
-                          const std::vector<core::LocalBind>& frontends);
+                          const frontend::StreamConfig& stream);
 /// /api/v1/servers/localhost/statistics: [{"name", "type": "StatisticItem", "value"}].
 nlohmann::json statistics(const core::Runtime& rt);
 /// /jsonstat?command=stats: {"name": value, ...}.

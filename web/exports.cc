@@ -5,6 +5,7 @@
 
 #include "metrics/carbon.hh"
 #include "metrics/prometheus.hh"
+#include "web/frontends.hh"
 
 namespace ballast::web {
 
@@ -56,7 +57,7 @@ size_t upServers(const core::Pool& p) {
 
 }  // namespace
 
-std::string prometheusText(core::Runtime& rt) {
+std::string prometheusText(core::Runtime& rt, const frontend::StreamConfig& stream) {
   metrics::PrometheusWriter w;
   // latency-sum and latency-count are the _sum and _count of the dnsdist_latency histogram.
   w.registry(rt.registry, {"latency-sum", "latency-count"});
@@ -69,6 +70,8 @@ std::string prometheusText(core::Runtime& rt) {
     for (const auto& b : servers)
       w.sample(name, {{"server", b->name()}, {"address", b->addressString()}}, f.read(*b));
   }
+  writeServerStreamMetrics(w, servers);
+  writeFrontendMetrics(w, stream);
   auto cfg = rt.config.load();
   auto names = sortedPoolNames(*cfg);
   w.family("dnsdist_pool_servers", "Number of servers in that pool", "gauge");

@@ -7,11 +7,12 @@
 #include <vector>
 
 #include "core/runtime.hh"
+#include "frontend/tcp_config.hh"
 
 namespace ballast::web {
 
 /// The /metrics page.
-std::string prometheusText(core::Runtime& rt);
+std::string prometheusText(core::Runtime& rt, const frontend::StreamConfig& stream);
 
 /// Paths below "<namespace>.<ourname>.<instance>." and values, as dnsdist's carbon export:
 /// "<stat>", "servers.<name>.<figure>", "pools.<name>.<figure>" ("_default_" for "").

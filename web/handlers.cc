@@ -29,7 +29,7 @@ Reply error(int status, const std::string& message) {
 }
 
 Reply serverInfoHandler(Service& s, const WebConfig&, const WebRequest&) {
-  return json(serverInfo(s.runtime(), s.version(), s.frontends()));
+  return json(serverInfo(s.runtime(), s.version(), s.stream()));
 }
 
 Reply statisticsHandler(Service& s, const WebConfig&, const WebRequest&) {
@@ -78,7 +78,7 @@ Reply recentHandler(Service& s, const WebConfig&, const WebRequest&) {
 Reply metricsHandler(Service& s, const WebConfig&, const WebRequest&) {
   Reply r;
   r.contentType = "text/plain; version=0.0.4";
-  r.body = prometheusText(s.runtime());
+  r.body = prometheusText(s.runtime(), s.stream());
   return r;
 }
 

@@ -7,15 +7,15 @@
 namespace ballast::web {
 
 Service::Service(core::Runtime& rt, std::string version, Settings& settings,
-                 const std::vector<core::LocalBind>& frontends)
-    : rt_(rt), version_(std::move(version)), settings_(settings), frontends_(frontends) {}
+                 const frontend::StreamConfig& stream)
+    : rt_(rt), version_(std::move(version)), settings_(settings), stream_(stream) {}
 
 Service::Service(core::Runtime& rt, std::string version)
     : rt_(rt),
       version_(std::move(version)),
       own_(std::make_unique<Settings>()),
       settings_(*own_),
-      frontends_(noFrontends_) {}
+      stream_(noStream_) {}
 
 Service::~Service() {
   stop();

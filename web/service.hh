@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/runtime.hh"
+#include "frontend/tcp_config.hh"
 #include "metrics/carbon.hh"
 #include "web/settings.hh"
 
@@ -17,10 +18,10 @@ class HttpServer;
 
 class Service {
  public:
-  /// Reads `settings` and lists `frontends` (addLocal's binds) in the API; both must
-  /// outlive it.
+  /// Reads `settings` and lists the frontends of `stream` (every bind: addLocal's,
+  /// addTLSLocal's, addDOHLocal's) in the API and /metrics; both must outlive it.
   Service(core::Runtime& rt, std::string version, Settings& settings,
-          const std::vector<core::LocalBind>& frontends);
+          const frontend::StreamConfig& stream);
   /// With settings of its own (unit tests, fuzzing).
   Service(core::Runtime& rt, std::string version);
   ~Service();
@@ -28,7 +29,7 @@ class Service {
   Settings& settings() { return settings_; }
   std::shared_ptr<const WebConfig> config() const { return settings_.config(); }
   WebHandler handler(const std::string& path) const { return settings_.handler(path); }
-  const std::vector<core::LocalBind>& frontends() const { return frontends_; }
+  const frontend::StreamConfig& stream() const { return stream_; }
 
   /// Binds and starts the HTTP thread (if webserver() was called) and the carbon threads.
   /// Throws std::runtime_error naming the address if it cannot bind.
@@ -43,8 +44,8 @@ class Service {
   std::string version_;
   std::unique_ptr<Settings> own_;
   Settings& settings_;
-  std::vector<core::LocalBind> noFrontends_;
-  const std::vector<core::LocalBind>& frontends_;
+  frontend::StreamConfig noStream_;
+  const frontend::StreamConfig& stream_;
   std::unique_ptr<HttpServer> http_;
   std::vector<std::unique_ptr<metrics::CarbonSender>> senders_;
 };

@@ -5,6 +5,8 @@ import http.client
 import json
 import socket
 
+import dns.query
+
 import harness
 from fakedns import make_query, wait_until
 from webtest import (API_KEY, PASSWORD, get_json, new_web_address, request, wait_web,
@@ -140,9 +142,12 @@ def test_server_info_fields(start_ballast, backends, client):
     assert s2["name"] == "b2" and s2["queries"] == 0 and s2["pools"] == ["other"]
     for field in ("qps", "qpsLimit", "reuseds", "dropRate"):
         assert isinstance(s1[field], (int, float)), field
-    [fe] = info["frontends"]
+    # As dnsdist: an addLocal bind is two frontends, its UDP and its TCP socket.
+    fe, tcp_fe = info["frontends"]
     assert fe["address"] == harness.hostport(*b.listen[0])
-    assert fe["type"] == "UDP" and fe["udp"] is True
+    assert fe["type"] == "UDP" and fe["udp"] is True and fe["tcp"] is False
+    assert tcp_fe["address"] == fe["address"] and tcp_fe["id"] == 1
+    assert tcp_fe["type"] == "TCP" and tcp_fe["udp"] is False and tcp_fe["tcp"] is True
     pools = {p["name"]: p for p in info["pools"]}
     assert pools[""]["serversCount"] == 1 and pools["other"]["serversCount"] == 1
     assert pools[""]["upServersCount"] == 1
@@ -405,3 +410,34 @@ def test_jsonstat_dynblocklist(start_ballast, backends):
     assert block["blocks"] == 0 and block["action"] == "Refused"
     assert get_json(web, "/jsonstat?command=ebpfblocklist") == {}
     assert request(web, "/jsonstat?command=nothing", key=API_KEY)[0] == 404
+
+
+def test_stream_frontends_and_server_tcp_figures(start_ballast, tcp_backend):
+    """Every bind is listed with its TCP figures (dnsdist's keys and proto labels), and a
+    server used over TCP shows its connection figures in the API and /metrics."""
+    be = tcp_backend()
+    b, web = start(start_ballast, servers=[be])
+    host, port = b.listen[0]
+    for i in range(3):
+        r = dns.query.tcp(make_query(f"tcp-api-{i}.test.", qid=40 + i), host, port=port, timeout=3)
+        assert r.id == 40 + i and r.answer
+    info = get_json(web, API)
+    tcp_fe = [f for f in info["frontends"] if f["type"] == "TCP"]
+    assert len(tcp_fe) == 1, info["frontends"]
+    fe = tcp_fe[0]
+    assert fe["queries"] == 3 and fe["tcpNewConnections"] == 3, fe
+    assert fe["tcpAvgQueriesPerConnection"] == 1.0 and fe["tcpCurrentConnections"] >= 0
+    assert "tlsResumptions" not in fe  # plain TCP has no TLS figures
+    [s] = info["servers"]
+    assert s["tcpNewConnections"] >= 1 and s["tcpDiedReadingResponse"] == 0, s
+    assert s["tcpNewConnections"] + s["tcpReusedConnections"] >= 3, s
+    assert "tlsResumptions" in s and "tcpReadTimeouts" in s
+    status, _, body = request(web, "/metrics", key=API_KEY)
+    assert status == 200
+    text = body.decode()
+    label = f'frontend="{harness.hostport(host, port)}",proto="TCP",thread="0"'
+    assert f"dnsdist_frontend_queries{{{label}}} 3" in text, text
+    assert f"dnsdist_frontend_tcpnewconnections{{{label}}} 3" in text
+    assert f'dnsdist_frontend_queries{{frontend="{harness.hostport(host, port)}",proto="UDP"' in text
+    line = [l for l in text.splitlines() if l.startswith("dnsdist_server_tcpnewconnections{")]
+    assert len(line) == 1 and float(line[0].split()[-1]) >= 1, line
