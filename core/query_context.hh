@@ -39,6 +39,8 @@ struct Destination {
   uint64_t cookie = 0;             ///< the sink's own reference (connection, stream)
   /// The client came over a stream (TCP, DoT, DoH): a truncated answer is not for it.
   bool stream = false;
+  /// The stream is TLS (DoT; DoH has QueryContext::http): DNSQuestion:getProtocol.
+  bool tls = false;
   /// PROXY protocol from a client in setProxyProtocolACL: `client` and `local` are the
   /// addresses its header named (what the ACL, rules, rings and dynamic blocks see), and
   /// `peer` / `peerLocal` where the bytes really came from, where a UDP answer goes.

@@ -170,6 +170,7 @@ void DnsStreamConnection::processQuery(const uint8_t* query, size_t len) {
   d.sink = &worker_;
   d.cookie = (uint64_t(slot) << 32) | generation;
   d.stream = true;
+  d.tls = tls_ != nullptr;  // DNSQuestion:getProtocol
   ++inFlight_;
   core::QueryAction a =
       core::processQuery(q, worker_.config(), worker_.context().rt.stats, worker_.sender());

@@ -22,4 +22,9 @@ core::rules::Verdict verdictFromLua(int action, const std::string& arg, core::ru
 
 void registerDNSQuestionTypes(lua_State* L);
 
+/// The DNSQuestion at `idx`, or a Lua error (not one, or its query is over).
+core::rules::DQ& checkDNSQuestion(lua_State* L, int idx);
+/// Sets the methods of dnsquestion_methods.cc into the table at `methods`.
+void addDNSQuestionMethods(lua_State* L, int methods);
+
 }  // namespace ballast::lua
