@@ -5,7 +5,10 @@ accepted where dnsdist takes them; and the DNSQuestion / DNSResponse methods ove
 and DoH (getContent, getDO, getEDNSOptions, getProtocol, getHTTP*, trailing data, spoof,
 setTagArray, setEDNSOption, setNegativeAndAdditionalSOA, setHTTPResponse, editTTLs)."""
 
+import os
 import socket
+import ssl
+import time
 
 import dns.edns
 import dns.message
@@ -16,7 +19,9 @@ import dns.rdatatype
 import harness
 from fakedns import a_addresses, make_query
 from rules_util import ask, rcode
+from tcpdns import StreamClient
 from test_doh import Curl, b64, make_cert, start_doh
+from test_dot import client_context, start_dot
 
 CONFIG_CHECKS = r"""
 local m = newNetmask("192.0.2.77/24")
@@ -232,3 +237,75 @@ def test_dnsquestion_http_methods_over_doh(start_ballast, tcp_backend, tmp_path)
     status, headers, body = get("teapot.test.", "A")
     assert (status, body) == (418, b"I am a teapot")
     assert headers["content-type"].startswith("text/plain")
+
+
+def peer_cert(host, port):
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    with socket.create_connection((host, port), timeout=3) as raw:
+        with ctx.wrap_socket(raw) as s:
+            return ssl.DER_cert_to_PEM_cert(s.getpeercert(binary_form=True))
+
+
+def same_cert(pem_file):
+    return ssl.DER_cert_to_PEM_cert(ssl.PEM_cert_to_DER_cert(pem_file.read_text()))
+
+
+def test_tls_frontend_and_client_state(start_ballast, tcp_backend, tmp_path):
+    be = tcp_backend()
+    cert, key = make_cert(tmp_path, "dot.test")
+    b, (host, port) = start_dot(start_ballast, [be], cert, key, lua=ECHO)
+    c = StreamClient(host, port, tls_context=client_context(cert), server_hostname="dot.test")
+    assert txt_of(c.ask(make_query("proto.echo.test.", "TXT"))) == "DNS over TLS"
+    c.close()
+    udp_host, udp_port = b.listen[0]
+    assert b.run_lua("return getBind(0):getType() .. '|' .. getBind(1):getType() .. '|' .. "
+                     "getBind(0):toString() .. '|' .. getBind(2):getRequestedTLSProvider()") == \
+        f"UDP|TCP|{udp_host}:{udp_port}|openssl"
+    assert b.run_lua("return getTLSFrontendCount() .. ' ' .. getTLSFrontend(0):getAddressAndPort()") \
+        == f"1 {host}:{port}"
+    assert b.run_lua("local f = getTLSFrontend(0) f:rotateTicketsKey() f:rotateTicketsKey() "
+                     "return getTLSContext(0):getTicketsKeysCount()") == "3"
+    keys = tmp_path / "tickets.key"
+    keys.write_bytes(os.urandom(80 * 2))
+    assert b.run_lua(f'getTLSFrontend(0):loadTicketsKeys("{keys}") '
+                     "return getTLSContext(0):getTicketsKeysCount()") == "2"
+    assert peer_cert(host, port) == same_cert(cert)
+    cert2, key2 = make_cert(tmp_path, "second.test")
+    assert b.run_lua(f'getTLSFrontend(0):loadNewCertificatesAndKeys("{cert2}", "{key2}") return "ok"') == "ok"
+    assert peer_cert(host, port) == same_cert(cert2)
+    # a bad file: an error, and the certificate in use stays
+    assert b.run_lua(f'return tostring(pcall(function() '
+                     f'getTLSFrontend(0):loadNewCertificatesAndKeys("{tmp_path}/nope.crt", "{key2}") end))') \
+        == "false"
+    assert peer_cert(host, port) == same_cert(cert2)
+    assert b.run_lua("getTLSFrontend(0):reloadCertificates() return 'ok'") == "ok"
+    assert peer_cert(host, port) == same_cert(cert2)
+
+
+def test_doh_frontend_tickets_keys(start_ballast, tcp_backend, tmp_path):
+    be = tcp_backend()
+    cert, key = make_cert(tmp_path)
+    b, _ = start_doh(start_ballast, [be], cert, key)
+    keys = tmp_path / "tickets.key"
+    keys.write_bytes(os.urandom(80 * 3))
+    assert b.run_lua(f'getDOHFrontend(0):loadTicketsKeys("{keys}") return "done"') == "done"
+    bad = tmp_path / "short.key"
+    bad.write_bytes(b"x" * 10)
+    assert b.run_lua(f'return tostring(pcall(function() getDOHFrontend(0):loadTicketsKeys("{bad}") end))') \
+        == "false"
+
+
+def test_packet_cache_purge_expired(start_ballast, backends, client):
+    be = backends(ttl=3)
+    b = start_ballast(servers=[be], lua='pc = newPacketCache(100)\ngetPool(""):setCache(pc)\n')
+    c = client()
+    for name in ["a.purge.test.", "b.purge.test.", "c.purge.test."]:
+        assert a_addresses(ask(c, b, name)) == [be.answer]
+    purged, entries = b.run_lua("return pc:purgeExpired(0) .. ' ' .. pc:getStats().entries").split()
+    assert purged == "0" and int(entries) >= 3
+    time.sleep(4.2)  # past the answers' 3 s TTL
+    assert b.run_lua("return pc:purgeExpired(1) .. ' ' .. pc:getStats().entries") == \
+        f"{int(entries) - 1} 1"
+    assert b.run_lua("return pc:purgeExpired(0) .. ' ' .. pc:getStats().entries") == "1 0"
