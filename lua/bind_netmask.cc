@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/// Netmask objects (newNetmask), newCA, and what dnsdist 1.7 has beyond rule_types.cc on
+/// Netmask objects (newNetmask), newCA, ComboAddress:ipencrypt/ipdecrypt and
+/// makeIPCipherKey, and what dnsdist 1.7 has beyond rule_types.cc on
 /// NetmaskGroup (clear) and SuffixMatchNode (remove).
 #include <string>
 
@@ -7,6 +8,7 @@
 #include "core/rules/selectors.hh"
 #include "lua/binding.hh"
 #include "lua/bindings.hh"
+#include "lua/ipcipher.hh"
 #include "lua/rule_types.hh"
 #include "lua/userdata.hh"
 
@@ -94,6 +96,26 @@ int newCA(lua_State* L, Host&) {
   return 1;
 }
 
+/// ComboAddress:ipencrypt(key) / ipdecrypt(key): a new ComboAddress (lua/ipcipher.hh).
+template <bool Encrypt>
+int addrCrypt(lua_State* L, Host&) {
+  const auto& a = checkUserdata<core::Address>(L, 1, kComboAddressMeta);
+  const char* fn = Encrypt ? "ipencrypt" : "ipdecrypt";
+  std::string key = checkString(L, 2, fn, "the key");
+  try {
+    pushUserdata(L, kComboAddressMeta, Encrypt ? ipEncrypt(a, key) : ipDecrypt(a, key));
+  } catch (const std::invalid_argument& e) {
+    throw ConfigError(std::string(fn) + ": " + e.what());
+  }
+  return 1;
+}
+
+int makeIPCipherKeyFn(lua_State* L, Host&) {
+  std::string key = makeIPCipherKey(checkString(L, 1, "makeIPCipherKey", "the password"));
+  lua_pushlstring(L, key.data(), key.size());
+  return 1;
+}
+
 int nmgClear(lua_State* L, Host&) {
   checkUserdata<core::NetmaskGroup>(L, 1, kNmgMeta).clear();
   return 0;
@@ -133,9 +155,12 @@ void registerNetmaskBindings(lua_State* L) {
   setTextConversion(L, kNetmaskMeta, nmToString);
   addUserdataMethods(L, kNmgMeta, {{"clear", wrap<nmgClear>}});
   addUserdataMethods(L, kSmnMeta, {{"remove", wrap<smnRemove>}});
+  addUserdataMethods(L, kComboAddressMeta,
+                     {{"ipencrypt", wrap<addrCrypt<true>>}, {"ipdecrypt", wrap<addrCrypt<false>>}});
   static const Binding b[] = {
       {"newNetmask", wrap<newNetmask>},
       {"newCA", wrap<newCA>},
+      {"makeIPCipherKey", wrap<makeIPCipherKeyFn>},
   };
   registerAll(L, std::begin(b), std::end(b));
 }

@@ -67,6 +67,13 @@ smn:add("y.test.")
 assert(smn:check(newDNSName("a.x.test.")))
 smn:remove(newDNSName("x.test."))
 assert(not smn:check("a.x.test.") and smn:check("a.y.test."))
+local key = makeIPCipherKey("secret")
+assert(#key == 16 and key == makeIPCipherKey("secret"))
+local e = newCA("127.0.0.1"):ipencrypt("some 16-byte key")
+assert(e:toString() == "114.62.227.59" and e:ipdecrypt("some 16-byte key"):toString() == "127.0.0.1")
+local e6 = newCA("2001:db8::1"):ipencrypt(key)
+assert(e6:isIPv6() and e6:toString() ~= "2001:db8::1" and e6:ipdecrypt(key):toString() == "2001:db8::1")
+assert(not pcall(function() return e:ipencrypt("short") end))
 """
 
 
