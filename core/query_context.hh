@@ -41,6 +41,9 @@ struct Destination {
   bool stream = false;
   /// The stream is TLS (DoT; DoH has QueryContext::http): DNSQuestion:getProtocol.
   bool tls = false;
+  /// DoT: the TLS server name the client sent (the connection's, valid while the rules
+  /// run); null without one. DoH has it in QueryContext::http.
+  const std::string* sni = nullptr;
   /// PROXY protocol from a client in setProxyProtocolACL: `client` and `local` are the
   /// addresses its header named (what the ACL, rules, rings and dynamic blocks see), and
   /// `peer` / `peerLocal` where the bytes really came from, where a UDP answer goes.

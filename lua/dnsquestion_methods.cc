@@ -157,8 +157,9 @@ int dqGetHTTPHeaders(lua_State* L) {
 
 int dqGetServerNameIndication(lua_State* L) {
   rules::DQ& dq = checkDNSQuestion(L, 1);
-  if (dq.sni)
-    lua_pushlstring(L, dq.sni->data(), dq.sni->size());
+  const std::string* sni = dq.sni ? dq.sni : dq.query ? dq.query->destination.sni : nullptr;
+  if (sni)
+    lua_pushlstring(L, sni->data(), sni->size());
   else
     lua_pushliteral(L, "");
   return 1;

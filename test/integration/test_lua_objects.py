@@ -265,6 +265,7 @@ def test_tls_frontend_and_client_state(start_ballast, tcp_backend, tmp_path):
     b, (host, port) = start_dot(start_ballast, [be], cert, key, lua=ECHO)
     c = StreamClient(host, port, tls_context=client_context(cert), server_hostname="dot.test")
     assert txt_of(c.ask(make_query("proto.echo.test.", "TXT"))) == "DNS over TLS"
+    assert txt_of(c.ask(make_query("sni.echo.test.", "TXT"))) == "[dot.test]"
     c.close()
     udp_host, udp_port = b.listen[0]
     assert b.run_lua("return getBind(0):getType() .. '|' .. getBind(1):getType() .. '|' .. "
