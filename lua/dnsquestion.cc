@@ -121,6 +121,12 @@ int addrIsIPv6(lua_State* L) {
   return 1;
 }
 
+int addrEqual(lua_State* L) {
+  auto* a = testUserdata<core::Address>(L, 1, kAddrMeta);
+  auto* b = testUserdata<core::Address>(L, 2, kAddrMeta);
+  lua_pushboolean(L, a && b && *a == *b);
+  return 1;
+}
 int addrIsMappedIPv4(lua_State* L) {
   lua_pushboolean(L, core::isMappedV4(checkUserdata<core::Address>(L, 1, kAddrMeta)));
   return 1;
@@ -265,6 +271,8 @@ int dqIndex(lua_State* L) {
     lua_pushinteger(L, dq.message.question().qclass);
   } else if (key == "len") {
     lua_pushinteger(L, lua_Integer(dq.length));
+  } else if (key == "size") {
+    lua_pushinteger(L, lua_Integer(dq.capacity));  // the buffer the message may grow into
   } else if (key == "opcode") {
     lua_pushinteger(L, h.opcode());
   } else if (key == "rcode") {
@@ -442,6 +450,15 @@ void registerDNSQuestionTypes(lua_State* L) {
                                        {"mapToIPv4", addrMapToIPv4},
                                        {"truncate", addrTruncate}},
                                       addrToString);
+  // dnsdist compares DNSNames (case-insensitively) and ComboAddresses with ==.
+  luaL_getmetatable(L, kNameMeta);
+  lua_pushcfunction(L, nameEqual);
+  lua_setfield(L, -2, "__eq");
+  lua_pop(L, 1);
+  luaL_getmetatable(L, kAddrMeta);
+  lua_pushcfunction(L, addrEqual);
+  lua_setfield(L, -2, "__eq");
+  lua_pop(L, 1);
   setTextConversion(L, kNameMeta, nameToString);
   setTextConversion(L, kAddrMeta, addrToString);
   registerUserdataType<HeaderRefUd>(L, kHeaderMeta,

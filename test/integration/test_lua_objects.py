@@ -49,6 +49,8 @@ assert(not ca:isMappedIPv4() and not pcall(function() return ca:mapToIPv4() end)
 local n = newDNSName("www.Example.com.")
 assert(n:chopOff() and n:toString() == "Example.com.")
 assert(n:toDNSString() == "\7Example\3com\0")
+assert(n == newDNSName("example.COM.") and n ~= newDNSName("example.net."))
+assert(newCA("192.0.2.1") == newCA("192.0.2.1") and newCA("192.0.2.1") ~= newCA("192.0.2.2"))
 local root = newDNSName(".")
 assert(not root:chopOff() and root:toDNSString() == "\0")
 local s = newDNSNameSet()
@@ -104,6 +106,7 @@ addAction(AndRule{QNameSuffixRule("echo.test."), QTypeRule(DNSQType.TXT)}, LuaAc
   if what == "do" then return txt(dq, tostring(dq:getDO())) end
   if what == "content" then
     local c = dq:getContent()
+    if dq.size < dq.len then return txt(dq, "bad size") end
     return txt(dq, #c .. ":" .. dq.len .. ":" .. (c:byte(1) * 256 + c:byte(2)))
   end
   if what == "edns" then
