@@ -4,6 +4,7 @@
 /// setHTTPResponse, setNegativeAndAdditionalSOA, editTTLs...), kept apart from the object's
 /// fields in dnsquestion.cc. Everything reads what the query context already holds: nothing
 /// here costs a query that does not call it.
+#include <algorithm>
 #include <cstring>
 #include <stdexcept>
 #include <string>
@@ -156,8 +157,7 @@ int dqGetHTTPHeaders(lua_State* L) {
 }
 
 int dqGetServerNameIndication(lua_State* L) {
-  rules::DQ& dq = checkDNSQuestion(L, 1);
-  const std::string* sni = dq.sni ? dq.sni : dq.query ? dq.query->destination.sni : nullptr;
+  const std::string* sni = serverName(checkDNSQuestion(L, 1));
   if (sni)
     lua_pushlstring(L, sni->data(), sni->size());
   else
@@ -165,11 +165,9 @@ int dqGetServerNameIndication(lua_State* L) {
   return 1;
 }
 
-/// The bytes after the last record of the message.
 int dqGetTrailingData(lua_State* L) {
-  rules::DQ& dq = checkDNSQuestion(L, 1);
-  size_t end = std::min(dq.message.messageEnd(), dq.length);
-  lua_pushlstring(L, reinterpret_cast<const char*>(dq.packet) + end, dq.length - end);
+  auto t = trailingData(checkDNSQuestion(L, 1));
+  lua_pushlstring(L, t.data(), t.size());
   return 1;
 }
 
@@ -178,15 +176,7 @@ int dqSetTrailingData(lua_State* L) {
   rules::DQ& dq = checkDNSQuestion(L, 1);
   size_t len = 0;
   const char* tail = luaL_checklstring(L, 2, &len);
-  size_t end = std::min(dq.message.messageEnd(), dq.length);
-  if (end + len > dq.capacity || end + len > 65535) {
-    lua_pushboolean(L, 0);
-    return 1;
-  }
-  std::memcpy(dq.packet + end, tail, len);
-  dq.length = end + len;
-  reparse(dq);
-  lua_pushboolean(L, 1);
+  lua_pushboolean(L, setTrailingData(dq, {tail, len}));
   return 1;
 }
 
@@ -347,6 +337,24 @@ int drEditTTLs(lua_State* L) {
 }
 
 }  // namespace
+
+std::string_view trailingData(const rules::DQ& dq) {
+  size_t end = std::min(dq.message.messageEnd(), dq.length);
+  return {reinterpret_cast<const char*>(dq.packet) + end, dq.length - end};
+}
+
+bool setTrailingData(rules::DQ& dq, std::string_view tail) {
+  size_t end = std::min(dq.message.messageEnd(), dq.length);
+  if (end + tail.size() > dq.capacity || end + tail.size() > 65535) return false;
+  std::memcpy(dq.packet + end, tail.data(), tail.size());
+  dq.length = end + tail.size();
+  reparse(dq);
+  return true;
+}
+
+const std::string* serverName(const rules::DQ& dq) {
+  return dq.sni ? dq.sni : dq.query ? dq.query->destination.sni : nullptr;
+}
 
 void addDNSQuestionMethods(lua_State* L, int methods) {
   static const Binding kMethods[] = {

@@ -164,6 +164,21 @@ addResponseAction("ttl.test.", LuaResponseAction(function(dr)
   end)
   return DNSResponseAction.None, ""
 end))
+local ffi = require("ffi")
+addAction("ffitrail.test.", LuaFFIAction(function(dq)
+  local out = ffi.new("const char*[1]")
+  local n = ffi.C.dnsdist_ffi_dnsquestion_get_trailing_data(dq, out)
+  local tail = ffi.string(out[0], n)
+  local sni, len = ffi.new("const char*[1]"), ffi.new("size_t[1]")
+  ffi.C.dnsdist_ffi_dnsquestion_get_sni(dq, sni, len)
+  if tail == "tail" and ffi.C.dnsdist_ffi_dnsquestion_set_trailing_data(dq, "x", 1)
+     and ffi.C.dnsdist_ffi_dnsquestion_get_trailing_data(dq, out) == 1
+     and ffi.C.dnsdist_ffi_dnsquestion_get_size(dq) >= ffi.C.dnsdist_ffi_dnsquestion_get_len(dq)
+     and len[0] == 0 and ffi.C.dnsdist_ffi_dnsquestion_get_do(dq) then
+    return DNSAction.Refused
+  end
+  return DNSAction.Nxdomain
+end))
 local set = newDNSNameSet()
 set:add(newDNSName("inset.test."))
 addAction(QNameSetRule(set), RCodeAction(DNSRCode.REFUSED))
@@ -202,6 +217,11 @@ def test_dnsquestion_methods_over_udp_and_tcp(start_ballast, backends, client):
     assert got is not None
     assert txt_of(dns.message.from_wire(got[0])) == "tail|true|new"
     assert txt_of(ask(c, b, "sni.echo.test.", "TXT")) == "[]"
+    # the FFI's counterparts
+    wire = make_query("ffitrail.test.", qid=78, want_dnssec=True).to_wire() + b"tail"
+    assert dns.message.from_wire(c.ask_raw(wire, b.listen[0])[0]).rcode() == dns.rcode.REFUSED
+    wire = make_query("ffitrail.test.", qid=79, want_dnssec=True).to_wire()
+    assert dns.message.from_wire(c.ask_raw(wire, b.listen[0])[0]).rcode() == dns.rcode.NXDOMAIN
     assert txt_of(ask(c, b, "http.echo.test.", "TXT")) == "||||"
 
     assert sorted(a_addresses(ask(c, b, "spoofca.test."))) == ["192.0.2.1", "192.0.2.2"]
