@@ -26,7 +26,8 @@ class Netmask {
   /// The network address (host bits cleared), port 0.
   Address network() const;
   friend bool operator==(const Netmask& a, const Netmask& b) {
-    return a.family_ == b.family_ && a.bits_ == b.bits_ && std::equal(a.addr_, a.addr_ + 16, b.addr_);
+    return a.family_ == b.family_ && a.bits_ == b.bits_ &&
+           std::equal(a.addr_, a.addr_ + 16, b.addr_);
   }
 
  private:

@@ -84,7 +84,6 @@ TEST_CASE("addresses truncate and map from IPv4-mapped IPv6") {
   CHECK(isMappedV4(Address::parse("::ffff:192.0.2.1")));
   CHECK_FALSE(isMappedV4(Address::parse("192.0.2.1")));
   CHECK_FALSE(isMappedV4(Address::parse("2001:db8::1")));
-  CHECK(mapToV4(Address::parse("[::ffff:192.0.2.1]:5300")).toStringWithPort() ==
-        "192.0.2.1:5300");
+  CHECK(mapToV4(Address::parse("[::ffff:192.0.2.1]:5300")).toStringWithPort() == "192.0.2.1:5300");
   CHECK_THROWS_AS(mapToV4(Address::parse("2001:db8::1")), std::invalid_argument);
 }

@@ -170,9 +170,11 @@ int expunge(lua_State* L, Host&) {
 /// entries remain (0: every expired one); returns how many went.
 int purgeExpired(lua_State* L, Host&) {
   auto& c = checkCache(L, 1);
-  double upTo = lua_isnoneornil(L, 2) ? 0 : checkNumber(L, 2, "purgeExpired", "the entries to keep");
+  double upTo =
+      lua_isnoneornil(L, 2) ? 0 : checkNumber(L, 2, "purgeExpired", "the entries to keep");
   if (upTo < 0) throw ConfigError("purgeExpired: the number of entries to keep cannot be negative");
-  lua_pushnumber(L, double(c.purgeExpired(uint32_t(core::monotonicUsec() / 1000000), 0, size_t(upTo))));
+  lua_pushnumber(
+      L, double(c.purgeExpired(uint32_t(core::monotonicUsec() / 1000000), 0, size_t(upTo))));
   return 1;
 }
 

@@ -16,7 +16,9 @@ namespace {
 /// Canonical order (case-insensitive), so toString and the list are stable.
 using NameSet = std::set<dns::Name>;
 
-NameSet& set(lua_State* L) { return checkUserdata<NameSet>(L, 1, kNameSetMeta); }
+NameSet& set(lua_State* L) {
+  return checkUserdata<NameSet>(L, 1, kNameSetMeta);
+}
 
 dns::Name nameArg(lua_State* L, int idx, const char* fn) {
   try {

@@ -16,16 +16,19 @@ namespace ballast::lua {
 
 namespace {
 
-core::Netmask& mask(lua_State* L) { return checkUserdata<core::Netmask>(L, 1, kNetmaskMeta); }
+core::Netmask& mask(lua_State* L) {
+  return checkUserdata<core::Netmask>(L, 1, kNetmaskMeta);
+}
 
 /// newNetmask("192.0.2.0/24") or newNetmask(ComboAddress, bits).
 int newNetmask(lua_State* L, Host&) {
   try {
     if (auto* a = testUserdata<core::Address>(L, 1, kComboAddressMeta)) {
       unsigned max = a->isV4() ? 32 : 128;
-      unsigned bits = lua_isnoneornil(L, 2)
-                          ? max
-                          : unsigned(checkInteger(L, 2, "newNetmask", "the number of bits", 0, 255));
+      unsigned bits =
+          lua_isnoneornil(L, 2)
+              ? max
+              : unsigned(checkInteger(L, 2, "newNetmask", "the number of bits", 0, 255));
       pushUserdata(L, kNetmaskMeta, core::Netmask::fromAddress(*a, bits));
       return 1;
     }

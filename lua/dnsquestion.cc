@@ -34,7 +34,9 @@ rules::DQ& dqAt(lua_State* L, int idx);
 
 }  // namespace
 
-rules::DQ& checkDNSQuestion(lua_State* L, int idx) { return dqAt(L, idx); }
+rules::DQ& checkDNSQuestion(lua_State* L, int idx) {
+  return dqAt(L, idx);
+}
 
 namespace {
 

@@ -119,9 +119,13 @@ int dqGetProtocol(lua_State* L) {
   return 1;
 }
 
-const core::HttpRequest* http(rules::DQ& dq) { return dq.query ? dq.query->http : nullptr; }
+const core::HttpRequest* http(rules::DQ& dq) {
+  return dq.query ? dq.query->http : nullptr;
+}
 
-void pushView(lua_State* L, std::string_view s) { lua_pushlstring(L, s.data(), s.size()); }
+void pushView(lua_State* L, std::string_view s) {
+  lua_pushlstring(L, s.data(), s.size());
+}
 
 int dqGetHTTPPath(lua_State* L) {
   auto* h = http(checkDNSQuestion(L, 1));
@@ -286,7 +290,8 @@ int dqSetNegativeAndAdditionalSOA(lua_State* L) {
     auto u32 = [&](int idx, const char* what) {
       double n = checkNumber(L, idx, fn, what);
       if (n < 0 || n > 4294967295.0 || n != double(uint32_t(n)))
-        throw ConfigError(std::string(fn) + ": " + what + " must be a whole number from 0 to 4294967295");
+        throw ConfigError(std::string(fn) + ": " + what +
+                          " must be a whole number from 0 to 4294967295");
       return uint32_t(n);
     };
     bool nxd = checkBool(L, 2, fn);

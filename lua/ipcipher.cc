@@ -12,8 +12,12 @@ namespace ballast::lua {
 
 namespace {
 
-uint8_t rotl(uint8_t b, int r) { return uint8_t((b << r) | (b >> (8 - r))); }
-uint8_t rotr(uint8_t b, int r) { return uint8_t((b >> r) | (b << (8 - r))); }
+uint8_t rotl(uint8_t b, int r) {
+  return uint8_t((b << r) | (b >> (8 - r)));
+}
+uint8_t rotr(uint8_t b, int r) {
+  return uint8_t((b >> r) | (b << (8 - r)));
+}
 
 void permuteForward(uint8_t* s) {
   s[0] = uint8_t(s[0] + s[1]);
@@ -71,10 +75,11 @@ void crypt4(uint8_t* s, const uint8_t* key, bool encrypt) {
 
 void crypt6(uint8_t* block, const uint8_t* key, bool encrypt) {
   std::unique_ptr<EVP_CIPHER_CTX, decltype(&EVP_CIPHER_CTX_free)> ctx(EVP_CIPHER_CTX_new(),
-                                                                       EVP_CIPHER_CTX_free);
+                                                                      EVP_CIPHER_CTX_free);
   uint8_t out[32];
   int len = 0;
-  if (!ctx || EVP_CipherInit_ex(ctx.get(), EVP_aes_128_ecb(), nullptr, key, nullptr, encrypt) != 1 ||
+  if (!ctx ||
+      EVP_CipherInit_ex(ctx.get(), EVP_aes_128_ecb(), nullptr, key, nullptr, encrypt) != 1 ||
       EVP_CIPHER_CTX_set_padding(ctx.get(), 0) != 1 ||
       EVP_CipherUpdate(ctx.get(), out, &len, block, 16) != 1 || len != 16)
     throw std::runtime_error("AES-128 failed");
@@ -105,7 +110,9 @@ std::string makeIPCipherKey(std::string_view password) {
   return std::string(reinterpret_cast<const char*>(out), sizeof(out));
 }
 
-core::Address ipEncrypt(const core::Address& a, std::string_view key) { return crypt(a, key, true); }
+core::Address ipEncrypt(const core::Address& a, std::string_view key) {
+  return crypt(a, key, true);
+}
 core::Address ipDecrypt(const core::Address& a, std::string_view key) {
   return crypt(a, key, false);
 }

@@ -10,9 +10,9 @@ using namespace ballast::lua;
 
 TEST_CASE("ipcrypt: the published IPv4 vectors, and back") {
   const std::string key = "some 16-byte key";
-  for (auto [plain, cipher] : {std::pair{"127.0.0.1", "114.62.227.59"},
-                               std::pair{"8.8.8.8", "46.48.51.50"},
-                               std::pair{"1.2.3.4", "171.238.15.199"}}) {
+  for (auto [plain, cipher] :
+       {std::pair{"127.0.0.1", "114.62.227.59"}, std::pair{"8.8.8.8", "46.48.51.50"},
+        std::pair{"1.2.3.4", "171.238.15.199"}}) {
     Address e = ipEncrypt(Address::parse(plain, 0), key);
     CHECK(e.toString() == cipher);
     CHECK(ipDecrypt(e, key).toString() == plain);

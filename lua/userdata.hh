@@ -37,7 +37,6 @@ inline void setListConversion(lua_State* L, const char* meta, lua_CFunction list
   lua_pop(L, 1);
 }
 
-
 /// Moves `value` into a new userdata with the metatable `meta`, left on the stack.
 template <typename T>
 void pushUserdata(lua_State* L, const char* meta, T value) {
@@ -88,7 +87,8 @@ void registerUserdataType(lua_State* L, const char* meta, std::initializer_list<
 }
 
 /// Adds methods to the registered type `meta` (one made by another binding file).
-inline void addUserdataMethods(lua_State* L, const char* meta, std::initializer_list<Binding> methods) {
+inline void addUserdataMethods(lua_State* L, const char* meta,
+                               std::initializer_list<Binding> methods) {
   luaL_getmetatable(L, meta);
   lua_getfield(L, -1, "__methods");  // a type with attributes keeps them there
   if (lua_isnil(L, -1)) {
