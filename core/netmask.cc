@@ -41,6 +41,44 @@ Netmask Netmask::parse(std::string_view text) {
   return m;
 }
 
+Netmask Netmask::fromAddress(const Address& a, unsigned bits) {
+  Netmask m;
+  m.family_ = a.family();
+  m.bits_ = uint8_t(std::min<unsigned>(bits, a.isV4() ? 32 : 128));
+  Address t = truncateAddress(a, m.bits_);
+  std::memcpy(m.addr_, t.bytes(), t.byteLength());
+  return m;
+}
+
+Address Netmask::network() const {
+  Address a = Address::parse(family_ == AF_INET6 ? "::" : "0.0.0.0", 0);
+  std::memcpy(const_cast<uint8_t*>(a.bytes()), addr_, a.byteLength());
+  return a;
+}
+
+Address truncateAddress(const Address& a, unsigned bits) {
+  Address out = a;
+  auto* b = const_cast<uint8_t*>(out.bytes());
+  for (unsigned i = 0; i < out.byteLength(); ++i) {
+    unsigned keep = bits >= (i + 1) * 8 ? 8 : (bits > i * 8 ? bits - i * 8 : 0);
+    b[i] &= uint8_t(keep == 8 ? 0xff : (0xff << (8 - keep)) & 0xff);
+  }
+  return out;
+}
+
+bool isMappedV4(const Address& a) {
+  static constexpr uint8_t kPrefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  return a.isV6() && std::memcmp(a.bytes(), kPrefix, sizeof(kPrefix)) == 0;
+}
+
+Address mapToV4(const Address& a) {
+  if (!isMappedV4(a))
+    throw std::invalid_argument(a.toString() + " is not an IPv4-mapped IPv6 address");
+  Address out = Address::parse("0.0.0.0", a.port());
+  std::memcpy(const_cast<uint8_t*>(out.bytes()), a.bytes() + 12, 4);
+  return out;
+}
+
 bool Netmask::match(const Address& a) const {
   if (a.family() != family_) return false;
   const uint8_t* b = a.bytes();
@@ -53,9 +91,7 @@ bool Netmask::match(const Address& a) const {
 }
 
 std::string Netmask::toString() const {
-  Address a = Address::parse(family_ == AF_INET ? "0.0.0.0" : "::", 0);
-  std::memcpy(const_cast<uint8_t*>(a.bytes()), addr_, a.byteLength());
-  return a.toString() + "/" + std::to_string(bits_);
+  return network().toString() + "/" + std::to_string(bits_);
 }
 
 void NetmaskGroup::add(std::string_view text) {

@@ -63,3 +63,27 @@ TEST_CASE("NetmaskGroup::remove takes out the entries added as that network only
   CHECK(g.remove("203.0.113.0/24") == 0);
   CHECK_THROWS_AS(g.remove("not a netmask"), std::invalid_argument);
 }
+
+TEST_CASE("Netmask from an address and a prefix length, its network") {
+  auto m = Netmask::fromAddress(Address::parse("192.0.2.77:53"), 24);
+  CHECK(m.toString() == "192.0.2.0/24");
+  CHECK(m.network().toStringWithPort() == "192.0.2.0:0");
+  CHECK(Netmask::fromAddress(Address::parse("2001:db8::1"), 200).bits() == 128);
+  CHECK(Netmask::fromAddress(Address::parse("10.9.8.7"), 0).match(Address::parse("1.2.3.4")));
+  CHECK(Netmask::parse("10.1.2.3/12") == Netmask::fromAddress(Address::parse("10.0.0.0"), 12));
+  CHECK_FALSE(Netmask::parse("10.0.0.0/12") == Netmask::parse("10.0.0.0/13"));
+  CHECK(Netmask{}.empty());
+  CHECK_FALSE(m.empty());
+}
+
+TEST_CASE("addresses truncate and map from IPv4-mapped IPv6") {
+  CHECK(truncateAddress(Address::parse("192.0.2.255:99"), 25).toStringWithPort() ==
+        "192.0.2.128:99");
+  CHECK(truncateAddress(Address::parse("192.0.2.255"), 40).toString() == "192.0.2.255");
+  CHECK(truncateAddress(Address::parse("2001:db8:ffff::1"), 36).toString() == "2001:db8:f000::");
+  CHECK(isMappedV4(Address::parse("::ffff:192.0.2.1")));
+  CHECK_FALSE(isMappedV4(Address::parse("192.0.2.1")));
+  CHECK_FALSE(isMappedV4(Address::parse("2001:db8::1")));
+  CHECK(mapToV4(Address::parse("[::ffff:192.0.2.1]:5300")).toStringWithPort() == "192.0.2.1:5300");
+  CHECK_THROWS_AS(mapToV4(Address::parse("2001:db8::1")), std::invalid_argument);
+}

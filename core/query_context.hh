@@ -39,6 +39,11 @@ struct Destination {
   uint64_t cookie = 0;             ///< the sink's own reference (connection, stream)
   /// The client came over a stream (TCP, DoT, DoH): a truncated answer is not for it.
   bool stream = false;
+  /// The stream is TLS (DoT; DoH has QueryContext::http): DNSQuestion:getProtocol.
+  bool tls = false;
+  /// DoT: the TLS server name the client sent (the connection's, valid while the rules
+  /// run); null without one. DoH has it in QueryContext::http.
+  const std::string* sni = nullptr;
   /// PROXY protocol from a client in setProxyProtocolACL: `client` and `local` are the
   /// addresses its header named (what the ACL, rules, rings and dynamic blocks see), and
   /// `peer` / `peerLocal` where the bytes really came from, where a UDP answer goes.

@@ -62,6 +62,8 @@ int onHeader(nghttp2_session* session, const nghttp2_frame* frame, const uint8_t
     s->path = v;
   else if (n == "content-type")
     s->contentType = v;
+  else if ((n == ":authority" || (n == "host" && s->authority.empty())) && v.size() <= kMaxPath)
+    s->authority = v;
   else if (n == "x-forwarded-for" && self(user)->settings().trustForwardedForHeader &&
            s->forwardedFor.size() + v.size() < kMaxKeptHeaderBytes)
     s->forwardedFor.append(s->forwardedFor.empty() ? "" : ",").append(v);
@@ -475,6 +477,8 @@ void DohConnection::onRequest(Stream& s) {
   http.path = fullPath.substr(0, qmark);
   if (qmark != std::string_view::npos) http.queryString = fullPath.substr(qmark + 1);
   http.headers = s.headers;
+  http.host = s.authority;
+  http.scheme = tls_ ? "https" : "http";
   if (tls_)
     if (const char* sni = SSL_get_servername(tls_->ssl(), TLSEXT_NAMETYPE_host_name))
       http.sni = sni;  // SNIRule

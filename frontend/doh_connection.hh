@@ -53,6 +53,7 @@ class DohConnection final : public StreamConnection {
     bool tooLarge = false;
     bool ednsAdded = false;     ///< the query had no OPT; ours is taken off the answer
     std::string forwardedFor;   ///< X-Forwarded-For, kept with trustForwardedForHeader only
+    std::string authority;      ///< :authority (or Host), for DNSQuestion:getHTTPHost
   };
 
   // nghttp2 callbacks' entry points (public for the C callbacks).

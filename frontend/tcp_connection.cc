@@ -170,6 +170,10 @@ void DnsStreamConnection::processQuery(const uint8_t* query, size_t len) {
   d.sink = &worker_;
   d.cookie = (uint64_t(slot) << 32) | generation;
   d.stream = true;
+  d.tls = tls_ != nullptr;  // DNSQuestion:getProtocol
+  if (tls_ && sni_.empty())
+    if (const char* n = SSL_get_servername(tls_->ssl(), TLSEXT_NAMETYPE_host_name)) sni_ = n;
+  d.sni = sni_.empty() ? nullptr : &sni_;
   ++inFlight_;
   core::QueryAction a =
       core::processQuery(q, worker_.config(), worker_.context().rt.stats, worker_.sender());

@@ -95,6 +95,7 @@ class DnsStreamConnection final : public StreamConnection {
   const StreamBind& bind_;
   StreamIo* io_;
   std::unique_ptr<TlsIo> tls_;
+  std::string sni_;  ///< the TLS server name, read once (DNSQuestion:getServerNameIndication)
   std::unique_ptr<ClientProxy> proxy_;  ///< the client is in setProxyProtocolACL
   event* event_ = nullptr;
   int64_t startMs_;

@@ -216,6 +216,21 @@ void TlsContext::reloadCertificates() {
   ctx_ = fresh;
 }
 
+void TlsContext::loadNewCertificatesAndKeys(std::vector<std::string> certFiles,
+                                            std::vector<std::string> keyFiles) {
+  if (certFiles.empty() || certFiles.size() != keyFiles.size())
+    throw std::runtime_error("as many key files as certificate files are needed");
+  std::swap(cfg_.certFiles, certFiles);
+  std::swap(cfg_.keyFiles, keyFiles);
+  try {
+    reloadCertificates();
+  } catch (...) {
+    std::swap(cfg_.certFiles, certFiles);
+    std::swap(cfg_.keyFiles, keyFiles);
+    throw;
+  }
+}
+
 void TlsContext::rotateTicketsKey() {
   TicketKey k;
   if (RAND_bytes(k.name, sizeof(k.name)) != 1 ||

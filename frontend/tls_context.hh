@@ -57,6 +57,9 @@ class TlsContext {
   /// Loads the certificates, keys and OCSP responses again into a new context used by the
   /// connections accepted from now on. Throws (keeping the old one) on error.
   void reloadCertificates();
+  /// Switches to other certificate and key files (loaded now; on error nothing changes).
+  void loadNewCertificatesAndKeys(std::vector<std::string> certFiles,
+                                  std::vector<std::string> keyFiles);
   size_t ticketKeyCount() const;
   /// Rotates the ticket key (or reloads ticketKeyFile) when ticketsKeysRotationDelay has
   /// passed since the last time; called with the monotonic time as connections arrive.

@@ -166,6 +166,18 @@ int expunge(lua_State* L, Host&) {
   return 1;
 }
 
+/// purgeExpired(n): removes expired entries (whatever the stale window) until at most n
+/// entries remain (0: every expired one); returns how many went.
+int purgeExpired(lua_State* L, Host&) {
+  auto& c = checkCache(L, 1);
+  double upTo =
+      lua_isnoneornil(L, 2) ? 0 : checkNumber(L, 2, "purgeExpired", "the entries to keep");
+  if (upTo < 0) throw ConfigError("purgeExpired: the number of entries to keep cannot be negative");
+  lua_pushnumber(
+      L, double(c.purgeExpired(uint32_t(core::monotonicUsec() / 1000000), 0, size_t(upTo))));
+  return 1;
+}
+
 /// expungeByName(name[, qtype[, suffixMatch]]): qtype as a number or DNSQType name.
 int expungeByName(lua_State* L, Host&) {
   auto& c = checkCache(L, 1);
@@ -305,6 +317,7 @@ void registerCacheBindings(lua_State* L) {
                                  {{"printStats", wrap<printStats>},
                                   {"getStats", wrap<getStats>},
                                   {"expunge", wrap<expunge>},
+                                  {"purgeExpired", wrap<purgeExpired>},
                                   {"expungeByName", wrap<expungeByName>},
                                   {"dump", wrap<dump>},
                                   {"isFull", wrap<isFull>},

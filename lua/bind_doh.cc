@@ -191,6 +191,21 @@ int reloadCertificates(lua_State* L, Host&) {
   return 0;
 }
 
+int loadTicketsKeys(lua_State* L, Host&) {
+  auto& d = checkDoh(L);
+  std::string file = checkString(L, 2, "loadTicketsKeys", "the file");
+  if (d.tls) d.tls->loadTicketsKeys(file);
+  return 0;
+}
+
+int loadNewCertificatesAndKeys(lua_State* L, Host&) {
+  auto& d = checkDoh(L);
+  auto certs = checkStrings(L, 2, "loadNewCertificatesAndKeys", "the certificate file(s)");
+  auto keys = checkStrings(L, 3, "loadNewCertificatesAndKeys", "the key file(s)");
+  if (d.tls) d.tls->loadNewCertificatesAndKeys(std::move(certs), std::move(keys));
+  return 0;
+}
+
 const char kResponseMapEntryMeta[] = "ballast.DOHResponseMapEntry";
 using EntryPtr = std::shared_ptr<const frontend::DohResponseMapEntry>;
 
@@ -298,6 +313,8 @@ void registerDohBindings(lua_State* L) {
                                {{"getStats", wrap<getStats>},
                                 {"getAddressAndPort", wrap<getAddressAndPort>},
                                 {"rotateTicketsKey", wrap<rotateTicketsKey>},
+                                {"loadTicketsKeys", wrap<loadTicketsKeys>},
+                                {"loadNewCertificatesAndKeys", wrap<loadNewCertificatesAndKeys>},
                                 {"reloadCertificates", wrap<reloadCertificates>},
                                 {"setResponsesMap", wrap<setResponsesMap>}});
   registerUserdataType<EntryPtr>(L, kResponseMapEntryMeta, {});

@@ -49,6 +49,14 @@ struct BindRef {
   std::string provider;  ///< "" without TLS
 };
 
+const char kTlsFrontendMeta[] = "ballast.TLSFrontend";
+
+/// What getTLSFrontend(n) returns: a DoT bind's TLS context and its address.
+struct TlsFrontendRef {
+  TlsRef tls;
+  std::string address;
+};
+
 int addTLSLocal(lua_State* L, Host& h) {
   requireConfiguring(h, "addTLSLocal");
   frontend::StreamBind bind;
@@ -153,10 +161,60 @@ int getEffectiveTLSProvider(lua_State* L, Host&) {
   return 1;
 }
 
+/// dnsdist's ClientState:toString(): the local address and port.
 int bindToString(lua_State* L) {
-  const auto& b = checkUserdata<BindRef>(L, 1, kBindMeta);
-  lua_pushstring(L, (b.address + " (" + b.protocol + ")").c_str());
+  lua_pushstring(L, checkUserdata<BindRef>(L, 1, kBindMeta).address.c_str());
   return 1;
+}
+
+/// dnsdist's names: "UDP", "TCP", "TCP (DNS over TLS)".
+int bindGetType(lua_State* L, Host&) {
+  const auto& b = checkUserdata<BindRef>(L, 1, kBindMeta);
+  lua_pushstring(L, b.protocol == "DoT" ? "TCP (DNS over TLS)" : b.protocol.c_str());
+  return 1;
+}
+
+int getTLSFrontend(lua_State* L, Host& h) {
+  double n = checkNumber(L, 1, "getTLSFrontend", "the index");
+  const auto& binds = h.process.stream.tlsBinds;
+  if (n < 0 || n != std::floor(n) || n >= double(binds.size()))
+    throw ConfigError(
+        fmt::format("getTLSFrontend: no TLS frontend {} (there are {})", n, binds.size()));
+  const auto& b = binds[size_t(n)];
+  pushUserdata(L, kTlsFrontendMeta, TlsFrontendRef{b.tls, b.address.toStringWithPort()});
+  return 1;
+}
+
+int getTLSFrontendCount(lua_State* L, Host& h) {
+  lua_pushinteger(L, lua_Integer(h.process.stream.tlsBinds.size()));
+  return 1;
+}
+
+TlsFrontendRef& checkFrontend(lua_State* L) {
+  return checkUserdata<TlsFrontendRef>(L, 1, kTlsFrontendMeta);
+}
+int feGetAddressAndPort(lua_State* L, Host&) {
+  lua_pushstring(L, checkFrontend(L).address.c_str());
+  return 1;
+}
+int feRotateTicketsKey(lua_State* L, Host&) {
+  checkFrontend(L).tls->rotateTicketsKey();
+  return 0;
+}
+int feReloadCertificates(lua_State* L, Host&) {
+  checkFrontend(L).tls->reloadCertificates();
+  return 0;
+}
+int feLoadTicketsKeys(lua_State* L, Host&) {
+  checkFrontend(L).tls->loadTicketsKeys(checkString(L, 2, "loadTicketsKeys", "the file"));
+  return 0;
+}
+int feLoadNewCertificatesAndKeys(lua_State* L, Host&) {
+  auto& f = checkFrontend(L);
+  f.tls->loadNewCertificatesAndKeys(
+      checkStrings(L, 2, "loadNewCertificatesAndKeys", "the certificate file(s)"),
+      checkStrings(L, 3, "loadNewCertificatesAndKeys", "the key file(s)"));
+  return 0;
 }
 
 /// The numeric setMaxTCP* and TCP timeout settings, declared once.
@@ -241,6 +299,8 @@ void registerTcpBindings(lua_State* L) {
       {"getTLSContext", wrap<getTLSContext>},
       {"reloadAllCertificates", wrap<reloadAllCertificates>},
       {"getBind", wrap<getBind>},
+      {"getTLSFrontend", wrap<getTLSFrontend>},
+      {"getTLSFrontendCount", wrap<getTLSFrontendCount>},
       {"getBindCount", wrap<getBindCount>},
       {"showBinds", wrap<showBinds>},
       {"showTCPStats", wrap<showTCPStats>},
@@ -251,8 +311,22 @@ void registerTcpBindings(lua_State* L) {
                                 {"reloadCertificates", wrap<reloadCertificates>},
                                 {"loadTicketsKeys", wrap<loadTicketsKeys>},
                                 {"getTicketsKeysCount", wrap<getTicketsKeysCount>}});
-  registerUserdataType<BindRef>(
-      L, kBindMeta, {{"getEffectiveTLSProvider", wrap<getEffectiveTLSProvider>}}, bindToString);
+  registerUserdataType<BindRef>(L, kBindMeta,
+                                {{"getEffectiveTLSProvider", wrap<getEffectiveTLSProvider>},
+                                 // the provider asked for (tlsProvider); dnsdist's code
+                                 // spells it getConfiguredTLSProvider, its docs as here
+                                 {"getRequestedTLSProvider", wrap<getEffectiveTLSProvider>},
+                                 {"getConfiguredTLSProvider", wrap<getEffectiveTLSProvider>},
+                                 {"getType", wrap<bindGetType>},
+                                 {"toString", bindToString}},
+                                bindToString);
+  registerUserdataType<TlsFrontendRef>(
+      L, kTlsFrontendMeta,
+      {{"getAddressAndPort", wrap<feGetAddressAndPort>},
+       {"rotateTicketsKey", wrap<feRotateTicketsKey>},
+       {"reloadCertificates", wrap<feReloadCertificates>},
+       {"loadTicketsKeys", wrap<feLoadTicketsKeys>},
+       {"loadNewCertificatesAndKeys", wrap<feLoadNewCertificatesAndKeys>}});
 }
 
 }  // namespace ballast::lua

@@ -97,7 +97,25 @@ void requireConfiguring(const Host& h, const char* name) {
   if (!h.configuring) throw ConfigError(std::string(name) + " cannot be used at runtime!");
 }
 
+namespace {
+
+/// The text of an object marked by setTextConversion (lua/userdata.hh), if `idx` is one.
+bool objectText(lua_State* L, int idx, std::string& out) {
+  if (lua_type(L, idx) != LUA_TUSERDATA || !luaL_getmetafield(L, idx, "__ballast_text"))
+    return false;
+  lua_pushvalue(L, idx < 0 && idx > LUA_REGISTRYINDEX ? idx - 1 : idx);
+  lua_call(L, 1, 1);
+  size_t len = 0;
+  const char* s = lua_tolstring(L, -1, &len);
+  out.assign(s ? s : "", s ? len : 0);
+  lua_pop(L, 1);
+  return true;
+}
+
+}  // namespace
+
 std::string checkString(lua_State* L, int idx, const char* fn, const char* what) {
+  if (std::string text; objectText(L, idx, text)) return text;
   if (lua_type(L, idx) != LUA_TSTRING)
     throw ConfigError(std::string(fn) + ": " + what + " must be a string");
   size_t len = 0;
@@ -128,11 +146,32 @@ std::vector<std::string> checkStrings(lua_State* L, int idx, const char* fn, con
     out.push_back(text(idx));
     return out;
   }
+  if (std::string t; objectText(L, idx, t)) {
+    out.push_back(std::move(t));
+    return out;
+  }
+  if (lua_type(L, idx) == LUA_TUSERDATA && luaL_getmetafield(L, idx, "__ballast_strings")) {
+    lua_pushvalue(L, idx < 0 && idx > LUA_REGISTRYINDEX ? idx - 1 : idx);
+    lua_call(L, 1, 1);
+    try {
+      out = checkStrings(L, -1, fn, what);
+    } catch (...) {
+      lua_pop(L, 1);
+      throw;
+    }
+    lua_pop(L, 1);
+    return out;
+  }
   if (lua_type(L, idx) != LUA_TTABLE)
     throw ConfigError(std::string(fn) + ": " + what + " must be a string or a list of strings");
   int abs = idx < 0 ? lua_gettop(L) + idx + 1 : idx;
   lua_pushnil(L);
   while (lua_next(L, abs) != 0) {
+    if (std::string t; objectText(L, -1, t)) {
+      out.push_back(std::move(t));
+      lua_pop(L, 1);
+      continue;
+    }
     if (lua_type(L, -1) != LUA_TSTRING) {
       lua_pop(L, 2);
       throw ConfigError(std::string(fn) + ": " + what + " must contain only strings");

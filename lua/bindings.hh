@@ -28,6 +28,10 @@ void registerDynBlockBindings(lua_State* L);  ///< newDynBlockRulesGroup, addDyn
 void registerLuaPolicyBindings(lua_State* L); ///< newServerPolicy, setServerPolicyLua(FFI), setPoolServerPolicyLua(FFI)
 void registerTcpBindings(lua_State* L);       ///< addTLSLocal, setMaxTCP*, showTCPStats
 void registerDohBindings(lua_State* L);       ///< addDOHLocal, getDOHFrontend, showDOH*
+/// newNetmask and Netmask, newCA, NetmaskGroup:clear, SuffixMatchNode:remove (after
+/// registerRuleBindings: adds to its metatables).
+void registerNetmaskBindings(lua_State* L);
+void registerDNSNameSetBindings(lua_State* L);  ///< newDNSNameSet and DNSNameSet
 
 class Options;
 /// The listening-socket options addLocal, addTLSLocal and addDOHLocal share (interface,

@@ -58,6 +58,8 @@ lua_State* LuaConfig::newState(Host& h) {
     registerResolverBindings(L);
     registerWebBindings(L);
     registerRuleBindings(L);
+    registerNetmaskBindings(L);  // after registerRuleBindings: adds to its metatables
+    registerDNSNameSetBindings(L);
     registerRingBindings(L);
     registerDynBlockBindings(L);
     registerLuaPolicyBindings(L);

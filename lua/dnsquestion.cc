@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "lua/dnsquestion.hh"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 
 #include "core/backend.hh"
+#include "core/netmask.hh"
 #include "core/runtime_config.hh"
 #include "dns/header.hh"
 #include "dns/types.hh"
@@ -20,13 +22,23 @@ namespace rules = core::rules;
 namespace {
 
 constexpr const char* kDQMeta = "ballast.DNSQuestion";
-constexpr const char* kNameMeta = "ballast.DNSName";
-constexpr const char* kAddrMeta = "ballast.ComboAddress";
+constexpr const char* kNameMeta = kDNSNameMeta;
+constexpr const char* kAddrMeta = kComboAddressMeta;
 constexpr const char* kHeaderMeta = "ballast.DNSHeader";
 
 struct DQRef {
   rules::DQ* dq;
 };
+
+rules::DQ& dqAt(lua_State* L, int idx);
+
+}  // namespace
+
+rules::DQ& checkDNSQuestion(lua_State* L, int idx) {
+  return dqAt(L, idx);
+}
+
+namespace {
 
 rules::DQ& dqAt(lua_State* L, int idx) {
   auto* r = static_cast<DQRef*>(luaL_checkudata(L, idx, kDQMeta));
@@ -66,6 +78,24 @@ int nameIsPartOf(lua_State* L) {
   lua_pushboolean(L, checkUserdata<dns::Name>(L, 1, kNameMeta).isPartOf(nameArg(L, 2)));
   return 1;
 }
+/// Drops the first label; false (unchanged) on the root.
+int nameChopOff(lua_State* L) {
+  auto& n = checkUserdata<dns::Name>(L, 1, kNameMeta);
+  if (n.isRoot()) {
+    lua_pushboolean(L, 0);
+    return 1;
+  }
+  auto w = n.wire();
+  n = dns::Name::fromWire(w.subspan(size_t(w[0]) + 1));
+  lua_pushboolean(L, 1);
+  return 1;
+}
+/// The name in wire format.
+int nameToDNSString(lua_State* L) {
+  auto w = checkUserdata<dns::Name>(L, 1, kNameMeta).wire();
+  lua_pushlstring(L, reinterpret_cast<const char*>(w.data()), w.size());
+  return 1;
+}
 int nameEqual(lua_State* L) {
   lua_pushboolean(L, checkUserdata<dns::Name>(L, 1, kNameMeta) == nameArg(L, 2));
   return 1;
@@ -91,6 +121,31 @@ int addrIsIPv4(lua_State* L) {
 int addrIsIPv6(lua_State* L) {
   lua_pushboolean(L, checkUserdata<core::Address>(L, 1, kAddrMeta).isV6());
   return 1;
+}
+
+int addrEqual(lua_State* L) {
+  auto* a = testUserdata<core::Address>(L, 1, kAddrMeta);
+  auto* b = testUserdata<core::Address>(L, 2, kAddrMeta);
+  lua_pushboolean(L, a && b && *a == *b);
+  return 1;
+}
+int addrIsMappedIPv4(lua_State* L) {
+  lua_pushboolean(L, core::isMappedV4(checkUserdata<core::Address>(L, 1, kAddrMeta)));
+  return 1;
+}
+int addrMapToIPv4(lua_State* L) {
+  const auto& a = checkUserdata<core::Address>(L, 1, kAddrMeta);
+  if (!core::isMappedV4(a)) return luaL_error(L, "mapToIPv4: not an IPv4-mapped IPv6 address");
+  pushUserdata(L, kAddrMeta, core::mapToV4(a));
+  return 1;
+}
+/// Clears every bit after the first `bits`, in place.
+int addrTruncate(lua_State* L) {
+  auto& a = checkUserdata<core::Address>(L, 1, kAddrMeta);
+  lua_Integer bits = luaL_checkinteger(L, 2);
+  if (bits < 0) return luaL_error(L, "truncate: bits must not be negative");
+  a = core::truncateAddress(a, unsigned(std::min<lua_Integer>(bits, 128)));
+  return 0;
 }
 
 // DNSHeader: points at its DNSQuestion's DQRef (kept alive through the header's
@@ -204,6 +259,10 @@ int dqGetProxyProtocolValues(lua_State* L) {
 
 int dqIndex(lua_State* L) {
   rules::DQ& dq = dqAt(L, 1);
+  lua_pushvalue(L, 2);
+  lua_rawget(L, lua_upvalueindex(1));  // the methods
+  if (!lua_isnil(L, -1)) return 1;
+  lua_pop(L, 1);
   std::string key = luaL_checkstring(L, 2);
   dns::HeaderView h(dq.packet);
   if (key == "qname") {
@@ -214,6 +273,8 @@ int dqIndex(lua_State* L) {
     lua_pushinteger(L, dq.message.question().qclass);
   } else if (key == "len") {
     lua_pushinteger(L, lua_Integer(dq.length));
+  } else if (key == "size") {
+    lua_pushinteger(L, lua_Integer(dq.capacity));  // the buffer the message may grow into
   } else if (key == "opcode") {
     lua_pushinteger(L, h.opcode());
   } else if (key == "rcode") {
@@ -240,18 +301,6 @@ int dqIndex(lua_State* L) {
     lua_pushboolean(L, dq.query && dq.query->ecsOverride);
   } else if (key == "ecsPrefixLength") {
     lua_pushinteger(L, dq.query ? dq.query->ecsPrefixLength : 0);
-  } else if (key == "getTag") {
-    lua_pushcfunction(L, dqGetTag);
-  } else if (key == "setTag") {
-    lua_pushcfunction(L, dqSetTag);
-  } else if (key == "getTagArray") {
-    lua_pushcfunction(L, dqGetTagArray);
-  } else if (key == "addProxyProtocolValue") {
-    lua_pushcfunction(L, dqAddProxyProtocolValue);
-  } else if (key == "getProxyProtocolValues") {
-    lua_pushcfunction(L, dqGetProxyProtocolValues);
-  } else if (key == "setProxyProtocolValues") {
-    lua_pushcfunction(L, dqSetProxyProtocolValues);
   } else {
     lua_pushnil(L);
   }
@@ -359,7 +408,23 @@ rules::Verdict verdictFromLua(int action, const std::string& arg, rules::DQ& dq)
 
 void registerDNSQuestionTypes(lua_State* L) {
   luaL_newmetatable(L, kDQMeta);
-  lua_pushcfunction(L, dqIndex);
+  lua_newtable(L);
+  static const Binding kFieldMethods[] = {
+      {"getTag", dqGetTag},
+      {"setTag", dqSetTag},
+      {"getTagArray", dqGetTagArray},
+      {"addProxyProtocolValue", dqAddProxyProtocolValue},
+      {"getProxyProtocolValues", dqGetProxyProtocolValues},
+      {"setProxyProtocolValues", dqSetProxyProtocolValues},
+  };
+  for (const auto& m : kFieldMethods) {
+    lua_pushcfunction(L, m.fn);
+    lua_setfield(L, -2, m.name);
+  }
+  addDNSQuestionMethods(L, lua_gettop(L));
+  lua_pushvalue(L, -1);
+  lua_setfield(L, -3, "__methods");
+  lua_pushcclosure(L, dqIndex, 1);
   lua_setfield(L, -2, "__index");
   lua_pushcfunction(L, dqNewIndex);
   lua_setfield(L, -2, "__newindex");
@@ -370,6 +435,8 @@ void registerDNSQuestionTypes(lua_State* L) {
                                    {"countLabels", nameCountLabels},
                                    {"wirelength", nameWireLength},
                                    {"isPartOf", nameIsPartOf},
+                                   {"chopOff", nameChopOff},
+                                   {"toDNSString", nameToDNSString},
                                    {"equal", nameEqual}},
                                   nameToString);
   registerUserdataType<core::Address>(L, kAddrMeta,
@@ -380,8 +447,22 @@ void registerDNSQuestionTypes(lua_State* L) {
                                        {"tostringWithPort", addrToStringWithPort},
                                        {"getPort", addrGetPort},
                                        {"isIPv4", addrIsIPv4},
-                                       {"isIPv6", addrIsIPv6}},
+                                       {"isIPv6", addrIsIPv6},
+                                       {"isMappedIPv4", addrIsMappedIPv4},
+                                       {"mapToIPv4", addrMapToIPv4},
+                                       {"truncate", addrTruncate}},
                                       addrToString);
+  // dnsdist compares DNSNames (case-insensitively) and ComboAddresses with ==.
+  luaL_getmetatable(L, kNameMeta);
+  lua_pushcfunction(L, nameEqual);
+  lua_setfield(L, -2, "__eq");
+  lua_pop(L, 1);
+  luaL_getmetatable(L, kAddrMeta);
+  lua_pushcfunction(L, addrEqual);
+  lua_setfield(L, -2, "__eq");
+  lua_pop(L, 1);
+  setTextConversion(L, kNameMeta, nameToString);
+  setTextConversion(L, kAddrMeta, addrToString);
   registerUserdataType<HeaderRefUd>(L, kHeaderMeta,
                                     {{"getRD", hGetRD},
                                      {"setRD", hSetRD},

@@ -6,6 +6,7 @@
 #include <lua.hpp>
 
 #include <string>
+#include <string_view>
 
 #include "core/rules/rule.hh"
 
@@ -21,5 +22,16 @@ void invalidateDNSQuestion(lua_State* L, int idx);
 core::rules::Verdict verdictFromLua(int action, const std::string& arg, core::rules::DQ& dq);
 
 void registerDNSQuestionTypes(lua_State* L);
+
+/// The DNSQuestion at `idx`, or a Lua error (not one, or its query is over).
+core::rules::DQ& checkDNSQuestion(lua_State* L, int idx);
+/// The bytes after the message's last record (getTrailingData; the FFI's too).
+std::string_view trailingData(const core::rules::DQ& dq);
+/// Replaces them; false (nothing changed) when the message buffer is too small.
+bool setTrailingData(core::rules::DQ& dq, std::string_view tail);
+/// The TLS server name of a DoT or DoH query; null without one.
+const std::string* serverName(const core::rules::DQ& dq);
+/// Sets the methods of dnsquestion_methods.cc into the table at `methods`.
+void addDNSQuestionMethods(lua_State* L, int methods);
 
 }  // namespace ballast::lua

@@ -12,6 +12,31 @@
 
 namespace ballast::lua {
 
+/// Metatable names of the value objects shared by several binding files.
+inline constexpr const char* kDNSNameMeta = "ballast.DNSName";
+inline constexpr const char* kComboAddressMeta = "ballast.ComboAddress";
+inline constexpr const char* kNetmaskMeta = "ballast.Netmask";
+inline constexpr const char* kNameSetMeta = "ballast.DNSNameSet";
+
+/// Marks the registered type `meta` as standing for its text wherever a string is read
+/// (checkString, checkStrings): `text(ud)` returns it. dnsdist takes a DNSName, a
+/// ComboAddress or a Netmask where it takes their text.
+inline void setTextConversion(lua_State* L, const char* meta, lua_CFunction text) {
+  luaL_getmetatable(L, meta);
+  lua_pushcfunction(L, text);
+  lua_setfield(L, -2, "__ballast_text");
+  lua_pop(L, 1);
+}
+
+/// Marks the registered type `meta` as standing for a list of strings in checkStrings:
+/// `list(ud)` returns an array of them (a DNSNameSet for QNameSetRule).
+inline void setListConversion(lua_State* L, const char* meta, lua_CFunction list) {
+  luaL_getmetatable(L, meta);
+  lua_pushcfunction(L, list);
+  lua_setfield(L, -2, "__ballast_strings");
+  lua_pop(L, 1);
+}
+
 /// Moves `value` into a new userdata with the metatable `meta`, left on the stack.
 template <typename T>
 void pushUserdata(lua_State* L, const char* meta, T value) {
@@ -59,6 +84,22 @@ void registerUserdataType(lua_State* L, const char* meta, std::initializer_list<
     lua_setfield(L, -2, "__tostring");
   }
   lua_pop(L, 1);
+}
+
+/// Adds methods to the registered type `meta` (one made by another binding file).
+inline void addUserdataMethods(lua_State* L, const char* meta,
+                               std::initializer_list<Binding> methods) {
+  luaL_getmetatable(L, meta);
+  lua_getfield(L, -1, "__methods");  // a type with attributes keeps them there
+  if (lua_isnil(L, -1)) {
+    lua_pop(L, 1);
+    lua_getfield(L, -1, "__index");
+  }
+  for (const auto& m : methods) {
+    lua_pushcfunction(L, m.fn);
+    lua_setfield(L, -2, m.name);
+  }
+  lua_pop(L, 2);
 }
 
 /// Gives the registered type `meta` attributes beside its methods: `index(ud, key)` gets the

@@ -18,6 +18,8 @@ namespace ballast::core {
 struct HttpRequest {
   std::string_view path;         ///< the :path without its query string
   std::string_view queryString;  ///< after the '?', without it
+  std::string_view host;         ///< :authority (or Host); DNSQuestion:getHTTPHost
+  std::string_view scheme;       ///< "https", or "http" on a bind without TLS
   /// The request's headers (lowercase names, as HTTP/2 sends them); only filled when the
   /// bind keeps them (addDOHLocal's keepIncomingHeaders), as dnsdist requires.
   std::span<const std::pair<std::string, std::string>> headers;

@@ -17,6 +17,8 @@ namespace ballast::core::rules {
 class SuffixMatchNode {
  public:
   void add(const dns::Name& n) { zones_.push_back(n.toLower()); }
+  /// Takes out `n` as added (not the names below it); SuffixMatchNode:remove.
+  void remove(const dns::Name& n) { std::erase(zones_, n.toLower()); }
   bool check(const dns::NameRef& n) const;
   bool empty() const { return zones_.empty(); }
   std::string toString() const;

@@ -7,6 +7,7 @@
 
 #include "core/backend.hh"
 #include "dns/header.hh"
+#include "lua/dnsquestion.hh"
 
 using ballast::core::rules::DQ;
 
@@ -136,4 +137,28 @@ BALLAST_FFI int dnsdist_ffi_server_get_weight(const dnsdist_ffi_server_t* server
 }
 BALLAST_FFI int dnsdist_ffi_server_get_order(const dnsdist_ffi_server_t* server) {
   return server->backend->order();
+}
+
+BALLAST_FFI size_t dnsdist_ffi_dnsquestion_get_size(const dnsdist_ffi_dnsquestion_t* dq) {
+  return dq->dq->capacity;
+}
+BALLAST_FFI bool dnsdist_ffi_dnsquestion_get_do(const dnsdist_ffi_dnsquestion_t* dq) {
+  const auto& e = dq->dq->message.edns();
+  return e.present && e.dnssecOk;
+}
+BALLAST_FFI void dnsdist_ffi_dnsquestion_get_sni(const dnsdist_ffi_dnsquestion_t* dq,
+                                                 const char** sni, size_t* sniSize) {
+  const std::string* s = ballast::lua::serverName(*dq->dq);
+  *sni = s ? s->data() : "";
+  *sniSize = s ? s->size() : 0;
+}
+BALLAST_FFI size_t dnsdist_ffi_dnsquestion_get_trailing_data(dnsdist_ffi_dnsquestion_t* dq,
+                                                             const char** out) {
+  auto t = ballast::lua::trailingData(*dq->dq);
+  *out = t.data();
+  return t.size();
+}
+BALLAST_FFI bool dnsdist_ffi_dnsquestion_set_trailing_data(dnsdist_ffi_dnsquestion_t* dq,
+                                                           const char* data, size_t dataLen) {
+  return ballast::lua::setTrailingData(*dq->dq, {data, dataLen});
 }

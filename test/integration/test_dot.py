@@ -168,10 +168,11 @@ def test_reload_certificates(start_ballast, tcp_backend, tmp_path):
 def test_tls_options_and_provider(start_ballast, tcp_backend, tmp_path):
     be = tcp_backend()
     cert, key = make_cert(tmp_path, "dot.test")
-    lua = 'print("provider=" .. getBind(2):getEffectiveTLSProvider() .. " bind=" .. tostring(getBind(2)))\n'
+    lua = ('print("provider=" .. getBind(2):getEffectiveTLSProvider() .. " bind=" .. tostring(getBind(2))'
+           ' .. " type=" .. getBind(2):getType())\n')
     b, (host, port) = start_dot(start_ballast, [be], cert, key,
                                 'minTLSVersion="tls1.3", provider="openssl", sessionTickets=false', lua)
-    assert f"provider=openssl bind={host}:{port} (DoT)" in b.stdout()
+    assert f"provider=openssl bind={host}:{port} type=TCP (DNS over TLS)" in b.stdout()
     with pytest.raises(ssl.SSLError):
         StreamClient(host, port, tls_context=client_context(cert, tls13=False))
     c = StreamClient(host, port, tls_context=client_context(cert))
