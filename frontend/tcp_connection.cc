@@ -90,7 +90,11 @@ void DnsStreamConnection::handle(short what) {
     what |= EV_READ;  // the first query may have come with the handshake's last flight
   }
   if ((what & EV_WRITE) && !output_.empty()) flushOutput();
-  if (!failed_ && ((what & EV_READ) || ioWantsWrite_) && wantsRead()) readQueries();
+  // Bytes TLS holds (read ahead or decrypted) get no readiness event: they are read on any
+  // wake-up, and when the worker's buffer filled before they were, the event is made
+  // active again (rearm) so the loop comes back to them after the other connections.
+  if (!failed_ && ((what & EV_READ) || ioWantsWrite_ || io_->hasBuffered()) && wantsRead())
+    readAgain_ = readQueries() && io_->hasBuffered();
   settle();
 }
 
@@ -111,12 +115,13 @@ bool DnsStreamConnection::readProxyHeader() {
   return false;
 }
 
-void DnsStreamConnection::readQueries() {
+bool DnsStreamConnection::readQueries() {
   uint8_t* buf = worker_.scratch();
   size_t have = pending_.size();
   if (have) std::memcpy(buf, pending_.data(), have);  // data() of an empty vector may be null
   ioWantsWrite_ = false;
-  while (!peerClosed_ && have < TcpWorker::kScratchSize) {
+  bool full = false;
+  while (!peerClosed_ && !(full = have == TcpWorker::kScratchSize)) {
     size_t room = TcpWorker::kScratchSize - have, got = 0;
     IoStatus st = io_->read(fd_, buf + have, room, got);
     if (st == IoStatus::Ok) {
@@ -148,6 +153,7 @@ void DnsStreamConnection::readQueries() {
     failed_ = true;
     why_ = Why::ReadError;
   }
+  return full;
 }
 
 void DnsStreamConnection::processPending(const uint8_t* data, size_t& off, size_t have) {
@@ -293,6 +299,8 @@ void DnsStreamConnection::rearm() {
     timeoutMs = std::max<int64_t>(
         0, std::min<int64_t>(timeoutMs, startMs_ + s.maxConnectionDurationSec * 1000LL - nowMs()));
   armConnectionEvent(event_, armed_, worker_.base(), fd_, flags, timeoutMs, onEvent, this);
+  if (readAgain_ && (flags & EV_READ)) event_active(event_, EV_READ, 1);
+  readAgain_ = false;
 }
 
 void DnsStreamConnection::close(Why why) {

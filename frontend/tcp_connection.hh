@@ -70,7 +70,8 @@ class DnsStreamConnection final : public StreamConnection {
   using Why = CloseReason;
   static void onEvent(evutil_socket_t, short what, void* self);
   void handle(short what);
-  void readQueries();
+  /// Reads and runs queries; true when it stopped because the worker's buffer was full.
+  bool readQueries();
   /// Runs the complete frames at the front of `pending_` while in-flight room remains.
   void processPending(const uint8_t* data, size_t& off, size_t have);
   void processQuery(const uint8_t* query, size_t len);
@@ -108,6 +109,7 @@ class DnsStreamConnection final : public StreamConnection {
   bool peerClosed_ = false;
   bool ioWantsWrite_ = false;  ///< TLS: a read needs the socket writable
   bool failed_ = false;
+  bool readAgain_ = false;  ///< the buffer filled while TLS held more: run again (rearm)
   bool batching_ = false;  ///< answers are gathered in the worker's frame buffer
   size_t batchLen_ = 0;    ///< bytes gathered there
   Why why_ = Why::Done;
