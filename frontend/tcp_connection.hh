@@ -110,8 +110,8 @@ class DnsStreamConnection final : public StreamConnection {
   bool ioWantsWrite_ = false;  ///< TLS: a read needs the socket writable
   bool failed_ = false;
   bool readAgain_ = false;  ///< the buffer filled while TLS held more: run again (rearm)
-  bool batching_ = false;  ///< answers are gathered in the worker's frame buffer
-  size_t batchLen_ = 0;    ///< bytes gathered there
+  bool batching_ = false;   ///< answers are gathered in the worker's frame buffer
+  size_t batchLen_ = 0;     ///< bytes gathered there
   Why why_ = Why::Done;
   short armed_ = -1;              ///< the events the libevent event is assigned for
   std::vector<uint8_t> pending_;  ///< bytes of queries not yet processed (usually empty)
