@@ -31,6 +31,9 @@ constexpr size_t kMaxPath = 16384;  // a longer :path (a GET's query) is answere
 constexpr size_t kMaxKeptHeaders = 64;
 constexpr size_t kMaxKeptHeaderBytes = 16384;
 constexpr uint16_t kAddedEdnsPayload = 4096;
+// Frames gathered for one write (the worker's frame buffer holds them; an nghttp2 frame is
+// at most 16 kB + 9).
+constexpr size_t kFrameBatch = 65536;
 
 DohConnection* self(void* user) {
   return static_cast<DohConnection*>(user);
@@ -401,42 +404,67 @@ void DohConnection::readInput() {
   }
 }
 
+// nghttp2_session_mem_send hands out one frame at a time: a response is at least a HEADERS
+// and a DATA frame, and a read of many requests makes many responses. They are gathered in
+// the worker's frame buffer and go out in one write (one TLS record, one send) per batch.
 void DohConnection::flush() {
   if (failed_ || handshaking_ || !session_) return;
-  for (;;) {
-    if (output_.empty()) {
-      const uint8_t* data = nullptr;
-      ssize_t n = nghttp2_session_mem_send(session_, &data);
-      if (n < 0) {
-        failed_ = true;
-        why_ = Why::WriteError;
-        return;
-      }
-      if (n == 0) return;
-      frameBufferDirty_ = true;
-      output_.assign(data, data + n);
-    }
-    size_t sent = 0;
-    while (sent < output_.size()) {
-      size_t w = 0;
-      IoStatus st = io_->write(fd_, output_.data() + sent, output_.size() - sent, w);
-      if (st == IoStatus::Ok) {
-        sent += w;
-        continue;
-      }
-      if (st == IoStatus::Error || st == IoStatus::Closed) {
-        failed_ = true;
-        why_ = Why::WriteError;
-        return;
-      }
-      break;  // the socket is full: keep the rest
-    }
+  if (!output_.empty()) {
+    size_t sent = writeSome(output_.data(), output_.size());
     if (sent < output_.size()) {
       output_.erase(output_.begin(), output_.begin() + long(sent));
       return;
     }
     std::vector<uint8_t>().swap(output_);  // an idle connection holds no buffer
   }
+  uint8_t* batch = worker_.frameBuffer();
+  size_t len = 0;
+  for (;;) {
+    const uint8_t* data = nullptr;
+    ssize_t n = nghttp2_session_mem_send(session_, &data);
+    if (n < 0) {
+      failed_ = true;
+      why_ = Why::WriteError;
+      return;
+    }
+    if (n == 0) break;
+    frameBufferDirty_ = true;
+    if (len + size_t(n) > kFrameBatch) {
+      if (!writeBatch(batch, len)) {
+        output_.insert(output_.end(), data, data + n);  // nghttp2's frame is gone next call
+        return;
+      }
+      len = 0;
+    }
+    std::memcpy(batch + len, data, size_t(n));
+    len += size_t(n);
+  }
+  if (len) writeBatch(batch, len);
+}
+
+size_t DohConnection::writeSome(const uint8_t* data, size_t len) {
+  size_t sent = 0;
+  while (sent < len) {
+    size_t w = 0;
+    IoStatus st = io_->write(fd_, data + sent, len - sent, w);
+    if (st == IoStatus::Ok) {
+      sent += w;
+      continue;
+    }
+    if (st == IoStatus::Error || st == IoStatus::Closed) {
+      failed_ = true;
+      why_ = Why::WriteError;
+    }
+    break;  // the socket is full (or failed): the caller keeps the rest
+  }
+  return sent;
+}
+
+bool DohConnection::writeBatch(const uint8_t* data, size_t len) {
+  size_t sent = writeSome(data, len);
+  if (sent == len) return true;
+  output_.assign(data + sent, data + len);
+  return false;
 }
 
 DohConnection::Stream* DohConnection::beginStream(int32_t id) {

@@ -71,6 +71,10 @@ class DohConnection final : public StreamConnection {
   bool ensureSession();
   /// Moves nghttp2's pending frames to the socket; keeps what the socket did not take.
   void flush();
+  /// Writes until the socket is full; returns how much went (failed_ set on an error).
+  size_t writeSome(const uint8_t* data, size_t len);
+  /// Writes a batch of frames; what the socket did not take is kept in output_ (false).
+  bool writeBatch(const uint8_t* data, size_t len);
   /// A DNS answer (200) or one of our own error statuses.
   void respond(Stream& s, int status, std::span<const uint8_t> dnsAnswer);
   /// A response a rule or the responses map chose (dnsdist's: a 3xx redirects to `body`).

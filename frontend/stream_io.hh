@@ -55,7 +55,8 @@ class TlsIo final : public StreamIo {
   IoStatus handshake(int fd) override;
   IoStatus read(int fd, uint8_t* buf, size_t len, size_t& got) override;
   IoStatus write(int fd, const uint8_t* buf, size_t len, size_t& written) override;
-  bool hasBuffered() const override { return SSL_pending(ssl_) > 0; }
+  /// Decrypted bytes, or bytes read ahead from the socket and not yet decrypted.
+  bool hasBuffered() const override { return SSL_has_pending(ssl_) == 1; }
   SSL* ssl() const { return ssl_; }
 
  private:

@@ -90,7 +90,11 @@ void DnsStreamConnection::handle(short what) {
     what |= EV_READ;  // the first query may have come with the handshake's last flight
   }
   if ((what & EV_WRITE) && !output_.empty()) flushOutput();
-  if (!failed_ && ((what & EV_READ) || ioWantsWrite_) && wantsRead()) readQueries();
+  // Bytes TLS holds (read ahead or decrypted) get no readiness event: they are read on any
+  // wake-up, and when the worker's buffer filled before they were, the event is made
+  // active again (rearm) so the loop comes back to them after the other connections.
+  if (!failed_ && ((what & EV_READ) || ioWantsWrite_ || io_->hasBuffered()) && wantsRead())
+    readAgain_ = readQueries() && io_->hasBuffered();
   settle();
 }
 
@@ -111,12 +115,13 @@ bool DnsStreamConnection::readProxyHeader() {
   return false;
 }
 
-void DnsStreamConnection::readQueries() {
+bool DnsStreamConnection::readQueries() {
   uint8_t* buf = worker_.scratch();
   size_t have = pending_.size();
   if (have) std::memcpy(buf, pending_.data(), have);  // data() of an empty vector may be null
   ioWantsWrite_ = false;
-  while (!peerClosed_ && have < TcpWorker::kScratchSize) {
+  bool full = false;
+  while (!peerClosed_ && !(full = have == TcpWorker::kScratchSize)) {
     size_t room = TcpWorker::kScratchSize - have, got = 0;
     IoStatus st = io_->read(fd_, buf + have, room, got);
     if (st == IoStatus::Ok) {
@@ -133,7 +138,11 @@ void DnsStreamConnection::readQueries() {
     break;
   }
   size_t off = 0;
+  // The answers of the queries of this read go out together: one write, one TLS record.
+  batching_ = true;
   processPending(buf, off, have);
+  batching_ = false;
+  writeBatch();
   if (off == have) {
     std::vector<uint8_t>().swap(pending_);  // an idle connection holds no buffer
   } else {
@@ -144,6 +153,7 @@ void DnsStreamConnection::readQueries() {
     failed_ = true;
     why_ = Why::ReadError;
   }
+  return full;
 }
 
 void DnsStreamConnection::processPending(const uint8_t* data, size_t& off, size_t have) {
@@ -187,15 +197,31 @@ void DnsStreamConnection::sendFrame(const uint8_t* data, size_t len) {
   if (failed_ || len > 65535) return;
   uint8_t header[dns::kFrameHeaderSize];
   dns::writeFrameHeader(header, len);
-  if (!output_.empty() || ioWantsWrite_) {
+  if (batching_ && batchLen_ + len + 2 > TcpWorker::kFrameBufferSize) writeBatch();
+  if (!output_.empty() || ioWantsWrite_ || failed_) {
+    if (failed_) return;
     output_.insert(output_.end(), header, header + 2);
     output_.insert(output_.end(), data, data + len);
     return;
   }
-  uint8_t* frame = worker_.frameBuffer();
+  uint8_t* frame = worker_.frameBuffer() + batchLen_;
   std::memcpy(frame, header, 2);
   if (len) std::memcpy(frame + 2, data, len);
-  size_t total = len + 2, sent = 0;
+  if (batching_) {
+    batchLen_ += len + 2;
+    return;
+  }
+  writeOut(frame, len + 2);
+}
+
+void DnsStreamConnection::writeBatch() {
+  size_t len = batchLen_;
+  batchLen_ = 0;
+  if (len && !failed_) writeOut(worker_.frameBuffer(), len);
+}
+
+void DnsStreamConnection::writeOut(const uint8_t* frame, size_t total) {
+  size_t sent = 0;
   while (sent < total) {
     size_t n = 0;
     IoStatus st = io_->write(fd_, frame + sent, total - sent, n);
@@ -277,6 +303,8 @@ void DnsStreamConnection::rearm() {
     timeoutMs = std::max<int64_t>(
         0, std::min<int64_t>(timeoutMs, startMs_ + s.maxConnectionDurationSec * 1000LL - nowMs()));
   armConnectionEvent(event_, armed_, worker_.base(), fd_, flags, timeoutMs, onEvent, this);
+  if (readAgain_ && (flags & EV_READ)) event_active(event_, EV_READ, 1);
+  readAgain_ = false;
 }
 
 void DnsStreamConnection::close(Why why) {
@@ -325,9 +353,13 @@ void finishConnection(TcpWorker& worker, const StreamBind& bind, const core::Add
 void armConnectionEvent(event* ev, short& armed, event_base* base, int fd, short flags,
                         int64_t timeoutMs, event_callback_fn cb, void* arg) {
   timeval tv{time_t(timeoutMs / 1000), suseconds_t((timeoutMs % 1000) * 1000)};
+  // Persistent: the socket stays registered with epoll while the flags stay the same, so a
+  // query costs no epoll_ctl (a non-persistent event is taken out of epoll each time it
+  // fires and put back by the next event_add). event_add on a pending event only moves
+  // its timeout.
   if (flags != armed) {
     event_del(ev);
-    event_assign(ev, base, fd, flags, cb, arg);
+    event_assign(ev, base, fd, short(flags | EV_PERSIST), cb, arg);
     armed = flags;
   }
   event_add(ev, &tv);

@@ -70,11 +70,16 @@ class DnsStreamConnection final : public StreamConnection {
   using Why = CloseReason;
   static void onEvent(evutil_socket_t, short what, void* self);
   void handle(short what);
-  void readQueries();
+  /// Reads and runs queries; true when it stopped because the worker's buffer was full.
+  bool readQueries();
   /// Runs the complete frames at the front of `pending_` while in-flight room remains.
   void processPending(const uint8_t* data, size_t& off, size_t have);
   void processQuery(const uint8_t* query, size_t len);
   void sendFrame(const uint8_t* data, size_t len);
+  /// Writes the answers gathered while batching_ (in the worker's frame buffer).
+  void writeBatch();
+  /// Writes a run of frames; what the socket does not take is kept in output_.
+  void writeOut(const uint8_t* frames, size_t len);
   bool flushOutput();  ///< false when the connection was closed
   void rearm();
   /// Closes (and destroys) the connection if it failed or is finished, else re-arms it.
@@ -105,6 +110,9 @@ class DnsStreamConnection final : public StreamConnection {
   bool peerClosed_ = false;
   bool ioWantsWrite_ = false;  ///< TLS: a read needs the socket writable
   bool failed_ = false;
+  bool readAgain_ = false;  ///< the buffer filled while TLS held more: run again (rearm)
+  bool batching_ = false;   ///< answers are gathered in the worker's frame buffer
+  size_t batchLen_ = 0;     ///< bytes gathered there
   Why why_ = Why::Done;
   short armed_ = -1;              ///< the events the libevent event is assigned for
   std::vector<uint8_t> pending_;  ///< bytes of queries not yet processed (usually empty)

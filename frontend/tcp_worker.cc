@@ -42,7 +42,7 @@ TcpWorker::TcpWorker(WorkerContext ctx, size_t index)
       index_(index),
       scratch_(new uint8_t[kScratchSize]),
       query_(new uint8_t[kScratchSize]),
-      frame_(new uint8_t[kScratchSize + 2]),
+      frame_(new uint8_t[kFrameBufferSize]),
       config_(ctx.rt.config) {
   base_ = event_base_new();
   wakeFd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);

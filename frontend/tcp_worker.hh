@@ -52,6 +52,8 @@ struct WorkerContext {
 class TcpWorker final : public core::ResponseSink {
  public:
   static constexpr size_t kScratchSize = 65536 + 2;
+  /// frameBuffer(): a framed answer of the largest size, or several answers gathered.
+  static constexpr size_t kFrameBufferSize = kScratchSize + 2;
 
   TcpWorker(WorkerContext ctx, size_t index);
   ~TcpWorker() override;

@@ -134,6 +134,9 @@ SSL_CTX* TlsContext::build() {
     // memory); partial writes keep a slow client from blocking its worker.
     SSL_CTX_set_mode(ctx, (cfg_.releaseBuffers ? SSL_MODE_RELEASE_BUFFERS : 0) |
                               SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    // Read ahead: a record comes in with one read of the socket instead of two (its 5-byte
+    // header, then its body); what was read ahead is seen by SSL_has_pending (stream_io).
+    SSL_CTX_set_read_ahead(ctx, 1);
     SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION |
                                  (cfg_.enableRenegotiation ? 0 : SSL_OP_NO_RENEGOTIATION) |
                                  (cfg_.preferServerCiphers ? SSL_OP_CIPHER_SERVER_PREFERENCE : 0));

@@ -196,3 +196,35 @@ def test_bad_tls_config_names_the_problem(ballast_binary, tmp_path, what):
     r = harness.run_binary(["--check-config", "-C", str(conf)])
     assert r.returncode != 0
     assert f"{conf}:2:" in r.stderr and args[3] in r.stderr, r.stderr
+
+
+def test_pipelined_burst_larger_than_a_read(start_ballast, tcp_backend, tmp_path):
+    """Thousands of pipelined queries sent at once (more than the worker reads at a time):
+    what TLS already holds when the worker's buffer is full is read without a new readiness
+    event, and the answers, written in batches, all arrive."""
+    import threading
+    be = tcp_backend()
+    cert, key = make_cert(tmp_path, "dot.test")
+    b, (host, port) = start_dot(start_ballast, [be], cert, key, options="maxInFlight=100",
+                                lua='pc = newPacketCache(1000)\ngetPool(""):setCache(pc)\n')
+    c = StreamClient(host, port, tls_context=client_context(cert), timeout=10)
+    assert c.ask(make_query("burst.test.", qid=1)).id == 1  # now in the cache
+    n = 4000
+    sender = threading.Thread(
+        target=c.send, args=[make_query("burst.test.", qid=i) for i in range(n)])
+    sender.start()
+    ids = set()
+    for _ in range(n):
+        r = c.recv_one(timeout=10)
+        assert a_addresses(r) == [be.host]
+        ids.add(r.id)
+    sender.join()
+    assert ids == set(range(n))
+    # Just over one read's worth, then nothing more: the rest is in TLS's buffers, not
+    # the socket's, and must be answered without the client sending again.
+    q = make_query("burst.test.", qid=0)
+    m = 65536 // (len(q.to_wire()) + 2) + 40
+    c.send(*[make_query("burst.test.", qid=i) for i in range(m)])
+    assert sorted(c.recv_one(timeout=5).id for _ in range(m)) == list(range(m))
+    assert be.tcp.count == 1  # every other answer came from the cache
+    c.close()
