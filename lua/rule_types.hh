@@ -39,11 +39,12 @@ enum LuaDNSAction {
   kNoRecurse,
 };
 
-/// newRuleAction(selector, action, {name=}): one entry for setRules.
+/// newRuleAction(selector, action, {name=, uuid=}): one entry for setRules.
 struct RuleActionValue {
   core::rules::SelectorPtr selector;
   core::rules::ActionPtr action;
   std::string name;
+  std::string uuid;
 };
 
 /// A selector: a Selector userdata, or (dnsdist's makeRule) a string or list of strings,

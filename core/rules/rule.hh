@@ -95,7 +95,8 @@ struct Rule {
   std::shared_ptr<const Selector> selector;
   std::shared_ptr<const A> action;
   std::string name;
-  uint64_t id = 0;  ///< unique in the process, shown by showRules({showUUIDs=true})
+  std::string uuid;  ///< dnsdist's rule UUID (core/rules/rule_id.hh), shown by showUUIDs
+  uint64_t id = 0;   ///< creation order, unique in the process ("Cr. Order" of showUUIDs)
   mutable metrics::Counter matches;
 };
 
