@@ -6,6 +6,7 @@
 
 #include "core/rules/ecs_actions.hh"
 #include "core/rules/http.hh"
+#include "core/rules/message_selectors.hh"
 #include "dns/types.hh"
 #include "lua/binding.hh"
 #include "lua/bindings.hh"
@@ -197,6 +198,29 @@ constexpr Def<rules::SelectorPtr> kSelectors[] = {
     {"DNSSECRule", [](const Args&) { return rules::dnssecRule(); }},
     {"SNIRule", [](const Args& a) { return rules::sniRule(a.str(1, "the server name")); }},
     {"makeRule", [](const Args& a) { return a.selector(1); }},
+    {"EDNSOptionRule",
+     [](const Args& a) {
+       return rules::ednsOptionRule(uint16_t(a.integer(1, "the option code", 0, 65535)));
+     }},
+    {"RecordsCountRule",
+     [](const Args& a) {
+       return rules::recordsCountRule(uint8_t(a.integer(1, "the section", 0, 3)),
+                                      uint16_t(a.integer(2, "the minimum", 0, 65535)),
+                                      uint16_t(a.integer(3, "the maximum", 0, 65535)));
+     }},
+    {"RecordsTypeCountRule",
+     [](const Args& a) {
+       return rules::recordsTypeCountRule(uint8_t(a.integer(1, "the section", 0, 3)),
+                                          toQType(a.L, 2, a.fn),
+                                          uint16_t(a.integer(3, "the minimum", 0, 65535)),
+                                          uint16_t(a.integer(4, "the maximum", 0, 65535)));
+     }},
+    {"PoolOutstandingRule",
+     [](const Args& a) {
+       return rules::poolOutstandingRule(a.str(1, "the pool name"),
+                                         uint64_t(a.integer(2, "the limit", 0, 1LL << 40)));
+     }},
+    {"RE2Rule", [](const Args& a) { return rules::re2Rule(a.str(1, "the RE2 expression")); }},
     {"LuaRule", [](const Args& a) { return makeLuaRule(a.L, 1, false); }},
     {"LuaFFIRule", [](const Args& a) { return makeLuaRule(a.L, 1, true); }},
     {"LuaFFIPerThreadRule", [](const Args& a) { return makePerThreadRule(a.str(1, "the code")); }},
@@ -297,6 +321,11 @@ constexpr Def<rules::ActionPtr> kActions[] = {
        return rules::setTempFailureCacheTTLAction(
            uint32_t(a.integer(1, "the TTL", 0, 0xffffffffLL)));
      }},
+    {"TempFailureCacheTTLAction",  // before dnsdist 1.6
+     [](const Args& a) {
+       return rules::setTempFailureCacheTTLAction(
+           uint32_t(a.integer(1, "the TTL", 0, 0xffffffffLL)));
+     }},
     {"SetTagAction",
      [](const Args& a) {
        return rules::setTagAction(a.str(1, "the tag name"), a.optStr(2, "the tag value"));
@@ -352,6 +381,14 @@ constexpr Def<rules::ResponseActionPtr> kResponseActions[] = {
     {"AllowResponseAction", [](const Args&) { return rules::allowResponseAction(); }},
     {"DropResponseAction", [](const Args&) { return rules::dropResponseAction(); }},
     {"SetSkipCacheResponseAction", [](const Args&) { return rules::setSkipCacheResponseAction(); }},
+    {"SetTagResponseAction",
+     [](const Args& a) {
+       return rules::setTagResponseAction(a.str(1, "the tag name"), a.optStr(2, "the tag value"));
+     }},
+    {"TagResponseAction",  // before dnsdist 1.6
+     [](const Args& a) {
+       return rules::setTagResponseAction(a.str(1, "the tag name"), a.optStr(2, "the tag value"));
+     }},
     {"LogResponseAction",
      [](const Args& a) {
        return rules::logResponseAction(a.optStr(1, "the file name"), a.optBool(2, true));

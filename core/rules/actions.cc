@@ -386,17 +386,32 @@ ResponseActionPtr setSkipCacheResponseAction() {
   });
 }
 
+namespace {
+void setTag(std::vector<std::pair<std::string, std::string>>* tags, const std::string& name,
+            const std::string& value) {
+  if (!tags) return;
+  for (auto& [k, v] : *tags)
+    if (k == name) {
+      v = value;
+      return;
+    }
+  tags->emplace_back(name, value);
+}
+}  // namespace
+
 ActionPtr setTagAction(std::string name, std::string value) {
   std::string d = "set tag '" + name + "' to value '" + value + "'";
   return make(std::move(d), [name = std::move(name), value = std::move(value)](DQ& dq) {
-    auto& tags = dq.query->tags;
-    for (auto& [k, v] : tags)
-      if (k == name) {
-        v = value;
-        return Verdict::None;
-      }
-    tags.emplace_back(name, value);
+    setTag(dq.tags ? dq.tags : &dq.query->tags, name, value);
     return Verdict::None;
+  });
+}
+
+ResponseActionPtr setTagResponseAction(std::string name, std::string value) {
+  std::string d = "set tag '" + name + "' to value '" + value + "'";
+  return makeResponse(std::move(d), [name = std::move(name), value = std::move(value)](DQ& dr) {
+    setTag(dr.tags, name, value);
+    return ResponseVerdict::None;
   });
 }
 

@@ -81,6 +81,9 @@ ActionPtr setTempFailureCacheTTLAction(uint32_t ttl);
 /// SetSkipCacheResponseAction: this answer is not stored in the cache.
 ResponseActionPtr setSkipCacheResponseAction();
 ActionPtr setTagAction(std::string name, std::string value);
+/// SetTagResponseAction: tags the response for the response rules after it (TagRule); a
+/// self-answered response shares its query's tags.
+ResponseActionPtr setTagResponseAction(std::string name, std::string value);
 /// SetProxyProtocolValuesAction: the PROXY protocol values sent to the backend become
 /// `values` (those the client sent included).
 ActionPtr setProxyProtocolValuesAction(std::vector<dns::proxy::Value> values);

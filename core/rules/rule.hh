@@ -44,6 +44,9 @@ struct DQ {
   /// Responses from a backend: where SetSkipCacheResponseAction says the answer is not to
   /// be cached; null for other responses (cache hits, self-answered).
   bool* skipCacheInsert = nullptr;
+  /// The tags TagRule reads and SetTag(Response)Action writes: the query's (QueryContext::
+  /// tags) for queries and self-answered responses, otherwise the response chain's own.
+  std::vector<std::pair<std::string, std::string>>* tags = nullptr;
   /// The TLS server name the client sent (DoT, DoH); null when none or not over TLS.
   const std::string* sni = nullptr;
 };
