@@ -2,6 +2,8 @@
 /// Selectors and actions, each declared once in kSelectors / kActions / kResponseActions:
 /// the table entry reads the Lua arguments and makes the core object; one generic binding
 /// per table turns it into a userdata and the table's errors into Lua errors.
+#include <fmt/format.h>
+
 #include <stdexcept>
 
 #include "core/rules/ecs_actions.hh"
@@ -286,6 +288,22 @@ constexpr Def<rules::ActionPtr> kActions[] = {
     {"SpoofRawAction",
      [](const Args& a) {
        return rules::spoofRawAction(checkStrings(a.L, 1, a.fn, "the raw RDATA"), a.spoofOptions(2));
+     }},
+    {"SpoofSVCAction",
+     [](const Args& a) {
+       std::vector<rules::SvcParams> records;
+       if (lua_type(a.L, 1) != LUA_TTABLE)
+         throw ConfigError("SpoofSVCAction: expects a list of newSVCRecordParameters()");
+       for (int k = 1;; ++k) {
+         lua_rawgeti(a.L, 1, k);
+         if (lua_isnil(a.L, -1)) break;
+         auto* p = testUserdata<rules::SvcParams>(a.L, -1, kSvcMeta);
+         lua_pop(a.L, 1);
+         if (!p) throw ConfigError(fmt::format("SpoofSVCAction: entry {} is not a newSVCRecordParameters()", k));
+         records.push_back(*p);
+       }
+       lua_pop(a.L, 1);
+       return rules::spoofSvcAction(records, a.spoofOptions(2));
      }},
     {"PoolAction",
      [](const Args& a) {

@@ -19,6 +19,7 @@ inline constexpr const char* kResponseActionMeta = "ballast.ResponseAction";
 inline constexpr const char* kNmgMeta = "ballast.NetmaskGroup";
 inline constexpr const char* kSmnMeta = "ballast.SuffixMatchNode";
 inline constexpr const char* kRuleActionMeta = "ballast.RuleAction";
+inline constexpr const char* kSvcMeta = "ballast.SVCRecordParameters";
 
 /// dnsdist's DNSAction values (the DNSAction table), returned by Lua actions and taken by
 /// dynamic blocks.

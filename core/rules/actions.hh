@@ -9,6 +9,7 @@
 
 #include "core/address.hh"
 #include "core/rules/rule.hh"
+#include "core/rules/svc.hh"
 #include "dns/name.hh"
 #include "dns/proxy_protocol.hh"
 
@@ -62,6 +63,10 @@ ActionPtr spoofAction(std::vector<Address> addresses, SpoofOptions o = {});
 ActionPtr spoofCnameAction(dns::Name target, SpoofOptions o = {});
 /// Answers with one record of the query's type per raw RDATA.
 ActionPtr spoofRawAction(std::vector<std::string> rdatas, SpoofOptions o = {});
+/// SpoofSVCAction: one record of the query's type (SVCB, HTTPS) per entry, and their
+/// address hints as A/AAAA records in the additional section (owner: the target, or the
+/// qname when the target is the root).
+ActionPtr spoofSvcAction(const std::vector<SvcParams>& records, SpoofOptions o = {});
 /// Answers NXDOMAIN (`nxd`) or NODATA with `soa` in the additional section, as dnsdist 1.7.
 ActionPtr negativeAndSoaAction(bool nxd, SoaFields soa, ResponseFlags flags = {});
 /// Drops queries above `qps` a second (bursting to as many); the others go on.

@@ -3,6 +3,8 @@
 
 #include <doctest.h>
 
+#include <stdexcept>
+
 #include <vector>
 
 #include "dns/types.hh"

@@ -6,6 +6,7 @@ SetTagResponseAction and TempFailureCacheTTLAction."""
 import time
 
 import dns.edns
+import dns.flags
 import dns.message
 import dns.rcode
 import dns.rrset
@@ -121,3 +122,52 @@ def test_temp_failure_cache_ttl_action_old_name(start_ballast, backends, client)
     for _ in range(2):
         assert rcode(ask(c, b, "servfail-short.test.")) == dns.rcode.SERVFAIL
     assert be.count == 3  # TempFailureCacheTTLAction(0): not cached
+
+
+SVC_LUA = r'''
+local svc = { newSVCRecordParameters(1, "dot.example.", { mandatory={"port"}, alpn={ "dot" },
+                noDefaultAlpn=true, port=853, ipv4hint={ "192.0.2.1" }, ipv6hint={ "2001:db8::1" } }),
+              newSVCRecordParameters(2, "doh.example.", { mandatory={"port"}, alpn={ "h2" },
+                port=443, ipv4hint={ "192.0.2.2" }, key42 = "/dns-query{?dns}" }) }
+addAction(AndRule{QTypeRule(64), QNameRule("_dns.resolver.arpa.")}, SpoofSVCAction(svc, {ttl=300, aa=true}))
+addAction(AndRule{QTypeRule(65), QNameRule("alias.test.")},
+          SpoofSVCAction({newSVCRecordParameters(0, "target.test.")}))
+'''
+
+
+def test_spoof_svc_action(start_ballast, backends, client):
+    import dns.rdtypes.svcbbase as svcbbase
+    b = start_ballast(servers=[backends()], lua=SVC_LUA)
+    c = client()
+    r = ask(c, b, "_dns.resolver.arpa.", "SVCB")
+    assert r.rcode() == NOERROR and r.flags & dns.flags.AA
+    rrset = r.answer[0]
+    assert rrset.rdtype == 64 and rrset.ttl == 300 and len(rrset) == 2
+    by_prio = {rd.priority: rd for rd in rrset}
+    dot = by_prio[1]
+    assert str(dot.target) == "dot.example."
+    assert dot.params[svcbbase.ParamKey.PORT].port == 853
+    assert dot.params[svcbbase.ParamKey.ALPN].ids == (b"dot",)
+    assert svcbbase.ParamKey.NO_DEFAULT_ALPN in dot.params
+    assert [str(a) for a in dot.params[svcbbase.ParamKey.IPV6HINT].addresses] == ["2001:db8::1"]
+    assert dot.params[svcbbase.ParamKey.MANDATORY].keys == (svcbbase.ParamKey.PORT,)
+    doh = by_prio[2]
+    assert doh.params[42].value == b"/dns-query{?dns}"
+    extra = sorted((str(rr.name), rr.rdtype, str(rr[0])) for rr in r.additional)
+    assert extra == [("doh.example.", 1, "192.0.2.2"), ("dot.example.", 1, "192.0.2.1"),
+                     ("dot.example.", 28, "2001:db8::1")]
+    alias = ask(c, b, "alias.test.", "HTTPS")
+    assert alias.answer[0].rdtype == 65 and alias.answer[0][0].priority == 0
+    assert str(alias.answer[0][0].target) == "target.test."
+
+
+def test_svc_parameters_refused_with_reason(tmp_path):
+    for call, reason in [('newSVCRecordParameters(1, "a.", {port="x"})', "port expects a port number"),
+                         ('newSVCRecordParameters(1, "a.", {ipv4hint={"::1"}})', "ipv4hint expects IPv4"),
+                         ('newSVCRecordParameters(1, "a.", {bogus="x"})', "unknown SVC parameter key 'bogus'"),
+                         ('newSVCRecordParameters(1, "a.", {alpn={""}})', "alpn value must be 1 to 255")]:
+        path = tmp_path / "bad.conf"
+        path.write_text(f'setLocal("127.0.0.1:5300")\nlocal p = {call}\n')
+        res = harness.run_binary(["-C", str(path), "--check-config"])
+        text = res.stdout + res.stderr
+        assert res.returncode != 0 and f"{path}:2:" in text and reason in text, text
