@@ -8,6 +8,7 @@
 
 #include "core/rules/ecs_actions.hh"
 #include "core/rules/http.hh"
+#include "core/rules/kvs.hh"
 #include "core/rules/message_selectors.hh"
 #include "dns/types.hh"
 #include "lua/binding.hh"
@@ -63,6 +64,12 @@ struct Args {
     }
     if (out.empty()) throw ConfigError(std::string(fn) + ": the list of selectors is empty");
     return out;
+  }
+  rules::KeyValueStorePtr kvs(int i) const {
+    return checkUserdata<rules::KeyValueStorePtr>(L, i, kKvsMeta);
+  }
+  rules::LookupKeyPtr lookupKey(int i) const {
+    return checkUserdata<rules::LookupKeyPtr>(L, i, kLookupKeyMeta);
   }
   rules::ActionPtr action(int i) const {
     return checkUserdata<rules::ActionPtr>(L, i, kActionMeta);
@@ -222,6 +229,10 @@ constexpr Def<rules::SelectorPtr> kSelectors[] = {
        return rules::poolOutstandingRule(a.str(1, "the pool name"),
                                          uint64_t(a.integer(2, "the limit", 0, 1LL << 40)));
      }},
+    {"KeyValueStoreLookupRule",
+     [](const Args& a) { return rules::kvsLookupRule(a.kvs(1), a.lookupKey(2)); }},
+    {"KeyValueStoreRangeLookupRule",
+     [](const Args& a) { return rules::kvsRangeLookupRule(a.kvs(1), a.lookupKey(2)); }},
     {"RE2Rule", [](const Args& a) { return rules::re2Rule(a.str(1, "the RE2 expression")); }},
     {"LuaRule", [](const Args& a) { return makeLuaRule(a.L, 1, false); }},
     {"LuaFFIRule", [](const Args& a) { return makeLuaRule(a.L, 1, true); }},
@@ -288,6 +299,15 @@ constexpr Def<rules::ActionPtr> kActions[] = {
     {"SpoofRawAction",
      [](const Args& a) {
        return rules::spoofRawAction(checkStrings(a.L, 1, a.fn, "the raw RDATA"), a.spoofOptions(2));
+     }},
+    {"KeyValueStoreLookupAction",
+     [](const Args& a) {
+       return rules::kvsLookupAction(a.kvs(1), a.lookupKey(2), a.str(3, "the destination tag"));
+     }},
+    {"KeyValueStoreRangeLookupAction",
+     [](const Args& a) {
+       return rules::kvsRangeLookupAction(a.kvs(1), a.lookupKey(2),
+                                          a.str(3, "the destination tag"));
      }},
     {"SpoofSVCAction",
      [](const Args& a) {
@@ -480,6 +500,7 @@ void registerTable(lua_State* L) {
 
 void registerRuleBindings(lua_State* L) {
   registerRuleTypes(L);
+  registerKvsBindings(L);
   registerDNSQuestionTypes(L);
   registerTable<rules::SelectorPtr, std::size(kSelectors), kSelectors, kSelectorMeta>(L);
   registerTable<rules::ActionPtr, std::size(kActions), kActions, kActionMeta>(L);
