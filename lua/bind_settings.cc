@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <vector>
 
+#include "core/log.hh"
 #include "lua/binding.hh"
 #include "lua/bindings.hh"
 #include "lua/rule_types.hh"
@@ -101,6 +102,13 @@ int setSecurityPollSuffix(lua_State* L, Host&) {
 int setSecurityPollInterval(lua_State* L, Host& h) {
   int64_t n = checkInteger(L, 1, "setSecurityPollInterval", "the interval", INT32_MIN, INT32_MAX);
   if (n <= 0) h.out("setSecurityPollInterval() should be > 0, skipping\n");
+  return 0;
+}
+
+/// setVerboseHealthChecks(bool): each failed health check (invalid answer, timeout) is
+/// logged on stderr, beside the up/down changes always logged.
+int setVerboseHealthChecks(lua_State* L, Host&) {
+  core::verboseHealthChecks() = checkBool(L, 1, "setVerboseHealthChecks");
   return 0;
 }
 
@@ -201,6 +209,7 @@ void registerSettingBindings(lua_State* L) {
       {"setSecurityPollSuffix", wrap<setSecurityPollSuffix>},
       {"setSecurityPollInterval", wrap<setSecurityPollInterval>},
       {"inClientStartup", wrap<inClientStartup>},
+      {"setVerboseHealthChecks", wrap<setVerboseHealthChecks>},
       {"inConfigCheck", wrap<inConfigCheck>},
       {"showResponseLatency", wrap<showResponseLatency>},
       {"showWebserverConfig", wrap<showWebserverConfig>},

@@ -4,6 +4,7 @@ setSecurityPollInterval, setUDPSocketBufferSize (the docs' name), showResponseLa
 showWebserverConfig."""
 
 import re
+import time
 
 import harness
 from fakedns import make_query
@@ -43,3 +44,30 @@ def test_show_response_latency_and_webserver_config(start_ballast, backends, cli
     assert len(counts) == 6 and sum(counts) >= 4, out  # the harness's readiness query too
     assert "Password: set" in out and "API key: unset" in out and " - X-Test: yes" in out, out
     assert "ACL: 127.0.0.1/8" in out or "ACL: 127.0.0.0/8" in out, out
+
+
+FAST = {"checkInterval": 1, "checkTimeout": 300, "maxCheckFailures": 100}
+
+
+def failed_checks(start_ballast, backends, verbose, mode="normal", name="servfail-hc.test."):
+    be = backends(mode=mode)
+    b = start_ballast(servers=[be], server_opts=[dict(FAST, checkName=name)],
+                      lua=f"setVerboseHealthChecks({'true' if verbose else 'false'})\n")
+    deadline = time.monotonic() + 6
+    while time.monotonic() < deadline and len(be.queries) < 3:
+        time.sleep(0.1)
+    time.sleep(0.5)
+    assert len(be.queries) >= 2, b.diagnostics()
+    return b.stderr()
+
+
+def test_verbose_health_checks_log_each_failure(start_ballast, backends):
+    err = failed_checks(start_ballast, backends, True)
+    assert "Invalid health check response from b1" in err and "rcode 2" in err, err
+    err = failed_checks(start_ballast, backends, True, mode="silent", name="hc.test.")
+    assert "Timeout while waiting for the health check response from b1" in err, err
+
+
+def test_health_check_failures_quiet_by_default(start_ballast, backends):
+    err = failed_checks(start_ballast, backends, False)
+    assert "Invalid health check response" not in err, err
