@@ -112,6 +112,15 @@ int setVerboseHealthChecks(lua_State* L, Host&) {
   return 0;
 }
 
+/// setUDPMultipleMessagesVectorSize(n): how many datagrams a UDP listener's recvmmsg takes
+/// at once (1: one at a time, as dnsdist's default; above 64, 64). Configuration time.
+int setUDPMultipleMessagesVectorSize(lua_State* L, Host& h) {
+  requireConfiguring(h, "setUDPMultipleMessagesVectorSize");
+  int64_t n = checkInteger(L, 1, "setUDPMultipleMessagesVectorSize", "the vector size", 0, 1 << 20);
+  h.startup().udpVectorSize = uint32_t(std::clamp<int64_t>(n, 1, 64));
+  return 0;
+}
+
 int inClientStartup(lua_State* L, Host& h) {
   lua_pushboolean(L, h.clientStartup);
   return 1;
@@ -209,6 +218,7 @@ void registerSettingBindings(lua_State* L) {
       {"setSecurityPollSuffix", wrap<setSecurityPollSuffix>},
       {"setSecurityPollInterval", wrap<setSecurityPollInterval>},
       {"inClientStartup", wrap<inClientStartup>},
+      {"setUDPMultipleMessagesVectorSize", wrap<setUDPMultipleMessagesVectorSize>},
       {"setVerboseHealthChecks", wrap<setVerboseHealthChecks>},
       {"inConfigCheck", wrap<inConfigCheck>},
       {"showResponseLatency", wrap<showResponseLatency>},

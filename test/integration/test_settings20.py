@@ -71,3 +71,16 @@ def test_verbose_health_checks_log_each_failure(start_ballast, backends):
 def test_health_check_failures_quiet_by_default(start_ballast, backends):
     err = failed_checks(start_ballast, backends, False)
     assert "Invalid health check response" not in err, err
+
+
+def test_udp_vector_size_one_takes_a_burst_one_by_one(start_ballast, backends, client):
+    b = start_ballast(servers=[backends()], lua="setUDPMultipleMessagesVectorSize(1)\n")
+    c = client()
+    for i in range(20):
+        c.send(make_query(f"burst{i}.test.", qid=i + 1), b.listen[0])
+    got = c.recv_all(20, 5.0)
+    assert len(got) == 20, f"{len(got)} answers"
+    path_conf = b.workdir / "big.conf"
+    path_conf.write_text('setLocal("127.0.0.1:5300")\nsetUDPMultipleMessagesVectorSize(128)\n')
+    res = harness.run_binary(["-C", str(path_conf), "--check-config"])
+    assert res.returncode == 0, res.stdout + res.stderr
