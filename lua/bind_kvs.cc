@@ -55,7 +55,8 @@ int newLMDBKVStore(lua_State* L, Host&) {
 }
 
 int keyQName(lua_State* L, Host&) {
-  pushUserdata(L, kLookupKeyMeta, rules::qnameLookupKey(optBool(L, 1, "KeyValueLookupKeyQName", true)));
+  pushUserdata(L, kLookupKeyMeta,
+               rules::qnameLookupKey(optBool(L, 1, "KeyValueLookupKeyQName", true)));
   return 1;
 }
 
@@ -69,7 +70,8 @@ int keySourceIP(lua_State* L, Host&) {
 
 int keySuffix(lua_State* L, Host&) {
   const char* fn = "KeyValueLookupKeySuffix";
-  auto min = unsigned(lua_isnoneornil(L, 1) ? 0 : checkInteger(L, 1, fn, "the minimum labels", 0, 127));
+  auto min =
+      unsigned(lua_isnoneornil(L, 1) ? 0 : checkInteger(L, 1, fn, "the minimum labels", 0, 127));
   pushUserdata(L, kLookupKeyMeta, rules::suffixLookupKey(min, optBool(L, 2, fn, true)));
   return 1;
 }
@@ -101,7 +103,8 @@ int kvsLookup(lua_State* L, Host&) {
 int kvsLookupSuffix(lua_State* L, Host&) {
   auto& kvs = checkUserdata<rules::KeyValueStorePtr>(L, 1, kKvsMeta);
   dns::Name n = toName(L, 2, "lookupSuffix");
-  auto min = unsigned(lua_isnoneornil(L, 3) ? 0 : checkInteger(L, 3, "lookupSuffix", "the minimum labels", 0, 127));
+  auto min = unsigned(
+      lua_isnoneornil(L, 3) ? 0 : checkInteger(L, 3, "lookupSuffix", "the minimum labels", 0, 127));
   std::string value;
   for (const auto& k : rules::suffixKeys(n, min, optBool(L, 4, "lookupSuffix", true)))
     if (kvs->getValue(k, value)) {

@@ -106,11 +106,11 @@ struct Ops {
   }
   /// dnsdist's rules table of `rows` (number, rule): the number counts the rows shown.
   static std::string table(const std::vector<const Rule*>& rows, const ShowOptions& o) {
-    std::string out = o.uuids ? fmt::format("{:<3} {:<30} {:<38} {:>9} {:>9} {:<56} {}\n", "#",
-                                            "Name", "UUID", "Cr. Order", "Matches", "Rule",
-                                            "Action")
-                              : fmt::format("{:<3} {:<30} {:>9} {:<56} {}\n", "#", "Name",
-                                            "Matches", "Rule", "Action");
+    std::string out = o.uuids
+                          ? fmt::format("{:<3} {:<30} {:<38} {:>9} {:>9} {:<56} {}\n", "#", "Name",
+                                        "UUID", "Cr. Order", "Matches", "Rule", "Action")
+                          : fmt::format("{:<3} {:<30} {:>9} {:<56} {}\n", "#", "Name", "Matches",
+                                        "Rule", "Action");
     size_t i = 0;
     for (const Rule* r : rows) {
       std::string rule = r->selector->describe().substr(0, o.width);
@@ -202,8 +202,8 @@ struct Ops {
     int64_t to = checkInteger(L, 2, "mvRule", "the destination", 0, 1 << 30);
     change(h, [&](Chain& c) {
       if (size_t(from) >= c.size() || size_t(to) > c.size())
-        throw ConfigError(fmt::format("mvRule: cannot move rule {} to {} ({} rules)", from, to,
-                                      c.size()));
+        throw ConfigError(
+            fmt::format("mvRule: cannot move rule {} to {} ({} rules)", from, to, c.size()));
       auto r = c[size_t(from)];
       c.erase(c.begin() + ptrdiff_t(from));
       size_t at = size_t(to);

@@ -319,7 +319,9 @@ constexpr Def<rules::ActionPtr> kActions[] = {
          if (lua_isnil(a.L, -1)) break;
          auto* p = testUserdata<rules::SvcParams>(a.L, -1, kSvcMeta);
          lua_pop(a.L, 1);
-         if (!p) throw ConfigError(fmt::format("SpoofSVCAction: entry {} is not a newSVCRecordParameters()", k));
+         if (!p)
+           throw ConfigError(
+               fmt::format("SpoofSVCAction: entry {} is not a newSVCRecordParameters()", k));
          records.push_back(*p);
        }
        lua_pop(a.L, 1);

@@ -55,7 +55,8 @@ int setUDPTimeout(lua_State* L, Host& h) {
   double seconds = checkNumber(L, 1, "setUDPTimeout", "the timeout");
   if (seconds <= 0 || seconds > 3600)
     throw ConfigError("setUDPTimeout: must be more than 0 and at most 3600 seconds");
-  h.target().update([&](core::RuntimeConfig& c) { c.settings.udpTimeoutMs = uint32_t(seconds * 1000); });
+  h.target().update(
+      [&](core::RuntimeConfig& c) { c.settings.udpTimeoutMs = uint32_t(seconds * 1000); });
   return 0;
 }
 
@@ -92,7 +93,8 @@ int logLine(lua_State* L, Host&) {
 int setSecurityPollSuffix(lua_State* L, Host&) {
   std::string suffix = checkString(L, 1, "setSecurityPollSuffix", "the suffix");
   if (!suffix.empty())
-    throw ConfigError("setSecurityPollSuffix: ballast does no security polling; only \"\" (off) is accepted");
+    throw ConfigError(
+        "setSecurityPollSuffix: ballast does no security polling; only \"\" (off) is accepted");
   return 0;
 }
 
@@ -135,12 +137,13 @@ int inConfigCheck(lua_State* L, Host& h) {
 /// (dnsdist's latency buckets).
 int showResponseLatency(lua_State*, Host& h) {
   const auto& lat = h.runtime.stats.latency;
-  static constexpr const char* kLabels[] = {"< 1 ms", "< 10 ms", "< 50 ms", "< 100 ms",
-                                            "< 1000 ms", ">= 1000 ms"};
+  static constexpr const char* kLabels[] = {"< 1 ms",   "< 10 ms",   "< 50 ms",
+                                            "< 100 ms", "< 1000 ms", ">= 1000 ms"};
   uint64_t total = 0;
   for (size_t i = 0; i < metrics::LatencyStats::kBuckets; ++i) total += lat.bucket(i);
-  std::string out = fmt::format("Average response latency: {:.2f} ms\n",
-                                lat.count() ? double(lat.sumUsec()) / double(lat.count()) / 1000 : 0.0);
+  std::string out =
+      fmt::format("Average response latency: {:.2f} ms\n",
+                  lat.count() ? double(lat.sumUsec()) / double(lat.count()) / 1000 : 0.0);
   out += fmt::format("{:>10} {:>12} {:>7}\n", "latency", "responses", "share");
   for (size_t i = 0; i < metrics::LatencyStats::kBuckets; ++i) {
     double share = total ? 100.0 * double(lat.bucket(i)) / double(total) : 0.0;
@@ -158,7 +161,8 @@ int showWebserverConfig(lua_State*, Host& h) {
   std::string acl;
   for (const auto& m : c->acl.toStrings()) acl += (acl.empty() ? "" : ", ") + m;
   std::string out = "Current web server configuration:\nACL: " + acl + "\nCustom headers: ";
-  if (c->customHeaders.empty()) out += "None\n";
+  if (c->customHeaders.empty())
+    out += "None\n";
   else {
     out += "\n";
     for (const auto& [k, v] : c->customHeaders) out += fmt::format(" - {}: {}\n", k, v);

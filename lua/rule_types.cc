@@ -221,7 +221,8 @@ int newSVCRecordParameters(lua_State* L, Host&) {
     throw ConfigError(std::string(fn) + ": " + e.what());
   }
   if (!lua_isnoneornil(L, 3)) {
-    if (lua_type(L, 3) != LUA_TTABLE) throw ConfigError(std::string(fn) + ": expects a table of parameters");
+    if (lua_type(L, 3) != LUA_TTABLE)
+      throw ConfigError(std::string(fn) + ": expects a table of parameters");
     lua_pushnil(L);
     while (lua_next(L, 3) != 0) {
       readSvcParam(L, p);

@@ -241,8 +241,9 @@ SelectorPtr lookupRule(KeyValueStorePtr kvs, LookupKeyPtr key) {
 
 template <bool Range>
 ActionPtr lookupAction(KeyValueStorePtr kvs, LookupKeyPtr key, std::string tag) {
-  std::string d = fmt::format("{}lookup key-value store based on '{}' and set the result in tag '{}'",
-                              Range ? "range-based " : "", key->describe(), tag);
+  std::string d =
+      fmt::format("{}lookup key-value store based on '{}' and set the result in tag '{}'",
+                  Range ? "range-based " : "", key->describe(), tag);
   auto fn = [kvs = std::move(kvs), key = std::move(key), tag = std::move(tag)](DQ& dq) {
     std::string value;
     if (!lookup<Range>(*kvs, *key, dq, &value)) value.clear();
@@ -317,7 +318,8 @@ LookupKeyPtr sourceIpLookupKey(uint8_t v4Mask, uint8_t v6Mask, bool includePort)
   return makeKey(fmt::format("source IP (masked to {} (v4) / {} (v6) bits){}", v4Mask, v6Mask,
                              includePort ? " including the port" : ""),
                  [=](const DQ& dq, std::vector<std::string>& out) {
-                   if (dq.remote) out.push_back(sourceIpKey(*dq.remote, v4Mask, v6Mask, includePort));
+                   if (dq.remote)
+                     out.push_back(sourceIpKey(*dq.remote, v4Mask, v6Mask, includePort));
                  });
 }
 

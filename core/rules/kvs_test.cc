@@ -11,7 +11,10 @@ using ballast::dns::Name;
 
 TEST_CASE("qname keys: lower case, wire form or text without the final dot") {
   Name n = Name::fromString("WWW.Example.COM.");
-  CHECK(r::qnameKey(n, true) == std::string("\x03www\x07" "example\x03" "com\x00", 17));
+  CHECK(r::qnameKey(n, true) == std::string("\x03www\x07"
+                                            "example\x03"
+                                            "com\x00",
+                                            17));
   CHECK(r::qnameKey(n, false) == "www.example.com");
   CHECK(r::qnameKey(Name::fromString("."), false) == ".");
 }
@@ -27,7 +30,9 @@ TEST_CASE("suffix keys: the name then its parents, down to minLabels") {
   CHECK(r::suffixKeys(Name::fromString("."), 0, false).empty());
   auto wire = r::suffixKeys(Name::fromString("x.com."), 0, true);
   REQUIRE(wire.size() == 2);
-  CHECK(wire[1] == std::string("\x03" "com\x00", 5));
+  CHECK(wire[1] == std::string("\x03"
+                               "com\x00",
+                               5));
 }
 
 TEST_CASE("source IP keys: masked address bytes, then the port") {

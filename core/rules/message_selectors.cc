@@ -94,12 +94,12 @@ bool hasEdnsOption(const dns::MessageView& m, uint16_t code) {
 
 SelectorPtr recordsCountRule(uint8_t section, uint16_t min, uint16_t max) {
   checkArgs(section, min, max);
-  return make(fmt::format("records count in {} section in [{}, {}]", sectionName(section), min,
-                          max),
-              [section, min, max](const DQ& dq) {
-                uint16_t n = headerCount(dq.message, section);
-                return n >= min && n <= max;
-              });
+  return make(
+      fmt::format("records count in {} section in [{}, {}]", sectionName(section), min, max),
+      [section, min, max](const DQ& dq) {
+        uint16_t n = headerCount(dq.message, section);
+        return n >= min && n <= max;
+      });
 }
 
 SelectorPtr recordsTypeCountRule(uint8_t section, uint16_t type, uint16_t min, uint16_t max) {

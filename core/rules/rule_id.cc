@@ -27,8 +27,7 @@ std::string randomUuid() {
 }
 
 std::optional<std::string> canonicalUuid(std::string_view text) {
-  if (text.size() == 38 && text.front() == '{' && text.back() == '}')
-    text = text.substr(1, 36);
+  if (text.size() == 38 && text.front() == '{' && text.back() == '}') text = text.substr(1, 36);
   if (text.size() != 36) return std::nullopt;
   std::string out(text);
   for (size_t i = 0; i < out.size(); ++i) {

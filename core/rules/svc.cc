@@ -28,9 +28,12 @@ void putParam(std::string& out, uint16_t key, const std::string& value) {
 
 uint16_t svcKeyFromName(std::string_view name) {
   static constexpr std::pair<std::string_view, uint16_t> kNames[] = {
-      {"mandatory", svckey::kMandatory}, {"alpn", svckey::kAlpn},
-      {"no-default-alpn", svckey::kNoDefaultAlpn}, {"port", svckey::kPort},
-      {"ipv4hint", svckey::kIpv4Hint},   {"ech", svckey::kEch},
+      {"mandatory", svckey::kMandatory},
+      {"alpn", svckey::kAlpn},
+      {"no-default-alpn", svckey::kNoDefaultAlpn},
+      {"port", svckey::kPort},
+      {"ipv4hint", svckey::kIpv4Hint},
+      {"ech", svckey::kEch},
       {"ipv6hint", svckey::kIpv6Hint}};
   for (const auto& [n, k] : kNames)
     if (n == name) return k;

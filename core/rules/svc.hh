@@ -16,8 +16,8 @@ namespace ballast::core::rules {
 
 /// The SvcParamKeys RFC 9460 names.
 namespace svckey {
-inline constexpr uint16_t kMandatory = 0, kAlpn = 1, kNoDefaultAlpn = 2, kPort = 3,
-                          kIpv4Hint = 4, kEch = 5, kIpv6Hint = 6;
+inline constexpr uint16_t kMandatory = 0, kAlpn = 1, kNoDefaultAlpn = 2, kPort = 3, kIpv4Hint = 4,
+                          kEch = 5, kIpv6Hint = 6;
 }
 
 /// "mandatory", "alpn", "no-default-alpn", "port", "ipv4hint", "ech", "ipv6hint" or

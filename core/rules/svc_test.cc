@@ -34,21 +34,37 @@ TEST_CASE("SVC RDATA: priority, uncompressed target, parameters by increasing ke
   p.other[42] = std::string("a\0b", 3);
   std::string expect;
   expect += std::string("\x00\x01", 2);
-  expect += std::string("\x03" "dot" "\x07" "example" "\x00", 13);
-  expect += std::string("\x00\x00\x00\x04\x00\x01\x00\x03", 8);            // mandatory
-  expect += std::string("\x00\x01\x00\x07\x03" "dot" "\x02" "h2", 11);     // alpn
-  expect += std::string("\x00\x02\x00\x00", 4);                            // no-default-alpn
-  expect += std::string("\x00\x03\x00\x02\x03\x55", 6);                    // port 853
-  expect += std::string("\x00\x04\x00\x04\xc0\x00\x02\x01", 8);            // ipv4hint
+  expect += std::string(
+      "\x03"
+      "dot"
+      "\x07"
+      "example"
+      "\x00",
+      13);
+  expect += std::string("\x00\x00\x00\x04\x00\x01\x00\x03", 8);  // mandatory
+  expect += std::string(
+      "\x00\x01\x00\x07\x03"
+      "dot"
+      "\x02"
+      "h2",
+      11);                                                       // alpn
+  expect += std::string("\x00\x02\x00\x00", 4);                  // no-default-alpn
+  expect += std::string("\x00\x03\x00\x02\x03\x55", 6);          // port 853
+  expect += std::string("\x00\x04\x00\x04\xc0\x00\x02\x01", 8);  // ipv4hint
   expect += std::string("\x00\x06\x00\x10\x20\x01\x0d\xb8", 8) + std::string(11, '\0') + "\x01";
-  expect += std::string("\x00\x2a\x00\x03" "a\0b", 7);                     // key42
+  expect += std::string(
+      "\x00\x2a\x00\x03"
+      "a\0b",
+      7);  // key42
   CHECK(r::svcRdata(p) == expect);
 }
 
 TEST_CASE("SVC RDATA: alias mode has no parameters; bad alpn refused") {
   r::SvcParams p;
   p.target = Name::fromString("svc.example.");
-  CHECK(r::svcRdata(p) == std::string("\x00\x00\x03svc\x07" "example\x00", 15));
+  CHECK(r::svcRdata(p) == std::string("\x00\x00\x03svc\x07"
+                                      "example\x00",
+                                      15));
   p.alpn = {""};
   CHECK_THROWS_AS(r::svcRdata(p), std::invalid_argument);
 }
