@@ -13,6 +13,12 @@ inline std::atomic<bool>& verboseLogging() {
   return verbose;
 }
 
+/// setVerboseHealthChecks: every failed health check is logged, not only state changes.
+inline std::atomic<bool>& verboseHealthChecks() {
+  static std::atomic<bool> verbose{false};
+  return verbose;
+}
+
 template <typename... Args>
 void warnLog(fmt::format_string<Args...> f, Args&&... args) {
   fmt::print(stderr, "{}\n", fmt::format(f, std::forward<Args>(args)...));

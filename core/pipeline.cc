@@ -22,7 +22,7 @@ QueryAction answerLocally(QueryContext& q, uint8_t rcode, const RuntimeConfig& c
   q.length =
       rules::selfGeneratedResponse(q.packet, q.length, q.capacity, q.message, rcode, &cfg.settings);
   if (!rules::processResponseChain(cfg.rules.selfAnswered, q.packet, q.length, q.capacity,
-                                   q.destination, cfg, q.receivedUsec))
+                                   q.destination, cfg, q.receivedUsec, nullptr, &q.tags))
     return QueryAction::Drop;
   stats.selfAnswered.inc();
   stats.countFrontendRcode(rcode);
@@ -67,7 +67,7 @@ bool anyServerUp(const Pool& pool) {
 
 QueryAction answerFromCache(QueryContext& q, const RuntimeConfig& cfg, GlobalStats& stats) {
   if (!rules::processCacheHitResponse(q.packet, q.length, q.capacity, q.destination, cfg,
-                                      q.receivedUsec))
+                                      q.receivedUsec, &q.tags))
     return QueryAction::Drop;
   stats.cacheHits.inc();
   stats.countFrontendRcode(dns::HeaderView(q.packet).rcode());

@@ -30,6 +30,9 @@ struct StartupConfig {
   size_t udpRecvBufferSize = 4 * 1024 * 1024;  ///< well above the kernel's 208 KB default
   size_t udpSendBufferSize = 4 * 1024 * 1024;
   uint32_t maxUDPOutstanding = 65535;
+  /// setUDPMultipleMessagesVectorSize: datagrams one recvmmsg of a UDP listener takes at
+  /// most (capped by the listener's own batch, 64).
+  uint32_t udpVectorSize = 64;
   /// Outgoing TLS session cache (setOutgoingTLSSessionsCache*), per backend.
   size_t outgoingTlsMaxTickets = 20;
   int64_t outgoingTlsTicketValiditySec = 600;

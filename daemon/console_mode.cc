@@ -16,6 +16,7 @@ int runConsoleClient(const Options& opts) {
   core::Runtime rt;
   lua::ProcessSettings process;  // read for the console's address and key; nothing starts
   lua::Host host{rt, process, [](std::string_view) {}};
+  host.clientStartup = true;
   lua::LuaConfig lua(host);
   bool needConfig = opts.clientAddress.empty() || opts.clientKey.empty();
   if (needConfig || access(opts.configFile.c_str(), R_OK) == 0) {

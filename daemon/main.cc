@@ -132,6 +132,7 @@ int run(const daemon::Options& opts) {
   core::Runtime rt;
   daemon::Services services(rt, opts);
   lua::Host host{rt, services.settings(), writeToStdout};
+  host.configCheck = opts.checkConfig;
   lua::LuaConfig lua(host);
   if (!loadConfiguration(opts, lua, host)) return 1;
   if (opts.checkConfig) {

@@ -9,6 +9,8 @@ packages=(
   clang-14 libclang-rt-14-dev          # libFuzzer targets and sanitizer builds
   libevent-dev libssl-dev libnghttp2-dev libluajit-5.1-dev libfmt-dev
   libsodium-dev doctest-dev
+  libre2-dev                           # RE2Rule
+  libcdb-dev tinycdb liblmdb-dev python3-lmdb  # key-value stores (CDB, LMDB) and their tests
   python3 python3-dnspython python3-pytest
   clang-format
   libedit-dev tmux                     # console client line editing; its interactive test

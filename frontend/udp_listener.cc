@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstring>
@@ -125,6 +126,7 @@ void UdpListener::loop() {
   core::Published<core::RuntimeConfig>::Reader config(rt_.config);
   core::GlobalStats& stats = rt_.stats;
   uint16_t port = local_.port();
+  const unsigned batch = unsigned(std::clamp<size_t>(rt_.startup.udpVectorSize, 1, kBatch));
 
   while (!stopping_.load(std::memory_order_relaxed)) {
     for (size_t i = 0; i < kBatch; ++i) {
@@ -140,7 +142,7 @@ void UdpListener::loop() {
         h.msg_controllen = sizeof(control[i].buf);
       }
     }
-    int n = recvmmsg(fd_, msgs.data(), kBatch, MSG_WAITFORONE, nullptr);
+    int n = recvmmsg(fd_, msgs.data(), batch, MSG_WAITFORONE, nullptr);
     if (n <= 0) continue;  // timeout (stop check) or EINTR
     int64_t now = core::monotonicUsec();
     const core::RuntimeConfig& cfg = config.get();

@@ -73,6 +73,7 @@ void registerFrontendBindings(lua_State* L) {
       {"addLocal", wrap<addLocal>},
       {"setLocal", wrap<setLocal>},
       {"setUDPSocketBufferSizes", wrap<setUDPSocketBufferSizes>},
+      {"setUDPSocketBufferSize", wrap<setUDPSocketBufferSizes>},  // dnsdist 1.7 docs' name
       {"setMaxUDPOutstanding", wrap<setMaxUDPOutstanding>},
   };
   registerAll(L, std::begin(b), std::end(b));

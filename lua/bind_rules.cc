@@ -2,10 +2,14 @@
 /// Selectors and actions, each declared once in kSelectors / kActions / kResponseActions:
 /// the table entry reads the Lua arguments and makes the core object; one generic binding
 /// per table turns it into a userdata and the table's errors into Lua errors.
+#include <fmt/format.h>
+
 #include <stdexcept>
 
 #include "core/rules/ecs_actions.hh"
 #include "core/rules/http.hh"
+#include "core/rules/kvs.hh"
+#include "core/rules/message_selectors.hh"
 #include "dns/types.hh"
 #include "lua/binding.hh"
 #include "lua/bindings.hh"
@@ -60,6 +64,12 @@ struct Args {
     }
     if (out.empty()) throw ConfigError(std::string(fn) + ": the list of selectors is empty");
     return out;
+  }
+  rules::KeyValueStorePtr kvs(int i) const {
+    return checkUserdata<rules::KeyValueStorePtr>(L, i, kKvsMeta);
+  }
+  rules::LookupKeyPtr lookupKey(int i) const {
+    return checkUserdata<rules::LookupKeyPtr>(L, i, kLookupKeyMeta);
   }
   rules::ActionPtr action(int i) const {
     return checkUserdata<rules::ActionPtr>(L, i, kActionMeta);
@@ -197,6 +207,33 @@ constexpr Def<rules::SelectorPtr> kSelectors[] = {
     {"DNSSECRule", [](const Args&) { return rules::dnssecRule(); }},
     {"SNIRule", [](const Args& a) { return rules::sniRule(a.str(1, "the server name")); }},
     {"makeRule", [](const Args& a) { return a.selector(1); }},
+    {"EDNSOptionRule",
+     [](const Args& a) {
+       return rules::ednsOptionRule(uint16_t(a.integer(1, "the option code", 0, 65535)));
+     }},
+    {"RecordsCountRule",
+     [](const Args& a) {
+       return rules::recordsCountRule(uint8_t(a.integer(1, "the section", 0, 3)),
+                                      uint16_t(a.integer(2, "the minimum", 0, 65535)),
+                                      uint16_t(a.integer(3, "the maximum", 0, 65535)));
+     }},
+    {"RecordsTypeCountRule",
+     [](const Args& a) {
+       return rules::recordsTypeCountRule(uint8_t(a.integer(1, "the section", 0, 3)),
+                                          toQType(a.L, 2, a.fn),
+                                          uint16_t(a.integer(3, "the minimum", 0, 65535)),
+                                          uint16_t(a.integer(4, "the maximum", 0, 65535)));
+     }},
+    {"PoolOutstandingRule",
+     [](const Args& a) {
+       return rules::poolOutstandingRule(a.str(1, "the pool name"),
+                                         uint64_t(a.integer(2, "the limit", 0, 1LL << 40)));
+     }},
+    {"KeyValueStoreLookupRule",
+     [](const Args& a) { return rules::kvsLookupRule(a.kvs(1), a.lookupKey(2)); }},
+    {"KeyValueStoreRangeLookupRule",
+     [](const Args& a) { return rules::kvsRangeLookupRule(a.kvs(1), a.lookupKey(2)); }},
+    {"RE2Rule", [](const Args& a) { return rules::re2Rule(a.str(1, "the RE2 expression")); }},
     {"LuaRule", [](const Args& a) { return makeLuaRule(a.L, 1, false); }},
     {"LuaFFIRule", [](const Args& a) { return makeLuaRule(a.L, 1, true); }},
     {"LuaFFIPerThreadRule", [](const Args& a) { return makePerThreadRule(a.str(1, "the code")); }},
@@ -263,6 +300,33 @@ constexpr Def<rules::ActionPtr> kActions[] = {
      [](const Args& a) {
        return rules::spoofRawAction(checkStrings(a.L, 1, a.fn, "the raw RDATA"), a.spoofOptions(2));
      }},
+    {"KeyValueStoreLookupAction",
+     [](const Args& a) {
+       return rules::kvsLookupAction(a.kvs(1), a.lookupKey(2), a.str(3, "the destination tag"));
+     }},
+    {"KeyValueStoreRangeLookupAction",
+     [](const Args& a) {
+       return rules::kvsRangeLookupAction(a.kvs(1), a.lookupKey(2),
+                                          a.str(3, "the destination tag"));
+     }},
+    {"SpoofSVCAction",
+     [](const Args& a) {
+       std::vector<rules::SvcParams> records;
+       if (lua_type(a.L, 1) != LUA_TTABLE)
+         throw ConfigError("SpoofSVCAction: expects a list of newSVCRecordParameters()");
+       for (int k = 1;; ++k) {
+         lua_rawgeti(a.L, 1, k);
+         if (lua_isnil(a.L, -1)) break;
+         auto* p = testUserdata<rules::SvcParams>(a.L, -1, kSvcMeta);
+         lua_pop(a.L, 1);
+         if (!p)
+           throw ConfigError(
+               fmt::format("SpoofSVCAction: entry {} is not a newSVCRecordParameters()", k));
+         records.push_back(*p);
+       }
+       lua_pop(a.L, 1);
+       return rules::spoofSvcAction(records, a.spoofOptions(2));
+     }},
     {"PoolAction",
      [](const Args& a) {
        return rules::poolAction(a.str(1, "the pool name"), a.optBool(2, true));
@@ -293,6 +357,11 @@ constexpr Def<rules::ActionPtr> kActions[] = {
      }},
     {"SetSkipCacheAction", [](const Args&) { return rules::setSkipCacheAction(); }},
     {"SetTempFailureCacheTTLAction",
+     [](const Args& a) {
+       return rules::setTempFailureCacheTTLAction(
+           uint32_t(a.integer(1, "the TTL", 0, 0xffffffffLL)));
+     }},
+    {"TempFailureCacheTTLAction",  // before dnsdist 1.6
      [](const Args& a) {
        return rules::setTempFailureCacheTTLAction(
            uint32_t(a.integer(1, "the TTL", 0, 0xffffffffLL)));
@@ -352,6 +421,14 @@ constexpr Def<rules::ResponseActionPtr> kResponseActions[] = {
     {"AllowResponseAction", [](const Args&) { return rules::allowResponseAction(); }},
     {"DropResponseAction", [](const Args&) { return rules::dropResponseAction(); }},
     {"SetSkipCacheResponseAction", [](const Args&) { return rules::setSkipCacheResponseAction(); }},
+    {"SetTagResponseAction",
+     [](const Args& a) {
+       return rules::setTagResponseAction(a.str(1, "the tag name"), a.optStr(2, "the tag value"));
+     }},
+    {"TagResponseAction",  // before dnsdist 1.6
+     [](const Args& a) {
+       return rules::setTagResponseAction(a.str(1, "the tag name"), a.optStr(2, "the tag value"));
+     }},
     {"LogResponseAction",
      [](const Args& a) {
        return rules::logResponseAction(a.optStr(1, "the file name"), a.optBool(2, true));
@@ -425,6 +502,7 @@ void registerTable(lua_State* L) {
 
 void registerRuleBindings(lua_State* L) {
   registerRuleTypes(L);
+  registerKvsBindings(L);
   registerDNSQuestionTypes(L);
   registerTable<rules::SelectorPtr, std::size(kSelectors), kSelectors, kSelectorMeta>(L);
   registerTable<rules::ActionPtr, std::size(kActions), kActions, kActionMeta>(L);

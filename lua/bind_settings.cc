@@ -6,12 +6,16 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <vector>
 
+#include "core/log.hh"
 #include "lua/binding.hh"
 #include "lua/bindings.hh"
 #include "lua/rule_types.hh"
+#include "metrics/latency.hh"
+#include "web/web_config.hh"
 
 namespace ballast::lua {
 
@@ -51,7 +55,8 @@ int setUDPTimeout(lua_State* L, Host& h) {
   double seconds = checkNumber(L, 1, "setUDPTimeout", "the timeout");
   if (seconds <= 0 || seconds > 3600)
     throw ConfigError("setUDPTimeout: must be more than 0 and at most 3600 seconds");
-  h.target().update([&](core::RuntimeConfig& c) { c.settings.udpTimeoutMs = uint32_t(seconds * 1000); });
+  h.target().update(
+      [&](core::RuntimeConfig& c) { c.settings.udpTimeoutMs = uint32_t(seconds * 1000); });
   return 0;
 }
 
@@ -88,7 +93,87 @@ int logLine(lua_State* L, Host&) {
 int setSecurityPollSuffix(lua_State* L, Host&) {
   std::string suffix = checkString(L, 1, "setSecurityPollSuffix", "the suffix");
   if (!suffix.empty())
-    throw ConfigError("setSecurityPollSuffix: ballast does no security polling; only \"\" (off) is accepted");
+    throw ConfigError(
+        "setSecurityPollSuffix: ballast does no security polling; only \"\" (off) is accepted");
+  return 0;
+}
+
+/// setSecurityPollInterval(seconds): ballast does no security polling (setSecurityPollSuffix
+/// takes only ""), which is dnsdist with polling off, where the interval times nothing. The
+/// value is still checked, and dnsdist's message for one below 1 kept.
+int setSecurityPollInterval(lua_State* L, Host& h) {
+  int64_t n = checkInteger(L, 1, "setSecurityPollInterval", "the interval", INT32_MIN, INT32_MAX);
+  if (n <= 0) h.out("setSecurityPollInterval() should be > 0, skipping\n");
+  return 0;
+}
+
+/// setVerboseHealthChecks(bool): each failed health check (invalid answer, timeout) is
+/// logged on stderr, beside the up/down changes always logged.
+int setVerboseHealthChecks(lua_State* L, Host&) {
+  core::verboseHealthChecks() = checkBool(L, 1, "setVerboseHealthChecks");
+  return 0;
+}
+
+/// setUDPMultipleMessagesVectorSize(n): how many datagrams a UDP listener's recvmmsg takes
+/// at once (1: one at a time, as dnsdist's default; above 64, 64). Configuration time.
+int setUDPMultipleMessagesVectorSize(lua_State* L, Host& h) {
+  requireConfiguring(h, "setUDPMultipleMessagesVectorSize");
+  int64_t n = checkInteger(L, 1, "setUDPMultipleMessagesVectorSize", "the vector size", 0, 1 << 20);
+  h.startup().udpVectorSize = uint32_t(std::clamp<int64_t>(n, 1, 64));
+  return 0;
+}
+
+int inClientStartup(lua_State* L, Host& h) {
+  lua_pushboolean(L, h.clientStartup);
+  return 1;
+}
+
+int inConfigCheck(lua_State* L, Host& h) {
+  lua_pushboolean(L, h.configCheck);
+  return 1;
+}
+
+/// showResponseLatency(): the average and the histogram of the backends' response times
+/// (dnsdist's latency buckets).
+int showResponseLatency(lua_State*, Host& h) {
+  const auto& lat = h.runtime.stats.latency;
+  static constexpr const char* kLabels[] = {"< 1 ms",   "< 10 ms",   "< 50 ms",
+                                            "< 100 ms", "< 1000 ms", ">= 1000 ms"};
+  uint64_t total = 0;
+  for (size_t i = 0; i < metrics::LatencyStats::kBuckets; ++i) total += lat.bucket(i);
+  std::string out =
+      fmt::format("Average response latency: {:.2f} ms\n",
+                  lat.count() ? double(lat.sumUsec()) / double(lat.count()) / 1000 : 0.0);
+  out += fmt::format("{:>10} {:>12} {:>7}\n", "latency", "responses", "share");
+  for (size_t i = 0; i < metrics::LatencyStats::kBuckets; ++i) {
+    double share = total ? 100.0 * double(lat.bucket(i)) / double(total) : 0.0;
+    out += fmt::format("{:>10} {:>12} {:>6.2f}% {}\n", kLabels[i], lat.bucket(i), share,
+                       std::string(size_t(share / 2), '*'));
+  }
+  h.out(out);
+  return 0;
+}
+
+/// showWebserverConfig(): the web server's settings as dnsdist lists them (secrets as
+/// set/unset only).
+int showWebserverConfig(lua_State*, Host& h) {
+  auto c = h.process.web.config();
+  std::string acl;
+  for (const auto& m : c->acl.toStrings()) acl += (acl.empty() ? "" : ", ") + m;
+  std::string out = "Current web server configuration:\nACL: " + acl + "\nCustom headers: ";
+  if (c->customHeaders.empty())
+    out += "None\n";
+  else {
+    out += "\n";
+    for (const auto& [k, v] : c->customHeaders) out += fmt::format(" - {}: {}\n", k, v);
+  }
+  out += fmt::format("Statistics require authentication: {}\n",
+                     c->statsRequireAuthentication ? "yes" : "no");
+  out += fmt::format("Password: {}\n", c->password.empty() ? "unset" : "set");
+  out += fmt::format("API key: {}\n", c->apiKey.empty() ? "unset" : "set");
+  out += fmt::format("API writable: {}\n", c->apiWritable ? "yes" : "no");
+  out += fmt::format("Maximum concurrent connections: {}\n", c->maxConcurrentConnections);
+  h.out(out);
   return 0;
 }
 
@@ -135,6 +220,13 @@ void registerSettingBindings(lua_State* L) {
       {"setUDPTimeout", wrap<setUDPTimeout>},
       {"setPayloadSizeOnSelfGeneratedAnswers", wrap<setPayloadSizeOnSelfGeneratedAnswers>},
       {"setSecurityPollSuffix", wrap<setSecurityPollSuffix>},
+      {"setSecurityPollInterval", wrap<setSecurityPollInterval>},
+      {"inClientStartup", wrap<inClientStartup>},
+      {"setUDPMultipleMessagesVectorSize", wrap<setUDPMultipleMessagesVectorSize>},
+      {"setVerboseHealthChecks", wrap<setVerboseHealthChecks>},
+      {"inConfigCheck", wrap<inConfigCheck>},
+      {"showResponseLatency", wrap<showResponseLatency>},
+      {"showWebserverConfig", wrap<showWebserverConfig>},
       {"setProxyProtocolMaximumPayloadSize", wrap<setProxyProtocolMaximumPayloadSize>},
       {"errlog", wrap<logLine<0>>},
       {"warnlog", wrap<logLine<1>>},

@@ -30,6 +30,8 @@ struct Host {
   /// the console.
   std::function<void(std::string_view)> out;
   bool configuring = true;  ///< false once frontends and servers have started
+  bool configCheck = false;    ///< --check-config: the file is only checked (inConfigCheck)
+  bool clientStartup = false;  ///< ballast -c reads the file for its key (inClientStartup)
   /// Files loaded so far; Lua knows them by index (its chunk names are cut at 60 bytes,
   /// and an operator needs the whole path in an error).
   std::vector<std::string> files;

@@ -137,6 +137,107 @@ int smnCheck(lua_State* L, Host&) {
   return 1;
 }
 
+/// The strings of the list at the top of the stack (an SVC parameter's value).
+std::vector<std::string> svcStrings(lua_State* L, const std::string& key) {
+  std::vector<std::string> out;
+  if (lua_type(L, -1) != LUA_TTABLE)
+    throw ConfigError("newSVCRecordParameters: " + key + " expects a list of strings");
+  for (int k = 1;; ++k) {
+    lua_rawgeti(L, -1, k);
+    if (lua_isnil(L, -1)) {
+      lua_pop(L, 1);
+      return out;
+    }
+    if (lua_type(L, -1) != LUA_TSTRING) {
+      lua_pop(L, 1);
+      throw ConfigError("newSVCRecordParameters: " + key + " expects a list of strings");
+    }
+    size_t len = 0;
+    const char* s = lua_tolstring(L, -1, &len);
+    out.emplace_back(s, len);
+    lua_pop(L, 1);
+  }
+}
+
+/// One parameter of newSVCRecordParameters' table: key at -2, value at -1.
+void readSvcParam(lua_State* L, rules::SvcParams& p) {
+  if (lua_type(L, -2) != LUA_TSTRING)
+    throw ConfigError("newSVCRecordParameters: parameter names must be strings");
+  std::string key = lua_tostring(L, -2);
+  auto fail = [&](const char* what) {
+    throw ConfigError("newSVCRecordParameters: " + key + " expects " + what);
+  };
+  auto hints = [&](bool v4) {
+    std::vector<core::Address> out;
+    for (const auto& s : svcStrings(L, key)) {
+      auto a = core::Address::parse(s, 0);
+      if (a.isV4() != v4) fail(v4 ? "IPv4 addresses" : "IPv6 addresses");
+      out.push_back(a);
+    }
+    return out;
+  };
+  try {
+    if (key == "mandatory") {
+      for (const auto& k : svcStrings(L, key)) p.mandatory.push_back(rules::svcKeyFromName(k));
+    } else if (key == "alpn") {
+      p.alpn = svcStrings(L, key);
+    } else if (key == "noDefaultAlpn") {
+      if (lua_type(L, -1) != LUA_TBOOLEAN) fail("a boolean");
+      p.noDefaultAlpn = lua_toboolean(L, -1);
+    } else if (key == "port") {
+      double d = lua_type(L, -1) == LUA_TNUMBER ? lua_tonumber(L, -1) : -1;
+      if (std::floor(d) != d || d < 0 || d > 65535) fail("a port number");
+      p.port = uint16_t(d);
+    } else if (key == "ipv4hint") {
+      p.ipv4hint = hints(true);
+    } else if (key == "ipv6hint") {
+      p.ipv6hint = hints(false);
+    } else if (key == "ech") {
+      if (lua_type(L, -1) != LUA_TSTRING) fail("a string");
+      size_t len = 0;
+      const char* s = lua_tolstring(L, -1, &len);
+      p.ech = std::string(s, len);
+    } else {
+      uint16_t k = rules::svcKeyFromName(key);
+      if (k <= rules::svckey::kIpv6Hint) fail("the option of its own name (see the dnsdist docs)");
+      if (lua_type(L, -1) != LUA_TSTRING) fail("a raw string");
+      size_t len = 0;
+      const char* s = lua_tolstring(L, -1, &len);
+      p.other[k] = std::string(s, len);
+    }
+  } catch (const std::invalid_argument& e) {
+    throw ConfigError(std::string("newSVCRecordParameters: ") + e.what());
+  }
+}
+
+/// newSVCRecordParameters(priority, target [, {params}]).
+int newSVCRecordParameters(lua_State* L, Host&) {
+  const char* fn = "newSVCRecordParameters";
+  rules::SvcParams p;
+  p.priority = uint16_t(checkInteger(L, 1, fn, "the priority", 0, 65535));
+  try {
+    p.target = dns::Name::fromString(checkString(L, 2, fn, "the target"));
+  } catch (const std::invalid_argument& e) {
+    throw ConfigError(std::string(fn) + ": " + e.what());
+  }
+  if (!lua_isnoneornil(L, 3)) {
+    if (lua_type(L, 3) != LUA_TTABLE)
+      throw ConfigError(std::string(fn) + ": expects a table of parameters");
+    lua_pushnil(L);
+    while (lua_next(L, 3) != 0) {
+      readSvcParam(L, p);
+      lua_pop(L, 1);
+    }
+  }
+  try {
+    rules::svcRdata(p);  // refuse now what would not make a record
+  } catch (const std::invalid_argument& e) {
+    throw ConfigError(std::string(fn) + ": " + e.what());
+  }
+  pushUserdata(L, kSvcMeta, std::move(p));
+  return 1;
+}
+
 int describeSelector(lua_State* L) {
   lua_pushstring(L, (*static_cast<rules::SelectorPtr*>(lua_touserdata(L, 1)))->describe().c_str());
   return 1;
@@ -240,6 +341,7 @@ void registerRuleTypes(lua_State* L) {
   registerUserdataType<rules::ResponseActionPtr>(L, kResponseActionMeta, {},
                                                  describeResponseAction);
   registerUserdataType<RuleActionValue>(L, kRuleActionMeta, {});
+  registerUserdataType<rules::SvcParams>(L, kSvcMeta, {});
   registerUserdataType<core::NetmaskGroup>(L, kNmgMeta,
                                            {{"addMask", wrap<nmgAddMask>},
                                             {"addMasks", wrap<nmgAddMask>},
@@ -250,6 +352,7 @@ void registerRuleTypes(lua_State* L) {
   static const Binding b[] = {
       {"newNMG", wrap<newNMG>},
       {"newSuffixMatchNode", wrap<newSuffixMatchNode>},
+      {"newSVCRecordParameters", wrap<newSVCRecordParameters>},
   };
   registerAll(L, std::begin(b), std::end(b));
   registerDnsConstants(L);

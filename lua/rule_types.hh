@@ -19,6 +19,9 @@ inline constexpr const char* kResponseActionMeta = "ballast.ResponseAction";
 inline constexpr const char* kNmgMeta = "ballast.NetmaskGroup";
 inline constexpr const char* kSmnMeta = "ballast.SuffixMatchNode";
 inline constexpr const char* kRuleActionMeta = "ballast.RuleAction";
+inline constexpr const char* kSvcMeta = "ballast.SVCRecordParameters";
+inline constexpr const char* kKvsMeta = "ballast.KeyValueStore";
+inline constexpr const char* kLookupKeyMeta = "ballast.KeyValueLookupKey";
 
 /// dnsdist's DNSAction values (the DNSAction table), returned by Lua actions and taken by
 /// dynamic blocks.
@@ -39,11 +42,12 @@ enum LuaDNSAction {
   kNoRecurse,
 };
 
-/// newRuleAction(selector, action, {name=}): one entry for setRules.
+/// newRuleAction(selector, action, {name=, uuid=}): one entry for setRules.
 struct RuleActionValue {
   core::rules::SelectorPtr selector;
   core::rules::ActionPtr action;
   std::string name;
+  std::string uuid;
 };
 
 /// A selector: a Selector userdata, or (dnsdist's makeRule) a string or list of strings,
@@ -61,6 +65,8 @@ int64_t checkInteger(lua_State* L, int idx, const char* fn, const char* what, in
                      int64_t max);
 
 void registerRuleTypes(lua_State* L);
+/// newCDBKVStore, newLMDBKVStore, KeyValueLookupKey*, the KeyValueStore methods (bind_kvs).
+void registerKvsBindings(lua_State* L);
 /// DNSRCode, DNSQType, DNSClass, DNSOpcode, DNSAction: also in per-thread states.
 void registerDnsConstants(lua_State* L);  ///< metatables, newNMG, newSuffixMatchNode, DNS* tables
 

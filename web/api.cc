@@ -77,7 +77,7 @@ json rulesJson(const Chain& chain) {
   size_t id = 0;
   for (const auto& r : chain)
     out.push_back({{"id", id++},
-                   {"uuid", std::to_string(r->id)},
+                   {"uuid", r->uuid},
                    {"name", r->name},
                    {"matches", r->matches.value()},
                    {"rule", r->selector->describe()},

@@ -70,7 +70,12 @@ void HealthChecker::runOnce(int64_t nowUsec, std::vector<Due>& due) {
   syncServers();
   for (auto& [key, e] : entries_) {
     e.state.sync(e.backend->healthy());
-    apply(e, e.state.tick(nowUsec));
+    bool waiting = e.state.inFlight();
+    Transition t = e.state.tick(nowUsec);
+    if (waiting && !e.state.inFlight() && core::verboseHealthChecks().load())
+      core::warnLog("Timeout while waiting for the health check response from {}",
+                    e.backend->nameWithAddress());
+    apply(e, t);
     bool automatic = e.backend->admin() == core::Backend::Admin::Auto;
     if (automatic && e.state.lazy() && e.state.lazyStatus() == LazyStatus::Healthy) {
       auto [samples, failures] = e.backend->lazySamples.count();
@@ -120,8 +125,12 @@ void HealthChecker::checked(uint64_t cookie, std::span<const uint8_t> response) 
   if (it == entries_.end()) return;
   Entry& e = it->second;
   e.state.sync(e.backend->healthy());
-  apply(e, e.state.answered(uint32_t(cookie),
-                            checkResponse(response, e.backend->healthCheck, e.asked)));
+  bool ok = checkResponse(response, e.backend->healthCheck, e.asked);
+  if (!ok && core::verboseHealthChecks().load())
+    core::warnLog("Invalid health check response from {} ({} bytes{})",
+                  e.backend->nameWithAddress(), response.size(),
+                  response.size() >= 4 ? fmt::format(", rcode {}", response[3] & 0xf) : "");
+  apply(e, e.state.answered(uint32_t(cookie), ok));
   if (e.state.takeSampleReset()) e.backend->lazySamples.clear();
 }
 

@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <mutex>
@@ -303,6 +304,42 @@ ActionPtr spoofRawAction(std::vector<std::string> rdatas, SpoofOptions o) {
               });
 }
 
+ActionPtr spoofSvcAction(const std::vector<SvcParams>& records, SpoofOptions o) {
+  if (records.empty()) throw std::invalid_argument("SpoofSVCAction: no SVC record to answer with");
+  std::vector<std::string> rdatas;
+  // The hints also go in the additional section, once per (owner, address) as dnsdist.
+  std::vector<std::pair<dns::Name, Address>> hints;
+  for (const auto& r : records) {
+    rdatas.push_back(svcRdata(r));
+    for (const auto* list : {&r.ipv4hint, &r.ipv6hint})
+      for (const auto& a : *list) {
+        std::pair<dns::Name, Address> h{r.target, a};
+        bool seen = false;
+        for (const auto& [n, x] : hints) seen = seen || (n == h.first && x == h.second);
+        if (!seen) hints.push_back(std::move(h));
+      }
+  }
+  std::stable_partition(hints.begin(), hints.end(), [](const auto& h) { return h.second.isV4(); });
+  return make(fmt::format("spoof {} SVC record(s)", rdatas.size()),
+              [rdatas = std::move(rdatas), hints = std::move(hints), o](DQ& dq) {
+                const auto& q = dq.message.question();
+                return spoof(dq, o.flags, [&](dns::MessageWriter& w) {
+                  for (const auto& r : rdatas) {
+                    w.startRecord(dq.qname, q.qtype, q.qclass, o.ttl, dns::Section::Answer);
+                    w.putBytes({reinterpret_cast<const uint8_t*>(r.data()), r.size()});
+                    w.commit();
+                  }
+                  for (const auto& [owner, a] : hints) {
+                    w.startRecord(owner.isRoot() ? dq.qname : owner,
+                                  a.isV4() ? dns::qtype::A : dns::qtype::AAAA, dns::qclass::IN,
+                                  o.ttl, dns::Section::Additional);
+                    w.putBytes({a.bytes(), a.byteLength()});
+                    w.commit();
+                  }
+                });
+              });
+}
+
 ActionPtr negativeAndSoaAction(bool nxd, SoaFields soa, ResponseFlags flags) {
   std::string d = fmt::format("set {} with SOA {}", nxd ? "NXD" : "NODATA", soa.zone.toString());
   return make(std::move(d), [nxd, soa = std::move(soa), flags](DQ& dq) {
@@ -386,17 +423,32 @@ ResponseActionPtr setSkipCacheResponseAction() {
   });
 }
 
+namespace {
+void setTag(std::vector<std::pair<std::string, std::string>>* tags, const std::string& name,
+            const std::string& value) {
+  if (!tags) return;
+  for (auto& [k, v] : *tags)
+    if (k == name) {
+      v = value;
+      return;
+    }
+  tags->emplace_back(name, value);
+}
+}  // namespace
+
 ActionPtr setTagAction(std::string name, std::string value) {
   std::string d = "set tag '" + name + "' to value '" + value + "'";
   return make(std::move(d), [name = std::move(name), value = std::move(value)](DQ& dq) {
-    auto& tags = dq.query->tags;
-    for (auto& [k, v] : tags)
-      if (k == name) {
-        v = value;
-        return Verdict::None;
-      }
-    tags.emplace_back(name, value);
+    setTag(dq.tags ? dq.tags : &dq.query->tags, name, value);
     return Verdict::None;
+  });
+}
+
+ResponseActionPtr setTagResponseAction(std::string name, std::string value) {
+  std::string d = "set tag '" + name + "' to value '" + value + "'";
+  return makeResponse(std::move(d), [name = std::move(name), value = std::move(value)](DQ& dr) {
+    setTag(dr.tags, name, value);
+    return ResponseVerdict::None;
   });
 }
 

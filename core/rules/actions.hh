@@ -9,6 +9,7 @@
 
 #include "core/address.hh"
 #include "core/rules/rule.hh"
+#include "core/rules/svc.hh"
 #include "dns/name.hh"
 #include "dns/proxy_protocol.hh"
 
@@ -62,6 +63,10 @@ ActionPtr spoofAction(std::vector<Address> addresses, SpoofOptions o = {});
 ActionPtr spoofCnameAction(dns::Name target, SpoofOptions o = {});
 /// Answers with one record of the query's type per raw RDATA.
 ActionPtr spoofRawAction(std::vector<std::string> rdatas, SpoofOptions o = {});
+/// SpoofSVCAction: one record of the query's type (SVCB, HTTPS) per entry, and their
+/// address hints as A/AAAA records in the additional section (owner: the target, or the
+/// qname when the target is the root).
+ActionPtr spoofSvcAction(const std::vector<SvcParams>& records, SpoofOptions o = {});
 /// Answers NXDOMAIN (`nxd`) or NODATA with `soa` in the additional section, as dnsdist 1.7.
 ActionPtr negativeAndSoaAction(bool nxd, SoaFields soa, ResponseFlags flags = {});
 /// Drops queries above `qps` a second (bursting to as many); the others go on.
@@ -81,6 +86,9 @@ ActionPtr setTempFailureCacheTTLAction(uint32_t ttl);
 /// SetSkipCacheResponseAction: this answer is not stored in the cache.
 ResponseActionPtr setSkipCacheResponseAction();
 ActionPtr setTagAction(std::string name, std::string value);
+/// SetTagResponseAction: tags the response for the response rules after it (TagRule); a
+/// self-answered response shares its query's tags.
+ResponseActionPtr setTagResponseAction(std::string name, std::string value);
 /// SetProxyProtocolValuesAction: the PROXY protocol values sent to the backend become
 /// `values` (those the client sent included).
 ActionPtr setProxyProtocolValuesAction(std::vector<dns::proxy::Value> values);

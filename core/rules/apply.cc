@@ -101,6 +101,7 @@ Verdict processQueryRules(QueryContext& q, const RuntimeConfig& cfg, GlobalStats
   dq.tcp = q.destination.sink != nullptr;
   dq.delayMsec = dq.tcp ? nullptr : &q.destination.delayMsec;
   dq.query = &q;
+  dq.tags = &q.tags;
   dq.config = &cfg;
   dq.nowUsec = q.receivedUsec;
   if (q.http && !q.http->sni.empty()) dq.sni = &q.http->sni;
@@ -126,7 +127,7 @@ Verdict processQueryRules(QueryContext& q, const RuntimeConfig& cfg, GlobalStats
         q.length = dq.length;
         countAnswer(q.packet, stats);
         if (!processResponseChain(cfg.rules.selfAnswered, q.packet, q.length, q.capacity,
-                                  q.destination, cfg, q.receivedUsec))
+                                  q.destination, cfg, q.receivedUsec, nullptr, &q.tags))
           return Verdict::Drop;
         return Verdict::Answer;
     }
@@ -137,9 +138,12 @@ Verdict processQueryRules(QueryContext& q, const RuntimeConfig& cfg, GlobalStats
 
 bool processResponseChain(const ResponseChain& chain, uint8_t* packet, size_t& len, size_t capacity,
                           Destination& d, const RuntimeConfig& cfg, int64_t nowUsec,
-                          bool* skipCacheInsert) {
+                          bool* skipCacheInsert,
+                          std::vector<std::pair<std::string, std::string>>* tags) {
   if (chain.empty()) return true;
   DQ dr;
+  std::vector<std::pair<std::string, std::string>> own;  // allocates only when a rule tags
+  dr.tags = tags ? tags : &own;
   if (len < dns::kHeaderSize || dns::HeaderView(packet).qdcount() == 0 ||
       dns::MessageView::parse({packet, len}, dr.message) != dns::ParseError::None)
     return true;
@@ -165,8 +169,10 @@ bool processResponseChain(const ResponseChain& chain, uint8_t* packet, size_t& l
 }
 
 bool processCacheHitResponse(uint8_t* packet, size_t& len, size_t capacity, Destination& d,
-                             const RuntimeConfig& cfg, int64_t nowUsec) {
-  return processResponseChain(cfg.rules.cacheHit, packet, len, capacity, d, cfg, nowUsec);
+                             const RuntimeConfig& cfg, int64_t nowUsec,
+                             std::vector<std::pair<std::string, std::string>>* tags) {
+  return processResponseChain(cfg.rules.cacheHit, packet, len, capacity, d, cfg, nowUsec, nullptr,
+                              tags);
 }
 
 }  // namespace ballast::core::rules

@@ -4,6 +4,9 @@
 /// self-answered responses and cache hits.
 #include <cstddef>
 #include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "core/rules/rule.hh"
 
@@ -21,15 +24,18 @@ namespace ballast::core::rules {
 Verdict processQueryRules(QueryContext& q, const RuntimeConfig& cfg, GlobalStats& stats);
 
 /// Runs `chain` on a response in packet[0..len) for the client `d`. False: drop it. The
-/// packet may be edited in place (TTLs). An unparsable response passes untouched.
+/// packet may be edited in place (TTLs). An unparsable response passes untouched. `tags`:
+/// the query's tags when known (self-answered), else the chain starts with none.
 bool processResponseChain(const ResponseChain& chain, uint8_t* packet, size_t& len, size_t capacity,
                           Destination& d, const RuntimeConfig& cfg, int64_t nowUsec,
-                          bool* skipCacheInsert = nullptr);
+                          bool* skipCacheInsert = nullptr,
+                          std::vector<std::pair<std::string, std::string>>* tags = nullptr);
 
 /// For the packet cache: the cache-hit response rules on an answer taken from the cache,
 /// before it is sent. False: drop it.
 bool processCacheHitResponse(uint8_t* packet, size_t& len, size_t capacity, Destination& d,
-                             const RuntimeConfig& cfg, int64_t nowUsec);
+                             const RuntimeConfig& cfg, int64_t nowUsec,
+                             std::vector<std::pair<std::string, std::string>>* tags = nullptr);
 
 /// The first rule of `chain` whose selector matches, counted; chain.size() when none does.
 template <typename Chain>

@@ -44,6 +44,9 @@ struct DQ {
   /// Responses from a backend: where SetSkipCacheResponseAction says the answer is not to
   /// be cached; null for other responses (cache hits, self-answered).
   bool* skipCacheInsert = nullptr;
+  /// The tags TagRule reads and SetTag(Response)Action writes: the query's (QueryContext::
+  /// tags) for queries and self-answered responses, otherwise the response chain's own.
+  std::vector<std::pair<std::string, std::string>>* tags = nullptr;
   /// The TLS server name the client sent (DoT, DoH); null when none or not over TLS.
   const std::string* sni = nullptr;
 };
@@ -95,7 +98,8 @@ struct Rule {
   std::shared_ptr<const Selector> selector;
   std::shared_ptr<const A> action;
   std::string name;
-  uint64_t id = 0;  ///< unique in the process, shown by showRules({showUUIDs=true})
+  std::string uuid;  ///< dnsdist's rule UUID (core/rules/rule_id.hh), shown by showUUIDs
+  uint64_t id = 0;   ///< creation order, unique in the process ("Cr. Order" of showUUIDs)
   mutable metrics::Counter matches;
 };
 

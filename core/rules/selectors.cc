@@ -264,8 +264,8 @@ SelectorPtr tagRule(std::string name, std::string value, bool anyValue) {
   std::string d = anyValue ? "tag '" + name + "' is set" : "tag '" + name + "' is '" + value + "'";
   return make(std::move(d),
               [name = std::move(name), value = std::move(value), anyValue](const DQ& dq) {
-                if (!dq.query) return false;
-                for (const auto& [k, v] : dq.query->tags)
+                if (!dq.tags) return false;
+                for (const auto& [k, v] : *dq.tags)
                   if (k == name) return anyValue || v == value;
                 return false;
               });

@@ -276,7 +276,7 @@ def test_top_rules_shows_the_most_matched(start_ballast, backends, client):
     run_commands(b, 'print("TOP-BEGIN")\ntopRules(2)\nprint("TOP-END")\n')
     out = b.stdout().split("TOP-BEGIN")[-1].split("TOP-END")[0]
     rows = [line.split() for line in out.splitlines() if re.match(r"^\d+ ", line)]
-    assert [(r[0], r[1], r[2]) for r in rows] == [("1", "often", "3"), ("0", "rare", "1")], out
+    assert [(r[0], r[1], r[2]) for r in rows] == [("0", "often", "3"), ("1", "rare", "1")], out
 
 
 def test_tls_options_of_real_configurations(tmp_path):

@@ -23,7 +23,9 @@ def test_rm_mv_top_clear(start_ballast, backends, client):
                   'addAction("a.test.", RCodeAction(DNSRCode.NXDOMAIN), {name="second"})\n')
     c = client()
     assert rcode(ask(c, b, "x.a.test.")) == REFUSED
-    run_commands(b, "mvRule(0, 1)")
+    run_commands(b, "mvRule(0, 1)")  # in front of rule 1: where it is (dnsdist)
+    assert rcode(ask(c, b, "x.a.test.")) == REFUSED
+    run_commands(b, "mvRule(0, 2)")  # one past the last: to the end
     assert rcode(ask(c, b, "x.a.test.")) == NXDOMAIN
     run_commands(b, "topRule()")  # the last rule ("first") back on top
     assert rcode(ask(c, b, "x.a.test.")) == REFUSED
