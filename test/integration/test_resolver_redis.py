@@ -40,6 +40,12 @@ def node_lua(world, redis, **opts):
     return f"newResolver({harness.lua_value(table)})\n"
 
 
+def connected(b):
+    """Waits for the tier's connection (made after start-up: writes before it are dropped)."""
+    wait_for(lambda: ctr(b, "redis-breaker-open", 1) == 0, timeout=8, what="the tier connected")
+    return b
+
+
 def settled(b):
     """Counters after the start-up's priming and readiness probes have been counted."""
     b.fresh_counters()
@@ -48,13 +54,13 @@ def settled(b):
 
 def test_a_node_started_later_answers_without_asking_any_authority(world, start_ballast, redis):
     fake = world.fakes["counted"]
-    a = start_ballast(lua=node_lua(world, redis))
+    a = connected(start_ballast(lua=node_lua(world, redis)))
     assert addresses(ask(a, "shared.counted.test.")) == ["192.0.2.10"]
     assert fake.count("shared.counted.test.") == 1
     wait_for(lambda: redis.command("GET", "ballast:rc1:p:shared.counted.test.:1:1") is not None,
              what="the RRset in Redis")
 
-    b = start_ballast(lua=node_lua(world, redis))
+    b = connected(start_ballast(lua=node_lua(world, redis)))
     base = settled(b)
     got = ask(b, "SHARED.counted.test.")
     assert addresses(got) == ["192.0.2.10"], b.diagnostics()
@@ -77,7 +83,7 @@ def test_a_node_started_later_answers_without_asking_any_authority(world, start_
 
 
 def test_redis_killed_while_queries_flow_then_back(world, start_ballast, redis):
-    a = start_ballast(lua=node_lua(world, redis))
+    a = connected(start_ballast(lua=node_lua(world, redis)))
     base = settled(a)
     for i in range(5):
         assert addresses(ask(a, f"before{i}.counted.test.")) == ["192.0.2.10"]
@@ -111,7 +117,7 @@ def test_redis_killed_while_queries_flow_then_back(world, start_ballast, redis):
 def test_a_corrupt_value_is_counted_and_not_served(world, start_ballast, redis):
     fake = world.fakes["counted"]
     key = "ballast:rc1:p:corrupt.counted.test.:1:1"
-    b = start_ballast(lua=node_lua(world, redis))
+    b = connected(start_ballast(lua=node_lua(world, redis)))
     base = settled(b)
     redis.command("SET", key, b"BLRC\x01" + b"\x00" * 40)
     r = ask(b, "corrupt.counted.test.")
