@@ -108,7 +108,8 @@ void RedisTier::resumeNow(std::unique_ptr<core::ParkedQuery> q) {
 }
 
 void RedisTier::run() {
-  config_ = std::make_unique<core::Published<core::RuntimeConfig>::Reader>(rt_.config);
+  // The runtime's configuration reader is made on the first parked query (configReader()):
+  // a tier used only as a key-value store (a resolver's) never touches the runtime.
   RedisLink::Owner& owner = *this;
   link_ = std::make_unique<RedisLink>(base_, tls_, owner);
   if (!settings_.sentinels.empty()) sentinel_ = std::make_unique<RedisLink>(base_, tls_, owner);
@@ -128,7 +129,7 @@ void RedisTier::run() {
     l.done(true, {});
   }
   for (auto& q : left) {
-    core::resumeParked(*q, nullptr, config_->get(), rt_.stats, sender_);
+    core::resumeParked(*q, nullptr, configReader().get(), rt_.stats, sender_);
     sender_.flush();
   }
   connected_ = false;  // usable() says no from now on
@@ -136,6 +137,12 @@ void RedisTier::run() {
   sentinel_.reset();
   link_.reset();  // writes still waiting are counted as dropped
   config_.reset();
+}
+
+core::Published<core::RuntimeConfig>::Reader& RedisTier::configReader() {
+  if (!config_)
+    config_ = std::make_unique<core::Published<core::RuntimeConfig>::Reader>(rt_.config);
+  return *config_;
 }
 
 void RedisTier::connect() {
@@ -483,7 +490,7 @@ void RedisTier::checkReadonly(const redisReply* reply) {
 void RedisTier::ask(std::unique_ptr<core::ParkedQuery> q) {
   if (!connected_) {
     stats_.skipped.inc();
-    core::resumeParked(*q, nullptr, config_->get(), rt_.stats, sender_);
+    core::resumeParked(*q, nullptr, configReader().get(), rt_.stats, sender_);
     sender_.flush();
     return;
   }
@@ -612,7 +619,7 @@ void RedisTier::finish(uint64_t id, const core::TierValue* found) {
     p->raw(true, {});
     return;
   }
-  core::resumeParked(*p->query, found, config_->get(), rt_.stats, sender_);
+  core::resumeParked(*p->query, found, configReader().get(), rt_.stats, sender_);
   sender_.flush();  // the datagrams point into the parked query's buffer
 }
 

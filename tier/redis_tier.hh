@@ -110,6 +110,8 @@ class RedisTier final : public core::CacheTier,
   void resumeNow(std::unique_ptr<core::ParkedQuery> q);
   void ask(std::unique_ptr<core::ParkedQuery> q);
   void askRaw(RawLookup l);
+  /// The runtime's configuration, for resuming parked queries; made on first use.
+  core::Published<core::RuntimeConfig>::Reader& configReader();
   /// Ends a pending lookup: a parked query is resumed with `found`, a key-value one is
   /// given `reply` (an MGET array; null: failed).
   void finishRaw(uint64_t id, const redisReply* reply);
