@@ -8,9 +8,12 @@
 /// and insertion time, so every process ages it the same way.
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/packet_cache.hh"
@@ -66,6 +69,39 @@ class CacheTier {
   /// At shutdown, before the listeners and the servers stop: every query waiting for the
   /// tier goes on to its pool, the tier's thread ends; later lookups go on at once,
   /// later writes are dropped. Idempotent.
+  virtual void stop() = 0;
+};
+
+/// The same tier seen as a store of keys and values, for a user that makes its own keys and
+/// values and waits for lookups its own way (the embedded resolver's record cache,
+/// backends/resolver/shared_tier.hh). Same connection, budget, breaker and write bound as
+/// the packet cache's lookups.
+class KeyValueTier {
+ public:
+  virtual ~KeyValueTier() = default;
+  /// What the user made of the values found: how many it used, how many it threw away as
+  /// corrupt or foreign (counted as redis-corrupt). A lookup with a value used is a hit.
+  struct Used {
+    size_t used = 0;
+    size_t corrupt = 0;
+  };
+  /// `values[i]` is the value under keys[i] (nullopt: none); `failed` when Redis was not
+  /// asked, failed or ran over the budget (then `values` is empty).
+  using Done =
+      std::function<Used(bool failed, const std::vector<std::optional<std::string_view>>& values)>;
+  /// Worth asking now (connected, circuit breaker closed). Any thread; cheap.
+  virtual bool usable() const = 0;
+  /// A lookup not asked because usable() said no (counted as redis-skipped). Any thread.
+  virtual void countSkipped() = 0;
+  /// Looks `keys` up in one round trip; `done` runs once, on the tier's thread (or the
+  /// caller's after stop()), within the lookup budget whatever happens to the tier.
+  virtual void get(std::vector<std::string> keys, Done done) = 0;
+  /// Writes `value` under `key` for `expiryMs`. Any thread; never blocks (dropped and counted
+  /// when the tier is behind or down).
+  virtual void set(std::string key, std::vector<uint8_t> value, uint64_t expiryMs) = 0;
+  /// The lookup budget, microseconds.
+  virtual int64_t budgetUsec() const = 0;
+  virtual std::string describe() const = 0;
   virtual void stop() = 0;
 };
 

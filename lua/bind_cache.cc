@@ -33,15 +33,17 @@ uint32_t nowSeconds() {
   return uint32_t(core::monotonicUsec() / 1000000);
 }
 
-/// ballast's own options of newPacketCache: the shared tier on Redis.
-void tierOptions(Options& opts, core::PacketCacheOptions& o, tier::RedisSettings& redis) {
+}  // namespace
+
+std::string readRedisOptions(Options& opts, tier::RedisSettings& redis, const char* function) {
+  std::string url;
   if (auto v = opts.string("redis")) {
     try {
       tier::parseRedisUrl(*v, redis);
     } catch (const std::invalid_argument& e) {
-      throw ConfigError(fmt::format("newPacketCache: redis: {}", e.what()));
+      throw ConfigError(fmt::format("{}: redis: {}", function, e.what()));
     }
-    o.tier = *v;
+    url = *v;
   }
   if (auto v = opts.integer("redisTimeout", 1, 10000)) redis.budgetUsec = *v * 1000;
   if (auto v = opts.integer("redisMaxPendingWrites", 1, 10000000))
@@ -52,6 +54,14 @@ void tierOptions(Options& opts, core::PacketCacheOptions& o, tier::RedisSettings
   if (auto v = opts.string("redisTLSKey")) redis.tls.keyFile = *v;
   if (auto v = opts.string("redisTLSServerName")) redis.tls.serverName = *v;
   if (auto v = opts.boolean("redisTLSVerify")) redis.tls.verify = *v;
+  return url;
+}
+
+namespace {
+
+/// ballast's own options of newPacketCache: the shared tier on Redis.
+void tierOptions(Options& opts, core::PacketCacheOptions& o, tier::RedisSettings& redis) {
+  o.tier = readRedisOptions(opts, redis, "newPacketCache");
   if (o.tier.empty()) return;
   // The key of a reload: a kept cache keeps its tier as it was.
   o.tier += fmt::format(" {} {} {} {} {} {} {}", redis.budgetUsec, redis.maxPendingWrites,

@@ -14,8 +14,12 @@
 #include "lua/binding.hh"
 #include "lua/bindings.hh"
 #include "lua/reload.hh"
+#include "tier/redis_tier.hh"
 
 namespace ballast::lua {
+
+/// bind_cache.cc: the redis* options of newPacketCache; returns the URL ("" when none).
+std::string readRedisOptions(Options& opts, tier::RedisSettings& redis, const char* function);
 
 namespace {
 
@@ -92,6 +96,14 @@ void registerResolverStats(core::Runtime& rt, const std::shared_ptr<res::Resolve
   rt.registry.add(p + "dnssec-bogus", s.bogus, "client answers bogus (SERVFAIL unless CD)");
   rt.registry.add(p + "dnssec-indeterminate", s.indeterminate,
                   "client answers under no trust anchor");
+  rt.registry.add(p + "redis-hits", s.redisHits, "shared tier lookups that filled the cache");
+  rt.registry.add(p + "redis-misses", s.redisMisses, "shared tier lookups with nothing usable");
+  rt.registry.add(p + "redis-errors", s.redisErrors, "shared tier lookups failed or over budget");
+  rt.registry.add(p + "redis-corrupt", s.redisCorrupt, "shared tier values ignored as corrupt");
+  rt.registry.add(p + "redis-skipped", s.redisSkipped,
+                  "shared tier lookups not asked (breaker open, not connected)");
+  // The process-wide redis-* figures (latency, breaker), registered once.
+  if (r->sharedTier()) tier::RedisStats::get(&rt.registry);
   std::weak_ptr<res::Resolver> weak = r;
   rt.registry.addGauge(
       p + "cache-entries",
@@ -143,7 +155,12 @@ void unregisterResolverStats(core::Runtime& rt, const std::string& name) {
                                            "dnssec-secure",
                                            "dnssec-insecure",
                                            "dnssec-bogus",
-                                           "dnssec-indeterminate"};
+                                           "dnssec-indeterminate",
+                                           "redis-hits",
+                                           "redis-misses",
+                                           "redis-errors",
+                                           "redis-corrupt",
+                                           "redis-skipped"};
   for (const char* n : kNames) rt.registry.remove("resolver-" + name + "-" + n);
 }
 
@@ -269,6 +286,21 @@ int newResolver(lua_State* L, Host& h) {
     lua_pop(L, 1);
   }
   readDnssecOptions(o, cfg);
+  // cache={redis="redis://...", redisTimeout=5, ...}: the shared tier behind the record
+  // cache, with newPacketCache's option names.
+  tier::RedisSettings redis;
+  std::string redisUrl;
+  if (o.table("cache")) {
+    try {
+      Options c(L, lua_gettop(L), "newResolver cache");
+      redisUrl = readRedisOptions(c, redis, "newResolver: cache");
+      c.done();
+    } catch (...) {
+      lua_pop(L, 1);
+      throw;
+    }
+    lua_pop(L, 1);
+  }
   o.done();
   for (const auto& b : h.target().servers())
     if (b->name() == cfg.name + "@1")
@@ -280,6 +312,15 @@ int newResolver(lua_State* L, Host& h) {
         cfg.name);
   supervision(h);
   auto r = std::make_shared<res::Resolver>(std::move(cfg));
+  if (!redisUrl.empty()) {
+    try {
+      r->setSharedTier(std::make_shared<tier::RedisTier>(redis, h.runtime));
+    } catch (const std::runtime_error& e) {
+      throw ConfigError(fmt::format("newResolver: cache: redis: {}", e.what()));
+    }
+    // After the instances stopped (no lookup is waiting then): the tier's thread ends.
+    h.process.afterStop.push_back([r] { r->stopSharedTier(); });
+  }
   if (!h.reloading) registerResolverStats(h.runtime, r);  // a reload registers what it keeps
   // Made here rather than by res::createInstances, which adds them to the runtime itself:
   // they go where this configuration's changes go (a console command's or reload's staging).
@@ -312,7 +353,18 @@ int showResolvers(lua_State*, Host& h) {
                     s.insecure.value(), s.bogus.value(), s.indeterminate.value());
   }
   out += dnssec;
-  h.out(out + instanceTable(h));
+  // The shared tier behind the record cache, where there is one.
+  std::string shared;
+  for (const auto& r : resolvers(h)) {
+    const auto* t = r->sharedTier();
+    if (!t) continue;
+    const auto& s = r->stats();
+    shared += fmt::format("{}: shared cache {}; hits {}, misses {}, errors {}, corrupt {}, skipped {}\n",
+                          r->config().name, t->describe(), s.redisHits.value(),
+                          s.redisMisses.value(), s.redisErrors.value(), s.redisCorrupt.value(),
+                          s.redisSkipped.value());
+  }
+  h.out(out + shared + instanceTable(h));
   return 0;
 }
 

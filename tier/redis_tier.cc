@@ -108,7 +108,8 @@ void RedisTier::resumeNow(std::unique_ptr<core::ParkedQuery> q) {
 }
 
 void RedisTier::run() {
-  config_ = std::make_unique<core::Published<core::RuntimeConfig>::Reader>(rt_.config);
+  // The runtime's configuration reader is made on the first parked query (configReader()):
+  // a tier used only as a key-value store (a resolver's) never touches the runtime.
   RedisLink::Owner& owner = *this;
   link_ = std::make_unique<RedisLink>(base_, tls_, owner);
   if (!settings_.sentinels.empty()) sentinel_ = std::make_unique<RedisLink>(base_, tls_, owner);
@@ -117,12 +118,18 @@ void RedisTier::run() {
   // Stopping: every query still waiting goes on to its pool.
   while (!pending_.empty()) finish(pending_.begin()->first, nullptr);
   std::vector<std::unique_ptr<core::ParkedQuery>> left;
+  std::vector<RawLookup> leftRaw;
   {
     std::lock_guard lock(queueMutex_);
     left.swap(lookups_);
+    leftRaw.swap(rawLookups_);
+  }
+  for (auto& l : leftRaw) {
+    stats_.skipped.inc();
+    l.done(true, {});
   }
   for (auto& q : left) {
-    core::resumeParked(*q, nullptr, config_->get(), rt_.stats, sender_);
+    core::resumeParked(*q, nullptr, configReader().get(), rt_.stats, sender_);
     sender_.flush();
   }
   connected_ = false;  // usable() says no from now on
@@ -130,6 +137,12 @@ void RedisTier::run() {
   sentinel_.reset();
   link_.reset();  // writes still waiting are counted as dropped
   config_.reset();
+}
+
+core::Published<core::RuntimeConfig>::Reader& RedisTier::configReader() {
+  if (!config_)
+    config_ = std::make_unique<core::Published<core::RuntimeConfig>::Reader>(rt_.config);
+  return *config_;
 }
 
 void RedisTier::connect() {
@@ -308,7 +321,7 @@ void RedisTier::lookup(std::unique_ptr<core::ParkedQuery> q) {
   {
     std::lock_guard lock(queueMutex_);
     if (!stopping_) {
-      first = lookups_.empty() && writes_.empty();
+      first = lookups_.empty() && rawLookups_.empty() && writes_.empty();
       lookups_.push_back(std::move(q));
     }
   }
@@ -335,7 +348,8 @@ void RedisTier::store(const core::CacheKey& k, std::span<const uint8_t> answer, 
     return;
   }
   // Only the copy here, on the completing thread; key and value are made on the tier's.
-  Write w{k,
+  Write w{{},
+          k,
           {answer.begin(), answer.end()},
           ttl,
           (uint64_t(ttl) + staleWindow) * 1000,
@@ -348,7 +362,59 @@ void RedisTier::store(const core::CacheKey& k, std::span<const uint8_t> answer, 
       stats_.writesDropped.inc();
       return;
     }
-    first = lookups_.empty() && writes_.empty();
+    first = lookups_.empty() && rawLookups_.empty() && writes_.empty();
+    writes_.push_back(std::move(w));
+  }
+  if (first) {
+    uint64_t one = 1;
+    (void)!write(wakeFd_, &one, sizeof(one));
+  }
+}
+
+void RedisTier::get(std::vector<std::string> keys, Done done) {
+  bool first = false, stopped = false;
+  {
+    std::lock_guard lock(queueMutex_);
+    stopped = stopping_;
+    if (!stopped) {
+      first = lookups_.empty() && rawLookups_.empty() && writes_.empty();
+      rawLookups_.push_back({std::move(keys), std::move(done)});
+    }
+  }
+  if (stopped) {  // done was not moved from
+    stats_.skipped.inc();
+    done(true, {});
+    return;
+  }
+  if (first) {
+    uint64_t one = 1;
+    (void)!write(wakeFd_, &one, sizeof(one));
+  }
+}
+
+void RedisTier::set(std::string key, std::vector<uint8_t> value, uint64_t expiryMs) {
+  if (!connected_.load(std::memory_order_relaxed)) {
+    stats_.writesDropped.inc();
+    return;
+  }
+  if (pendingWrites_.fetch_add(1, std::memory_order_relaxed) >= settings_.maxPendingWrites) {
+    pendingWrites_.fetch_sub(1, std::memory_order_relaxed);
+    stats_.writesDropped.inc();
+    return;
+  }
+  Write w;
+  w.rawKey = std::move(key);
+  w.answer = std::move(value);
+  w.expiryMs = std::max<uint64_t>(1, expiryMs);
+  bool first = false;
+  {
+    std::lock_guard lock(queueMutex_);
+    if (stopping_) {
+      pendingWrites_.fetch_sub(1, std::memory_order_relaxed);
+      stats_.writesDropped.inc();
+      return;
+    }
+    first = lookups_.empty() && rawLookups_.empty() && writes_.empty();
     writes_.push_back(std::move(w));
   }
   if (first) {
@@ -370,21 +436,26 @@ void RedisTier::onWake(evutil_socket_t fd, short, void* arg) {
 
 void RedisTier::takeQueued() {
   std::vector<std::unique_ptr<core::ParkedQuery>> lookups;
+  std::vector<RawLookup> raw;
   std::vector<Write> writes;
   {
     std::lock_guard lock(queueMutex_);
     lookups.swap(lookups_);
+    raw.swap(rawLookups_);
     writes.swap(writes_);
   }
   for (auto& q : lookups) ask(std::move(q));
+  for (auto& l : raw) askRaw(std::move(l));
   for (auto& w : writes) {
     if (!connected_) {
       pendingWrites_.fetch_sub(1, std::memory_order_relaxed);
       stats_.writesDropped.inc();
       continue;
     }
-    std::string key = core::tierKey(w.key);
-    std::vector<uint8_t> value = core::encodeTierValue(w.answer, w.ttl, w.insertedUnix);
+    bool raw = !w.rawKey.empty();
+    std::string key = raw ? std::move(w.rawKey) : core::tierKey(w.key);
+    std::vector<uint8_t> value =
+        raw ? std::move(w.answer) : core::encodeTierValue(w.answer, w.ttl, w.insertedUnix);
     std::string px = std::to_string(w.expiryMs);
     const char* argv[5] = {"SET", key.c_str(), reinterpret_cast<const char*>(value.data()), "PX",
                            px.c_str()};
@@ -419,7 +490,7 @@ void RedisTier::checkReadonly(const redisReply* reply) {
 void RedisTier::ask(std::unique_ptr<core::ParkedQuery> q) {
   if (!connected_) {
     stats_.skipped.inc();
-    core::resumeParked(*q, nullptr, config_->get(), rt_.stats, sender_);
+    core::resumeParked(*q, nullptr, configReader().get(), rt_.stats, sender_);
     sender_.flush();
     return;
   }
@@ -443,6 +514,58 @@ void RedisTier::ask(std::unique_ptr<core::ParkedQuery> q) {
   }
 }
 
+void RedisTier::askRaw(RawLookup l) {
+  if (!connected_ || l.keys.empty()) {
+    stats_.skipped.inc();
+    l.done(true, {});
+    return;
+  }
+  auto p = std::make_unique<Pending>();
+  p->self = this;
+  p->id = nextId_++;
+  p->startUsec = core::monotonicUsec();
+  p->raw = std::move(l.done);
+  p->timer = evtimer_new(base_, onTimeout, p.get());
+  timeval tv = toTimeval(settings_.budgetUsec);
+  evtimer_add(p->timer, &tv);
+  uint64_t id = p->id;
+  pending_.emplace(id, std::move(p));
+  // MGET: every key in one command, one reply.
+  std::vector<const char*> argv{"MGET"};
+  std::vector<size_t> lens{4};
+  for (const auto& k : l.keys) {
+    argv.push_back(k.c_str());
+    lens.push_back(k.size());
+  }
+  if (!link_->send(int(argv.size()), argv.data(), lens.data(), onGet, this, id)) {
+    failed();
+    stats_.errors.inc();
+    finish(id, nullptr);
+  }
+}
+
+void RedisTier::finishRaw(uint64_t id, const redisReply* reply) {
+  auto it = pending_.find(id);
+  if (it == pending_.end()) return;
+  std::unique_ptr<Pending> p = std::move(it->second);
+  pending_.erase(it);
+  event_free(p->timer);
+  std::vector<std::optional<std::string_view>> values;
+  for (size_t i = 0; i < reply->elements; ++i) {
+    const redisReply* e = reply->element[i];
+    if (e && e->type == REDIS_REPLY_STRING)
+      values.emplace_back(std::string_view(e->str, e->len));
+    else
+      values.emplace_back(std::nullopt);
+  }
+  core::KeyValueTier::Used u = p->raw(false, values);
+  stats_.corrupt.inc(u.corrupt);
+  if (u.used)
+    stats_.hits.inc();
+  else
+    stats_.misses.inc();
+}
+
 void RedisTier::onTimeout(evutil_socket_t, short, void* arg) {
   auto* p = static_cast<Pending*>(arg);
   RedisTier* self = p->self;
@@ -456,7 +579,8 @@ void RedisTier::onGet(void* arg, uintptr_t id, redisReply* reply) {
   auto* self = static_cast<RedisTier*>(arg);
   auto it = self->pending_.find(id);
   if (it == self->pending_.end()) return;  // over its budget already: answered without it
-  if (!reply || reply->type == REDIS_REPLY_ERROR) {
+  bool raw = bool(it->second->raw);
+  if (!reply || reply->type == REDIS_REPLY_ERROR || (raw && reply->type != REDIS_REPLY_ARRAY)) {
     self->stats_.errors.inc();
     self->failed();
     self->finish(id, nullptr);
@@ -466,6 +590,10 @@ void RedisTier::onGet(void* arg, uintptr_t id, redisReply* reply) {
   self->succeeded();
   int64_t took = core::monotonicUsec() - it->second->startUsec;
   self->stats_.latency.record(uint64_t(took < 0 ? 0 : took));
+  if (raw) {
+    self->finishRaw(id, reply);
+    return;
+  }
   core::TierValue v;
   if (reply->type != REDIS_REPLY_STRING) {
     self->stats_.misses.inc();
@@ -487,7 +615,11 @@ void RedisTier::finish(uint64_t id, const core::TierValue* found) {
   std::unique_ptr<Pending> p = std::move(it->second);
   pending_.erase(it);
   event_free(p->timer);
-  core::resumeParked(*p->query, found, config_->get(), rt_.stats, sender_);
+  if (p->raw) {
+    p->raw(true, {});
+    return;
+  }
+  core::resumeParked(*p->query, found, configReader().get(), rt_.stats, sender_);
   sender_.flush();  // the datagrams point into the parked query's buffer
 }
 

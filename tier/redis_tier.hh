@@ -48,7 +48,9 @@ struct RedisStats {
   static RedisStats& get(metrics::Registry* registry = nullptr);
 };
 
-class RedisTier final : public core::CacheTier, private RedisLink::Owner {
+class RedisTier final : public core::CacheTier,
+                        public core::KeyValueTier,
+                        private RedisLink::Owner {
  public:
   /// Throws std::runtime_error when the TLS files cannot be used.
   RedisTier(RedisSettings s, core::Runtime& rt);
@@ -61,6 +63,9 @@ class RedisTier final : public core::CacheTier, private RedisLink::Owner {
   void lookup(std::unique_ptr<core::ParkedQuery> q) override;
   void store(const core::CacheKey& k, std::span<const uint8_t> answer, uint32_t ttl,
              uint32_t staleWindow) override;
+  void get(std::vector<std::string> keys, Done done) override;
+  void set(std::string key, std::vector<uint8_t> value, uint64_t expiryMs) override;
+  int64_t budgetUsec() const override { return settings_.budgetUsec; }
   std::string describe() const override;
   void stop() override;
   bool connected() const { return connected_.load(std::memory_order_relaxed); }
@@ -70,10 +75,17 @@ class RedisTier final : public core::CacheTier, private RedisLink::Owner {
     RedisTier* self = nullptr;
     uint64_t id = 0;
     std::unique_ptr<core::ParkedQuery> query;
+    Done raw;  ///< a key-value lookup (get) instead of a parked query
     event* timer = nullptr;
     int64_t startUsec = 0;
   };
+  /// A key-value lookup waiting to be sent.
+  struct RawLookup {
+    std::vector<std::string> keys;
+    Done done;
+  };
   struct Write {
+    std::string rawKey;  ///< set: a key-value write (set), `answer` is the value as it goes
     core::CacheKey key;
     std::vector<uint8_t> answer;
     uint32_t ttl = 0;
@@ -97,6 +109,12 @@ class RedisTier final : public core::CacheTier, private RedisLink::Owner {
   /// A lookup that came after stop(): sent on to its pool on the caller's thread.
   void resumeNow(std::unique_ptr<core::ParkedQuery> q);
   void ask(std::unique_ptr<core::ParkedQuery> q);
+  void askRaw(RawLookup l);
+  /// The runtime's configuration, for resuming parked queries; made on first use.
+  core::Published<core::RuntimeConfig>::Reader& configReader();
+  /// Ends a pending lookup: a parked query is resumed with `found`, a key-value one is
+  /// given `reply` (an MGET array; null: failed).
+  void finishRaw(uint64_t id, const redisReply* reply);
   void finish(uint64_t id, const core::TierValue* found);
   void failed();
   void succeeded();
@@ -130,6 +148,7 @@ class RedisTier final : public core::CacheTier, private RedisLink::Owner {
 
   std::mutex queueMutex_;
   std::vector<std::unique_ptr<core::ParkedQuery>> lookups_;  ///< under queueMutex_
+  std::vector<RawLookup> rawLookups_;                        ///< under queueMutex_
   std::vector<Write> writes_;                                ///< under queueMutex_
 
   // Loop thread only.

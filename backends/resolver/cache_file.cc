@@ -158,7 +158,9 @@ void writeAll(int fd, const std::string& buf, const std::string& path) {
   }
 }
 
-void appendEntry(std::string& out, const RecordCache::EntryView& e) {
+}  // namespace
+
+void appendCacheEntry(std::string& out, const RecordCache::EntryView& e) {
   putBe(out, e.key.size(), 2);
   out.append(e.key);
   putBe(out, uint8_t(e.kind), 1);
@@ -183,6 +185,15 @@ void appendEntry(std::string& out, const RecordCache::EntryView& e) {
   putBe(out, sigs.proofs.size(), 2);
   for (const auto& rec : sigs.proofs) appendRecord(out, rec);
 }
+
+LoadedEntry readCacheEntry(std::span<const uint8_t> bytes) {
+  Reader r(bytes);
+  LoadedEntry e = readEntry(r, kVersion);
+  if (!r.atEnd()) throw std::runtime_error("bytes after the entry");
+  return e;
+}
+
+namespace {
 
 /// The header, its checksum continuing `payloadSum` (the FNV state after the payload).
 std::string headerFor(uint64_t count, uint64_t payloadLen, uint64_t payloadSum, int64_t savedAt) {
@@ -256,7 +267,7 @@ size_t saveCacheFile(const RecordCache& cache, const std::string& path) {
     // only while copying, never across disk writes.
     std::string buf;
     cache.forEachLive(monoNow(), [&](const RecordCache::EntryView& e) {
-      appendEntry(buf, e);
+      appendCacheEntry(buf, e);
       ++count;
     });
     sum = fnv1a(sum, {reinterpret_cast<const uint8_t*>(buf.data()), buf.size()});

@@ -30,6 +30,13 @@ struct LoadedEntry {
   Signatures sigs;  ///< version 2: RRSIGs and proofs (validated again once loaded)
 };
 
+/// One entry as a version 2 file keeps it (key, kind, rank, TTL, RDATAs, SOA, RRSIGs,
+/// proofs): also the value of the shared tier (shared_tier.hh), so there is one serialisation.
+void appendCacheEntry(std::string& out, const RecordCache::EntryView& e);
+/// Reads exactly one entry written by appendCacheEntry, checked as a file's entries are
+/// (names, kind, rank, RDATA against kind); throws std::exception with the reason.
+LoadedEntry readCacheEntry(std::span<const uint8_t> bytes);
+
 /// Parses a whole cache file image. Returns the reason on any defect (and `out` is then
 /// meaningless). `wallNowSec` is the wall-clock time used to age the saved TTLs; entries
 /// that expired since the save are skipped.

@@ -148,6 +148,7 @@ Task<Answer> Iterator::resolve(dns::Name qname, uint16_t qtype, Budget& b, int n
         core::monotonicUsec() + kResolutionTimeouts * r_.config().outgoingTimeoutMs * 1000;
   dns::Name name = qname;
   int links = 0;
+  bool askedShared = false;  // for `name`
   for (;;) {
     dns::Name next;
     switch (fromCache(name, qtype, a, next, b)) {
@@ -161,9 +162,15 @@ Task<Answer> Iterator::resolve(dns::Name qname, uint16_t qtype, Budget& b, int n
       case CacheResult::Cname:
         if (++links > r_.config().maxChain) co_return a;
         name = next;
+        askedShared = false;
         continue;
       case CacheResult::Miss:
         break;
+    }
+    if (mailbox_ && !askedShared) {
+      // The shared tier before iterating; what it found is read from the cache again.
+      askedShared = true;
+      if (co_await fromShared(name, qtype, b)) continue;
     }
     if (b.trace)
       b.trace->add(fmt::format("cache miss {} {}", name.toString(), dns::qtypeToString(qtype)));
@@ -210,12 +217,60 @@ Task<Answer> Iterator::resolve(dns::Name qname, uint16_t qtype, Budget& b, int n
           co_return a;
         }
         name = s.next;
+        askedShared = false;
         continue;
       default:
         a.rcode = dns::rcode::ServFail;
         co_return a;
     }
   }
+}
+
+Task<bool> Iterator::fromShared(const dns::Name& name, uint16_t qtype, Budget& b) {
+  core::KeyValueTier& tier = *r_.sharedTier();
+  auto& stats = r_.stats();
+  if (loop_.stopping()) co_return false;
+  if (!tier.usable()) {
+    tier.countSkipped();
+    stats.redisSkipped.inc();
+    if (b.trace) b.trace->add("shared cache not asked (breaker open or not connected)");
+    co_return false;
+  }
+  int64_t wait = std::min(tier.budgetUsec(), b.deadlineUsec - core::monotonicUsec());
+  if (wait <= 0) co_return false;
+  bool dnssecData = r_.config().dnssec != DnssecMode::Off;
+  auto f = std::make_shared<SharedFetch>();
+  std::vector<std::string> keys;
+  auto want = [&](uint16_t type) {
+    f->cacheKeys.push_back(cacheKeyOf(name, type));
+    keys.push_back(sharedKey(f->cacheKeys.back(), dnssecData));
+  };
+  want(RecordCache::kNxType);
+  want(qtype);
+  if (qtype != dns::qtype::CNAME && qtype != dns::qtype::DNAME) want(dns::qtype::CNAME);
+  mailbox_->lookup(tier, std::move(keys), f);
+  co_await loop_.wait(f->baton, wait);
+  if (!f->done || f->failed) {
+    // Over the budget (the tier counts its own timeout too) or failed: iterate.
+    stats.redisErrors.inc();
+    if (b.trace) b.trace->add(f->done ? "shared cache failed" : "shared cache over its budget");
+    co_return false;
+  }
+  stats.redisCorrupt.inc(f->corrupt);
+  if (f->found.empty()) {
+    stats.redisMisses.inc();
+    if (b.trace) b.trace->add("shared cache miss");
+    co_return false;
+  }
+  stats.redisHits.inc();
+  if (b.trace) b.trace->add(fmt::format("shared cache hit ({} entries)", f->found.size()));
+  // As entries from a cache file: the rank they had, no verdict (validated again on use; a
+  // value in Redis is no trust anchor), never written back.
+  int64_t now = nowSec();
+  for (auto& e : f->found)
+    r_.cache().restore(e.key, e.kind, e.rank, e.ttl, std::move(e.rdatas), std::move(e.soa), now,
+                       std::move(e.sigs));
+  co_return true;
 }
 
 Cut Iterator::closestCut(const dns::Name& name, uint16_t qtype) {

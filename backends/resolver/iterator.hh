@@ -17,6 +17,7 @@
 #include "backends/resolver/outgoing.hh"
 #include "backends/resolver/record_cache.hh"
 #include "backends/resolver/resolver.hh"
+#include "backends/resolver/shared_tier.hh"
 #include "backends/resolver/task.hh"
 #include "dns/name.hh"
 
@@ -107,7 +108,9 @@ Step classify(const std::vector<uint8_t>& reply, const Cut& cut, const dns::Name
 
 class Iterator {
  public:
-  Iterator(Resolver& r, EventLoop& loop) : r_(r), loop_(loop), rng_(std::random_device{}()) {}
+  Iterator(Resolver& r, EventLoop& loop) : r_(r), loop_(loop), rng_(std::random_device{}()) {
+    if (r_.sharedTier()) mailbox_ = std::make_unique<SharedMailbox>(loop_);
+  }
 
   /// Resolves (qname, qtype): from the cache if it can, else iteratively.
   Task<Answer> resolve(dns::Name qname, uint16_t qtype, Budget& b, int nsDepth);
@@ -124,6 +127,10 @@ class Iterator {
   enum class Above : uint8_t { Nothing, NxDomain, Dname };
   Above fromCacheAbove(const dns::Name& name, int64_t now, Answer& a, dns::Name& next,
                        const Budget& b);
+  /// A local miss for (name, qtype): asks the shared tier for the entries fromCache() looks
+  /// at (NXDOMAIN, the RRset or NODATA, a CNAME), within its budget and the resolution's
+  /// deadline, and puts what it found in the record cache. True if it found something.
+  Task<bool> fromShared(const dns::Name& name, uint16_t qtype, Budget& b);
   Cut closestCut(const dns::Name& name, uint16_t qtype);
   Task<Step> iterate(dns::Name name, uint16_t qtype, Budget& b, int nsDepth);
   /// Asks the root hints for the root's NS set (cached with its addresses); false if it
@@ -178,6 +185,7 @@ class Iterator {
   std::mt19937 rng_;
   std::unordered_map<std::string, InFlight*> inFlight_;  ///< key: server, qname, qtype, rd
   int64_t primeRetryUsec_ = 0;  ///< monotonic: no priming before (it failed)
+  std::unique_ptr<SharedMailbox> mailbox_;  ///< with a shared tier only
 };
 
 }  // namespace ballast::backends::resolver

@@ -18,9 +18,14 @@ RecordCache::KeyBuf::KeyBuf(const dns::Name& name, uint16_t type) {
   len_ = w.size() + 2;
 }
 
-void RecordCache::store(std::string_view key, Stored s, int64_t nowSec) {
+void RecordCache::store(std::string_view key, Stored s, int64_t nowSec, bool notify) {
   Shard& shard = shardOf(key);
   std::lock_guard lock(shard.mutex);
+  auto told = [&](const std::string& k, const Stored& e) {
+    if (notify && storeHook_)
+      storeHook_(EntryView{k, e.kind, e.rank, uint32_t(e.expires - nowSec), e.rdatas, e.soa.get(),
+                           e.sigs.get()});
+  };
   auto it = shard.map.find(key);
   if (it != shard.map.end()) {
     const Stored& old = it->second;
@@ -28,6 +33,7 @@ void RecordCache::store(std::string_view key, Stored s, int64_t nowSec) {
     // an authoritative answer, while an authoritative answer replaces glue.
     if (old.expires > nowSec && old.rank > s.rank) return;
     it->second = std::move(s);
+    told(it->first, it->second);
     return;
   }
   if (shard.map.size() >= maxPerShard_) {
@@ -37,7 +43,8 @@ void RecordCache::store(std::string_view key, Stored s, int64_t nowSec) {
       e = e->second.expires <= nowSec ? shard.map.erase(e) : std::next(e);
     if (shard.map.size() >= maxPerShard_) shard.map.erase(shard.map.begin());
   }
-  shard.map.emplace(std::string(key), std::move(s));
+  auto [at, _] = shard.map.emplace(std::string(key), std::move(s));
+  told(at->first, at->second);
 }
 
 void RecordCache::putRRset(const dns::Name& owner, uint16_t type, uint32_t ttl, Rank rank,
@@ -139,7 +146,7 @@ void RecordCache::restore(std::string_view key, EntryKind kind, Rank rank, uint3
         {kind, rank, nowSec + ttl, std::move(rdatas),
          soa ? std::make_unique<Record>(std::move(*soa)) : nullptr,
          sigs.empty() ? nullptr : std::make_unique<Signatures>(std::move(sigs))},
-        nowSec);
+        nowSec, false);
 }
 
 }  // namespace ballast::backends::resolver

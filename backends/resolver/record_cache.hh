@@ -111,6 +111,12 @@ class RecordCache {
                std::vector<std::vector<uint8_t>> rdatas, std::optional<Record> soa, int64_t nowSec,
                Signatures sigs = {});
 
+  /// Called with each entry putRRset or putNegative stored (not restore(): entries from a
+  /// file or from the shared tier), under its shard lock: the shared tier's writer
+  /// (shared_tier.hh), which only copies. Set before the cache is used.
+  using StoreHook = std::function<void(const EntryView&)>;
+  void setStoreHook(StoreHook h) { storeHook_ = std::move(h); }
+
  private:
   /// A key: the lowercased wire name, then the type (2 bytes). Stored as a std::string
   /// (most names need one small allocation, far less than a 256-byte dns::Name), probed
@@ -148,11 +154,12 @@ class RecordCache {
   };
 
   Shard& shardOf(std::string_view k) const { return shards_[KeyHash{}(k) % kShards]; }
-  void store(std::string_view key, Stored s, int64_t nowSec);
+  void store(std::string_view key, Stored s, int64_t nowSec, bool notify = true);
 
   CacheLimits limits_;
   size_t maxPerShard_;
   mutable Shard shards_[kShards];
+  StoreHook storeHook_;
 };
 
 }  // namespace ballast::backends::resolver

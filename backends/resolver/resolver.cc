@@ -3,6 +3,9 @@
 
 #include <ctime>
 
+#include "backends/resolver/shared_tier.hh"
+#include "core/clock.hh"
+
 namespace ballast::backends::resolver {
 
 std::vector<core::Address> builtinRootHints() {
@@ -35,6 +38,19 @@ Resolver::Resolver(ResolverConfig cfg)
         std::make_shared<const dnssec::TrustAnchors>(dnssec::TrustAnchors::builtIn());
   if (!config_.negativeTrustAnchors)
     config_.negativeTrustAnchors = std::make_shared<const dnssec::NegativeTrustAnchors>();
+}
+
+void Resolver::setSharedTier(std::shared_ptr<core::KeyValueTier> t) {
+  sharedTier_ = std::move(t);
+  core::KeyValueTier* tier = sharedTier_.get();
+  bool dnssecData = config_.dnssec != DnssecMode::Off;
+  // Answer ranks only: what clients are given (and DS/DNSKEY asked as questions). Referral
+  // NS sets and glue stay local. Called under the entry's shard lock: a copy and a queue.
+  cache_.setStoreHook([tier, dnssecData](const RecordCache::EntryView& e) {
+    if (!answersClients(e.rank) || e.ttl == 0) return;
+    tier->set(sharedKey(e.key, dnssecData), encodeSharedValue(e, core::unixSeconds()),
+              uint64_t(e.ttl) * 1000);
+  });
 }
 
 std::optional<ZoneTrust> ZoneTrustCache::get(const dns::Name& zone, int64_t nowSec) const {

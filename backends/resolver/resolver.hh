@@ -20,6 +20,7 @@
 #include "backends/resolver/record_cache.hh"
 #include "backends/resolver/server_speeds.hh"
 #include "core/address.hh"
+#include "core/cache_tier.hh"
 #include "dns/name.hh"
 #include "metrics/counter.hh"
 
@@ -105,6 +106,12 @@ struct ResolverStats {
   metrics::Counter insecure;           ///< ... provably insecure (or under a negative anchor)
   metrics::Counter bogus;              ///< ... bogus (SERVFAIL unless CD)
   metrics::Counter indeterminate;      ///< ... not under any trust anchor
+  // The shared tier (shared_tier.hh), as this resolver's lookups saw it.
+  metrics::Counter redisHits;          ///< lookups that filled the record cache
+  metrics::Counter redisMisses;        ///< lookups that found nothing usable
+  metrics::Counter redisErrors;        ///< lookups failed or over the budget
+  metrics::Counter redisCorrupt;       ///< values ignored: damaged, foreign, another schema
+  metrics::Counter redisSkipped;       ///< lookups not asked: breaker open or not connected
   std::atomic<int64_t> concurrent{0};  ///< resolutions in progress, all instances
 };
 
@@ -129,6 +136,14 @@ class Resolver {
     return *config_.negativeTrustAnchors;
   }
   ZoneTrustCache& zoneTrust() { return zoneTrust_; }
+  /// newResolver{cache={redis=...}}: the shared tier behind the record cache. Every entry a
+  /// resolution caches with an answer rank is written to it from then on. Before start.
+  void setSharedTier(std::shared_ptr<core::KeyValueTier> t);
+  core::KeyValueTier* sharedTier() const { return sharedTier_.get(); }
+  /// At shutdown, after the instances stopped: the tier's thread ends. Idempotent.
+  void stopSharedTier() {
+    if (sharedTier_) sharedTier_->stop();
+  }
 
  private:
   ResolverConfig config_;
@@ -140,6 +155,8 @@ class Resolver {
   dnssec::Denial denial_;
   ZoneTrustCache zoneTrust_;
   std::unique_ptr<CacheFileKeeper> cacheFile_;  ///< after cache_: refers to it
+  /// Last: stopped first, while the cache its writer hook points into is still there.
+  std::shared_ptr<core::KeyValueTier> sharedTier_;
 };
 
 }  // namespace ballast::backends::resolver
