@@ -98,7 +98,8 @@ struct PacketCache::Entry {
 /// slots hold an entry's address in the low 48 bits and the top 16 bits of its hash above,
 /// so a probe compares tags without touching the entry. No node per entry, no list links:
 /// eviction is a clock over the slots (see victim()).
-struct PacketCache::Shard {
+// Own cache lines: threads locking different shards never share one.
+struct alignas(64) PacketCache::Shard {
   mutable std::mutex mutex;
   uint64_t* slots = nullptr;  ///< calloc'd: untouched pages cost no memory
   size_t mask = 0;
@@ -290,7 +291,9 @@ PacketCache::Result PacketCache::lookup(const CacheKey& key, uint16_t clientId,
     }
     writeU32(field, ttl);
   }
-  e->flags |= Entry::kReferenced;
+  // Written only when it changes: a hot entry's line is not dirtied by every hit (threads
+  // hitting it would pass the line back and forth).
+  if (!(e->flags & Entry::kReferenced)) e->flags |= Entry::kReferenced;
   len = e->length;
   lock.unlock();
 

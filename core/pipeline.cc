@@ -48,11 +48,17 @@ uint32_t nowSeconds() {
   return uint32_t(monotonicUsec() / 1000000);
 }
 
-/// The answer from `cache` for the parsed query in q, written over it. Fills q.cacheKey.
-PacketCache::Result cacheLookup(QueryContext& q, PacketCache& cache, PacketCache::Stale stale,
-                                uint32_t staleWindow) {
+/// The time the query was read, in the cache's seconds: the frontend read the clock once
+/// for it (UDP: once per recvmmsg batch), so a hit reads no clock of its own.
+uint32_t receivedSeconds(const QueryContext& q) {
+  return q.receivedUsec > 0 ? uint32_t(q.receivedUsec / 1000000) : nowSeconds();
+}
+
+/// The answer from `cache` for the parsed query in q, written over it, as of `now`.
+PacketCache::Result cacheLookup(QueryContext& q, PacketCache& cache, uint32_t now,
+                                PacketCache::Stale stale, uint32_t staleWindow) {
   size_t len = 0;
-  auto r = cache.lookup(q.cacheKey, q.message, nowSeconds(), q.packet, q.capacity, len, stale,
+  auto r = cache.lookup(q.cacheKey, q.message, now, q.packet, q.capacity, len, stale,
                         staleWindow);
   if (r != PacketCache::Result::Miss) q.length = len;
   return r;
@@ -98,9 +104,9 @@ bool fillFromTier(QueryContext& q, const TierValue& v, bool staleAllowed,
   if (age > now) age = now;
   if (!q.cache->insert(q.cacheKey, v.answer.data(), v.answer.size(), uint32_t(now - age)))
     return false;
-  auto r =
-      cacheLookup(q, *q.cache, staleAllowed ? PacketCache::Stale::Allowed : PacketCache::Stale::No,
-                  cfg.settings.staleCacheEntriesTTL);
+  auto r = cacheLookup(q, *q.cache, now,
+                       staleAllowed ? PacketCache::Stale::Allowed : PacketCache::Stale::No,
+                       cfg.settings.staleCacheEntriesTTL);
   return staleAllowed ? r != PacketCache::Result::Miss : r == PacketCache::Result::Hit;
 }
 
@@ -121,7 +127,7 @@ QueryAction forward(QueryContext& q, const Pool* pool, const RuntimeConfig& cfg,
       // The pool is down: what was answered recently is still answered, for as long as
       // setStaleCacheEntriesTTL allows, from here or from the shared tier.
       if (down && cfg.settings.staleCacheEntriesTTL) {
-        if (cacheLookup(q, *cache, PacketCache::Stale::Allowed,
+        if (cacheLookup(q, *cache, nowSeconds(), PacketCache::Stale::Allowed,
                         cfg.settings.staleCacheEntriesTTL) == PacketCache::Result::StaleHit)
           return answerStaleHit(q, stats);
         if (CacheTier* tier = cache->tier(); askTier && tier) {
@@ -183,7 +189,9 @@ bool zeroScopeLookup(QueryContext& q, PacketCache& cache) {
   dns::ClientSubnet theirs;
   if (dns::findClientSubnet(q.message, theirs)) return false;
   q.cacheKey = q.cacheKeyNoEcs;
-  if (cacheLookup(q, cache, PacketCache::Stale::No, 0) == PacketCache::Result::Hit) return true;
+  if (cacheLookup(q, cache, receivedSeconds(q), PacketCache::Stale::No, 0) ==
+      PacketCache::Result::Hit)
+    return true;
   q.ecsZeroScope = true;
   return false;
 }
@@ -266,7 +274,8 @@ QueryAction processQuery(QueryContext& q, const RuntimeConfig& cfg, GlobalStats&
   if (cache) {
     q.cacheKey = cache->makeKey(q.message, streamKey(q));
     if (q.ednsAdded) keyWithoutAddedOpt(q.cacheKey);
-    if (cacheLookup(q, *cache, PacketCache::Stale::No, 0) == PacketCache::Result::Hit)
+    if (cacheLookup(q, *cache, receivedSeconds(q), PacketCache::Stale::No, 0) ==
+        PacketCache::Result::Hit)
       return answerFromCache(q, cfg, stats);
     stats.cacheMisses.inc();
     cache->stats.misses.inc();

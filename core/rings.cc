@@ -18,15 +18,34 @@ Rings::Rings(size_t capacity, size_t shards) {
   }
 }
 
+RingEntry& Rings::nextSlot(Ring& r) {
+  // Within the reserved capacity: no allocation.
+  RingEntry& e =
+      r.entries.size() < perShard_ ? r.entries.emplace_back() : r.entries[r.next % perShard_];
+  ++r.next;
+  return e;
+}
+
 void Rings::insert(const RingEntry& e, Ring Shard::*which) {
   Shard& s = *shards_[metrics::threadSlot() % shards_.size()];
   std::lock_guard lock(s.mutex);
-  Ring& r = s.*which;
-  if (r.entries.size() < perShard_)
-    r.entries.push_back(e);  // within the reserved capacity: no allocation
-  else
-    r.entries[r.next % perShard_] = e;
-  ++r.next;
+  nextSlot(s.*which) = e;
+}
+
+void Rings::recordQuery(int64_t whenUsec, const Address& requestor, const dns::NameRef& qname,
+                        uint16_t qtype, uint16_t size, uint16_t id, bool tcp) {
+  Shard& s = *shards_[metrics::threadSlot() % shards_.size()];
+  std::lock_guard lock(s.mutex);
+  RingEntry& e = nextSlot(s.queries);
+  e.whenUsec = whenUsec;
+  e.requestor = requestor;
+  qname.toName(e.qname);
+  e.qtype = qtype;
+  e.size = size;
+  e.id = id;
+  e.rcode = 0;
+  e.tcp = tcp;
+  e.latencyUsec = 0;
 }
 
 }  // namespace ballast::core

@@ -307,6 +307,10 @@ Name NameRef::toName() const {
   return n;
 }
 
+void NameRef::toName(Name& out) const {
+  out.len_ = uint8_t(decompress(out.wire_));
+}
+
 std::string NameRef::toString() const {
   return toName().toString();
 }

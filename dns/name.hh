@@ -68,6 +68,8 @@ class NameRef {
   /// Writes the uncompressed wire form into out (kMaxNameLength bytes); returns its length.
   size_t decompress(uint8_t* out) const;
   Name toName() const;
+  /// The same, written over `out` (no temporary: for names kept in place, as the rings').
+  void toName(Name& out) const;
   std::string toString() const;
   /// Case-insensitive comparisons and hash, without copying; hash() equals Name::hash().
   bool equals(const Name& other) const;

@@ -42,15 +42,10 @@ void countAnswer(const uint8_t* packet, GlobalStats& stats) {
 namespace {
 
 void recordQuery(const QueryContext& q, const RuntimeConfig& cfg) {
-  RingEntry e;
-  e.whenUsec = q.receivedUsec;
-  e.requestor = q.destination.client;
-  e.qname = q.message.question().name.toName();
-  e.qtype = q.message.question().qtype;
-  e.size = uint16_t(q.length);
-  e.id = dns::HeaderView(q.packet).id();
-  e.tcp = q.destination.sink != nullptr;
-  cfg.rings->insertQuery(e);
+  const auto& question = q.message.question();
+  cfg.rings->recordQuery(q.receivedUsec, q.destination.client, question.name, question.qtype,
+                         uint16_t(q.length), dns::HeaderView(q.packet).id(),
+                         q.destination.sink != nullptr);
 }
 
 /// The dynamic block covering the client, if any: its action, as a verdict.
