@@ -27,7 +27,8 @@
 namespace ballast::backends::remote {
 
 namespace {
-constexpr size_t kDefaultMaxInFlight = 100;  // per connection, unless maxInFlight says
+// Queries at once on one HTTP/2 connection (each on its own stream) unless maxInFlight says.
+constexpr size_t kDefaultDohMaxInFlight = 100;
 // Queries a connection carries before another is opened beside it (when allowed).
 constexpr size_t kPipelineBeforeNew = 50;
 constexpr size_t kMaxWaiting = 10000;  // queries waiting for a connection slot
@@ -48,7 +49,13 @@ TcpClient::TcpClient(core::Backend& owner, const core::Address& address, size_t 
       rt_(rt),
       transport_(std::move(transport)),
       limits_(std::move(limits)) {
-  if (limits_.maxInFlight == 0) limits_.maxInFlight = kDefaultMaxInFlight;
+  // newServer's maxInFlight 0 (dnsdist's default) means the server is not known to answer
+  // out of order: one query at a time on each TCP or DoT connection, as many connections as
+  // maxConcurrentTCPConnections allows. Above 0, up to that many are pipelined on one
+  // connection and their answers matched by ID (and question) in whatever order they come.
+  // HTTP/2 streams are independent: a DoH server takes many at once either way.
+  if (limits_.maxInFlight == 0)
+    limits_.maxInFlight = transport_.dohPath.empty() ? 1 : kDefaultDohMaxInFlight;
   if (limits_.retries <= 0) limits_.retries = kDefaultAttempts;
 }
 

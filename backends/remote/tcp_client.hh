@@ -2,9 +2,9 @@
 #pragma once
 /// Queries to a remote server over a stream: plain TCP (for stream clients, or every query
 /// with tcpOnly), DNS over TLS, or DNS over HTTPS (HTTP/2 over TLS). A pool of at most
-/// maxConcurrentTCPConnections connections, each carrying many queries at once (pipelined
-/// and answered in any order, or one HTTP/2 stream each, matched by a per-connection query
-/// ID), kept open while idle for reuse; TLS sessions are resumed on new connections. One
+/// maxConcurrentTCPConnections connections, each carrying one query at a time, or with
+/// maxInFlight many at once (pipelined and answered in any order, or one HTTP/2 stream
+/// each, matched by a per-connection query ID), kept open while idle for reuse; TLS sessions are resumed on new connections. One
 /// libevent thread per server runs them. Connection failures and timeouts fail the queries
 /// on them, counted in the server's Drops and its lazy health.
 #include <event2/event.h>
@@ -55,7 +55,7 @@ struct TcpClientLimits {
   int connectTimeoutMs = 0;  ///< tcpConnectTimeout; 0: the query's timeout
   int recvTimeoutMs = 0;     ///< tcpRecvTimeout: waiting for an answer; 0: the UDP timeout
   int sendTimeoutMs = 0;     ///< tcpSendTimeout: a write that makes no progress
-  size_t maxInFlight = 0;    ///< queries at once per connection; 0: 100
+  size_t maxInFlight = 0;    ///< queries at once per connection; 0: 1 (DoH: 100)
   bool fastOpen = false;
   bool bindAddrNoPort = true;
   core::OutgoingSource source;
