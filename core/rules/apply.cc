@@ -99,7 +99,10 @@ Verdict processQueryRules(QueryContext& q, const RuntimeConfig& cfg, GlobalStats
   dq.tags = &q.tags;
   dq.config = &cfg;
   dq.nowUsec = q.receivedUsec;
-  if (q.http && !q.http->sni.empty()) dq.sni = &q.http->sni;
+  if (q.http && !q.http->sni.empty())
+    dq.sni = &q.http->sni;
+  else if (q.destination.sni)
+    dq.sni = q.destination.sni;
   // Actions that go on may have rewritten the query (SetEDNSOptionAction): what goes to
   // the backend is what they left.
   auto keep = [&] {

@@ -228,3 +228,18 @@ def test_pipelined_burst_larger_than_a_read(start_ballast, tcp_backend, tmp_path
     assert sorted(c.recv_one(timeout=5).id for _ in range(m)) == list(range(m))
     assert be.tcp.count == 1  # every other answer came from the cache
     c.close()
+
+
+def test_sni_rule_matches_the_dot_server_name(start_ballast, tcp_backend, tmp_path):
+    """SNIRule sees the server name a DoT client sent (as over DoH); another name or none
+    does not match."""
+    be = tcp_backend()
+    cert, key = make_cert(tmp_path, "dot.test")
+    lua = 'addAction(SNIRule("DoT.test"), SpoofAction("192.0.2.77"))\n'
+    b, (host, port) = start_dot(start_ballast, [be], cert, key, lua=lua)
+    c = StreamClient(host, port, tls_context=client_context(cert), server_hostname="dot.test")
+    assert a_addresses(c.ask(make_query("sni-match.test.", qid=1))) == ["192.0.2.77"]
+    c.close()
+    c = StreamClient(host, port, tls_context=client_context(cert), server_hostname="other.test")
+    assert a_addresses(c.ask(make_query("sni-other.test.", qid=2))) == [be.host]
+    c.close()
