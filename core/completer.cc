@@ -188,6 +188,62 @@ void Completer::countAnswer(Backend& from, const Completion& c, bool failed, boo
   stats_.latency.record(uint64_t(latency < 0 ? 0 : latency));
 }
 
+Completer::Result Completer::relay(Backend& from, const Completion& c, uint8_t* message,
+                                   size_t len, bool first, bool more) {
+  const PendingQuery& p = c.pending_;
+  const Destination& d = c.destination_;
+  const RuntimeConfig& cfg = reader_.get();
+  if (first) {
+    if (!checkAnswer(message, len, len, p, cfg.settings, stats_)) return Result::Mismatch;
+  } else {
+    // Later messages may leave the question out (RFC 5936 section 2.2): only the header is
+    // the client's.
+    if (len < dns::kHeaderSize || !dns::HeaderView(message).qr()) {
+      stats_.nonCompliantResponses.inc();
+      return Result::Mismatch;
+    }
+    dns::HeaderRef out(message);
+    out.setId(p.clientId);
+    out.setRd((p.clientFlags & 0x0100) != 0);
+    out.setCd((p.clientFlags & 0x0010) != 0);
+  }
+  if (p.ecsAdded || p.ednsAdded) {
+    bool zeroScope = false;
+    len = takeBackEcs(message, len, p, zeroScope);
+  }
+  if (first) {
+    uint8_t rc = dns::HeaderView(message).rcode();
+    countAnswer(from, c, false, rc == dns::rcode::ServFail);
+    recordRing(c, d, cfg, message, len, monotonicUsec());
+    stats_.countFrontendRcode(rc);
+  }
+  if (d.sink) d.sink->deliverPart(d, {message, len}, more ? AnswerPart::More : AnswerPart::Whole);
+  return Result::Done;
+}
+
+void Completer::abortTransfer(const Completion& c) {
+  const Destination& d = c.destination_;
+  if (d.sink) d.sink->deliverPart(d, {}, AnswerPart::Abort);
+}
+
+void Completer::recordRing(const Completion& c, const Destination& d, const RuntimeConfig& cfg,
+                           const uint8_t* answer, size_t len, int64_t now) {
+  const PendingQuery& p = c.pending_;
+  dns::HeaderView h(answer);
+  RingEntry e;
+  e.whenUsec = now;
+  e.requestor = d.client;
+  e.qname = dns::Name::fromWire({p.qname, p.qnameLength});
+  e.qtype = p.qtype;
+  e.rcode = h.rcode();
+  e.size = uint16_t(len);
+  e.id = h.id();
+  e.tcp = d.sink != nullptr;
+  int64_t latency = now - c.receivedUsec_;
+  e.latencyUsec = uint32_t(latency < 0 ? 0 : latency);
+  cfg.rings->insertResponse(e);
+}
+
 size_t Completer::staleAnswer(const Completion& c, const Settings& settings) {
   const PendingQuery& p = c.pending_;
   if (!p.cache || !settings.staleOnBackendFailure || !settings.staleCacheEntriesTTL) return 0;
@@ -212,18 +268,7 @@ void Completer::finish(const Completion& c, const RuntimeConfig& cfg, uint8_t* a
                                    &skipCache))
     return;
   dns::HeaderView h(answer);
-  RingEntry e;
-  e.whenUsec = now;
-  e.requestor = d.client;
-  e.qname = dns::Name::fromWire({p.qname, p.qnameLength});
-  e.qtype = p.qtype;
-  e.rcode = h.rcode();
-  e.size = uint16_t(len);
-  e.id = h.id();
-  e.tcp = d.sink != nullptr;
-  int64_t latency = now - c.receivedUsec_;
-  e.latencyUsec = uint32_t(latency < 0 ? 0 : latency);
-  cfg.rings->insertResponse(e);
+  recordRing(c, d, cfg, answer, len, now);
   // After the response rules, as dnsdist: what they changed is what the cache keeps, and
   // what they dropped it does not keep.
   if (insert && p.cache && !skipCache) {

@@ -43,6 +43,17 @@ class Completer {
   /// `from` has no answer to `c`. Health checks are left to time out at their checker.
   void fail(Backend& from, const Completion& c, Failure why);
 
+  /// One message of a zone transfer to a client that takes them all (c.relaysTransfer()),
+  /// in the order received; `more`: others follow. As dnsdist, the messages skip the
+  /// response rules and the cache; the first is checked against the question and counted
+  /// (responses, latency, ring) as the query's answer; each gets the client's ID, RD, CD.
+  /// Mismatch when the first is not an answer to the question (nothing sent).
+  Result relay(Backend& from, const Completion& c, uint8_t* message, size_t len, bool first,
+               bool more);
+  /// A relayed transfer broke off (backend closed, timed out, or sent garbage) after
+  /// messages were sent: its client connection is told to close.
+  void abortTransfer(const Completion& c);
+
   /// Sends the queued UDP answers (once per batch of responses).
   void flush() { sender_.flush(); }
   size_t pending() const { return sender_.pending(); }
@@ -57,6 +68,8 @@ class Completer {
   void finish(const Completion& c, const RuntimeConfig& cfg, uint8_t* answer, size_t len,
               size_t capacity, bool insert, bool own, bool zeroScope = false);
   /// A stale (or fresh) answer to `c` from its pool's cache, in scratch_; its length or 0.
+  void recordRing(const Completion& c, const Destination& d, const RuntimeConfig& cfg,
+                  const uint8_t* answer, size_t len, int64_t now);
   size_t staleAnswer(const Completion& c, const Settings& settings);
   void countAnswer(Backend& from, const Completion& c, bool failed, bool servFail);
 

@@ -69,6 +69,14 @@ class Completion {
   const Address& client() const { return destination_.client; }
   /// When the query arrived (monotonic microseconds): the start of its latency and timeout.
   int64_t receivedUsec() const { return receivedUsec_; }
+  /// The question's type (0 for a health check).
+  uint16_t qtype() const { return pending_.qtype; }
+  /// A zone transfer whose client connection takes every message (Completer::relay).
+  bool relaysTransfer() const { return destination_.transferClosed != nullptr; }
+  /// The client connection of a relayed transfer has closed: stop relaying.
+  bool transferClosed() const {
+    return destination_.transferClosed && destination_.transferClosed->load(std::memory_order_relaxed);
+  }
 
  private:
   friend class Completer;

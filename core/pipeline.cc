@@ -240,7 +240,10 @@ QueryAction processQuery(QueryContext& q, const RuntimeConfig& cfg, GlobalStats&
   // Ring buffer, dynamic blocks and rules (core/rings, core/dynblock, core/rules): may drop,
   // answer, or choose the pool and set tags for later stages.
   q.poolName.clear();
-  q.skipCache = false;
+  // A transfer is a stream of messages, and an IXFR answer depends on the serial the client
+  // sent (not in the cache key): never looked up nor stored (dnsdist skips the cache for
+  // AXFR and IXFR over TCP; ballast over UDP too).
+  q.skipCache = isTransferType(q.message.question().qtype);
   q.tempFailureTTL = kDefaultTempFailureTTL;
   q.tags.clear();
   q.destination.delayMsec = 0;

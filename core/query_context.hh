@@ -3,8 +3,10 @@
 /// The query as the core and the frontends see it: where its answer goes (Destination),
 /// and the state the rules and the pipeline carry for it (QueryContext). Backends never
 /// use these: they get a core::Query and a core::Completion (core/backend.hh).
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <utility>
@@ -15,11 +17,20 @@
 #include "dns/ecs.hh"
 #include "dns/message.hh"
 #include "dns/proxy_protocol.hh"
+#include "dns/types.hh"
 
 namespace ballast::core {
 
 struct Destination;
 struct HttpRequest;
+
+/// What one message given to a stream frontend is to its query.
+enum class AnswerPart : uint8_t {
+  Whole,  ///< the answer, or the last message of a zone transfer: the query is finished
+  More,   ///< a message of a zone transfer, more to follow: the query stays open
+  Abort,  ///< (no bytes) the transfer broke off after messages were sent: the client
+          ///< connection cannot be given a complete one and must close
+};
 
 /// Stream frontends (TCP, DoT, DoH) receive their answers through this; UDP answers are
 /// sent straight from the socket in Destination::fd.
@@ -27,7 +38,18 @@ class ResponseSink {
  public:
   virtual ~ResponseSink() = default;
   virtual void deliver(const Destination& d, std::span<const uint8_t> response) = 0;
+  /// A message of a zone transfer: only for a Destination with `transferClosed` set, whose
+  /// connection takes several messages for one query. A sink that cannot takes the whole.
+  virtual void deliverPart(const Destination& d, std::span<const uint8_t> message,
+                           AnswerPart part) {
+    if (part == AnswerPart::Whole) deliver(d, message);
+  }
 };
+
+/// AXFR or IXFR: answered with a stream of messages, never from or into a cache.
+inline bool isTransferType(uint16_t qtype) {
+  return qtype == dns::qtype::AXFR || qtype == dns::qtype::IXFR;
+}
 
 /// Where the answer to a query goes.
 struct Destination {
@@ -44,6 +66,10 @@ struct Destination {
   /// DoT: the TLS server name the client sent (the connection's, valid while the rules
   /// run); null without one. DoH has it in QueryContext::http.
   const std::string* sni = nullptr;
+  /// DNS over TCP or TLS, for an AXFR or IXFR query: the connection takes every message of
+  /// the transfer (ResponseSink::deliverPart), and sets this once it has closed, so the
+  /// backend stops relaying and lets its connection go. Null for every other query.
+  std::shared_ptr<const std::atomic<bool>> transferClosed;
   /// PROXY protocol from a client in setProxyProtocolACL: `client` and `local` are the
   /// addresses its header named (what the ACL, rules, rings and dynamic blocks see), and
   /// `peer` / `peerLocal` where the bytes really came from, where a UDP answer goes.

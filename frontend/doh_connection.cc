@@ -579,7 +579,8 @@ void DohConnection::onRequest(Stream& s) {
   respond(s, 403, {});  // dropped by a rule or the ACL: as dnsdist does
 }
 
-void DohConnection::onAnswer(std::span<const uint8_t> response) {
+void DohConnection::onAnswer(std::span<const uint8_t> response, core::AnswerPart) {
+  // Always Whole: a DoH query never asks for a transfer's messages one by one.
   if (response.size() >= 2) {
     uint16_t tag = uint16_t((response[0] << 8) | response[1]);
     for (auto& [id, s] : streams_) {

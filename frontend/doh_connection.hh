@@ -35,7 +35,7 @@ class DohConnection final : public StreamConnection {
   ~DohConnection() override;
 
   void start() override;
-  void onAnswer(std::span<const uint8_t> response) override;
+  void onAnswer(std::span<const uint8_t> response, core::AnswerPart part) override;
   void shutdown() override;
 
   /// One request stream: what was received, then the response body being sent.

@@ -8,6 +8,7 @@
 
 #include "core/clock.hh"
 #include "core/pipeline.hh"
+#include "dns/header.hh"
 #include "dns/tcp_framing.hh"
 #include "frontend/tcp_worker.hh"
 
@@ -15,6 +16,9 @@ namespace ballast::frontend {
 
 namespace {
 constexpr size_t kMaxOutput = 65536;  // stop reading queries while this much waits unsent
+// A transfer's messages come at the backend's pace: a client that reads slower than this
+// much behind is given up on (the backend thread is not held back).
+constexpr size_t kMaxTransferBacklog = size_t(64) << 20;
 }
 
 DnsStreamConnection::DnsStreamConnection(TcpWorker& w, int fd, const core::Address& client,
@@ -31,6 +35,7 @@ DnsStreamConnection::DnsStreamConnection(TcpWorker& w, int fd, const core::Addre
       handshaking_(tls_ != nullptr) {}
 
 DnsStreamConnection::~DnsStreamConnection() {
+  if (transferClosed_) transferClosed_->store(true, std::memory_order_relaxed);
   if (event_) event_free(event_);
   tls_.reset();  // before the socket it may still write a close_notify to
   ::close(fd_);
@@ -60,7 +65,7 @@ void DnsStreamConnection::onEvent(evutil_socket_t, short what, void* self) {
 bool DnsStreamConnection::canProcess() const {
   uint32_t limit = bind_.maxInFlight == 0 ? 1 : bind_.maxInFlight;
   uint64_t maxQueries = worker_.context().settings.maxQueriesPerConnection;
-  return !handshaking_ && !failed_ && !awaitingProxy() && inFlight_ < limit &&
+  return !handshaking_ && !failed_ && !ending_ && !awaitingProxy() && inFlight_ < limit &&
          output_.size() < kMaxOutput && (maxQueries == 0 || queries_ < maxQueries);
 }
 
@@ -184,6 +189,10 @@ void DnsStreamConnection::processQuery(const uint8_t* query, size_t len) {
   if (tls_ && sni_.empty())
     if (const char* n = SSL_get_servername(tls_->ssl(), TLSEXT_NAMETYPE_host_name)) sni_ = n;
   d.sni = sni_.empty() ? nullptr : &sni_;
+  if (isTransferQuery(query, len)) {
+    if (!transferClosed_) transferClosed_ = std::make_shared<std::atomic<bool>>(false);
+    d.transferClosed = transferClosed_;
+  }
   ++inFlight_;
   core::QueryAction a =
       core::processQuery(q, worker_.config(), worker_.context().rt.stats, worker_.sender());
@@ -262,9 +271,34 @@ bool DnsStreamConnection::flushOutput() {
   return true;
 }
 
-void DnsStreamConnection::onAnswer(std::span<const uint8_t> response) {
+bool DnsStreamConnection::isTransferQuery(const uint8_t* query, size_t len) {
+  // The qtype after the question's name, which a query writes uncompressed. Anything odd
+  // is left to the pipeline's parser, which drops it.
+  if (len < dns::kHeaderSize || dns::HeaderView(query).qdcount() == 0) return false;
+  size_t off = dns::kHeaderSize;
+  while (off < len && query[off] != 0) {
+    if (query[off] & 0xC0) return false;
+    off += size_t(query[off]) + 1;
+  }
+  if (off + 2 >= len) return false;
+  return core::isTransferType(uint16_t(query[off + 1] << 8 | query[off + 2]));
+}
+
+void DnsStreamConnection::onAnswer(std::span<const uint8_t> response, core::AnswerPart part) {
+  if (part == core::AnswerPart::More) {
+    // A zone transfer's message: its query keeps its in-flight slot until the last.
+    sendFrame(response.data(), response.size());
+    if (output_.size() > kMaxTransferBacklog) {
+      failed_ = true;
+      why_ = Why::WriteError;
+    }
+    return settle();
+  }
   if (inFlight_ > 0) --inFlight_;
-  sendFrame(response.data(), response.size());
+  if (part == core::AnswerPart::Abort)
+    ending_ = true;  // as dnsdist: what was answered is sent, then the connection closes
+  else
+    sendFrame(response.data(), response.size());
   // Room for another query: run the ones already read, then read on.
   if (canProcess() && (!pending_.empty() || io_->hasBuffered())) readQueries();
   settle();
@@ -273,7 +307,7 @@ void DnsStreamConnection::onAnswer(std::span<const uint8_t> response) {
 void DnsStreamConnection::settle() {
   if (failed_) return close(why_);
   bool idle = inFlight_ == 0 && output_.empty();
-  if (idle && peerClosed_ && pending_.empty()) return close(Why::Done);
+  if (idle && ((peerClosed_ && pending_.empty()) || ending_)) return close(Why::Done);
   uint64_t maxQueries = worker_.context().settings.maxQueriesPerConnection;
   if (idle && maxQueries != 0 && queries_ >= maxQueries) return close(Why::TooManyQueries);
   rearm();

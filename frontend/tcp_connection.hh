@@ -6,12 +6,14 @@
 /// StreamConnection over the same worker and StreamIo.
 #include <event2/event.h>
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <span>
 #include <vector>
 
 #include "core/address.hh"
+#include "core/query_context.hh"
 #include "frontend/client_proxy.hh"
 #include "frontend/stream_io.hh"
 #include "frontend/tcp_config.hh"
@@ -24,8 +26,9 @@ class StreamConnection {
  public:
   virtual ~StreamConnection() = default;
   virtual void start() = 0;
-  /// The answer to one of this connection's queries, on the worker's thread.
-  virtual void onAnswer(std::span<const uint8_t> response) = 0;
+  /// The answer to one of this connection's queries, on the worker's thread; `part` is
+  /// Whole but for the messages of a zone transfer (DNS over TCP/TLS only).
+  virtual void onAnswer(std::span<const uint8_t> response, core::AnswerPart part) = 0;
   /// The worker is stopping: close without waiting.
   virtual void shutdown() = 0;
 
@@ -63,7 +66,7 @@ class DnsStreamConnection final : public StreamConnection {
   ~DnsStreamConnection() override;
 
   void start() override;
-  void onAnswer(std::span<const uint8_t> response) override;
+  void onAnswer(std::span<const uint8_t> response, core::AnswerPart part) override;
   void shutdown() override;
 
  private:
@@ -88,6 +91,8 @@ class DnsStreamConnection final : public StreamConnection {
   /// Room to work on another query (in flight, output, lifetime limits).
   bool canProcess() const;
   bool wantsRead() const { return canProcess() && !peerClosed_; }
+  /// An AXFR or IXFR query: its answer comes as several messages.
+  static bool isTransferQuery(const uint8_t* query, size_t len);
   bool awaitingProxy() const { return proxy_ && proxy_->waiting(); }
   /// Reads the client's PROXY header; false when the connection is closed or must wait.
   bool readProxyHeader();
@@ -110,6 +115,8 @@ class DnsStreamConnection final : public StreamConnection {
   bool peerClosed_ = false;
   bool ioWantsWrite_ = false;  ///< TLS: a read needs the socket writable
   bool failed_ = false;
+  /// A transfer broke off: no more queries; close once the others are answered and sent.
+  bool ending_ = false;
   bool readAgain_ = false;  ///< the buffer filled while TLS held more: run again (rearm)
   bool batching_ = false;   ///< answers are gathered in the worker's frame buffer
   size_t batchLen_ = 0;     ///< bytes gathered there
@@ -117,6 +124,9 @@ class DnsStreamConnection final : public StreamConnection {
   short armed_ = -1;              ///< the events the libevent event is assigned for
   std::vector<uint8_t> pending_;  ///< bytes of queries not yet processed (usually empty)
   std::vector<uint8_t> output_;   ///< framed answers the socket did not take yet
+  /// Set when the connection closes, for the backends relaying its transfers (made at the
+  /// first AXFR or IXFR query).
+  std::shared_ptr<std::atomic<bool>> transferClosed_;
 };
 
 }  // namespace ballast::frontend

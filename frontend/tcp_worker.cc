@@ -94,6 +94,11 @@ void TcpWorker::adopt(int fd, const core::Address& client, const core::Address& 
 }
 
 void TcpWorker::deliver(const core::Destination& d, std::span<const uint8_t> response) {
+  deliverPart(d, response, core::AnswerPart::Whole);
+}
+
+void TcpWorker::deliverPart(const core::Destination& d, std::span<const uint8_t> response,
+                            core::AnswerPart part) {
   bool first;
   {
     std::lock_guard lock(inboxMutex_);
@@ -101,6 +106,7 @@ void TcpWorker::deliver(const core::Destination& d, std::span<const uint8_t> res
     answers_.emplace_back();
     Answer& a = answers_.back();
     a.cookie = d.cookie;
+    a.part = part;
     // A buffer from an earlier answer: no allocation per answer once warm.
     if (!spare_.empty()) {
       a.bytes = std::move(spare_.back());
@@ -128,7 +134,7 @@ void TcpWorker::drainInbox() {
   for (auto& a : draining_) {
     uint32_t slot = uint32_t(a.cookie >> 32), gen = uint32_t(a.cookie);
     if (slot < slots_.size() && slots_[slot] && generations_[slot] == gen)
-      slots_[slot]->onAnswer(a.bytes);
+      slots_[slot]->onAnswer(a.bytes, a.part);
   }
   if (!draining_.empty()) {
     std::lock_guard lock(inboxMutex_);

@@ -70,6 +70,10 @@ class TcpWorker final : public core::ResponseSink {
              const StreamBind& bind);
   /// From a backend's thread: the answer to a query of one of our connections.
   void deliver(const core::Destination& d, std::span<const uint8_t> response) override;
+  /// From a backend's thread: one message of a zone transfer a DNS-over-TCP/TLS connection
+  /// of ours asked for.
+  void deliverPart(const core::Destination& d, std::span<const uint8_t> message,
+                   core::AnswerPart part) override;
 
   int64_t connectionCount() const { return live_.load(std::memory_order_relaxed); }
   size_t index() const { return index_; }
@@ -95,6 +99,7 @@ class TcpWorker final : public core::ResponseSink {
   struct Answer {
     uint64_t cookie;
     std::vector<uint8_t> bytes;
+    core::AnswerPart part;
   };
   static void onWake(evutil_socket_t, short, void* self);
   void drainInbox();

@@ -117,6 +117,11 @@ bool TcpClient::submit(const core::Query& q, const core::Completion& done,
   dns::writeFrameHeader(job->query.data(), q.length);
   std::memcpy(job->query.data() + 2, q.packet, q.length);
   if (transport_.addXForwardedHeaders) job->client = done.client();
+  // A transfer over HTTP/2 is one reply on its stream: only TCP and DoT need the care.
+  if (!done.internal() && core::isTransferType(done.qtype()) && transport_.dohPath.empty()) {
+    job->transfer = true;
+    if (done.relaysTransfer()) job->xfr = std::make_unique<XfrTracker>(done.qtype());
+  }
   if (!done.internal()) {
     outstanding_.fetch_add(1, std::memory_order_relaxed);
     job->counted = &outstanding_;
@@ -178,9 +183,19 @@ void TcpClient::dispatch(std::unique_ptr<Job> job) {
 }
 
 TcpClient::Conn* TcpClient::pickConnection(const Job& job) {
+  if (job.transfer) {
+    // Its own connection: the transfer's messages must not mix with other answers, and
+    // what a server sends after a transfer cannot be trusted to be in step.
+    if (conns_.size() >= maxConnections_) {
+      auto idle = std::find_if(conns_.begin(), conns_.end(),
+                               [](const auto& c) { return c->inFlight.empty(); });
+      if (idle != conns_.end()) close(**idle);
+    }
+    return conns_.size() < maxConnections_ ? openConnection(job) : nullptr;
+  }
   Conn* best = nullptr;
   for (auto& c : conns_)
-    if (c->opening == job.opening && c->inFlight.size() < limits_.maxInFlight &&
+    if (!c->transfer && c->opening == job.opening && c->inFlight.size() < limits_.maxInFlight &&
         !(c->h2 && c->h2->closing()) &&
         (!best || c->inFlight.size() < best->inFlight.size()))
       best = c.get();
@@ -230,6 +245,7 @@ TcpClient::Conn* TcpClient::openConnection(const Job& job) {
   c->ev = event_new(base_, fd, 0, onConnEvent, c.get());
   c->lastActivityMs = c->lastWriteMs = nowMs();
   c->opening = job.opening;
+  c->transfer = job.transfer;
   c->out = job.opening;  // before any query
   stats.connections.inc();
   stats.current.fetch_add(1, std::memory_order_relaxed);
@@ -293,6 +309,10 @@ void TcpClient::handle(Conn& c, short what) {
       if (!c.h2->produce(c.out)) return fail(c, false);
     } else {
       readResponses(c);
+      if (c.transfer && c.inFlight.empty()) {
+        close(c);  // the transfer is over: its connection is not reused
+        return sendWaiting();
+      }
     }
     if (!writeOut(c)) {
       stats.diedSendingQuery.inc();
@@ -302,6 +322,10 @@ void TcpClient::handle(Conn& c, short what) {
       return fail(c, false);  // ended: what is still on it goes on another connection
   }
   rearm(c);
+  sendWaiting();
+}
+
+void TcpClient::sendWaiting() {
   // Room freed: send queries that waited for a connection.
   if (!waiting_.empty()) {
     auto jobs = std::move(waiting_);
@@ -493,6 +517,7 @@ void TcpClient::answer(Conn& c, uint8_t* msg, size_t len) {
     if (dns::MessageView::parse({msg, len}, m) == dns::ParseError::None)
       len = dns::truncateToQuestion(msg, len, len, m);
   }
+  if (it->second->transfer) return answerTransfer(c, *it->second, msg, len);
   if (completer_->complete(owner_, it->second->done, msg, len, len) ==
       core::Completer::Result::Mismatch)
     return;  // not the answer to this question: keep waiting
@@ -500,9 +525,43 @@ void TcpClient::answer(Conn& c, uint8_t* msg, size_t len) {
   c.lastActivityMs = nowMs();
 }
 
+void TcpClient::answerTransfer(Conn& c, Job& job, uint8_t* msg, size_t len) {
+  uint16_t id = dns::HeaderView(msg).id();
+  c.lastActivityMs = nowMs();  // tcpRecvTimeout counts from the last message
+  if (!job.xfr) {
+    // A client that takes one answer (UDP to a tcpOnly server, DoH): the first message.
+    if (completer_->complete(owner_, job.done, msg, len, len) == core::Completer::Result::Done)
+      c.inFlight.erase(id);
+    return;
+  }
+  if (job.done.transferClosed()) {
+    c.inFlight.erase(id);  // the client went away: the connection closes
+    return;
+  }
+  bool more = job.xfr->feed({msg, len}) == XfrTracker::State::More;
+  if (completer_->relay(owner_, job.done, msg, len, !job.relayed, more) ==
+      core::Completer::Result::Mismatch) {
+    // Not a message of this transfer (counted): the server is out of step.
+    if (job.relayed)
+      completer_->abortTransfer(job.done);
+    else
+      completer_->fail(owner_, job.done, core::Completer::Failure::ServFail);
+    c.inFlight.erase(id);
+    return;
+  }
+  job.relayed = true;
+  if (!more) c.inFlight.erase(id);
+}
+
 void TcpClient::fail(Conn& c, bool timedOut) {
   std::vector<std::unique_ptr<Job>> retry;
   for (auto& [id, job] : c.inFlight) {
+    if (job->relayed) {
+      // Part of a transfer is with the client: it cannot be given again from the start.
+      owner_.recordOutcome(true, false);
+      completer_->abortTransfer(job->done);
+      continue;
+    }
     if (!timedOut && job->attempts < limits_.retries) {
       retry.push_back(std::move(job));
       continue;

@@ -7,6 +7,12 @@
 /// each, matched by a per-connection query ID), kept open while idle for reuse; TLS sessions are resumed on new connections. One
 /// libevent thread per server runs them. Connection failures and timeouts fail the queries
 /// on them, counted in the server's Drops and its lazy health.
+///
+/// A zone transfer (AXFR, IXFR over TCP or DoT) gets a connection of its own, never shared
+/// and closed once the transfer ends: every message is relayed to the client as it comes
+/// (Completer::relay), XfrTracker telling when the last has come. tcpRecvTimeout bounds the
+/// wait for each message; a transfer cut off after its first message cannot be retried and
+/// closes the client's connection; a client that went away ends it at the next message.
 #include <event2/event.h>
 
 #include <atomic>
@@ -19,6 +25,7 @@
 #include <vector>
 
 #include "backends/remote/doh_client_session.hh"
+#include "backends/remote/xfr_tracker.hh"
 #include "core/backend.hh"
 #include "core/completer.hh"
 #include "core/runtime.hh"
@@ -100,6 +107,11 @@ class TcpClient {
     int attempts = 0;
     core::Address client;   ///< for X-Forwarded-For (DoH)
     uint16_t udpLimit = 0;  ///< a UDP client's largest answer (tcpOnly, TLS); 0: a stream client
+    /// AXFR or IXFR over TCP or DoT: on a connection of its own, closed after it.
+    bool transfer = false;
+    /// The client takes every message of the transfer (else the first only).
+    std::unique_ptr<XfrTracker> xfr;
+    bool relayed = false;  ///< a message went to the client: the transfer cannot be retried
   };
   struct Conn {
     TcpClient* self = nullptr;
@@ -121,6 +133,7 @@ class TcpClient {
     /// Sent first on this connection; only queries with the same opening use it (a
     /// PROXY header names one client: its connection is that client's alone).
     std::vector<uint8_t> opening;
+    bool transfer = false;  ///< carries one zone transfer, then closes
   };
   static void onWake(evutil_socket_t, short, void* self);
   static void onCleanup(evutil_socket_t, short, void* self);
@@ -144,6 +157,10 @@ class TcpClient {
   void readDohReplies(Conn& c);
   void close(Conn& c);
   void answer(Conn& c, uint8_t* msg, size_t len);
+  /// A message for a transfer job: relayed, or the first taken as the answer.
+  void answerTransfer(Conn& c, Job& job, uint8_t* msg, size_t len);
+  /// Sends the queries that waited for a connection slot.
+  void sendWaiting();
   void fail(Conn& c, bool timedOut);
   void rearm(Conn& c);
 
