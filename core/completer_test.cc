@@ -39,12 +39,18 @@ struct Sink : ResponseSink {
   void deliver(const Destination&, std::span<const uint8_t> r) override {
     answers.emplace_back(r.begin(), r.end());
   }
+  void deliverPart(const Destination& d, std::span<const uint8_t> r, AnswerPart part) override {
+    parts.push_back(part);
+    if (part != AnswerPart::Abort) deliver(d, r);
+  }
   std::vector<std::vector<uint8_t>> answers;
+  std::vector<AnswerPart> parts;
 };
 
-std::vector<uint8_t> makeQuery(const char* name, uint16_t id, bool edns = false) {
+std::vector<uint8_t> makeQuery(const char* name, uint16_t id, bool edns = false,
+                               uint16_t qtype = dns::qtype::A) {
   std::vector<uint8_t> buf;
-  dns::MessageWriter w(buf, id, dns::Name::fromString(name), dns::qtype::A);
+  dns::MessageWriter w(buf, id, dns::Name::fromString(name), qtype);
   w.header().setRd(true);
   if (edns) w.addOpt(1232, false);
   return buf;
@@ -86,8 +92,10 @@ struct World {
     });
   }
   /// A stream client's query through processQuery; the backend holds its handle.
-  QueryAction ask(const char* name, uint16_t id, bool edns = false) {
-    buf = makeQuery(name, id, edns);
+  /// `transfer`: as DNS over TCP marks an AXFR or IXFR query (Destination::transferClosed).
+  QueryAction ask(const char* name, uint16_t id, bool edns = false, uint16_t qtype = dns::qtype::A,
+                  std::shared_ptr<std::atomic<bool>> transfer = nullptr) {
+    buf = makeQuery(name, id, edns, qtype);
     size_t len = buf.size();
     buf.resize(4096);
     QueryContext q;
@@ -97,6 +105,7 @@ struct World {
     q.destination.client = Address::parse("127.0.0.1:4000");
     q.destination.sink = &sink;
     q.destination.stream = true;
+    q.destination.transferClosed = std::move(transfer);
     return processQuery(q, *rt.config.load(), rt.stats, out);
   }
   Completer::Result answer(Completer& c, std::vector<uint8_t> r) {
@@ -253,4 +262,51 @@ TEST_CASE("a health check's answer goes to its checker untouched, and counts now
   CHECK(w.rt.stats.responses.value() == 0);
   CHECK(w.rt.stats.downstreamTimeouts.value() == 0);
   CHECK(w.backend->stats.responses.value() == 0);
+}
+
+TEST_CASE("a zone transfer's messages are relayed one by one, restored, never cached") {
+  World w;
+  w.withCache();
+  auto rule = std::make_shared<rules::ResponseRule>();  // as dnsdist: not for transfers
+  rule->selector = rules::allRule();
+  rule->action = rules::dropResponseAction();
+  w.rt.update([&](RuntimeConfig& cfg) { cfg.rules.response.push_back(rule); });
+  Completer c(w.rt);
+  auto closed = std::make_shared<std::atomic<bool>>(false);
+  REQUIRE(w.ask("zone.example", 0x4242, false, dns::qtype::AXFR, closed) ==
+          QueryAction::Forwarded);
+  const Completion& done = w.backend->last;
+  CHECK(done.relaysTransfer());
+  CHECK(done.qtype() == dns::qtype::AXFR);
+  CHECK_FALSE(done.transferClosed());
+
+  // The first message must answer the question.
+  auto wrong = makeAnswer("other.example", 9, 0, dns::qtype::AXFR);
+  CHECK(c.relay(*w.backend, done, wrong.data(), wrong.size(), true, true) ==
+        Completer::Result::Mismatch);
+  auto first = makeAnswer("zone.example", 9, 0, dns::qtype::AXFR);
+  CHECK(c.relay(*w.backend, done, first.data(), first.size(), true, true) ==
+        Completer::Result::Done);
+  // Later ones may come without a question.
+  std::vector<uint8_t> later(dns::kHeaderSize, 0);
+  dns::HeaderRef(later.data()).setId(9);
+  dns::HeaderRef(later.data()).setQr(true);
+  CHECK(c.relay(*w.backend, done, later.data(), later.size(), false, false) ==
+        Completer::Result::Done);
+  REQUIRE(w.sink.answers.size() == 2);
+  CHECK(w.sink.parts == std::vector<AnswerPart>{AnswerPart::More, AnswerPart::Whole});
+  for (auto& a : w.sink.answers) {
+    CHECK(dns::HeaderView(a.data()).id() == 0x4242);
+    CHECK(dns::HeaderView(a.data()).rd());
+  }
+  CHECK(w.cache->entries() == 0);
+  CHECK(w.rt.stats.responses.value() == 1);  // the transfer counts once
+  CHECK(w.backend->stats.responses.value() == 1);
+
+  c.abortTransfer(done);
+  CHECK(w.sink.parts.back() == AnswerPart::Abort);
+  closed->store(true);
+  CHECK(done.transferClosed());
+  // Nor is a transfer looked up in the cache: asked again, it is forwarded again.
+  CHECK(w.ask("zone.example", 0x4243, false, dns::qtype::AXFR, closed) == QueryAction::Forwarded);
 }
