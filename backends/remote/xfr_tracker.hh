@@ -8,8 +8,7 @@
 /// addition's being the server's serial, then the closing SOA). The messages come from
 /// the server unchecked: anything malformed ends the transfer as failed.
 ///
-/// Not yet used by TcpClient (the stream frontends cannot send several answers to one
-/// query yet): the building block for relaying transfers message by message.
+/// TcpClient feeds it each message of a transfer it relays to a DNS-over-TCP/TLS client.
 #include <cstdint>
 #include <span>
 

@@ -383,3 +383,24 @@ def test_axfr_over_dot(start_ballast, backends, tmp_path):
         c.close()
     finally:
         server.stop()
+
+
+def test_transfer_queries_over_udp_are_forwarded_and_never_cached(start_ballast, backends,
+                                                                   client):
+    # As dnsdist, an AXFR or IXFR over UDP is an ordinary UDP query; ballast keeps its
+    # answers out of the cache (an IXFR answer depends on the serial the client sent).
+    be = backends()
+    b = start_ballast([be], lua='pc = newPacketCache(1000)\ngetPool(""):setCache(pc)\n')
+    c = client()
+    for qid, rdtype in ((1, "AXFR"), (2, "AXFR"), (3, "IXFR"), (4, "IXFR")):
+        q = make_query("zone.test.", rdtype, qid=qid)
+        if rdtype == "IXFR":
+            q.authority.append(dns.rrset.from_text("zone.test.", 60, "IN", "SOA",
+                                                   "ns.test. a.test. 1 1 1 1 1"))
+        r = c.ask(q, b.listen[0])
+        assert r is not None and r.id == qid
+    assert be.count == 4
+    # An ordinary query is cached as before.
+    for qid in (5, 6):
+        assert c.ask(make_query("cached.test.", qid=qid), b.listen[0]).id == qid
+    assert be.count == 5
