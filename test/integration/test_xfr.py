@@ -84,6 +84,11 @@ class XfrServer:
         self.threads = [threading.Thread(target=self._accept, daemon=True)]
         self.threads[0].start()
 
+    def released(self):
+        """Connections ballast closed: seen at a read, or at a send mid-transfer."""
+        with self.lock:
+            return self.closed_by_peer + sum(1 for t in self.transfers if t[3])
+
     def stop(self):
         self.stop_event.set()
         for t in list(self.threads):
@@ -164,7 +169,7 @@ class XfrServer:
             if i:
                 r.question = []  # RFC 5936: only the first message needs the question
             r.answer = chunk
-            wire = r.to_wire()
+            wire = r.to_wire(max_size=65535)
             assert len(wire) < 16384
             try:
                 conn.sendall(frame(wire))
@@ -328,8 +333,7 @@ def test_client_leaving_mid_transfer_frees_the_backend_connection(start_ballast,
         c.close()
         # ballast notices at its next writes and lets the server's connection go well
         # before the transfer would have ended (8 messages, 0.2 s apart).
-        assert harness_wait(lambda: server.closed_by_peer >= 1 or
-                            any(t[3] for t in server.transfers), timeout=3.0)
+        assert harness_wait(lambda: server.released() >= 1, timeout=3.0)
         with server.lock:
             assert not server.transfers[0][2]
         # ballast answers on.
@@ -339,6 +343,8 @@ def test_client_leaving_mid_transfer_frees_the_backend_connection(start_ballast,
         c2.close()
         b.wait_counters(lambda s: s.get("tcp-queries", 0) - base.get("tcp-queries", 0) == 2,
                         what="two TCP queries counted")
+        # The transfer no longer counts as outstanding at the server.
+        assert harness_wait(lambda: b.run_lua("return getServer(0):getOutstanding()") == "0")
     finally:
         server.stop()
 
@@ -361,6 +367,7 @@ def test_backend_closing_mid_transfer_closes_the_client_connection(start_ballast
         r = c2.ask(make_query("again.xfr.test.", qid=9))
         assert r.id == 9 and a_addresses(r) == ["192.0.2.1"]
         c2.close()
+        assert b.run_lua("return getServer(0):getOutstanding()") == "0"
     finally:
         server.stop()
 
@@ -404,3 +411,26 @@ def test_transfer_queries_over_udp_are_forwarded_and_never_cached(start_ballast,
     for qid in (5, 6):
         assert c.ask(make_query("cached.test.", qid=qid), b.listen[0]).id == qid
     assert be.count == 5
+
+
+def test_axfr_over_doh_gets_the_first_message(start_ballast, backends, tmp_path):
+    # One DoH reply per query: a DoH client's transfer gets the server's first message,
+    # on a backend connection of its own, closed after it.
+    from test_doh import Curl, start_doh
+    from test_doh import make_cert as doh_cert
+    be = backends()
+    server = XfrServer(be)
+    try:
+        cert, key = doh_cert(tmp_path)
+        b, (host, port) = start_doh(start_ballast, [be], cert, key)
+        curl = Curl(host, port, cert, tmp_path)
+        q = dns.message.make_query(ZONE, "AXFR")
+        status, _, body = curl("/dns-query", "POST", q.to_wire())
+        assert status == 200
+        r = dns.message.from_wire(body, one_rr_per_rrset=True)
+        assert list(r.answer) == split(axfr_stream())[0]
+        assert harness_wait(lambda: server.released() >= 1)
+        status, _, body = curl("/dns-query", "POST", make_query("doh.xfr.test.").to_wire())
+        assert status == 200 and a_addresses(dns.message.from_wire(body)) == ["192.0.2.1"]
+    finally:
+        server.stop()
