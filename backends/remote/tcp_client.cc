@@ -34,6 +34,9 @@ constexpr size_t kPipelineBeforeNew = 50;
 constexpr size_t kMaxWaiting = 10000;  // queries waiting for a connection slot
 constexpr int64_t kIdleMs = 30000;     // an unused connection is closed after this
 constexpr int kDefaultAttempts = 2;    // a query lost with its connection is sent once more
+// A transfer is relayed in rounds of about this much, so a fast server's zone is not read
+// whole into memory first and the loop gets back to the server's other connections.
+constexpr size_t kTransferReadRound = size_t(1) << 20;
 
 int64_t nowMs() {
   return core::monotonicUsec() / 1000;
@@ -167,6 +170,7 @@ void TcpClient::drainQueue() {
 }
 
 void TcpClient::dispatch(std::unique_ptr<Job> job) {
+  if (job->transfer && job->done.transferClosed()) return;  // the client went away meanwhile
   ++job->attempts;
   Conn* c = pickConnection(*job);
   if (!c) {
@@ -462,6 +466,10 @@ bool TcpClient::readIn(Conn& c) {
         }
       } else {
         c.in.insert(c.in.end(), buf, buf + n);
+        if (c.transfer && c.in.size() >= kTransferReadRound) {
+          c.readAgain = true;  // rearm() comes back for the rest
+          break;
+        }
       }
       continue;
     }
@@ -611,6 +619,9 @@ void TcpClient::rearm(Conn& c) {
     c.armed = flags;
   }
   event_add(c.ev, &tv);
+  // Bytes left unread on purpose (TLS may hold them decrypted, with no readiness event).
+  if (c.readAgain) event_active(c.ev, EV_READ, 1);
+  c.readAgain = false;
 }
 
 }  // namespace ballast::backends::remote

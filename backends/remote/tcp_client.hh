@@ -134,6 +134,7 @@ class TcpClient {
     /// PROXY header names one client: its connection is that client's alone).
     std::vector<uint8_t> opening;
     bool transfer = false;  ///< carries one zone transfer, then closes
+    bool readAgain = false;  ///< a transfer's read round ended with bytes still there
   };
   static void onWake(evutil_socket_t, short, void* self);
   static void onCleanup(evutil_socket_t, short, void* self);

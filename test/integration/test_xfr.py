@@ -42,9 +42,9 @@ def a_records(count, start=0, net=10):
             for i in range(start, start + count)]
 
 
-def axfr_stream():
+def axfr_stream(records=RECORDS):
     ns = dns.rrset.from_text(ZONE, 3600, "IN", "NS", "ns.xfr.test.")
-    return [soa(SERIAL), ns] + a_records(RECORDS) + [soa(SERIAL)]
+    return [soa(SERIAL), ns] + a_records(records) + [soa(SERIAL)]
 
 
 def ixfr_stream():
@@ -67,7 +67,10 @@ class XfrServer:
     answered 192.0.2.1. `gap` waits between messages; `cut_after` closes the connection
     after that many messages of a transfer."""
 
-    def __init__(self, backend, gap=0.0, cut_after=None):
+    def __init__(self, backend, gap=0.0, cut_after=None, raw_records=0):
+        self.axfr_chunks = split(axfr_stream())
+        # A large AXFR made of raw wire messages (dnspython takes seconds for 60000 records).
+        self.raw_bodies = raw_a_bodies(raw_records) if raw_records else None
         self.gap = gap
         self.cut_after = cut_after
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -151,12 +154,13 @@ class XfrServer:
             conn.close()
 
     def _transfer(self, conn, q, qtype):
+        if qtype == dns.rdatatype.AXFR and self.raw_bodies:
+            return self._raw_transfer(conn, q)
         if qtype == dns.rdatatype.AXFR:
-            records = axfr_stream()
+            chunks = self.axfr_chunks
         else:
             client_serial = q.authority[0][0].serial
-            records = [soa(SERIAL)] if client_serial >= SERIAL else ixfr_stream()
-        chunks = split(records)
+            chunks = split([soa(SERIAL)] if client_serial >= SERIAL else ixfr_stream())
         entry = [qtype, 0, False, False]
         with self.lock:
             self.transfers.append(entry)
@@ -182,6 +186,46 @@ class XfrServer:
         with self.lock:
             entry[2] = True
         return True
+
+
+    def _raw_transfer(self, conn, q):
+        opening = dns.message.make_response(q)
+        opening.answer = [soa(SERIAL)]
+        closing = dns.message.make_response(q)
+        closing.question = []
+        closing.answer = [soa(SERIAL)]
+        msgs = [opening.to_wire()]
+        msgs += [struct.pack("!HHHHHH", q.id, 0x8400, 0, n, 0, 0) + body
+                 for n, body in self.raw_bodies]
+        msgs.append(closing.to_wire())
+        entry = [dns.rdatatype.AXFR, 0, False, False]
+        with self.lock:
+            self.transfers.append(entry)
+        try:
+            conn.sendall(b"".join(frame(m) for m in msgs))
+        except OSError:
+            with self.lock:
+                entry[3] = True
+            return False
+        with self.lock:
+            entry[1:3] = [len(msgs), True]
+        return True
+
+
+def raw_a_bodies(count):
+    """(record count, answer section bytes) of messages of PER_MESSAGE A records h<i>.xfr.test.
+    10.x.y.z, names written whole."""
+    bodies = []
+    for start in range(0, count, PER_MESSAGE):
+        n = min(PER_MESSAGE, count - start)
+        parts = []
+        for i in range(start, start + n):
+            label = f"h{i}".encode()
+            parts.append(bytes([len(label)]) + label + b"\x03xfr\x04test\x00"
+                         + struct.pack("!HHIH", 1, 1, 300, 4)
+                         + bytes([10, i >> 16 & 255, i >> 8 & 255, i & 255]))
+        bodies.append((n, b"".join(parts)))
+    return bodies
 
 
 def start_xfr(start_ballast, backends, lua="", **server_kw):
@@ -212,7 +256,12 @@ def recv_message(c, timeout=3.0):
 
 
 def read_transfer(c, qid, count, timeout=5.0):
-    msgs = [recv_message(c, timeout) for _ in range(count)]
+    msgs = []
+    for _ in range(count):
+        try:
+            msgs.append(recv_message(c, timeout))
+        except (ConnectionError, TimeoutError) as e:
+            raise AssertionError(f"after {len(msgs)} of {count} messages: {e}") from None
     assert all(m.id == qid for m in msgs)
     return msgs
 
@@ -432,5 +481,50 @@ def test_axfr_over_doh_gets_the_first_message(start_ballast, backends, tmp_path)
         assert harness_wait(lambda: server.released() >= 1)
         status, _, body = curl("/dns-query", "POST", make_query("doh.xfr.test.").to_wire())
         assert status == 200 and a_addresses(dns.message.from_wire(body)) == ["192.0.2.1"]
+    finally:
+        server.stop()
+
+
+def test_large_axfr_through_a_dot_backend_comes_whole(start_ballast, backends, tmp_path):
+    # Two ballasts: the front one's server is the back one's DoT bind, whose server is the
+    # fake authority. About 1.9 MB: more than the front reads from its server in one round,
+    # over TLS, where decrypted bytes left behind get no readiness event.
+    from test_encrypted_backends import Pki
+    big = 60000
+    be = backends()
+    server = XfrServer(be, raw_records=big)
+    try:
+        host = harness.ADDRESSES.next()
+        pki = Pki(tmp_path, host)
+        port = harness.free_port(host)
+        start_ballast([be], lua=f'addTLSLocal("{host}:{port}", "{pki.cert}", "{pki.key}")\n')
+        front = start_ballast([f"{host}:{port}"], server_opts=[{
+            "tls": "openssl", "subjectName": "dns.test", "caStore": str(pki.ca[0]),
+            "healthCheckMode": "up"}])
+        c = StreamClient(*front.listen[0])
+        q = dns.message.make_query(ZONE, "AXFR")
+        q.id = 777
+        c.send(q)
+        count = len(server.raw_bodies) + 2
+        deadline = time.monotonic() + 10
+        wires = []
+        while len(wires) < count:
+            while len(c.buf) < 2 or len(c.buf) < 2 + struct.unpack("!H", c.buf[:2])[0]:
+                c.sock.settimeout(max(0.01, deadline - time.monotonic()))
+                data = c.sock.recv(1 << 20)
+                assert data, f"closed after {len(wires)} of {count} messages"
+                c.buf += data
+            n = struct.unpack("!H", c.buf[:2])[0]
+            wires.append(c.buf[2:2 + n])
+            c.buf = c.buf[2 + n:]
+        assert all(struct.unpack("!H", w[:2])[0] == 777 for w in wires)
+        assert sum(struct.unpack("!H", w[6:8])[0] for w in wires) == big + 2
+        bodies = [body for _, body in server.raw_bodies]
+        assert [w[12:] for w in wires[1:-1]] == bodies, "relayed byte for byte"
+        last = dns.message.from_wire(wires[-1])
+        assert list(last.answer) == [soa(SERIAL)]
+        r = c.ask(make_query("big-after.xfr.test.", qid=778))
+        assert r.id == 778 and a_addresses(r) == ["192.0.2.1"]
+        c.close()
     finally:
         server.stop()
