@@ -188,8 +188,8 @@ void Completer::countAnswer(Backend& from, const Completion& c, bool failed, boo
   stats_.latency.record(uint64_t(latency < 0 ? 0 : latency));
 }
 
-Completer::Result Completer::relay(Backend& from, const Completion& c, uint8_t* message,
-                                   size_t len, bool first, bool more) {
+Completer::Result Completer::relay(Backend& from, const Completion& c, uint8_t* message, size_t len,
+                                   bool first, bool more) {
   const PendingQuery& p = c.pending_;
   const Destination& d = c.destination_;
   const RuntimeConfig& cfg = reader_.get();

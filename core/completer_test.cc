@@ -273,8 +273,7 @@ TEST_CASE("a zone transfer's messages are relayed one by one, restored, never ca
   w.rt.update([&](RuntimeConfig& cfg) { cfg.rules.response.push_back(rule); });
   Completer c(w.rt);
   auto closed = std::make_shared<std::atomic<bool>>(false);
-  REQUIRE(w.ask("zone.example", 0x4242, false, dns::qtype::AXFR, closed) ==
-          QueryAction::Forwarded);
+  REQUIRE(w.ask("zone.example", 0x4242, false, dns::qtype::AXFR, closed) == QueryAction::Forwarded);
   const Completion& done = w.backend->last;
   CHECK(done.relaysTransfer());
   CHECK(done.qtype() == dns::qtype::AXFR);

@@ -75,7 +75,8 @@ class Completion {
   bool relaysTransfer() const { return destination_.transferClosed != nullptr; }
   /// The client connection of a relayed transfer has closed: stop relaying.
   bool transferClosed() const {
-    return destination_.transferClosed && destination_.transferClosed->load(std::memory_order_relaxed);
+    return destination_.transferClosed &&
+           destination_.transferClosed->load(std::memory_order_relaxed);
   }
 
  private:

@@ -4,9 +4,9 @@
 /// with tcpOnly), DNS over TLS, or DNS over HTTPS (HTTP/2 over TLS). A pool of at most
 /// maxConcurrentTCPConnections connections, each carrying one query at a time, or with
 /// maxInFlight many at once (pipelined and answered in any order, or one HTTP/2 stream
-/// each, matched by a per-connection query ID), kept open while idle for reuse; TLS sessions are resumed on new connections. One
-/// libevent thread per server runs them. Connection failures and timeouts fail the queries
-/// on them, counted in the server's Drops and its lazy health.
+/// each, matched by a per-connection query ID), kept open while idle for reuse; TLS sessions are
+/// resumed on new connections. One libevent thread per server runs them. Connection failures and
+/// timeouts fail the queries on them, counted in the server's Drops and its lazy health.
 ///
 /// A zone transfer (AXFR, IXFR over TCP or DoT) gets a connection of its own, never shared
 /// and closed once the transfer ends: every message is relayed to the client as it comes
@@ -72,8 +72,7 @@ class TcpClient {
  public:
   /// `owner` receives the queries' outcomes; `rt` gives the timeouts and response settings.
   TcpClient(core::Backend& owner, const core::Address& address, size_t maxConnections,
-            core::Runtime& rt, StreamTransport transport = {},
-            TcpClientLimits limits = {});
+            core::Runtime& rt, StreamTransport transport = {}, TcpClientLimits limits = {});
   ~TcpClient();
   TcpClient(const TcpClient&) = delete;
   TcpClient& operator=(const TcpClient&) = delete;
@@ -102,7 +101,7 @@ class TcpClient {
     }
     std::atomic<uint32_t>* counted = nullptr;  ///< a client query in outstanding_
     core::Completion done;
-    std::vector<uint8_t> query;  ///< framed: length prefix + query
+    std::vector<uint8_t> query;    ///< framed: length prefix + query
     std::vector<uint8_t> opening;  ///< bytes its connection must have started with
     int attempts = 0;
     core::Address client;   ///< for X-Forwarded-For (DoH)
@@ -133,7 +132,7 @@ class TcpClient {
     /// Sent first on this connection; only queries with the same opening use it (a
     /// PROXY header names one client: its connection is that client's alone).
     std::vector<uint8_t> opening;
-    bool transfer = false;  ///< carries one zone transfer, then closes
+    bool transfer = false;   ///< carries one zone transfer, then closes
     bool readAgain = false;  ///< a transfer's read round ended with bytes still there
   };
   static void onWake(evutil_socket_t, short, void* self);
