@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /// The ring buffers: setRingBuffersSize, topQueries, topClients, topResponses, topSlow,
-/// grepq.
+/// grepq, statNodeRespRing.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -12,6 +12,7 @@
 #include "lua/binding.hh"
 #include "lua/bindings.hh"
 #include "lua/rule_types.hh"
+#include "lua/stat_node.hh"
 
 namespace ballast::lua {
 
@@ -160,6 +161,23 @@ int grepq(lua_State* L, Host& h) {
   return 0;
 }
 
+/// statNodeRespRing(visitor [, seconds]): the responses of the rings (those of the last
+/// `seconds` when not 0) as a tree of names; visitor(node, self, all) for every node.
+int statNodeRespRing(lua_State* L, Host& h) {
+  luaL_checktype(L, 1, LUA_TFUNCTION);
+  int64_t seconds = lua_isnoneornil(L, 2)
+                        ? 0
+                        : checkInteger(L, 2, "statNodeRespRing", "the seconds", 0, 1LL << 31);
+  int64_t now = core::monotonicUsec(), cutoff = now - seconds * 1000000;
+  core::StatNode root;
+  h.runtime.config.load()->rings->forEachResponse([&](const core::RingEntry& e) {
+    if (e.whenUsec > now || (seconds && e.whenUsec < cutoff)) return;
+    root.submit(e.qname, e.rcode, e.size);
+  });
+  visitStatNodes(L, 1, root, 0, [](const core::StatNode&) {});
+  return 0;
+}
+
 }  // namespace
 
 void registerRingBindings(lua_State* L) {
@@ -170,8 +188,10 @@ void registerRingBindings(lua_State* L) {
       {"topResponses", wrap<topResponses>},
       {"topSlow", wrap<topSlow>},
       {"grepq", wrap<grepq>},
+      {"statNodeRespRing", wrap<statNodeRespRing>},
   };
   registerAll(L, std::begin(b), std::end(b));
+  registerStatNodeType(L);
 }
 
 }  // namespace ballast::lua
