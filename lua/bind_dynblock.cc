@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /// Dynamic blocks: newDynBlockRulesGroup and its methods, addDynBlocks, showDynBlocks,
-/// clearDynBlocks, setDynBlocksAction, the exceed*() helpers, and the DNSAction table.
+/// clearDynBlocks, setDynBlocksAction, setDynBlocksPurgeInterval, the exceed*() helpers, and the DNSAction table.
 #include <fmt/format.h>
 
 #include <memory>
@@ -307,6 +307,13 @@ int setDynBlocksAction(lua_State* L, Host& h) {
   return 0;
 }
 
+int setDynBlocksPurgeInterval(lua_State* L, Host& h) {
+  auto sec = uint32_t(checkInteger(L, 1, "setDynBlocksPurgeInterval", "the interval", 0,
+                                   3600 * 24 * 365));
+  h.target().update([&](core::RuntimeConfig& c) { c.settings.dynBlocksPurgeIntervalSec = sec; });
+  return 0;
+}
+
 /// exceed*(rate, seconds): {address = count} of the clients over the rate in the rings.
 template <typename Set>
 int exceed(lua_State* L, Host& h, const char* fn, int first, Set&& set) {
@@ -367,6 +374,7 @@ void registerDynBlockBindings(lua_State* L) {
       {"showDynBlocks", wrap<showDynBlocks>},
       {"clearDynBlocks", wrap<clearDynBlocks>},
       {"setDynBlocksAction", wrap<setDynBlocksAction>},
+      {"setDynBlocksPurgeInterval", wrap<setDynBlocksPurgeInterval>},
       {"exceedQRate", wrap<exceedQRate>},
       {"exceedServFails", wrap<exceedServFails>},
       {"exceedNXDOMAINs", wrap<exceedNXDOMAINs>},
