@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/// The ring buffers: setRingBuffersSize, topQueries, topClients, topResponses, topSlow,
-/// grepq, statNodeRespRing.
+/// The ring buffers: setRingBuffersSize, setRingBuffersLockRetries, topQueries, topClients,
+/// topResponses, topSlow, topBandwidth, grepq, statNodeRespRing.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -57,8 +57,15 @@ int setRingBuffersSize(lua_State* L, Host& h) {
   size_t n = size_t(checkInteger(L, 1, "setRingBuffersSize", "the size", 1, 100000000));
   size_t shards = optCount(L, 2, "setRingBuffersSize", 10);
   if (shards == 0) throw ConfigError("setRingBuffersSize: the number of shards must be at least 1");
-  auto rings = std::make_shared<core::Rings>(n, shards);
+  auto rings = std::make_shared<core::Rings>(n, shards, h.target().current()->rings->lockRetries());
   h.target().update([&](core::RuntimeConfig& c) { c.rings = rings; });
+  return 0;
+}
+
+/// Kept by the rings a later setRingBuffersSize makes, as in dnsdist.
+int setRingBuffersLockRetries(lua_State* L, Host& h) {
+  auto n = size_t(checkInteger(L, 1, "setRingBuffersLockRetries", "the number", 0, 1 << 20));
+  h.target().update([&](core::RuntimeConfig& c) { c.rings = c.rings->withLockRetries(n); });
   return 0;
 }
 
@@ -102,6 +109,18 @@ int topSlow(lua_State* L, Host& h) {
     if (double(e.latencyUsec) / 1000.0 > limitMs) ++counts[lastLabels(e.qname, labels)];
   });
   printTop(h, counts, n);
+  return 0;
+}
+
+/// topBandwidth([n]): the clients with the most bytes of queries and responses in the rings.
+int topBandwidth(lua_State* L, Host& h) {
+  size_t n = optCount(L, 1, "topBandwidth", 10);
+  std::unordered_map<std::string, uint64_t> bytes;
+  auto rings = h.runtime.config.load()->rings;
+  auto add = [&](const core::RingEntry& e) { bytes[e.requestor.toString()] += e.size; };
+  rings->forEachQuery(add);
+  rings->forEachResponse(add);
+  printTop(h, bytes, n);
   return 0;
 }
 
@@ -183,10 +202,12 @@ int statNodeRespRing(lua_State* L, Host& h) {
 void registerRingBindings(lua_State* L) {
   static const Binding b[] = {
       {"setRingBuffersSize", wrap<setRingBuffersSize>},
+      {"setRingBuffersLockRetries", wrap<setRingBuffersLockRetries>},
       {"topQueries", wrap<topQueries>},
       {"topClients", wrap<topClients>},
       {"topResponses", wrap<topResponses>},
       {"topSlow", wrap<topSlow>},
+      {"topBandwidth", wrap<topBandwidth>},
       {"grepq", wrap<grepq>},
       {"statNodeRespRing", wrap<statNodeRespRing>},
   };
