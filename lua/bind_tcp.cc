@@ -4,9 +4,11 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <ctime>
 #include <memory>
 
 #include "backends/remote/remote_backend.hh"
+#include "core/clock.hh"
 #include "frontend/tcp_stats.hh"
 #include "frontend/tls_context.hh"
 #include "lua/binding.hh"
@@ -217,6 +219,49 @@ int feLoadNewCertificatesAndKeys(lua_State* L, Host&) {
   return 0;
 }
 
+/// showTLSContexts(): the DoT frontends' ticket keys, rotation delay and next rotation (wall
+/// clock seconds, as dnsdist prints them).
+int showTLSContexts(lua_State*, Host& h) {
+  std::string out = fmt::format("{:<3} {:<20.20} {:<14} {:<14} {:<21.21}\n", "#", "Address",
+                                "# ticket keys", "Rotation delay", "Next rotation");
+  int64_t monoNow = core::monotonicUsec() / 1000000, wallNow = int64_t(time(nullptr));
+  const auto& binds = h.process.stream.tlsBinds;
+  for (size_t i = 0; i < binds.size(); ++i) {
+    const auto& t = *binds[i].tls;
+    out += fmt::format("{:<3} {:<20.20} {:<14} {:<14} {:<21}\n", i,
+                       binds[i].address.toStringWithPort(), t.ticketKeyCount(),
+                       t.config().ticketsKeysRotationDelay,
+                       wallNow + (t.nextTicketsKeyRotationSec() - monoNow));
+  }
+  h.out(out);
+  return 0;
+}
+
+/// showTLSErrorCounters(): handshakes refused per TLS frontend (DoT, then DoH), by reason.
+int showTLSErrorCounters(lua_State*, Host& h) {
+  auto row = [](auto a, auto b, auto c, auto d, auto e, auto f, auto g, auto i, auto j,
+                auto k) {
+    return fmt::format("{:<3} {:<20.20} {:<23} {:<23} {:<23} {:<23} {:<23} {:<23} {:<23} {:<23}\n",
+                       a, b, c, d, e, f, g, i, j, k);
+  };
+  std::string out = row("#", "Address", "DH key too small", "Inappropriate fallback",
+                        "No shared cipher", "Unknown cipher type", "Unknown exchange type",
+                        "Unknown protocol", "Unsupported EC", "Unsupported protocol");
+  size_t n = 0;
+  for (const auto* list : {&h.process.stream.tlsBinds, &h.process.stream.dohBinds}) {
+    for (const auto& b : *list) {
+      if (!b.tls) continue;
+      const auto& c = b.tls->errorCounters;
+      out += row(n++, b.address.toStringWithPort(), c.dhKeyTooSmall.load(),
+                 c.inappropriateFallBack.load(), c.noSharedCipher.load(),
+                 c.unknownCipherType.load(), c.unknownKeyExchangeType.load(),
+                 c.unknownProtocol.load(), c.unsupportedEC.load(), c.unsupportedProtocol.load());
+    }
+  }
+  h.out(out + "\n");
+  return 0;
+}
+
 /// The numeric setMaxTCP* and TCP timeout settings, declared once.
 struct NumberSetting {
   const char* name;
@@ -304,6 +349,8 @@ void registerTcpBindings(lua_State* L) {
       {"getBindCount", wrap<getBindCount>},
       {"showBinds", wrap<showBinds>},
       {"showTCPStats", wrap<showTCPStats>},
+      {"showTLSContexts", wrap<showTLSContexts>},
+      {"showTLSErrorCounters", wrap<showTLSErrorCounters>},
   };
   registerAll(L, std::begin(b), std::end(b));
   registerUserdataType<TlsRef>(L, kTlsContextMeta,

@@ -45,3 +45,52 @@ setRingBuffersSize(1000, 4)
             for r in out.split("TB-MID")[1].split("TB-END")[0].strip().splitlines()}
     # 4 queries and 4 responses of more than 50 bytes each, counted in both rings
     assert rows[heavy.host] > 8 * 50 and rows[heavy.host] > rows[light.host] > 0
+
+
+def test_tls_contexts_and_error_counters(start_ballast, tcp_backend, tmp_path):
+    import socket
+    import ssl
+
+    from test_dot import make_cert
+    cert, key = make_cert(tmp_path, "ballast.test")
+    hosts = [harness.ADDRESSES.next() for _ in range(2)]
+    ports = [harness.free_port(h) for h in hosts]
+    b = start_ballast([tcp_backend()], lua=RUNTIME_COMMANDS_LUA + f"""
+addTLSLocal("{hosts[0]}:{ports[0]}", "{cert}", "{key}", {{minTLSVersion="tls1.3",
+            ticketsKeysRotationDelay=3600, numberOfTicketsKeys=4}})
+addTLSLocal("{hosts[1]}:{ports[1]}", "{cert}", "{key}",
+            {{ciphers="ECDHE-ECDSA-AES256-GCM-SHA384"}})
+""")
+
+    def handshake(i, ciphers=None):
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
+        ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+        if ciphers:
+            ctx.set_ciphers(ciphers)
+        with socket.create_connection((hosts[i], ports[i]), timeout=3) as raw:
+            try:
+                with ctx.wrap_socket(raw):
+                    return True
+            except (ssl.SSLError, ConnectionResetError):
+                return False
+
+    assert not handshake(0)  # TLS 1.2 to a TLS 1.3 only bind
+    assert not handshake(1, "ECDHE-ECDSA-CHACHA20-POLY1305")
+    assert not handshake(1, "ECDHE-ECDSA-CHACHA20-POLY1305")
+    assert handshake(1)
+    before = int(time.time())
+    run_commands(b, 'print("TLS-BEGIN")\nshowTLSContexts()\nprint("TLS-MID")\n'
+                    'showTLSErrorCounters()\nprint("TLS-END")\n')
+    out = b.stdout().split("TLS-BEGIN")[-1]
+    ctxs = out.split("TLS-MID")[0].strip().splitlines()
+    assert ctxs[0].split()[:2] == ["#", "Address"], ctxs
+    first = ctxs[1].split()
+    assert first[:4] == ["0", f"{hosts[0]}:{ports[0]}", "1", "3600"], ctxs
+    assert before + 3500 < int(first[4]) <= before + 3601
+    counters = out.split("TLS-MID")[1].split("TLS-END")[0].strip().splitlines()
+    assert "No shared cipher" in counters[0] and "Unsupported protocol" in counters[0]
+    # columns: #, address, dh, fallback, no shared cipher, cipher type, kx type, unknown
+    # protocol, EC, unsupported protocol
+    assert counters[1].split() == ["0", f"{hosts[0]}:{ports[0]}"] + ["0"] * 7 + ["1"], counters
+    assert counters[2].split() == ["1", f"{hosts[1]}:{ports[1]}", "0", "0", "2"] + ["0"] * 5
