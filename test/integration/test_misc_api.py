@@ -94,3 +94,16 @@ addTLSLocal("{hosts[1]}:{ports[1]}", "{cert}", "{key}",
     # protocol, EC, unsupported protocol
     assert counters[1].split() == ["0", f"{hosts[0]}:{ports[0]}"] + ["0"] * 7 + ["1"], counters
     assert counters[2].split() == ["1", f"{hosts[1]}:{ports[1]}", "0", "0", "2"] + ["0"] * 5
+
+
+def test_test_crypto(start_ballast, backends):
+    import base64
+    import os
+    key = base64.b64encode(os.urandom(32)).decode()
+    b = start_ballast(servers=[backends()], lua=RUNTIME_COMMANDS_LUA)
+    run_commands(b, 'print("TC-A")\ntestCrypto()\n'
+                    f'setKey("{key}")\nprint("TC-B")\ntestCrypto()\ntestCrypto("other")\n'
+                    'print("TC-END")\n')
+    out = b.stdout().split("TC-A")[-1]
+    assert out.split("TC-B")[0].strip().startswith("Crypto failed: no console key")
+    assert out.split("TC-B")[1].split("TC-END")[0].split() == ["Everything", "is", "ok!"] * 2
