@@ -107,3 +107,24 @@ def test_test_crypto(start_ballast, backends):
     out = b.stdout().split("TC-A")[-1]
     assert out.split("TC-B")[0].strip().startswith("Crypto failed: no console key")
     assert out.split("TC-B")[1].split("TC-END")[0].split() == ["Everything", "is", "ok!"] * 2
+
+
+def test_add_xpf_carries_client_and_frontend(start_ballast, backends, client):
+    import ipaddress
+    import struct
+
+    from rules_util import ask
+    with_xpf, plain = backends(), backends()
+    b = start_ballast(servers=[with_xpf, plain], server_opts=[{"addXPF": 65422, "pool": "x"}, {}],
+                      lua='addAction("x.test.", PoolAction("x"))\n')
+    c = client(harness.ADDRESSES.next())
+    assert ask(c, b, "x.test.").rcode() == 0
+    assert ask(c, b, "y.test.").rcode() == 0
+    got = with_xpf.queries[-1].msg
+    xpf = [r for r in got.additional if r.rdtype == 65422]
+    assert len(xpf) == 1 and xpf[0].name.to_text() == "." and xpf[0].ttl == 0
+    data = xpf[0][0].data
+    host, port = b.listen[0]
+    assert data == (bytes([4, 17]) + ipaddress.ip_address(c.host).packed +
+                    ipaddress.ip_address(host).packed + struct.pack("!HH", c.port, port))
+    assert not [r for r in plain.queries[-1].msg.additional if r.rdtype == 65422]

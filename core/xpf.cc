@@ -1,0 +1,42 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "core/xpf.hh"
+
+#include <cstring>
+
+#include "dns/header.hh"
+
+namespace ballast::core {
+
+std::string xpfPayload(bool tcp, const Address& source, const Address& destination) {
+  if (source.family() != destination.family()) return {};
+  std::string out;
+  out.push_back(char(source.isV4() ? 4 : 6));
+  out.push_back(char(tcp ? 6 : 17));
+  out.append(reinterpret_cast<const char*>(source.bytes()), source.byteLength());
+  out.append(reinterpret_cast<const char*>(destination.bytes()), destination.byteLength());
+  for (uint16_t port : {source.port(), destination.port()}) {
+    out.push_back(char(port >> 8));
+    out.push_back(char(port & 0xff));
+  }
+  return out;
+}
+
+size_t appendXpf(uint8_t* packet, size_t messageEnd, size_t capacity, uint16_t rrType,
+                 const std::string& payload) {
+  size_t need = 1 + 10 + payload.size();
+  if (payload.empty() || messageEnd + need > capacity || messageEnd + need > 65535) return 0;
+  dns::HeaderRef h(packet);
+  if (h.arcount() == 0xffff) return 0;
+  uint8_t* p = packet + messageEnd;
+  const uint8_t fixed[11] = {0,                                   // root owner
+                             uint8_t(rrType >> 8), uint8_t(rrType),  // type
+                             0, 1,                                // class IN
+                             0, 0, 0, 0,                          // TTL
+                             uint8_t(payload.size() >> 8), uint8_t(payload.size())};
+  std::memcpy(p, fixed, sizeof fixed);
+  std::memcpy(p + sizeof fixed, payload.data(), payload.size());
+  h.setArcount(uint16_t(h.arcount() + 1));
+  return messageEnd + need;
+}
+
+}  // namespace ballast::core
