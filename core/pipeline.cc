@@ -328,6 +328,8 @@ void resumeParked(ParkedQuery& p, const TierValue* found, const RuntimeConfig& c
 void sendToClient(const Destination& d, const uint8_t* packet, size_t len, UdpSender& sender) {
   if (d.sink) {
     d.sink->deliver(d, {packet, len});
+  } else if (d.muted && d.muted->load(std::memory_order_relaxed)) {
+    return;  // ClientState.muted: processed, never answered over UDP
   } else if (d.delayMsec) {
     delayQueue().schedule(d, packet, len, monotonicUsec());
   } else {

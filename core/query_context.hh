@@ -3,6 +3,7 @@
 /// The query as the core and the frontends see it: where its answer goes (Destination),
 /// and the state the rules and the pipeline carry for it (QueryContext). Backends never
 /// use these: they get a core::Query and a core::Completion (core/backend.hh).
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -55,6 +56,8 @@ struct Destination {
   /// DelayAction / DelayResponseAction: hold a UDP answer back this long (sendToClient).
   /// Reset for every query by processQuery; never set for stream clients.
   uint32_t delayMsec = 0;
+  /// UDP: the frontend's ClientState.muted switch (null: never muted).
+  const std::atomic<bool>* muted = nullptr;
 };
 
 /// One query on its way through the pipeline. `packet` is the client's query, which a

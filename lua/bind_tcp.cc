@@ -6,6 +6,7 @@
 #include <cmath>
 #include <ctime>
 #include <memory>
+#include <string_view>
 
 #include "backends/remote/remote_backend.hh"
 #include "core/clock.hh"
@@ -49,6 +50,8 @@ struct BindRef {
   std::string address;
   std::string protocol;  ///< "UDP", "TCP", "DoT"
   std::string provider;  ///< "" without TLS
+  /// UDP: the listener's shared state, where the muted switch is; null for the others.
+  std::shared_ptr<core::FrontendStats> udp;
 };
 
 const char kTlsFrontendMeta[] = "ballast.TLSFrontend";
@@ -127,11 +130,11 @@ int reloadAllCertificates(lua_State*, Host& h) {
 std::vector<BindRef> allBinds(Host& h) {
   std::vector<BindRef> binds;
   for (const auto& l : h.process.stream.locals) {
-    binds.push_back({l.address.toStringWithPort(), "UDP", ""});
-    if (l.tcp) binds.push_back({l.address.toStringWithPort(), "TCP", ""});
+    binds.push_back({l.address.toStringWithPort(), "UDP", "", l.stats});
+    if (l.tcp) binds.push_back({l.address.toStringWithPort(), "TCP", "", nullptr});
   }
   for (const auto& b : h.process.stream.tlsBinds)
-    binds.push_back({b.address.toStringWithPort(), "DoT", b.tls->config().provider});
+    binds.push_back({b.address.toStringWithPort(), "DoT", b.tls->config().provider, nullptr});
   return binds;
 }
 
@@ -156,6 +159,31 @@ int getBind(lua_State* L, Host& h) {
     throw ConfigError(fmt::format("getBind: no frontend {} (there are {})", n, binds.size()));
   pushUserdata(L, kBindMeta, binds[size_t(n)]);
   return 1;
+}
+
+/// ClientState.muted: read and written on the UDP listener's switch; a TCP or DoT bind is
+/// never muted (dnsdist mutes UDP answers only) and ignores what is written.
+int bindIndex(lua_State* L) {
+  lua_pushvalue(L, 2);
+  lua_rawget(L, lua_upvalueindex(1));  // a method
+  if (!lua_isnil(L, -1)) return 1;
+  lua_pop(L, 1);
+  const auto& b = checkUserdata<BindRef>(L, 1, kBindMeta);
+  const char* key = lua_tostring(L, 2);
+  if (key && std::string_view(key) == "muted")
+    lua_pushboolean(L, b.udp && b.udp->muted.load());
+  else
+    lua_pushnil(L);
+  return 1;
+}
+int bindNewIndex(lua_State* L) {
+  const auto& b = checkUserdata<BindRef>(L, 1, kBindMeta);
+  const char* key = lua_tostring(L, 2);
+  if (!key || std::string_view(key) != "muted")
+    return luaL_error(L, "ClientState has no field '%s'", key ? key : "?");
+  if (!lua_isboolean(L, 3)) return luaL_error(L, "ClientState.muted must be a boolean");
+  if (b.udp) b.udp->muted.store(lua_toboolean(L, 3));
+  return 0;
 }
 
 int getEffectiveTLSProvider(lua_State* L, Host&) {
@@ -367,6 +395,11 @@ void registerTcpBindings(lua_State* L) {
                                  {"getType", wrap<bindGetType>},
                                  {"toString", bindToString}},
                                 bindToString);
+  setAttributes(L, kBindMeta, bindIndex, {"muted"});
+  luaL_getmetatable(L, kBindMeta);
+  lua_pushcfunction(L, bindNewIndex);
+  lua_setfield(L, -2, "__newindex");
+  lua_pop(L, 1);
   registerUserdataType<TlsFrontendRef>(
       L, kTlsFrontendMeta,
       {{"getAddressAndPort", wrap<feGetAddressAndPort>},

@@ -128,3 +128,25 @@ def test_add_xpf_carries_client_and_frontend(start_ballast, backends, client):
     assert data == (bytes([4, 17]) + ipaddress.ip_address(c.host).packed +
                     ipaddress.ip_address(host).packed + struct.pack("!HH", c.port, port))
     assert not [r for r in plain.queries[-1].msg.additional if r.rdtype == 65422]
+
+
+def test_client_state_muted(start_ballast, tcp_backend, client):
+    import dns.query
+
+    from fakedns import make_query
+    from rules_util import ask
+    be = tcp_backend()
+    b = start_ballast(servers=[be], lua=RUNTIME_COMMANDS_LUA)
+    c = client(harness.ADDRESSES.next())
+    assert ask(c, b, "before.test.").rcode() == 0
+    run_commands(b, 'getBind(0).muted = true\ngetBind(1).muted = true\n'
+                    'print("MUTED " .. tostring(getBind(0).muted) .. " "'
+                    ' .. tostring(getBind(1).muted))\n')
+    assert "MUTED true false" in b.stdout()
+    n = be.count
+    assert ask(c, b, "muted.test.", timeout=0.5) is None
+    assert be.wait_count(n + 1)  # processed and forwarded, never answered
+    host, port = b.listen[0]
+    assert dns.query.tcp(make_query("tcp.test."), host, port=port, timeout=3).rcode() == 0
+    run_commands(b, "getBind(0).muted = false\n")
+    assert ask(c, b, "after.test.").rcode() == 0
