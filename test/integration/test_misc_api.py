@@ -150,3 +150,22 @@ def test_client_state_muted(start_ballast, tcp_backend, client):
     assert dns.query.tcp(make_query("tcp.test."), host, port=port, timeout=3).rcode() == 0
     run_commands(b, "getBind(0).muted = false\n")
     assert ask(c, b, "after.test.").rcode() == 0
+
+
+def test_mac_addr_action_adds_nothing_without_a_neighbour(start_ballast, backends, client):
+    from rules_util import ask
+    be = backends()
+    b = start_ballast(servers=[be], lua=RUNTIME_COMMANDS_LUA + """
+addAction(AllRule(), SetMacAddrAction(65005))
+addAction(AllRule(), MacAddrAction(65006))
+""")
+    c = client(harness.ADDRESSES.next())
+    assert ask(c, b, "plain.test.").rcode() == 0
+    assert ask(c, b, "edns.test.", payload=1232).rcode() == 0
+    for q in be.queries[-2:]:
+        # Loopback clients are in no neighbour table: the query goes on unchanged.
+        assert not any(o.otype in (65005, 65006) for o in q.msg.options)
+    assert be.queries[-2].msg.edns == -1
+    run_commands(b, 'print("RULES-BEGIN")\nshowRules()\nprint("RULES-END")\n')
+    rules = b.stdout().split("RULES-BEGIN")[-1].split("RULES-END")[0]
+    assert "add EDNS MAC (code=65005)" in rules and "add EDNS MAC (code=65006)" in rules
