@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #pragma once
 /// Dynamic blocks: client networks, or query names and everything below them, stopped for
-/// a while (dnsdist's addDynBlocks and DynBlockRulesGroup). The table is immutable and lives in the runtime snapshot; adding or
-/// expiring blocks publishes a new one. The query path does one hash lookup per distinct
-/// prefix length in the table, and nothing at all when it is empty.
+/// a while (dnsdist's addDynBlocks and DynBlockRulesGroup). The table is immutable and lives in the
+/// runtime snapshot; adding or expiring blocks publishes a new one. The query path does one hash
+/// lookup per distinct prefix length in the table, and nothing at all when it is empty.
 #include <array>
 #include <cstdint>
 #include <memory>

@@ -53,8 +53,7 @@ TEST_CASE("ring lock retries: an insert goes to another shard while its own is b
   size_t calls = 0;
   retrying->forEachQuery([&](const RingEntry&) {
     ++calls;
-    auto f = std::async(std::launch::async,
-                        [&] { retrying->insertQuery(entry("192.0.2.2", 1)); });
+    auto f = std::async(std::launch::async, [&] { retrying->insertQuery(entry("192.0.2.2", 1)); });
     done = done && f.wait_for(std::chrono::seconds(2)) == std::future_status::ready;
   });
   CHECK(done);

@@ -19,12 +19,12 @@ TEST_CASE("stat node tree: one node per suffix, counts at the full name, totals 
   std::map<std::string, std::pair<StatNodeStats, StatNodeStats>> seen;
   std::map<std::string, std::pair<unsigned, size_t>> shape;
   std::vector<std::string> order;
-  StatNodeStats total = root.visit([&](const StatNode& n, const StatNodeStats& self,
-                                       const StatNodeStats& all) {
-    seen[n.fullname()] = {self, all};
-    shape[n.fullname()] = {n.labelsCount(), n.numChildren()};
-    order.push_back(n.fullname());
-  });
+  StatNodeStats total =
+      root.visit([&](const StatNode& n, const StatNodeStats& self, const StatNodeStats& all) {
+        seen[n.fullname()] = {self, all};
+        shape[n.fullname()] = {n.labelsCount(), n.numChildren()};
+        order.push_back(n.fullname());
+      });
   CHECK(order.back() == "");  // the root last, children before parents
   CHECK(seen.size() == 7);
   CHECK(shape["www.Example.com."] == std::pair<unsigned, size_t>{3, 0});  // first spelling kept

@@ -28,10 +28,8 @@ size_t appendXpf(uint8_t* packet, size_t messageEnd, size_t capacity, uint16_t r
   dns::HeaderRef h(packet);
   if (h.arcount() == 0xffff) return 0;
   uint8_t* p = packet + messageEnd;
-  const uint8_t fixed[11] = {0,                                   // root owner
-                             uint8_t(rrType >> 8), uint8_t(rrType),  // type
-                             0, 1,                                // class IN
-                             0, 0, 0, 0,                          // TTL
+  // Root owner, type, class IN, TTL 0, RDLENGTH.
+  const uint8_t fixed[11] = {0, uint8_t(rrType >> 8), uint8_t(rrType), 0, 1, 0, 0, 0, 0,
                              uint8_t(payload.size() >> 8), uint8_t(payload.size())};
   std::memcpy(p, fixed, sizeof fixed);
   std::memcpy(p + sizeof fixed, payload.data(), payload.size());

@@ -18,8 +18,8 @@ TEST_CASE("XPF payload and record as the draft lays them out") {
   CHECK(xpfPayload(true, src, Address::parse("[::1]:53")).empty());  // families differ
 
   // A query for "a." with trailing junk: the record replaces the junk and is counted.
-  std::vector<uint8_t> q = {0x12, 0x34, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0,
-                            1, 'a', 0, 0, 1, 0, 1, 0xde, 0xad};
+  std::vector<uint8_t> q = {0x12, 0x34, 1,   0, 0, 1, 0, 0, 0,    0,   0,
+                            0,    1,    'a', 0, 0, 1, 0, 1, 0xde, 0xad};
   size_t end = 19;
   q.resize(64);
   size_t n = appendXpf(q.data(), end, q.size(), 65422, p);

@@ -10,7 +10,9 @@
 namespace ballast::daemon {
 
 Maintenance::Maintenance(core::Runtime& rt, lua::LuaConfig& lua)
-    : rt_(rt), lua_(lua), lastPurge_(uint32_t(core::monotonicUsec() / 1000000)),
+    : rt_(rt),
+      lua_(lua),
+      lastPurge_(uint32_t(core::monotonicUsec() / 1000000)),
       lastDynBlockPurge_(lastPurge_) {}
 
 void Maintenance::start() {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /// Dynamic blocks: newDynBlockRulesGroup and its methods, addDynBlocks, showDynBlocks,
-/// clearDynBlocks, setDynBlocksAction, setDynBlocksPurgeInterval, the exceed*() helpers, and the DNSAction table.
+/// clearDynBlocks, setDynBlocksAction, setDynBlocksPurgeInterval, the exceed*() helpers, and the
+/// DNSAction table.
 #include <fmt/format.h>
 
 #include <memory>
@@ -171,9 +172,9 @@ int excludeDomains(lua_State* L, Host&) {
 /// The names the suffix match rule's visitor picks in the responses of its window, with the
 /// reason it gave (empty: the rule's), leaving out the excluded domains.
 std::vector<std::pair<dns::Name, std::string>> suffixDecisions(lua_State* L,
-                                                                const core::DynBlockGroup& g,
-                                                                const core::Rings& rings,
-                                                                int64_t now) {
+                                                               const core::DynBlockGroup& g,
+                                                               const core::Rings& rings,
+                                                               int64_t now) {
   std::vector<std::pair<dns::Name, std::string>> out;
   core::StatNode root = g.suffixTree(rings, now);
   if (root.empty()) return out;
@@ -230,9 +231,9 @@ int apply(lua_State* L, Host& h) {
     auto next = core::DynBlockGroup::applyDecisions(*c.dynBlocks, decisions, now);
     if (!names.empty()) {
       const core::DynBlockRate& r = *g->suffixMatchRule();
-      next = (next ? *next : *c.dynBlocks)
-                 .withNames(names, r.reason, now + int64_t(r.blockSeconds) * 1000000, r.action,
-                            now);
+      next =
+          (next ? *next : *c.dynBlocks)
+              .withNames(names, r.reason, now + int64_t(r.blockSeconds) * 1000000, r.action, now);
     }
     if (!next) next = c.dynBlocks->withoutExpired(now);
     if (next) c.dynBlocks = std::move(next);
@@ -308,8 +309,8 @@ int setDynBlocksAction(lua_State* L, Host& h) {
 }
 
 int setDynBlocksPurgeInterval(lua_State* L, Host& h) {
-  auto sec = uint32_t(checkInteger(L, 1, "setDynBlocksPurgeInterval", "the interval", 0,
-                                   3600 * 24 * 365));
+  auto sec =
+      uint32_t(checkInteger(L, 1, "setDynBlocksPurgeInterval", "the interval", 0, 3600 * 24 * 365));
   h.target().update([&](core::RuntimeConfig& c) { c.settings.dynBlocksPurgeIntervalSec = sec; });
   return 0;
 }

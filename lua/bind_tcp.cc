@@ -267,8 +267,7 @@ int showTLSContexts(lua_State*, Host& h) {
 
 /// showTLSErrorCounters(): handshakes refused per TLS frontend (DoT, then DoH), by reason.
 int showTLSErrorCounters(lua_State*, Host& h) {
-  auto row = [](auto a, auto b, auto c, auto d, auto e, auto f, auto g, auto i, auto j,
-                auto k) {
+  auto row = [](auto a, auto b, auto c, auto d, auto e, auto f, auto g, auto i, auto j, auto k) {
     return fmt::format("{:<3} {:<20.20} {:<23} {:<23} {:<23} {:<23} {:<23} {:<23} {:<23} {:<23}\n",
                        a, b, c, d, e, f, g, i, j, k);
   };

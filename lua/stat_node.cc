@@ -127,28 +127,28 @@ BALLAST_FFI unsigned int dnsdist_ffi_stat_node_get_children_count(
     const dnsdist_ffi_stat_node_t* n) {
   return unsigned(n->node->numChildren());
 }
-BALLAST_FFI uint64_t dnsdist_ffi_stat_node_get_children_queries_count(
-    const dnsdist_ffi_stat_node_t* n) {
+BALLAST_FFI uint64_t
+dnsdist_ffi_stat_node_get_children_queries_count(const dnsdist_ffi_stat_node_t* n) {
   return n->children->queries;
 }
-BALLAST_FFI uint64_t dnsdist_ffi_stat_node_get_children_noerrors_count(
-    const dnsdist_ffi_stat_node_t* n) {
+BALLAST_FFI uint64_t
+dnsdist_ffi_stat_node_get_children_noerrors_count(const dnsdist_ffi_stat_node_t* n) {
   return n->children->noerrors;
 }
-BALLAST_FFI uint64_t dnsdist_ffi_stat_node_get_children_nxdomains_count(
-    const dnsdist_ffi_stat_node_t* n) {
+BALLAST_FFI uint64_t
+dnsdist_ffi_stat_node_get_children_nxdomains_count(const dnsdist_ffi_stat_node_t* n) {
   return n->children->nxdomains;
 }
-BALLAST_FFI uint64_t dnsdist_ffi_stat_node_get_children_servfails_count(
-    const dnsdist_ffi_stat_node_t* n) {
+BALLAST_FFI uint64_t
+dnsdist_ffi_stat_node_get_children_servfails_count(const dnsdist_ffi_stat_node_t* n) {
   return n->children->servfails;
 }
-BALLAST_FFI uint64_t dnsdist_ffi_stat_node_get_children_drops_count(
-    const dnsdist_ffi_stat_node_t* n) {
+BALLAST_FFI uint64_t
+dnsdist_ffi_stat_node_get_children_drops_count(const dnsdist_ffi_stat_node_t* n) {
   return n->children->drops;
 }
-BALLAST_FFI uint64_t dnsdist_ffi_stat_node_get_children_bytes_count(
-    const dnsdist_ffi_stat_node_t* n) {
+BALLAST_FFI uint64_t
+dnsdist_ffi_stat_node_get_children_bytes_count(const dnsdist_ffi_stat_node_t* n) {
   return n->children->bytes;
 }
 BALLAST_FFI void dnsdist_ffi_state_node_set_reason(dnsdist_ffi_stat_node_t* n, const char* reason,

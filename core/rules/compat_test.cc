@@ -224,8 +224,7 @@ TEST_CASE("SetEDNSOptionAction adds an OPT or replaces the option of the same co
 TEST_CASE("SetMacAddrAction adds the client's MAC as an EDNS option, nothing without one") {
   Q q;
   auto a = r::setMacAddrAction(65002, [](const Address& c) {
-    return c.toString() == "127.0.0.1" ? std::string("\x52\x54\x00\x01\x02\x03", 6)
-                                       : std::string();
+    return c.toString() == "127.0.0.1" ? std::string("\x52\x54\x00\x01\x02\x03", 6) : std::string();
   });
   CHECK(a->apply(q.dq) == r::Verdict::None);
   REQUIRE(q.dq.message.edns().present);

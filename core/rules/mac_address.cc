@@ -24,9 +24,8 @@ std::string macFromArpTable(std::string_view table, const Address& a) {
     if (f.size() < 4 || f[0] != ip) continue;
     unsigned b[6];
     char extra;
-    if (f[3].size() != 17 ||
-        std::sscanf(f[3].c_str(), "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4],
-                    &b[5], &extra) != 6)
+    if (f[3].size() != 17 || std::sscanf(f[3].c_str(), "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1],
+                                         &b[2], &b[3], &b[4], &b[5], &extra) != 6)
       return {};
     std::string mac;
     for (unsigned x : b) mac.push_back(char(x));
