@@ -28,11 +28,15 @@ size_t appendXpf(uint8_t* packet, size_t messageEnd, size_t capacity, uint16_t r
   dns::HeaderRef h(packet);
   if (h.arcount() == 0xffff) return 0;
   uint8_t* p = packet + messageEnd;
-  // Root owner, type, class IN, TTL 0, RDLENGTH.
-  const uint8_t fixed[11] = {0, uint8_t(rrType >> 8), uint8_t(rrType), 0, 1, 0, 0, 0, 0,
-                             uint8_t(payload.size() >> 8), uint8_t(payload.size())};
-  std::memcpy(p, fixed, sizeof fixed);
-  std::memcpy(p + sizeof fixed, payload.data(), payload.size());
+  p[0] = 0;  // root owner
+  p[1] = uint8_t(rrType >> 8);
+  p[2] = uint8_t(rrType);
+  p[3] = 0;  // class IN
+  p[4] = 1;
+  std::memset(p + 5, 0, 4);  // TTL
+  p[9] = uint8_t(payload.size() >> 8);
+  p[10] = uint8_t(payload.size());
+  std::memcpy(p + 11, payload.data(), payload.size());
   h.setArcount(uint16_t(h.arcount() + 1));
   return messageEnd + need;
 }
