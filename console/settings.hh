@@ -38,5 +38,9 @@ struct Settings {
 bool isValidKey(const std::string& base64);
 /// A new random key in base64 (makeKey()).
 std::string newKey();
+/// testCrypto(): `message` sealed and opened with the console's framing under `key`, twice
+/// (the second time with the nonces moved on); dnsdist's report: "Everything is ok!\n" or
+/// "Crypto failed...".
+std::string testCrypto(const std::string& key, const std::string& message);
 
 }  // namespace ballast::console

@@ -34,3 +34,11 @@ TEST_CASE("a reload's console settings apply except the address") {
   CHECK(live.maxConnections == 3);
   CHECK(live.outputMaxSize == 100);
 }
+
+TEST_CASE("testCrypto: a round trip under the key, or the reason it failed") {
+  using namespace ballast::console;
+  std::string key = newKey();
+  CHECK(testCrypto(key, "testStringForCryptoTests") == "Everything is ok!\n");
+  CHECK(testCrypto(key, "") == "Everything is ok!\n");
+  CHECK(testCrypto("", "x").rfind("Crypto failed: no console key", 0) == 0);
+}

@@ -139,6 +139,9 @@ class Backend {
   /// newServer{useClientSubnet=true}: queries for this server carry the client's subnet
   /// (ECS). Set at configuration time, before the backend is published.
   bool useClientSubnet = false;
+  /// newServer{addXPF=code}: queries sent to this server carry an XPF record of this type
+  /// (core/xpf); 0: none. Set at configuration time.
+  uint16_t xpfRRCode = 0;
   /// newServer{disableZeroScope=true}: no cache lookup for an answer valid for every
   /// subnet (ECS scope 0) before ECS is added.
   bool disableZeroScope = false;

@@ -62,13 +62,48 @@ DynBlockTable::Map& DynBlockTable::mapFor(int tag) {
       ->second;
 }
 
-std::shared_ptr<const DynBlockTable> DynBlockTable::with(
-    const std::vector<std::pair<Address, int>>& nets, const std::string& reason, int64_t untilUsec,
-    DynBlockAction action, bool warning, int64_t nowUsec) const {
+const DynBlock* DynBlockTable::findName(const dns::Name& qname, int64_t nowUsec) const {
+  if (byName_.empty()) return nullptr;
+  dns::Name n = qname.toLower();
+  auto w = n.wire();
+  for (size_t o = 0;; o += size_t(w[o]) + 1) {
+    auto it = byName_.find(o == 0 ? n : dns::Name::fromWire(w.subspan(o)));
+    if (it != byName_.end() && it->second->untilUsec > nowUsec) return it->second.get();
+    if (w[o] == 0) return nullptr;
+  }
+}
+
+std::shared_ptr<DynBlockTable> DynBlockTable::active(int64_t nowUsec) const {
   auto next = std::make_shared<DynBlockTable>();
   for (const auto& [tag, map] : byPrefix_)
     for (const auto& [key, block] : map)
       if (block->untilUsec > nowUsec) next->mapFor(tag).emplace(key, block);
+  for (const auto& [name, block] : byName_)
+    if (block->untilUsec > nowUsec) next->byName_.emplace(name, block);
+  return next;
+}
+
+std::shared_ptr<const DynBlockTable> DynBlockTable::withNames(
+    const std::vector<std::pair<dns::Name, std::string>>& names, const std::string& reason,
+    int64_t untilUsec, DynBlockAction action, int64_t nowUsec) const {
+  auto next = active(nowUsec);
+  for (const auto& [name, own] : names) {
+    auto& slot = next->byName_[name.toLower()];
+    if (slot && slot->untilUsec >= untilUsec) continue;
+    auto b = std::make_shared<DynBlock>();
+    b->network = name.toLower().toString();
+    b->reason = own.empty() ? reason : own;
+    b->untilUsec = untilUsec;
+    b->action = action;
+    slot = std::move(b);
+  }
+  return next;
+}
+
+std::shared_ptr<const DynBlockTable> DynBlockTable::with(
+    const std::vector<std::pair<Address, int>>& nets, const std::string& reason, int64_t untilUsec,
+    DynBlockAction action, bool warning, int64_t nowUsec) const {
+  auto next = active(nowUsec);
   for (const auto& [addr, bits] : nets) {
     int tag = bits + (addr.isV4() ? 0 : 256);
     Key key = makeKey(addr, bits);
@@ -92,8 +127,9 @@ std::shared_ptr<const DynBlockTable> DynBlockTable::withoutExpired(int64_t nowUs
   bool any = false;
   for (const auto& [tag, map] : byPrefix_)
     for (const auto& [key, block] : map) any |= block->untilUsec <= nowUsec;
+  for (const auto& [name, block] : byName_) any |= block->untilUsec <= nowUsec;
   if (!any) return nullptr;
-  return with({}, "", 0, DynBlockAction::Drop, false, nowUsec);
+  return active(nowUsec);
 }
 
 size_t DynBlockTable::size() const {
@@ -106,6 +142,7 @@ std::vector<std::shared_ptr<const DynBlock>> DynBlockTable::all() const {
   std::vector<std::shared_ptr<const DynBlock>> out;
   for (const auto& [tag, map] : byPrefix_)
     for (const auto& [key, block] : map) out.push_back(block);
+  for (const auto& [name, block] : byName_) out.push_back(block);
   return out;
 }
 

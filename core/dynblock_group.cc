@@ -108,6 +108,22 @@ std::vector<DynBlockDecision> DynBlockGroup::evaluate(const Rings& rings, int64_
   return out;
 }
 
+StatNode DynBlockGroup::suffixTree(const Rings& rings, int64_t nowUsec) const {
+  StatNode root;
+  if (!suffixRule_) return root;
+  int64_t cutoff = nowUsec - int64_t(suffixRule_->seconds) * 1000000;
+  rings.forEachResponse([&](const RingEntry& e) {
+    if (e.whenUsec >= cutoff && e.whenUsec <= nowUsec) root.submit(e.qname, e.rcode, e.size);
+  });
+  return root;
+}
+
+bool DynBlockGroup::domainExcluded(const dns::Name& name) const {
+  for (const auto& d : excludedDomains_)
+    if (name.isPartOf(d)) return true;
+  return false;
+}
+
 std::shared_ptr<const DynBlockTable> DynBlockGroup::applyDecisions(
     const DynBlockTable& table, const std::vector<DynBlockDecision>& d, int64_t nowUsec) {
   std::shared_ptr<const DynBlockTable> next;
@@ -133,6 +149,11 @@ std::string DynBlockGroup::describe() const {
   for (const auto& [rc, r] : rcodeRatio_) line("Rcode ratio " + dns::rcodeToString(rc), r);
   for (const auto& [qt, r] : qtypeRate_) line("QType rate " + dns::qtypeToString(qt), r);
   if (byteRate_) line("Response byte rate", *byteRate_);
+  if (suffixRule_)
+    out += fmt::format("Suffix match rule: over {}s, block {}s ({}, {})\n", suffixRule_->seconds,
+                       suffixRule_->blockSeconds, dynBlockActionName(suffixRule_->action),
+                       suffixRule_->reason);
+  for (const auto& d : excludedDomains_) out += "Excluded domain: " + d.toString() + "\n";
   return out;
 }
 

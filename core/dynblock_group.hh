@@ -13,6 +13,7 @@
 #include "core/dynblock.hh"
 #include "core/netmask.hh"
 #include "core/rings.hh"
+#include "core/stat_node.hh"
 
 namespace ballast::core {
 
@@ -46,6 +47,15 @@ class DynBlockGroup {
     v4Bits_ = v4;
     v6Bits_ = v6;
   }
+  /// setSuffixMatchRule: the responses of the last `r.seconds` go into a StatNode tree whose
+  /// nodes a visitor (Lua, outside core/) picks to block by name; `r.rate` is unused.
+  void setSuffixMatchRule(DynBlockRate r) { suffixRule_ = std::move(r); }
+  const std::optional<DynBlockRate>& suffixMatchRule() const { return suffixRule_; }
+  /// The tree of the suffix match rule's window (empty without the rule).
+  StatNode suffixTree(const Rings& rings, int64_t nowUsec) const;
+  /// No name block is ever added for `name` or a name below it.
+  void excludeDomain(const dns::Name& name) { excludedDomains_.push_back(name); }
+  bool domainExcluded(const dns::Name& name) const;
   void excludeRange(const std::string& mask) { excluded_.add(mask); }
   void includeRange(const std::string& mask) { included_.add(mask); }
 
@@ -66,6 +76,8 @@ class DynBlockGroup {
   std::map<uint8_t, DynBlockRate> rcodeRatio_;
   std::map<uint16_t, DynBlockRate> qtypeRate_;
   std::optional<DynBlockRate> byteRate_;
+  std::optional<DynBlockRate> suffixRule_;
+  std::vector<dns::Name> excludedDomains_;
   int v4Bits_ = 32;
   int v6Bits_ = 128;
   NetmaskGroup excluded_;

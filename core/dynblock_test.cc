@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <doctest.h>
 
+#include <chrono>
+#include <future>
+
 #include "core/dynblock.hh"
 #include "core/dynblock_group.hh"
 #include "core/rings.hh"
@@ -34,6 +37,61 @@ TEST_CASE("rings keep the last entries of each shard") {
   r.forEachQuery([&](const RingEntry& e) { seen.push_back(e.whenUsec); });
   CHECK(seen == std::vector<int64_t>{2, 3, 4, 5});
   CHECK_THROWS(Rings(10, 0));
+}
+
+TEST_CASE("ring lock retries: an insert goes to another shard while its own is busy") {
+  Rings r(100, 4);
+  CHECK(r.lockRetries() == 5);
+  CHECK(Rings(100, 1).lockRetries() == 0);
+  CHECK(r.withLockRetries(7)->lockRetries() == 7);
+  CHECK(Rings(100, 1).withLockRetries(7)->lockRetries() == 0);
+  auto retrying = r.withLockRetries(4);  // every shard; shares the entries of r
+  // The lock of the shard being read is held (forEachQuery's callback runs under it) while
+  // another thread inserts: with retries it never waits, whichever shard it starts with.
+  r.insertQuery(entry("192.0.2.1", 0));
+  bool done = true;
+  size_t calls = 0;
+  retrying->forEachQuery([&](const RingEntry&) {
+    ++calls;
+    auto f = std::async(std::launch::async, [&] { retrying->insertQuery(entry("192.0.2.2", 1)); });
+    done = done && f.wait_for(std::chrono::seconds(2)) == std::future_status::ready;
+  });
+  CHECK(done);
+  size_t n = 0;
+  r.forEachQuery([&](const RingEntry&) { ++n; });
+  CHECK(n == calls + 1);  // each call inserted one (some landing in shards visited later)
+}
+
+TEST_CASE("name blocks: the closest blocked parent, expiry, excluded domains") {
+  DynBlockTable empty;
+  auto t = empty.withNames({{dns::Name::fromString("Bad.example."), ""},
+                            {dns::Name::fromString("x.other."), "own reason"}},
+                           "rule reason", 10 * kSec, DynBlockAction::Refused, 0);
+  CHECK(t->hasNames());
+  CHECK(t->size() == 0);
+  CHECK(t->nameCount() == 2);
+  const DynBlock* b = t->findName(dns::Name::fromString("www.bad.EXAMPLE."), kSec);
+  REQUIRE(b);
+  CHECK(b->network == "bad.example.");
+  CHECK(b->reason == "rule reason");
+  CHECK(t->findName(dns::Name::fromString("x.other."), kSec)->reason == "own reason");
+  CHECK(!t->findName(dns::Name::fromString("other."), kSec));
+  CHECK(!t->findName(dns::Name::fromString("example."), kSec));
+  CHECK(!t->findName(dns::Name::fromString("www.bad.example."), 10 * kSec));  // expired
+  CHECK(t->withoutExpired(11 * kSec)->empty());
+  CHECK(!t->withoutExpired(kSec));
+  // A shorter block does not replace a longer one; address blocks keep the names.
+  auto u = t->withNames({{dns::Name::fromString("bad.example."), ""}}, "short", 2 * kSec,
+                        DynBlockAction::Drop, kSec);
+  CHECK(u->findName(dns::Name::fromString("bad.example."), kSec)->reason == "rule reason");
+  auto v = u->with({{Address::parse("192.0.2.1"), 32}}, "net", 5 * kSec, DynBlockAction::Drop,
+                   false, kSec);
+  CHECK(v->nameCount() == 2);
+  CHECK(v->all().size() == 3);
+  DynBlockGroup g;
+  g.excludeDomain(dns::Name::fromString("keep.example."));
+  CHECK(g.domainExcluded(dns::Name::fromString("a.Keep.example.")));
+  CHECK(!g.domainExcluded(dns::Name::fromString("example.")));
 }
 
 TEST_CASE("dynamic block table: most specific match, expiry by the clock passed in") {

@@ -2,6 +2,7 @@
 #pragma once
 /// One addLocal/setLocal bind: a UDP listener, and a TCP one unless doTCP=false. Declared
 /// with the process's other binds in frontend::StreamConfig::locals.
+#include <atomic>
 #include <cstdint>
 #include <memory>
 
@@ -11,10 +12,13 @@
 
 namespace ballast::core {
 
-/// What a UDP frontend counts, read by the web API (dnsdist's per-frontend figures).
+/// What a UDP frontend counts, read by the web API (dnsdist's per-frontend figures), and
+/// its one runtime switch.
 struct FrontendStats {
   metrics::Counter queries;   ///< datagrams received
   metrics::Counter answered;  ///< answered from the listener itself (cache hits, local)
+  /// ClientState.muted: queries are processed as usual but no UDP answer is sent.
+  std::atomic<bool> muted{false};
 };
 
 struct LocalBind {

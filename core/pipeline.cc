@@ -8,6 +8,7 @@
 #include "core/delay_queue.hh"
 #include "core/rules/actions.hh"
 #include "core/rules/apply.hh"
+#include "core/xpf.hh"
 #include "dns/ecs.hh"
 #include "dns/header.hh"
 #include "dns/types.hh"
@@ -110,6 +111,23 @@ bool fillFromTier(QueryContext& q, const TierValue& v, bool staleAllowed,
   return staleAllowed ? r != PacketCache::Result::Miss : r == PacketCache::Result::Hit;
 }
 
+/// As dnsdist, after the cache lookup, for the server picked: an XPF record with the
+/// client's and the frontend's addresses; left out when it does not fit.
+void addXpf(QueryContext& q, uint16_t rrType) {
+  size_t n = appendXpf(q.packet, q.message.messageEnd(), q.capacity, rrType,
+                       xpfPayload(q.destination.sink != nullptr, q.destination.client,
+                                  q.destination.local));
+  if (!n) return;
+  dns::MessageView m;
+  if (dns::MessageView::parse({q.packet, n}, m) != dns::ParseError::None) {
+    dns::HeaderRef h(q.packet);  // cannot happen with a parsed query; undone all the same
+    h.setArcount(uint16_t(h.arcount() - 1));
+    return;
+  }
+  q.length = n;
+  q.message = m;
+}
+
 /// The query goes to a server of `pool`; when none can take it, a stale answer from the
 /// cache (local, then the shared tier when `askTier`), else noServer.
 QueryAction forward(QueryContext& q, const Pool* pool, const RuntimeConfig& cfg, GlobalStats& stats,
@@ -142,6 +160,7 @@ QueryAction forward(QueryContext& q, const Pool* pool, const RuntimeConfig& cfg,
     return noServer(q, cfg, stats);
   }
   if (cache) cache->setBackendsDown(false);
+  if (backend->xpfRRCode) addXpf(q, backend->xpfRRCode);
   Query query{q.packet, q.length, &q.message, &out};
   query.client = &q.destination.client;
   query.local = &q.destination.local;
@@ -312,6 +331,8 @@ void resumeParked(ParkedQuery& p, const TierValue* found, const RuntimeConfig& c
 void sendToClient(const Destination& d, const uint8_t* packet, size_t len, UdpSender& sender) {
   if (d.sink) {
     d.sink->deliver(d, {packet, len});
+  } else if (d.muted && d.muted->load(std::memory_order_relaxed)) {
+    return;  // ClientState.muted: processed, never answered over UDP
   } else if (d.delayMsec) {
     delayQueue().schedule(d, packet, len, monotonicUsec());
   } else {

@@ -81,6 +81,8 @@ struct Destination {
   /// DelayAction / DelayResponseAction: hold a UDP answer back this long (sendToClient).
   /// Reset for every query by processQuery; never set for stream clients.
   uint32_t delayMsec = 0;
+  /// UDP: the frontend's ClientState.muted switch (null: never muted).
+  const std::atomic<bool>* muted = nullptr;
 };
 
 /// One query on its way through the pipeline. `packet` is the client's query, which a

@@ -29,7 +29,12 @@ struct RingEntry {
 class Rings {
  public:
   /// `capacity` entries per ring in all, spread over `shards` (at least one each).
-  explicit Rings(size_t capacity = 10000, size_t shards = 10);
+  explicit Rings(size_t capacity = 10000, size_t shards = 10, size_t lockRetries = 5);
+  /// setRingBuffersLockRetries: rings sharing these entries whose inserts try up to `n`
+  /// shards without waiting (starting with their thread's) before waiting for their own;
+  /// always 0 with a single shard.
+  std::shared_ptr<Rings> withLockRetries(size_t n) const;
+  size_t lockRetries() const { return lockRetries_; }
   void insertQuery(const RingEntry& e) { insert(e, &Shard::queries); }
   void insertResponse(const RingEntry& e) { insert(e, &Shard::responses); }
   /// The query path's insert: the entry is written in its slot under the shard's lock, the
@@ -61,6 +66,8 @@ class Rings {
     Ring responses;
   };
   void insert(const RingEntry& e, Ring Shard::*which);
+  /// Locks a shard for an insert (see setLockRetries) and returns it, locked.
+  Shard& lockShard();
   /// The slot the next entry of r goes to (the oldest once full); counts it as inserted.
   RingEntry& nextSlot(Ring& r);
   template <typename Fn>
@@ -74,7 +81,8 @@ class Rings {
     }
   }
   size_t perShard_;
-  std::vector<std::unique_ptr<Shard>> shards_;
+  std::vector<std::shared_ptr<Shard>> shards_;  // shared by withLockRetries' copies
+  size_t lockRetries_;
 };
 
 }  // namespace ballast::core

@@ -32,6 +32,9 @@ struct Settings {
   /// (RFC 8767), not only when the whole pool is down.
   bool staleOnBackendFailure = true;
   uint32_t cacheCleaningDelaySec = 60;  ///< setCacheCleaningDelay: how often expired entries go
+  /// setDynBlocksPurgeInterval: how often expired dynamic blocks leave the table (0: never
+  /// by time; they still match nothing and leave at the next change of the table).
+  uint32_t dynBlocksPurgeIntervalSec = 60;
   /// setCacheCleaningPercentage: the share of each cache the cleaning pass goes through
   /// looking for expired entries (100: all of it).
   uint32_t cacheCleaningPercentage = 100;

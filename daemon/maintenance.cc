@@ -10,7 +10,10 @@
 namespace ballast::daemon {
 
 Maintenance::Maintenance(core::Runtime& rt, lua::LuaConfig& lua)
-    : rt_(rt), lua_(lua), lastPurge_(uint32_t(core::monotonicUsec() / 1000000)) {}
+    : rt_(rt),
+      lua_(lua),
+      lastPurge_(uint32_t(core::monotonicUsec() / 1000000)),
+      lastDynBlockPurge_(lastPurge_) {}
 
 void Maintenance::start() {
   thread_ = std::thread([this] { loop(); });
@@ -43,6 +46,7 @@ void Maintenance::tick() {
     b->stats.lastDrops = d;
   }
   purgeCaches();
+  purgeDynBlocks();
   std::string error = lua_.callMaintenance();
   if (!error.empty())
     fmt::print(stderr, "Error during execution of maintenance function: {}\n", error);
@@ -57,6 +61,20 @@ void Maintenance::purgeCaches() {
   for (const auto& c : rt_.caches())
     c->purgeExpired(now, cfg->settings.staleCacheEntriesTTL,
                     cfg->settings.cleaningTarget(c->maxEntries()));
+}
+
+/// Every setDynBlocksPurgeInterval seconds (not at all when 0), expired dynamic blocks leave
+/// the table; a new table is published only when one has expired.
+void Maintenance::purgeDynBlocks() {
+  uint32_t interval = rt_.config.load()->settings.dynBlocksPurgeIntervalSec;
+  int64_t nowUsec = core::monotonicUsec();
+  uint32_t now = uint32_t(nowUsec / 1000000);
+  if (interval == 0 || now - lastDynBlockPurge_ < interval) return;
+  lastDynBlockPurge_ = now;
+  if (!rt_.config.load()->dynBlocks->withoutExpired(nowUsec)) return;
+  rt_.update([&](core::RuntimeConfig& c) {
+    if (auto next = c.dynBlocks->withoutExpired(nowUsec)) c.dynBlocks = std::move(next);
+  });
 }
 
 }  // namespace ballast::daemon

@@ -39,6 +39,14 @@ TlsContext* contextOf(SSL* ssl) {
   return static_cast<TlsContext*>(SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl)));
 }
 
+/// When the server sends an alert, the error behind it is counted by reason, as dnsdist
+/// does; costs nothing on handshakes that succeed.
+void infoCallback(const SSL* ssl, int where, int) {
+  if (!(where & SSL_CB_ALERT) || !(where & SSL_CB_WRITE)) return;
+  auto* self = static_cast<const TlsContext*>(SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl)));
+  if (self) self->errorCounters.count(ERR_peek_last_error());
+}
+
 /// Session ticket keys ballast manages itself, so they can be rotated and shared.
 int ticketCallback(SSL* ssl, unsigned char* name, unsigned char* iv, EVP_CIPHER_CTX* cctx,
                    EVP_MAC_CTX* hctx, int enc) {
@@ -129,6 +137,7 @@ SSL_CTX* TlsContext::build() {
   std::vector<std::pair<X509*, std::vector<uint8_t>>> ocsp;
   try {
     SSL_CTX_set_app_data(ctx, this);
+    SSL_CTX_set_info_callback(ctx, infoCallback);
     SSL_CTX_set_min_proto_version(ctx, tls::protocolVersion(cfg_.minTLSVersion));
     // Idle connections give their read and write buffers back (most of a TLS connection's
     // memory); partial writes keep a slow client from blocking its worker.
@@ -183,6 +192,38 @@ SSL_CTX* TlsContext::build() {
   std::lock_guard lock(ctxMutex_);
   ocsp_ = std::move(ocsp);
   return ctx;
+}
+
+bool TlsErrorCounters::count(unsigned long err) {
+  switch (ERR_GET_REASON(err)) {
+    case SSL_R_DH_KEY_TOO_SMALL:
+      ++dhKeyTooSmall;
+      return true;
+    case SSL_R_INAPPROPRIATE_FALLBACK:
+      ++inappropriateFallBack;
+      return true;
+    case SSL_R_NO_SHARED_CIPHER:
+      ++noSharedCipher;
+      return true;
+    case SSL_R_UNKNOWN_CIPHER_TYPE:
+      ++unknownCipherType;
+      return true;
+    case SSL_R_UNKNOWN_KEY_EXCHANGE_TYPE:
+      ++unknownKeyExchangeType;
+      return true;
+    case SSL_R_UNKNOWN_PROTOCOL:
+      ++unknownProtocol;
+      return true;
+    case SSL_R_UNSUPPORTED_ELLIPTIC_CURVE:
+      ++unsupportedEC;
+      return true;
+    case SSL_R_UNSUPPORTED_PROTOCOL:
+    case SSL_R_VERSION_TOO_LOW:
+      ++unsupportedProtocol;
+      return true;
+    default:
+      return false;
+  }
 }
 
 void TlsContext::rotateTicketsKeyIfDue(int64_t nowSec) {

@@ -39,6 +39,16 @@ struct TlsConfig {
   bool enableRenegotiation = false;
 };
 
+/// Handshakes a frontend refused, by the OpenSSL reason of the alert it sent (dnsdist's
+/// TLS error counters, showTLSErrorCounters).
+struct TlsErrorCounters {
+  std::atomic<uint64_t> dhKeyTooSmall{0}, inappropriateFallBack{0}, noSharedCipher{0},
+      unknownCipherType{0}, unknownKeyExchangeType{0}, unknownProtocol{0}, unsupportedEC{0},
+      unsupportedProtocol{0};
+  /// Counts the OpenSSL error `err` if its reason is one of those (false otherwise).
+  bool count(unsigned long err);
+};
+
 class TlsContext {
  public:
   /// Loads everything; throws std::runtime_error naming the file or option at fault.
@@ -65,6 +75,12 @@ class TlsContext {
   /// passed since the last time; called with the monotonic time as connections arrive.
   void rotateTicketsKeyIfDue(int64_t nowSec);
   const TlsConfig& config() const { return cfg_; }
+  /// When the ticket key is next rotated, in monotonic seconds (as connections arrive).
+  int64_t nextTicketsKeyRotationSec() const {
+    return nextRotationSec_.load(std::memory_order_relaxed);
+  }
+  /// Handshake failures by reason, counted by the context's info callback.
+  mutable TlsErrorCounters errorCounters;
 
   /// Ticket callback state: public for the C callback.
   struct TicketKey {

@@ -162,6 +162,7 @@ void UdpListener::loop() {
       d.fd = fd_;
       d.client = core::Address::fromSockaddr(reinterpret_cast<sockaddr*>(&from[i]), h.msg_namelen);
       d.local = local_;
+      d.muted = &counts_->muted;
       d.needSourceAddress = wildcard_ && destinationFromControl(h, port, d.local);
       d.proxied = false;
       q.proxyValues.clear();

@@ -42,6 +42,18 @@ int makeKey(lua_State*, Host& h) {
   return 0;
 }
 
+int testCrypto(lua_State* L, Host& h) {
+  std::string message = lua_isnoneornil(L, 1) ? "testStringForCryptoTests"
+                                              : checkString(L, 1, "testCrypto", "the message");
+  std::string key;
+  {
+    std::lock_guard lock(h.process.console.mutex);
+    key = h.process.console.key;
+  }
+  h.out(console::testCrypto(key, message));
+  return 0;
+}
+
 int setConsoleACL(lua_State* L, Host& h) {
   core::NetmaskGroup acl;
   for (const auto& m : checkStrings(L, 1, "setConsoleACL", "the console ACL")) acl.add(m);
@@ -149,6 +161,7 @@ void registerConsoleBindings(lua_State* L) {
       {"controlSocket", wrap<controlSocket>},
       {"setKey", wrap<setKey>},
       {"makeKey", wrap<makeKey>},
+      {"testCrypto", wrap<testCrypto>},
       {"setConsoleACL", wrap<setConsoleACL>},
       {"addConsoleACL", wrap<addConsoleACL>},
       {"showConsoleACL", wrap<showConsoleACL>},

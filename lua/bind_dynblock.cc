@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /// Dynamic blocks: newDynBlockRulesGroup and its methods, addDynBlocks, showDynBlocks,
-/// clearDynBlocks, setDynBlocksAction, the exceed*() helpers, and the DNSAction table.
+/// clearDynBlocks, setDynBlocksAction, setDynBlocksPurgeInterval, the exceed*() helpers, and the
+/// DNSAction table.
 #include <fmt/format.h>
 
 #include <memory>
@@ -11,6 +12,7 @@
 #include "lua/binding.hh"
 #include "lua/bindings.hh"
 #include "lua/rule_types.hh"
+#include "lua/stat_node.hh"
 #include "lua/userdata.hh"
 
 namespace ballast::lua {
@@ -122,6 +124,99 @@ int includeRange(lua_State* L, Host&) {
   return 0;
 }
 
+// The visitor of setSuffixMatchRule(FFI) lives in the group userdata's environment table
+// (the group itself is a core object that holds no Lua value), under these keys.
+constexpr const char* kVisitorKey = "__ballast_suffix_visitor";
+constexpr const char* kVisitorFfiKey = "__ballast_suffix_visitor_ffi";
+
+/// setSuffixMatchRule(seconds, reason, blockingTime, action, visitor) and its FFI twin.
+int suffixMatchRule(lua_State* L, Host& h, const char* fn, bool ffi) {
+  auto& g = group(L);
+  core::DynBlockRate r;
+  r.seconds = int(checkInteger(L, 2, fn, "the number of seconds", 1, 3600 * 24));
+  r.reason = checkString(L, 3, fn, "the reason");
+  r.blockSeconds = int(checkInteger(L, 4, fn, "the blocking time", 1, 3600 * 24 * 365));
+  r.action = toBlockAction(L, 5, fn, h.runtime.config.load()->dynBlockAction);
+  if (lua_type(L, 6) != LUA_TFUNCTION)
+    throw ConfigError(std::string(fn) + ": the visitor must be a function");
+  lua_createtable(L, 0, 2);
+  lua_pushvalue(L, 6);
+  lua_setfield(L, -2, kVisitorKey);
+  lua_pushboolean(L, ffi);
+  lua_setfield(L, -2, kVisitorFfiKey);
+  lua_setfenv(L, 1);
+  g->setSuffixMatchRule(std::move(r));
+  return 0;
+}
+int setSuffixMatchRule(lua_State* L, Host& h) {
+  return suffixMatchRule(L, h, "setSuffixMatchRule", false);
+}
+int setSuffixMatchRuleFFI(lua_State* L, Host& h) {
+  return suffixMatchRule(L, h, "setSuffixMatchRuleFFI", true);
+}
+
+int excludeDomains(lua_State* L, Host&) {
+  auto& g = group(L);
+  std::vector<dns::Name> names;
+  for (const auto& d : checkStrings(L, 2, "excludeDomains", "the domains")) {
+    try {
+      names.push_back(dns::Name::fromString(d));
+    } catch (const std::exception& e) {
+      throw ConfigError("excludeDomains: '" + d + "': " + e.what());
+    }
+  }
+  for (const auto& n : names) g->excludeDomain(n);
+  return 0;
+}
+
+/// The names the suffix match rule's visitor picks in the responses of its window, with the
+/// reason it gave (empty: the rule's), leaving out the excluded domains.
+std::vector<std::pair<dns::Name, std::string>> suffixDecisions(lua_State* L,
+                                                               const core::DynBlockGroup& g,
+                                                               const core::Rings& rings,
+                                                               int64_t now) {
+  std::vector<std::pair<dns::Name, std::string>> out;
+  core::StatNode root = g.suffixTree(rings, now);
+  if (root.empty()) return out;
+  lua_getfenv(L, 1);
+  lua_getfield(L, -1, kVisitorFfiKey);
+  bool ffi = lua_toboolean(L, -1);
+  lua_pop(L, 1);
+  lua_getfield(L, -1, kVisitorKey);
+  int fnIdx = lua_gettop(L);
+  auto pick = [&](const core::StatNode& n, std::string reason) {
+    if (n.fullname().empty()) return;  // the root
+    dns::Name name = dns::Name::fromString(n.fullname());
+    if (!g.domainExcluded(name)) out.emplace_back(std::move(name), std::move(reason));
+  };
+  if (!ffi) {
+    visitStatNodes(L, fnIdx, root, 2, [&](const core::StatNode& n) {
+      bool block = lua_toboolean(L, -2);
+      std::string reason = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "";
+      lua_pop(L, 2);
+      if (block) pick(n, std::move(reason));
+    });
+  } else {
+    root.visit([&](const core::StatNode& n, const core::StatNodeStats& self,
+                   const core::StatNodeStats& all) {
+      std::string reason;
+      dnsdist_ffi_stat_node_t arg{&n, &self, &all, &reason};
+      lua_pushvalue(L, fnIdx);
+      lua_pushlightuserdata(L, &arg);
+      if (lua_pcall(L, 1, 1, 0) != 0) {
+        std::string err = lua_tostring(L, -1) ? lua_tostring(L, -1) : "error in the visitor";
+        lua_pop(L, 1);
+        throw ConfigError(err);
+      }
+      bool block = lua_toboolean(L, -1);
+      lua_pop(L, 1);
+      if (block) pick(n, std::move(reason));
+    });
+  }
+  lua_pop(L, 2);
+  return out;
+}
+
 /// Evaluates the group on the rings now and publishes the new blocks (and drops the
 /// expired ones); publishes nothing when nothing changed.
 int apply(lua_State* L, Host& h) {
@@ -129,9 +224,17 @@ int apply(lua_State* L, Host& h) {
   int64_t now = core::monotonicUsec();
   auto cfg = h.runtime.config.load();
   auto decisions = g->evaluate(*cfg->rings, now);
-  if (decisions.empty() && !cfg->dynBlocks->withoutExpired(now)) return 0;
+  std::vector<std::pair<dns::Name, std::string>> names;
+  if (g->suffixMatchRule()) names = suffixDecisions(L, *g, *cfg->rings, now);
+  if (decisions.empty() && names.empty() && !cfg->dynBlocks->withoutExpired(now)) return 0;
   h.target().update([&](core::RuntimeConfig& c) {
     auto next = core::DynBlockGroup::applyDecisions(*c.dynBlocks, decisions, now);
+    if (!names.empty()) {
+      const core::DynBlockRate& r = *g->suffixMatchRule();
+      next =
+          (next ? *next : *c.dynBlocks)
+              .withNames(names, r.reason, now + int64_t(r.blockSeconds) * 1000000, r.action, now);
+    }
     if (!next) next = c.dynBlocks->withoutExpired(now);
     if (next) c.dynBlocks = std::move(next);
   });
@@ -205,6 +308,13 @@ int setDynBlocksAction(lua_State* L, Host& h) {
   return 0;
 }
 
+int setDynBlocksPurgeInterval(lua_State* L, Host& h) {
+  auto sec =
+      uint32_t(checkInteger(L, 1, "setDynBlocksPurgeInterval", "the interval", 0, 3600 * 24 * 365));
+  h.target().update([&](core::RuntimeConfig& c) { c.settings.dynBlocksPurgeIntervalSec = sec; });
+  return 0;
+}
+
 /// exceed*(rate, seconds): {address = count} of the clients over the rate in the rings.
 template <typename Set>
 int exceed(lua_State* L, Host& h, const char* fn, int first, Set&& set) {
@@ -251,6 +361,9 @@ void registerDynBlockBindings(lua_State* L) {
                                   {"setResponseByteRate", wrap<setResponseByteRate>},
                                   {"setMasks", wrap<setMasks>},
                                   {"setQuiet", wrap<setQuiet>},
+                                  {"setSuffixMatchRule", wrap<setSuffixMatchRule>},
+                                  {"setSuffixMatchRuleFFI", wrap<setSuffixMatchRuleFFI>},
+                                  {"excludeDomains", wrap<excludeDomains>},
                                   {"excludeRange", wrap<excludeRange>},
                                   {"includeRange", wrap<includeRange>},
                                   {"apply", wrap<apply>},
@@ -262,6 +375,7 @@ void registerDynBlockBindings(lua_State* L) {
       {"showDynBlocks", wrap<showDynBlocks>},
       {"clearDynBlocks", wrap<clearDynBlocks>},
       {"setDynBlocksAction", wrap<setDynBlocksAction>},
+      {"setDynBlocksPurgeInterval", wrap<setDynBlocksPurgeInterval>},
       {"exceedQRate", wrap<exceedQRate>},
       {"exceedServFails", wrap<exceedServFails>},
       {"exceedNXDOMAINs", wrap<exceedNXDOMAINs>},

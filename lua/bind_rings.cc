@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/// The ring buffers: setRingBuffersSize, topQueries, topClients, topResponses, topSlow,
-/// grepq.
+/// The ring buffers: setRingBuffersSize, setRingBuffersLockRetries, topQueries, topClients,
+/// topResponses, topSlow, topBandwidth, grepq, statNodeRespRing.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -12,6 +12,7 @@
 #include "lua/binding.hh"
 #include "lua/bindings.hh"
 #include "lua/rule_types.hh"
+#include "lua/stat_node.hh"
 
 namespace ballast::lua {
 
@@ -56,8 +57,15 @@ int setRingBuffersSize(lua_State* L, Host& h) {
   size_t n = size_t(checkInteger(L, 1, "setRingBuffersSize", "the size", 1, 100000000));
   size_t shards = optCount(L, 2, "setRingBuffersSize", 10);
   if (shards == 0) throw ConfigError("setRingBuffersSize: the number of shards must be at least 1");
-  auto rings = std::make_shared<core::Rings>(n, shards);
+  auto rings = std::make_shared<core::Rings>(n, shards, h.target().current()->rings->lockRetries());
   h.target().update([&](core::RuntimeConfig& c) { c.rings = rings; });
+  return 0;
+}
+
+/// Kept by the rings a later setRingBuffersSize makes, as in dnsdist.
+int setRingBuffersLockRetries(lua_State* L, Host& h) {
+  auto n = size_t(checkInteger(L, 1, "setRingBuffersLockRetries", "the number", 0, 1 << 20));
+  h.target().update([&](core::RuntimeConfig& c) { c.rings = c.rings->withLockRetries(n); });
   return 0;
 }
 
@@ -101,6 +109,18 @@ int topSlow(lua_State* L, Host& h) {
     if (double(e.latencyUsec) / 1000.0 > limitMs) ++counts[lastLabels(e.qname, labels)];
   });
   printTop(h, counts, n);
+  return 0;
+}
+
+/// topBandwidth([n]): the clients with the most bytes of queries and responses in the rings.
+int topBandwidth(lua_State* L, Host& h) {
+  size_t n = optCount(L, 1, "topBandwidth", 10);
+  std::unordered_map<std::string, uint64_t> bytes;
+  auto rings = h.runtime.config.load()->rings;
+  auto add = [&](const core::RingEntry& e) { bytes[e.requestor.toString()] += e.size; };
+  rings->forEachQuery(add);
+  rings->forEachResponse(add);
+  printTop(h, bytes, n);
   return 0;
 }
 
@@ -160,18 +180,39 @@ int grepq(lua_State* L, Host& h) {
   return 0;
 }
 
+/// statNodeRespRing(visitor [, seconds]): the responses of the rings (those of the last
+/// `seconds` when not 0) as a tree of names; visitor(node, self, all) for every node.
+int statNodeRespRing(lua_State* L, Host& h) {
+  luaL_checktype(L, 1, LUA_TFUNCTION);
+  int64_t seconds = lua_isnoneornil(L, 2)
+                        ? 0
+                        : checkInteger(L, 2, "statNodeRespRing", "the seconds", 0, 1LL << 31);
+  int64_t now = core::monotonicUsec(), cutoff = now - seconds * 1000000;
+  core::StatNode root;
+  h.runtime.config.load()->rings->forEachResponse([&](const core::RingEntry& e) {
+    if (e.whenUsec > now || (seconds && e.whenUsec < cutoff)) return;
+    root.submit(e.qname, e.rcode, e.size);
+  });
+  visitStatNodes(L, 1, root, 0, [](const core::StatNode&) {});
+  return 0;
+}
+
 }  // namespace
 
 void registerRingBindings(lua_State* L) {
   static const Binding b[] = {
       {"setRingBuffersSize", wrap<setRingBuffersSize>},
+      {"setRingBuffersLockRetries", wrap<setRingBuffersLockRetries>},
       {"topQueries", wrap<topQueries>},
       {"topClients", wrap<topClients>},
       {"topResponses", wrap<topResponses>},
       {"topSlow", wrap<topSlow>},
+      {"topBandwidth", wrap<topBandwidth>},
       {"grepq", wrap<grepq>},
+      {"statNodeRespRing", wrap<statNodeRespRing>},
   };
   registerAll(L, std::begin(b), std::end(b));
+  registerStatNodeType(L);
 }
 
 }  // namespace ballast::lua

@@ -355,6 +355,14 @@ constexpr Def<rules::ActionPtr> kActions[] = {
        return rules::setEdnsOptionAction(uint16_t(a.integer(1, "the option code", 0, 65535)),
                                          a.str(2, "the option data"));
      }},
+    {"SetMacAddrAction",
+     [](const Args& a) {
+       return rules::setMacAddrAction(uint16_t(a.integer(1, "the option code", 0, 65535)));
+     }},
+    {"MacAddrAction",  // before dnsdist 1.6
+     [](const Args& a) {
+       return rules::setMacAddrAction(uint16_t(a.integer(1, "the option code", 0, 65535)));
+     }},
     {"SetSkipCacheAction", [](const Args&) { return rules::setSkipCacheAction(); }},
     {"SetTempFailureCacheTTLAction",
      [](const Args& a) {

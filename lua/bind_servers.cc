@@ -179,6 +179,7 @@ int newServer(lua_State* L, Host& h) {
   core::HealthCheckConfig check;
   core::Backend::Admin admin = core::Backend::Admin::Auto;
   bool useClientSubnet = false, disableZeroScope = false;
+  uint16_t xpfRRCode = 0;
   std::string uuid;
   if (lua_type(L, 1) == LUA_TSTRING) {
     cfg.address = core::Address::parse(lua_tostring(L, 1));
@@ -212,6 +213,7 @@ int newServer(lua_State* L, Host& h) {
     cfg.checkTCP = o.boolean("checkTCP").value_or(false);
     useClientSubnet = o.boolean("useClientSubnet").value_or(false);
     disableZeroScope = o.boolean("disableZeroScope").value_or(false);
+    xpfRRCode = uint16_t(o.integer("addXPF", 0, 65535).value_or(0));
     uuid = o.string("id").value_or("");
     if (!uuid.empty() && !isUuid(uuid))
       throw ConfigError(fmt::format("newServer: id '{}' is not a UUID", uuid));
@@ -252,6 +254,7 @@ int newServer(lua_State* L, Host& h) {
   b->healthCheck = check;
   b->useClientSubnet = useClientSubnet;
   b->disableZeroScope = disableZeroScope;
+  b->xpfRRCode = xpfRRCode;
   if (check.lazy) b->lazySamples.resize(check.lazySampleSize);
   b->setAdmin(admin);
   b->uuid = uuid.empty() ? randomUuid() : uuid;

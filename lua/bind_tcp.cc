@@ -4,9 +4,12 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <ctime>
 #include <memory>
+#include <string_view>
 
 #include "backends/remote/remote_backend.hh"
+#include "core/clock.hh"
 #include "frontend/tcp_stats.hh"
 #include "frontend/tls_context.hh"
 #include "lua/binding.hh"
@@ -47,6 +50,8 @@ struct BindRef {
   std::string address;
   std::string protocol;  ///< "UDP", "TCP", "DoT"
   std::string provider;  ///< "" without TLS
+  /// UDP: the listener's shared state, where the muted switch is; null for the others.
+  std::shared_ptr<core::FrontendStats> udp;
 };
 
 const char kTlsFrontendMeta[] = "ballast.TLSFrontend";
@@ -125,11 +130,11 @@ int reloadAllCertificates(lua_State*, Host& h) {
 std::vector<BindRef> allBinds(Host& h) {
   std::vector<BindRef> binds;
   for (const auto& l : h.process.stream.locals) {
-    binds.push_back({l.address.toStringWithPort(), "UDP", ""});
-    if (l.tcp) binds.push_back({l.address.toStringWithPort(), "TCP", ""});
+    binds.push_back({l.address.toStringWithPort(), "UDP", "", l.stats});
+    if (l.tcp) binds.push_back({l.address.toStringWithPort(), "TCP", "", nullptr});
   }
   for (const auto& b : h.process.stream.tlsBinds)
-    binds.push_back({b.address.toStringWithPort(), "DoT", b.tls->config().provider});
+    binds.push_back({b.address.toStringWithPort(), "DoT", b.tls->config().provider, nullptr});
   return binds;
 }
 
@@ -154,6 +159,31 @@ int getBind(lua_State* L, Host& h) {
     throw ConfigError(fmt::format("getBind: no frontend {} (there are {})", n, binds.size()));
   pushUserdata(L, kBindMeta, binds[size_t(n)]);
   return 1;
+}
+
+/// ClientState.muted: read and written on the UDP listener's switch; a TCP or DoT bind is
+/// never muted (dnsdist mutes UDP answers only) and ignores what is written.
+int bindIndex(lua_State* L) {
+  lua_pushvalue(L, 2);
+  lua_rawget(L, lua_upvalueindex(1));  // a method
+  if (!lua_isnil(L, -1)) return 1;
+  lua_pop(L, 1);
+  const auto& b = checkUserdata<BindRef>(L, 1, kBindMeta);
+  const char* key = lua_tostring(L, 2);
+  if (key && std::string_view(key) == "muted")
+    lua_pushboolean(L, b.udp && b.udp->muted.load());
+  else
+    lua_pushnil(L);
+  return 1;
+}
+int bindNewIndex(lua_State* L) {
+  const auto& b = checkUserdata<BindRef>(L, 1, kBindMeta);
+  const char* key = lua_tostring(L, 2);
+  if (!key || std::string_view(key) != "muted")
+    return luaL_error(L, "ClientState has no field '%s'", key ? key : "?");
+  if (!lua_isboolean(L, 3)) return luaL_error(L, "ClientState.muted must be a boolean");
+  if (b.udp) b.udp->muted.store(lua_toboolean(L, 3));
+  return 0;
 }
 
 int getEffectiveTLSProvider(lua_State* L, Host&) {
@@ -214,6 +244,48 @@ int feLoadNewCertificatesAndKeys(lua_State* L, Host&) {
   f.tls->loadNewCertificatesAndKeys(
       checkStrings(L, 2, "loadNewCertificatesAndKeys", "the certificate file(s)"),
       checkStrings(L, 3, "loadNewCertificatesAndKeys", "the key file(s)"));
+  return 0;
+}
+
+/// showTLSContexts(): the DoT frontends' ticket keys, rotation delay and next rotation (wall
+/// clock seconds, as dnsdist prints them).
+int showTLSContexts(lua_State*, Host& h) {
+  std::string out = fmt::format("{:<3} {:<20.20} {:<14} {:<14} {:<21.21}\n", "#", "Address",
+                                "# ticket keys", "Rotation delay", "Next rotation");
+  int64_t monoNow = core::monotonicUsec() / 1000000, wallNow = int64_t(time(nullptr));
+  const auto& binds = h.process.stream.tlsBinds;
+  for (size_t i = 0; i < binds.size(); ++i) {
+    const auto& t = *binds[i].tls;
+    out += fmt::format("{:<3} {:<20.20} {:<14} {:<14} {:<21}\n", i,
+                       binds[i].address.toStringWithPort(), t.ticketKeyCount(),
+                       t.config().ticketsKeysRotationDelay,
+                       wallNow + (t.nextTicketsKeyRotationSec() - monoNow));
+  }
+  h.out(out);
+  return 0;
+}
+
+/// showTLSErrorCounters(): handshakes refused per TLS frontend (DoT, then DoH), by reason.
+int showTLSErrorCounters(lua_State*, Host& h) {
+  auto row = [](auto a, auto b, auto c, auto d, auto e, auto f, auto g, auto i, auto j, auto k) {
+    return fmt::format("{:<3} {:<20.20} {:<23} {:<23} {:<23} {:<23} {:<23} {:<23} {:<23} {:<23}\n",
+                       a, b, c, d, e, f, g, i, j, k);
+  };
+  std::string out = row("#", "Address", "DH key too small", "Inappropriate fallback",
+                        "No shared cipher", "Unknown cipher type", "Unknown exchange type",
+                        "Unknown protocol", "Unsupported EC", "Unsupported protocol");
+  size_t n = 0;
+  for (const auto* list : {&h.process.stream.tlsBinds, &h.process.stream.dohBinds}) {
+    for (const auto& b : *list) {
+      if (!b.tls) continue;
+      const auto& c = b.tls->errorCounters;
+      out += row(n++, b.address.toStringWithPort(), c.dhKeyTooSmall.load(),
+                 c.inappropriateFallBack.load(), c.noSharedCipher.load(),
+                 c.unknownCipherType.load(), c.unknownKeyExchangeType.load(),
+                 c.unknownProtocol.load(), c.unsupportedEC.load(), c.unsupportedProtocol.load());
+    }
+  }
+  h.out(out + "\n");
   return 0;
 }
 
@@ -304,6 +376,8 @@ void registerTcpBindings(lua_State* L) {
       {"getBindCount", wrap<getBindCount>},
       {"showBinds", wrap<showBinds>},
       {"showTCPStats", wrap<showTCPStats>},
+      {"showTLSContexts", wrap<showTLSContexts>},
+      {"showTLSErrorCounters", wrap<showTLSErrorCounters>},
   };
   registerAll(L, std::begin(b), std::end(b));
   registerUserdataType<TlsRef>(L, kTlsContextMeta,
@@ -320,6 +394,11 @@ void registerTcpBindings(lua_State* L) {
                                  {"getType", wrap<bindGetType>},
                                  {"toString", bindToString}},
                                 bindToString);
+  setAttributes(L, kBindMeta, bindIndex, {"muted"});
+  luaL_getmetatable(L, kBindMeta);
+  lua_pushcfunction(L, bindNewIndex);
+  lua_setfield(L, -2, "__newindex");
+  lua_pop(L, 1);
   registerUserdataType<TlsFrontendRef>(
       L, kTlsFrontendMeta,
       {{"getAddressAndPort", wrap<feGetAddressAndPort>},

@@ -8,6 +8,7 @@
 
 #include "lua/binding.hh"
 #include "lua/bindings.hh"
+#include "lua/web_objects.hh"
 #include "web/settings.hh"
 
 namespace ballast::lua {
@@ -167,64 +168,6 @@ int setAPIWritable(lua_State* L, Host& h) {
   return 0;
 }
 
-void pushStringMap(lua_State* L, const std::map<std::string, std::string>& m) {
-  lua_createtable(L, 0, int(m.size()));
-  for (const auto& [k, v] : m) {
-    lua_pushlstring(L, v.data(), v.size());
-    lua_setfield(L, -2, k.c_str());
-  }
-}
-
-/// Calls the handler (registry reference `ref`) with dnsdist's (req, resp) and reads resp
-/// back. Runs on the web thread under the configuration lock (Host::withLua).
-bool callWebHandler(lua_State* L, int ref, const web::WebRequest& req, web::WebResponse& resp) {
-  int top = lua_gettop(L);
-  lua_rawgeti(L, LUA_REGISTRYINDEX, ref);
-  lua_createtable(L, 0, 5);
-  lua_pushstring(L, req.path.c_str());
-  lua_setfield(L, -2, "path");
-  lua_pushstring(L, req.method.c_str());
-  lua_setfield(L, -2, "method");
-  lua_pushlstring(L, req.body.data(), req.body.size());
-  lua_setfield(L, -2, "body");
-  pushStringMap(L, req.headers);
-  lua_setfield(L, -2, "headers");
-  pushStringMap(L, req.getvars);
-  lua_setfield(L, -2, "getvars");
-  lua_createtable(L, 0, 3);
-  lua_pushinteger(L, 200);
-  lua_setfield(L, -2, "status");
-  lua_pushvalue(L, -1);
-  lua_insert(L, top + 1);  // a copy of resp below the function survives the call
-  int respIdx = top + 1;
-  if (lua_pcall(L, 2, 0, 0) != 0) {
-    fprintf(stderr, "Error in web handler for %s: %s\n", req.path.c_str(), lua_tostring(L, -1));
-    lua_settop(L, top);
-    return false;
-  }
-  lua_getfield(L, respIdx, "status");
-  if (lua_isnumber(L, -1)) resp.status = int(lua_tointeger(L, -1));
-  lua_pop(L, 1);
-  lua_getfield(L, respIdx, "body");
-  if (lua_isstring(L, -1)) {
-    size_t len = 0;
-    const char* b = lua_tolstring(L, -1, &len);
-    resp.body.assign(b, len);
-  }
-  lua_pop(L, 1);
-  lua_getfield(L, respIdx, "headers");
-  if (lua_istable(L, -1)) {
-    lua_pushnil(L);
-    while (lua_next(L, -2) != 0) {
-      if (lua_type(L, -2) == LUA_TSTRING && lua_isstring(L, -1))
-        resp.headers[lua_tostring(L, -2)] = lua_tostring(L, -1);
-      lua_pop(L, 1);
-    }
-  }
-  lua_settop(L, top);
-  return resp.status >= 100 && resp.status <= 599;
-}
-
 int registerWebHandler(lua_State* L, Host& h) {
   auto& s = service(h, "registerWebHandler");
   std::string path = checkString(L, 1, "registerWebHandler", "the path");
@@ -298,6 +241,7 @@ void registerWebBindings(lua_State* L) {
       {"carbonServer", wrap<carbonServer>},
   };
   registerAll(L, std::begin(b), std::end(b));
+  registerWebObjectTypes(L);
 }
 
 }  // namespace ballast::lua

@@ -3,6 +3,7 @@
 
 #include <event2/buffer.h>
 #include <event2/http.h>
+#include <event2/http_struct.h>
 #include <event2/keyvalq_struct.h>
 
 #include <algorithm>
@@ -37,6 +38,15 @@ const char* methodName(evhttp_cmd_type t) {
   }
 }
 
+/// "a=1&b=x%20y" into `out` (decoded); a string that does not parse adds nothing.
+void parseVars(const std::string& text, std::map<std::string, std::string>& out) {
+  evkeyvalq vars;
+  if (evhttp_parse_query_str(text.c_str(), &vars) == 0) {
+    for (evkeyval* kv = vars.tqh_first; kv; kv = kv->next.tqe_next) out[kv->key] = kv->value;
+  }
+  evhttp_clear_headers(&vars);
+}
+
 /// The evhttp request as plain data, so the handlers (and Lua) never touch libevent.
 WebRequest toWebRequest(evhttp_request* req) {
   WebRequest r;
@@ -44,14 +54,7 @@ WebRequest toWebRequest(evhttp_request* req) {
   const evhttp_uri* uri = evhttp_request_get_evhttp_uri(req);
   const char* path = uri ? evhttp_uri_get_path(uri) : nullptr;
   r.path = path && *path ? path : "/";
-  if (const char* query = uri ? evhttp_uri_get_query(uri) : nullptr) {
-    evkeyvalq vars;
-    if (evhttp_parse_query_str(query, &vars) == 0) {
-      for (evkeyval* kv = vars.tqh_first; kv; kv = kv->next.tqe_next)
-        r.getvars[kv->key] = kv->value;
-    }
-    evhttp_clear_headers(&vars);
-  }
+  if (const char* query = uri ? evhttp_uri_get_query(uri) : nullptr) parseVars(query, r.getvars);
   evkeyvalq* headers = evhttp_request_get_input_headers(req);
   for (evkeyval* kv = headers->tqh_first; kv; kv = kv->next.tqe_next)
     r.headers[lowered(kv->key)] = kv->value;
@@ -59,6 +62,11 @@ WebRequest toWebRequest(evhttp_request* req) {
   size_t len = evbuffer_get_length(in);
   r.body.resize(len);
   if (len) evbuffer_copyout(in, r.body.data(), len);
+  r.version = req->major * 10 + req->minor;
+  auto type = r.headers.find("content-type");
+  if (type != r.headers.end() &&
+      lowered(type->second).rfind("application/x-www-form-urlencoded", 0) == 0)
+    parseVars(r.body, r.postvars);
   return r;
 }
 

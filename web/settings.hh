@@ -24,6 +24,9 @@ struct WebRequest {
   std::string path, method, body;
   std::map<std::string, std::string> headers;  ///< names lower-cased
   std::map<std::string, std::string> getvars;
+  /// The body's fields when it is a form (application/x-www-form-urlencoded).
+  std::map<std::string, std::string> postvars;
+  int version = 11;  ///< HTTP version, major * 10 + minor, as dnsdist gives it
 };
 /// What a Lua web handler answers (dnsdist's WebResponse).
 struct WebResponse {

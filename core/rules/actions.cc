@@ -11,6 +11,7 @@
 
 #include "core/backend.hh"
 #include "core/qps_limiter.hh"
+#include "core/rules/mac_address.hh"
 #include "core/runtime_config.hh"
 #include "dns/header.hh"
 #include "dns/types.hh"
@@ -371,6 +372,16 @@ ActionPtr setEdnsOptionAction(uint16_t code, std::string data) {
   return make(fmt::format("add EDNS Option (code={})", code),
               [code, data = std::move(data)](DQ& dq) {
                 setEdnsOption(dq, code, data);
+                return Verdict::None;
+              });
+}
+
+ActionPtr setMacAddrAction(uint16_t code, std::function<std::string(const Address&)> lookup) {
+  if (!lookup) lookup = neighbourMac;
+  return make(fmt::format("add EDNS MAC (code={})", code),
+              [code, lookup = std::move(lookup)](DQ& dq) {
+                std::string mac = dq.remote ? lookup(*dq.remote) : std::string();
+                if (!mac.empty()) setEdnsOption(dq, code, mac);
                 return Verdict::None;
               });
 }

@@ -2,6 +2,7 @@
 #pragma once
 /// The C++ actions on queries and on responses (dnsdist's *Action objects). Factories throw
 /// std::invalid_argument with the reason; applying never throws.
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -74,6 +75,11 @@ ActionPtr qpsAction(double qps);
 /// Adds EDNS option `code` with `data` to the query, replacing an option of the same code;
 /// a query without OPT gets one (payload 512, as dnsdist). Goes on with the next rule.
 ActionPtr setEdnsOptionAction(uint16_t code, std::string data);
+/// SetMacAddrAction: the client's MAC address (`lookup`, the kernel's neighbour table by
+/// default) as EDNS option `code`, as setEdnsOptionAction adds it; nothing when there is
+/// none. Goes on with the next rule.
+ActionPtr setMacAddrAction(uint16_t code,
+                           std::function<std::string(const Address&)> lookup = nullptr);
 ActionPtr poolAction(std::string pool, bool stop);
 /// Sends to `pool` at most `qps` queries per second; the rest go on with the next rules.
 ActionPtr qpsPoolAction(double qps, std::string pool, bool stop);

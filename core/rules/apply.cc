@@ -48,10 +48,13 @@ void recordQuery(const QueryContext& q, const RuntimeConfig& cfg) {
                          q.destination.sink != nullptr);
 }
 
-/// The dynamic block covering the client, if any: its action, as a verdict.
+/// The dynamic block covering the client, or else the query name, if any: its action, as a
+/// verdict.
 Verdict applyDynBlock(QueryContext& q, const RuntimeConfig& cfg, GlobalStats& stats) {
   if (cfg.dynBlocks->empty()) return Verdict::None;
   const DynBlock* b = cfg.dynBlocks->find(q.destination.client, q.receivedUsec);
+  if (!b && cfg.dynBlocks->hasNames())
+    b = cfg.dynBlocks->findName(q.message.question().name.toName(), q.receivedUsec);
   if (!b) return Verdict::None;
   b->blocks.inc();
   if (b->warning) return Verdict::None;

@@ -221,6 +221,27 @@ TEST_CASE("SetEDNSOptionAction adds an OPT or replaces the option of the same co
   CHECK(got[1].second == "abc");
 }
 
+TEST_CASE("SetMacAddrAction adds the client's MAC as an EDNS option, nothing without one") {
+  Q q;
+  auto a = r::setMacAddrAction(65002, [](const Address& c) {
+    return c.toString() == "127.0.0.1" ? std::string("\x52\x54\x00\x01\x02\x03", 6) : std::string();
+  });
+  CHECK(a->apply(q.dq) == r::Verdict::None);
+  REQUIRE(q.dq.message.edns().present);
+  std::string got;
+  dns::forEachEdnsOption(q.dq.message.ednsOptions(), [&](uint16_t c, auto d) {
+    if (c == 65002) got.assign(d.begin(), d.end());
+  });
+  CHECK(got == std::string("\x52\x54\x00\x01\x02\x03", 6));
+  Q other;
+  Address far = Address::parse("192.0.2.9:53");
+  other.dq.remote = &far;
+  size_t before = other.dq.length;
+  CHECK(a->apply(other.dq) == r::Verdict::None);
+  CHECK(other.dq.length == before);
+  CHECK(!other.dq.message.edns().present);
+}
+
 TEST_CASE("selfGeneratedResponse follows the settings, and an extended rcode keeps its OPT") {
   Q q(dns::qtype::A, true);
   Settings s;

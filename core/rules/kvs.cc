@@ -282,7 +282,8 @@ std::vector<std::string> suffixKeys(const dns::Name& n, unsigned minLabels, bool
   size_t labels = n.labelCount();
   if (labels == 0 || labels < minLabels) return out;
   size_t count = minLabels ? labels - (minLabels - 1) : labels;
-  auto w = n.toLower().wire();
+  dns::Name lower = n.toLower();  // the span below must not outlive it
+  auto w = lower.wire();
   size_t o = 0;
   for (size_t i = 0; i < count && w[o] != 0; ++i) {
     auto suffix = dns::Name::fromWire(w.subspan(o));
