@@ -126,8 +126,16 @@ int newFrameStreamLogger(lua_State* L, Host&) {
   logging::FrameStreamOptions options;
   if (!lua_isnoneornil(L, 2)) {
     Options o(L, 2, fn);
-    for (const char* name : logging::kFrameStreamOptionNames)
-      if (auto v = o.integer(name, 0, 0xffffffffLL)) options[name] = unsigned(*v);
+    auto put = [&](const char* name, std::optional<int64_t> v) {
+      if (v) options[name] = unsigned(*v);
+    };
+    constexpr int64_t kMax = 0xffffffffLL;
+    put("bufferHint", o.integer("bufferHint", 0, kMax));
+    put("flushTimeout", o.integer("flushTimeout", 0, kMax));
+    put("inputQueueSize", o.integer("inputQueueSize", 0, kMax));
+    put("outputQueueSize", o.integer("outputQueueSize", 0, kMax));
+    put("queueNotifyThreshold", o.integer("queueNotifyThreshold", 0, kMax));
+    put("reopenInterval", o.integer("reopenInterval", 0, kMax));
     o.done();
   }
   try {
