@@ -69,15 +69,18 @@ template <typename Base, typename V>
 class LogAction final : public Base {
  public:
   using Fn = std::function<void(rules::DQ&)>;
-  LogAction(std::string d, Fn fn) : describe_(std::move(d)), fn_(std::move(fn)) {}
+  LogAction(std::string prefix, std::shared_ptr<Logger> logger, Fn fn)
+      : prefix_(std::move(prefix)), logger_(std::move(logger)), fn_(std::move(fn)) {}
   V apply(rules::DQ& dq) const override {
     fn_(dq);
     return V::None;
   }
-  std::string describe() const override { return describe_; }
+  /// With the logger's counters as they are now, as dnsdist shows them.
+  std::string describe() const override { return prefix_ + logger_->toString(); }
 
  private:
-  std::string describe_;
+  std::string prefix_;
+  std::shared_ptr<Logger> logger_;
   Fn fn_;
 };
 
@@ -152,31 +155,30 @@ DnstapMessage makeDnstapMessage(const rules::DQ& dq, const std::string& identity
 
 rules::ActionPtr remoteLogAction(std::shared_ptr<Logger> logger, PbAlter alter,
                                  RemoteLogOptions options) {
-  std::string d = "remote log to " + logger->toString();
   return std::make_shared<LogAction<rules::Action, rules::Verdict>>(
-      std::move(d), pbLogger(std::move(logger), std::move(alter), std::move(options), false));
+      "remote log to ", logger, pbLogger(logger, std::move(alter), std::move(options), false));
 }
 
 rules::ResponseActionPtr remoteLogResponseAction(std::shared_ptr<Logger> logger, PbAlter alter,
                                                  RemoteLogOptions options) {
-  std::string d = "remote log response to " + logger->toString();
   return std::make_shared<LogAction<rules::ResponseAction, rules::ResponseVerdict>>(
-      std::move(d), pbLogger(std::move(logger), std::move(alter), std::move(options), true));
+      "remote log response to ", logger,
+      pbLogger(logger, std::move(alter), std::move(options), true));
 }
 
 rules::ActionPtr dnstapLogAction(std::string identity, std::shared_ptr<Logger> logger,
                                  DnstapAlter alter) {
-  std::string d = "remote log as dnstap to " + logger->toString();
   return std::make_shared<LogAction<rules::Action, rules::Verdict>>(
-      std::move(d), dnstapLogger(std::move(identity), std::move(logger), std::move(alter), false));
+      "remote log as dnstap to ", logger,
+      dnstapLogger(std::move(identity), logger, std::move(alter), false));
 }
 
 rules::ResponseActionPtr dnstapLogResponseAction(std::string identity,
                                                  std::shared_ptr<Logger> logger,
                                                  DnstapAlter alter) {
-  std::string d = "log response as dnstap to " + logger->toString();
   return std::make_shared<LogAction<rules::ResponseAction, rules::ResponseVerdict>>(
-      std::move(d), dnstapLogger(std::move(identity), std::move(logger), std::move(alter), true));
+      "log response as dnstap to ", logger,
+      dnstapLogger(std::move(identity), logger, std::move(alter), true));
 }
 
 }  // namespace ballast::logging

@@ -239,7 +239,8 @@ def test_protobuf_query_and_response_fields_and_alter_function(start_ballast, ba
            '  pbm:setTag("qtype-" .. dq.qtype)\n'
            '  pbm:setTagArray({"x", "y"})\n'
            'end, {serverID="edge-7"}))\n'
-           'addResponseAction(AllRule(), RemoteLogResponseAction(rl, nil, true))\n')
+           'rla = RemoteLogResponseAction(rl, nil, true)\n'
+           'addResponseAction(AllRule(), rla)\n')
     b = start_ballast(servers=[be], lua=lua)
     try:
         c = client("127.0.0.1")
@@ -266,6 +267,10 @@ def test_protobuf_query_and_response_fields_and_alter_function(start_ballast, ba
         assert wait_until(lambda: "0 dropped" in b.run_lua("return rl:toString()"))
         shown = b.run_lua("return tostring(rl)")
         assert shown.startswith(rx.address + " (") and "processed, 0 dropped" in shown, shown
+        # The action describes itself with the logger's live counters, as dnsdist does.
+        described = b.run_lua("return tostring(rla)")
+        assert described == "remote log response to " + b.run_lua("return tostring(rl)"), described
+        assert not described.endswith("(0 processed, 0 dropped)"), described
     finally:
         rx.close()
 
