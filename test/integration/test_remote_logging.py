@@ -391,6 +391,32 @@ def test_dnstap_over_tcp(start_ballast, backends, client):
         rx.close()
 
 
+def test_dnstap_receiver_absent_drops_and_counts(start_ballast, backends, client, tmp_path):
+    be = backends()
+    path = tmp_path / "nobody.sock"
+    lua = (f'fl = newFrameStreamUnixLogger("{path}", {{inputQueueSize=2, reopenInterval=1}})\n'
+           'addAction(AllRule(), DnstapLogAction("id", fl))\n')
+    b = start_ballast(servers=[be], lua=lua)
+    answers = ask_all(client("127.0.0.1"), b, [f"nobody{i}.test." for i in range(10)])
+    assert all(a.rcode() == 0 for a in answers)
+    shown = b.run_lua("return fl:toString()")
+    assert shown.startswith(f"FrameStreamLogger to {path} ("), shown
+    sent, dropped = (int(x.split()[0]) for x in shown.split("(")[1].split(", ")[:2])
+    assert dropped >= 8 and sent + dropped >= 11, shown
+    # The receiver appears: the logger reopens the socket and frames flow again.
+    rx = FrameStreamReceiver(unix_listener(path))
+    try:
+        c = client("127.0.0.1")
+
+        def arrived():
+            ask_all(c, b, ["late.test."])
+            return any(m["message"].question[0].name.to_text() == "late.test."
+                       for m in rx.messages if m["message"].question)
+        assert wait_until(arrived, timeout=10, interval=0.5), b.run_lua("return fl:toString()")
+    finally:
+        rx.close()
+
+
 BAD = [
     ('newRemoteLogger("127.0.0.1")', "newRemoteLogger: '127.0.0.1' has no port"),
     ('RemoteLogAction(newFrameStreamUnixLogger("/nonexistent/x.sock"))',
