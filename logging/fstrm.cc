@@ -10,19 +10,21 @@
 
 namespace ballast::logging {
 
-const char* const kFrameStreamOptionNames[6] = {"bufferHint",      "flushTimeout",
-                                                 "inputQueueSize",  "outputQueueSize",
-                                                 "queueNotifyThreshold", "reopenInterval"};
+const char* const kFrameStreamOptionNames[6] = {"bufferHint",           "flushTimeout",
+                                                "inputQueueSize",       "outputQueueSize",
+                                                "queueNotifyThreshold", "reopenInterval"};
 
 namespace {
 
 constexpr char kContentType[] = "protobuf:dnstap.Dnstap";
 
 using Setter = fstrm_res (*)(fstrm_iothr_options*, unsigned);
-constexpr Setter kSetters[6] = {
-    fstrm_iothr_options_set_buffer_hint,        fstrm_iothr_options_set_flush_timeout,
-    fstrm_iothr_options_set_input_queue_size,   fstrm_iothr_options_set_output_queue_size,
-    fstrm_iothr_options_set_queue_notify_threshold, fstrm_iothr_options_set_reopen_interval};
+constexpr Setter kSetters[6] = {fstrm_iothr_options_set_buffer_hint,
+                                fstrm_iothr_options_set_flush_timeout,
+                                fstrm_iothr_options_set_input_queue_size,
+                                fstrm_iothr_options_set_output_queue_size,
+                                fstrm_iothr_options_set_queue_notify_threshold,
+                                fstrm_iothr_options_set_reopen_interval};
 
 /// Owns the fstrm option objects until the I/O thread is made.
 struct Opts {
@@ -52,7 +54,8 @@ FrameStreamLogger::FrameStreamLogger(bool unixPath, const std::string& address,
     while (i < 6 && name != kFrameStreamOptionNames[i]) ++i;
     if (i == 6) throw std::invalid_argument("unknown option '" + name + "'");
     if (kSetters[i](o.iothr, value) != fstrm_res_success)
-      throw std::invalid_argument(fmt::format("{}={} is out of the range fstrm accepts", name, value));
+      throw std::invalid_argument(
+          fmt::format("{}={} is out of the range fstrm accepts", name, value));
   }
   fstrm_writer* writer = nullptr;
   if (unixPath) {
@@ -77,7 +80,9 @@ FrameStreamLogger::FrameStreamLogger(bool unixPath, const std::string& address,
   queue_ = fstrm_iothr_get_input_queue(iothr_);
 }
 
-FrameStreamLogger::~FrameStreamLogger() { fstrm_iothr_destroy(&iothr_); }
+FrameStreamLogger::~FrameStreamLogger() {
+  fstrm_iothr_destroy(&iothr_);
+}
 
 bool FrameStreamLogger::queue(std::string_view message) {
   void* frame = malloc(message.size());
@@ -86,8 +91,8 @@ bool FrameStreamLogger::queue(std::string_view message) {
     return false;
   }
   memcpy(frame, message.data(), message.size());
-  fstrm_res r = fstrm_iothr_submit(iothr_, queue_, frame, message.size(), fstrm_free_wrapper,
-                                   nullptr);
+  fstrm_res r =
+      fstrm_iothr_submit(iothr_, queue_, frame, message.size(), fstrm_free_wrapper, nullptr);
   if (r == fstrm_res_success) {
     sent_.inc();
     return true;

@@ -35,7 +35,8 @@ struct Response {
   core::Address local = core::Address::parse("127.0.0.1:53");
   r::DQ dq;
   Response() {
-    auto www = dns::Name::fromString("www.example"), target = dns::Name::fromString("target.example");
+    auto www = dns::Name::fromString("www.example"),
+         target = dns::Name::fromString("target.example");
     dns::MessageWriter w(buf, 0x4242, www, dns::qtype::A);
     w.header().setQr(true);
     w.startRecord(www, dns::qtype::CNAME, 1, 60, dns::Section::Answer);

@@ -13,7 +13,9 @@ constexpr uint32_t kVarint = 0, kLengthDelimited = 2, kFixed32 = 5;
 std::string_view addressBytes(const core::Address& a) {
   return {reinterpret_cast<const char*>(a.bytes()), a.byteLength()};
 }
-uint32_t family(const core::Address& a) { return a.isV4() ? 1 : 2; }
+uint32_t family(const core::Address& a) {
+  return a.isV4() ? 1 : 2;
+}
 }  // namespace
 
 void PbWriter::rawVarint(uint64_t v) {

@@ -6,15 +6,15 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <fmt/format.h>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
-#include <fmt/format.h>
 
 namespace ballast::logging {
 
-RemoteLogger::RemoteLogger(const core::Address& remote, uint32_t timeoutSec,
-                           size_t maxQueuedBytes, uint32_t reconnectWaitSec)
+RemoteLogger::RemoteLogger(const core::Address& remote, uint32_t timeoutSec, size_t maxQueuedBytes,
+                           uint32_t reconnectWaitSec)
     : remote_(remote),
       timeoutSec_(timeoutSec),
       maxQueuedBytes_(maxQueuedBytes),
@@ -122,7 +122,8 @@ void RemoteLogger::run() {
     }
     if (pending_.empty()) {
       // Idle: wake now and then to notice a receiver that went away.
-      wake_.wait_for(lock, std::chrono::milliseconds(200), [&] { return stop_ || !pending_.empty(); });
+      wake_.wait_for(lock, std::chrono::milliseconds(200),
+                     [&] { return stop_ || !pending_.empty(); });
       if (pending_.empty() && !stop_) {
         char c;
         ssize_t n = recv(fd_, &c, 1, MSG_PEEK | MSG_DONTWAIT);

@@ -55,7 +55,9 @@ TEST_CASE("RemoteLogger: messages arrive framed by their 2-byte length; a full q
     REQUIRE(c >= 0);
     CHECK(readExactly(c, 7) == std::string("\x00\x05hello", 7));
     CHECK(logger.queue("again"));
-    CHECK(readExactly(c, 7) == std::string("\x00\x05" "again", 7));
+    CHECK(readExactly(c, 7) == std::string("\x00\x05"
+                                           "again",
+                                           7));
     CHECK(logger.processed() == 2);
     CHECK(logger.dropped() == 1);
     CHECK(logger.toString() == addr.toStringWithPort() + " (2 processed, 1 dropped)");

@@ -46,7 +46,9 @@ M& message(lua_State* L, const char* meta) {
   if (!r.m) throw ConfigError("the message can only be used inside its alterFunction");
   return *r.m;
 }
-logging::PbMessage& pb(lua_State* L) { return message<logging::PbMessage>(L, kPbMessageMeta); }
+logging::PbMessage& pb(lua_State* L) {
+  return message<logging::PbMessage>(L, kPbMessageMeta);
+}
 
 void reportError(const char* msg) {
   static std::atomic<int> reported{0};
@@ -57,7 +59,7 @@ void reportError(const char* msg) {
 /// The alterFunction at `idx` (none: an empty function), called with (DNSQuestion, message).
 template <typename M>
 std::function<void(rules::DQ&, M&)> alterFunction(lua_State* L, int idx, const char* fn,
-                                                   const char* meta) {
+                                                  const char* meta) {
   if (lua_isnoneornil(L, idx)) return {};
   if (lua_type(L, idx) != LUA_TFUNCTION)
     throw ConfigError(std::string(fn) + ": the alterFunction must be a function");
@@ -85,7 +87,8 @@ LoggerPtr checkLogger(lua_State* L, int idx, const char* fn, bool dnstap) {
     throw ConfigError(std::string(fn) + ": expects a logger (newRemoteLogger" +
                       (dnstap ? ", newFrameStreamUnixLogger or newFrameStreamTcpLogger)" : ")"));
   if (!dnstap && (*p)->dnstap())
-    throw ConfigError(std::string(fn) + " only takes a newRemoteLogger; a Frame Streams logger "
+    throw ConfigError(std::string(fn) +
+                      " only takes a newRemoteLogger; a Frame Streams logger "
                       "goes with DnstapLogAction or DnstapLogResponseAction");
   return *p;
 }
@@ -121,8 +124,8 @@ int newRemoteLogger(lua_State* L, Host&) {
 template <bool Unix>
 int newFrameStreamLogger(lua_State* L, Host&) {
   const char* fn = Unix ? "newFrameStreamUnixLogger" : "newFrameStreamTcpLogger";
-  std::string address = Unix ? checkString(L, 1, fn, "the socket path")
-                             : loggerAddress(L, 1, fn).toStringWithPort();
+  std::string address =
+      Unix ? checkString(L, 1, fn, "the socket path") : loggerAddress(L, 1, fn).toStringWithPort();
   logging::FrameStreamOptions options;
   if (!lua_isnoneornil(L, 2)) {
     Options o(L, 2, fn);
@@ -333,24 +336,23 @@ int dnstapSetExtra(lua_State* L, Host&) {
 
 void registerRemoteLoggingBindings(lua_State* L) {
   registerUserdataType<LoggerPtr>(L, kLoggerMeta, {{"toString", loggerToString}}, loggerToString);
-  registerUserdataType<PbRef>(
-      L, kPbMessageMeta,
-      {{"setTag", wrap<pbSetTag>},
-       {"setTagArray", wrap<pbSetTagArray>},
-       {"setProtobufResponseType", wrap<pbSetProtobufResponseType>},
-       {"addResponseRR", wrap<pbAddResponseRR>},
-       {"setEDNSSubnet", wrap<pbSetEDNSSubnet>},
-       {"setQuestion", wrap<pbSetQuestion>},
-       {"setBytes", wrap<pbSetBytes>},
-       {"setTime", wrap<pbSetTime>},
-       {"setQueryTime", wrap<pbSetQueryTime>},
-       {"setResponseCode", wrap<pbSetResponseCode>},
-       {"setRequestor", wrap<pbSetAddress<true>>},
-       {"setRequestorFromString", wrap<pbSetAddress<true>>},
-       {"setResponder", wrap<pbSetAddress<false>>},
-       {"setResponderFromString", wrap<pbSetAddress<false>>},
-       {"setServerIdentity", wrap<pbSetServerIdentity>},
-       {"toDebugString", wrap<pbToDebugString>}});
+  registerUserdataType<PbRef>(L, kPbMessageMeta,
+                              {{"setTag", wrap<pbSetTag>},
+                               {"setTagArray", wrap<pbSetTagArray>},
+                               {"setProtobufResponseType", wrap<pbSetProtobufResponseType>},
+                               {"addResponseRR", wrap<pbAddResponseRR>},
+                               {"setEDNSSubnet", wrap<pbSetEDNSSubnet>},
+                               {"setQuestion", wrap<pbSetQuestion>},
+                               {"setBytes", wrap<pbSetBytes>},
+                               {"setTime", wrap<pbSetTime>},
+                               {"setQueryTime", wrap<pbSetQueryTime>},
+                               {"setResponseCode", wrap<pbSetResponseCode>},
+                               {"setRequestor", wrap<pbSetAddress<true>>},
+                               {"setRequestorFromString", wrap<pbSetAddress<true>>},
+                               {"setResponder", wrap<pbSetAddress<false>>},
+                               {"setResponderFromString", wrap<pbSetAddress<false>>},
+                               {"setServerIdentity", wrap<pbSetServerIdentity>},
+                               {"toDebugString", wrap<pbToDebugString>}});
   registerUserdataType<DnstapRef>(L, kDnstapMessageMeta, {{"setExtra", wrap<dnstapSetExtra>}});
   static const Binding b[] = {
       {"newRemoteLogger", wrap<newRemoteLogger>},
