@@ -93,7 +93,9 @@ auto pbLogger(std::shared_ptr<Logger> logger, PbAlter alter, RemoteLogOptions o,
     if (!o.serverID.empty()) m.serverIdentity = o.serverID;
     if (o.encryptRequestor) m.from = o.encryptRequestor(m.from);
     if (alter) alter(dq, m);
-    logger->queue(m.encode());
+    thread_local std::string buf;
+    m.encode(buf);
+    logger->queue(buf);
   };
 }
 
@@ -104,7 +106,9 @@ auto dnstapLogger(std::string identity, std::shared_ptr<Logger> logger, DnstapAl
     DnstapMessage m = makeDnstapMessage(dq, identity);
     if (response) m.type = DnstapType::ClientResponse;
     if (alter) alter(dq, m);
-    logger->queue(m.encode());
+    thread_local std::string buf;
+    m.encode(buf);
+    logger->queue(buf);
   };
 }
 

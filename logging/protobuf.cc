@@ -42,10 +42,28 @@ void PbWriter::bytes(uint32_t field, std::string_view v) {
   out_.append(v);
 }
 
-std::string PbMessage::encode() const {
+size_t PbWriter::begin(uint32_t field) {
+  rawVarint(uint64_t(field) << 3 | kLengthDelimited);
+  out_ += '\0';
+  return out_.size();
+}
+
+void PbWriter::end(size_t mark) {
+  size_t len = out_.size() - mark;
+  if (len < 0x80) {
+    out_[mark - 1] = char(len);
+    return;
+  }
+  std::string prefix;
+  PbWriter p(prefix);
+  p.rawVarint(len);
+  out_[mark - 1] = prefix[0];
+  out_.insert(mark, prefix, 1, std::string::npos);
+}
+
+void PbMessage::encode(std::string& out) const {
   // PBDNSMessage field numbers (dnsmessage.proto).
-  std::string out;
-  out.reserve(160 + qname.size());
+  out.clear();
   PbWriter w(out);
   w.varint(1, response ? 2 : 1);
   w.bytes(2, {reinterpret_cast<const char*>(messageId.data()), messageId.size()});
@@ -58,33 +76,29 @@ std::string PbMessage::encode() const {
   w.varint(9, timeSec);
   w.varint(10, timeUsec);
   w.varint(11, id);
-  std::string question;
-  PbWriter q(question);
-  q.bytes(1, qname);
-  q.varint(2, qtype);
-  q.varint(3, qclass);
-  w.bytes(12, question);
-  std::string resp;
-  PbWriter r(resp);
-  if (rcode) r.varint(1, *rcode);
+  size_t question = w.begin(12);
+  w.bytes(1, qname);
+  w.varint(2, qtype);
+  w.varint(3, qclass);
+  w.end(question);
+  size_t resp = w.begin(13);
+  if (rcode) w.varint(1, *rcode);
   for (const RR& rr : rrs) {
-    std::string one;
-    PbWriter o(one);
-    o.bytes(1, rr.name);
-    o.varint(2, rr.type);
-    o.varint(3, rr.qclass);
-    o.varint(4, rr.ttl);
-    o.bytes(5, rr.rdata);
-    r.bytes(2, one);
+    size_t one = w.begin(2);
+    w.bytes(1, rr.name);
+    w.varint(2, rr.type);
+    w.varint(3, rr.qclass);
+    w.varint(4, rr.ttl);
+    w.bytes(5, rr.rdata);
+    w.end(one);
   }
-  for (const std::string& t : tags) r.bytes(4, t);
-  r.varint(5, queryTimeSec);
-  r.varint(6, queryTimeUsec);
-  w.bytes(13, resp);
+  for (const std::string& t : tags) w.bytes(4, t);
+  w.varint(5, queryTimeSec);
+  w.varint(6, queryTimeUsec);
+  w.end(resp);
   if (!ednsSubnet.empty()) w.bytes(14, ednsSubnet);
   w.varint(20, from.port());
   w.varint(21, to.port());
-  return out;
 }
 
 std::string PbMessage::debugString() const {
@@ -104,34 +118,31 @@ std::string PbMessage::debugString() const {
   return out;
 }
 
-std::string DnstapMessage::encode() const {
+void DnstapMessage::encode(std::string& out) const {
   // Dnstap and Message field numbers (dnstap.proto).
-  std::string msg;
-  PbWriter m(msg);
-  m.varint(1, uint64_t(type));
-  m.varint(2, family(requestor));
-  m.varint(3, uint64_t(transport));
-  m.bytes(4, addressBytes(requestor));
-  m.bytes(5, addressBytes(responder));
-  m.varint(6, requestor.port());
-  m.varint(7, responder.port());
-  m.varint(8, uint64_t(queryTimeSec));
-  m.fixed32(9, queryTimeNsec);
-  bool qr = packet.size() > 2 && (uint8_t(packet[2]) & 0x80);
-  if (responseTime) {
-    m.varint(12, uint64_t(responseTime->first));
-    m.fixed32(13, responseTime->second);
-  }
-  m.bytes(qr ? 14 : 10, packet);
-  std::string out;
-  out.reserve(msg.size() + identity.size() + version.size() + extra.size() + 16);
+  out.clear();
   PbWriter w(out);
   w.bytes(1, identity);
   w.bytes(2, version);
   if (!extra.empty()) w.bytes(3, extra);
-  w.bytes(14, msg);
+  size_t msg = w.begin(14);
+  w.varint(1, uint64_t(type));
+  w.varint(2, family(requestor));
+  w.varint(3, uint64_t(transport));
+  w.bytes(4, addressBytes(requestor));
+  w.bytes(5, addressBytes(responder));
+  w.varint(6, requestor.port());
+  w.varint(7, responder.port());
+  w.varint(8, uint64_t(queryTimeSec));
+  w.fixed32(9, queryTimeNsec);
+  bool qr = packet.size() > 2 && (uint8_t(packet[2]) & 0x80);
+  if (responseTime) {
+    w.varint(12, uint64_t(responseTime->first));
+    w.fixed32(13, responseTime->second);
+  }
+  w.bytes(qr ? 14 : 10, packet);
+  w.end(msg);
   w.varint(15, 1);  // Dnstap.Type MESSAGE
-  return out;
 }
 
 std::array<uint8_t, 16> randomUuid() {

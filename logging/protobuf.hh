@@ -22,6 +22,10 @@ class PbWriter {
   void varint(uint32_t field, uint64_t v);
   void fixed32(uint32_t field, uint32_t v);
   void bytes(uint32_t field, std::string_view v);
+  /// A nested message written in place: begin() returns its mark, end(mark) writes its length
+  /// (one byte reserved; a longer length moves the body, which is rare for these messages).
+  size_t begin(uint32_t field);
+  void end(size_t mark);
 
  private:
   void rawVarint(uint64_t v);
@@ -57,8 +61,14 @@ struct PbMessage {
   /// setEDNSSubnet: the subnet's address bytes, sent as originalRequestorSubnet.
   std::string ednsSubnet;
 
-  /// The encoded message (without the 2-byte length the TCP stream puts before it).
-  std::string encode() const;
+  /// The encoded message (without the 2-byte length the TCP stream puts before it), written
+  /// over `out` (a buffer the caller reuses).
+  void encode(std::string& out) const;
+  std::string encode() const {
+    std::string out;
+    encode(out);
+    return out;
+  }
   /// A readable summary, for DNSDistProtoBufMessage:toDebugString().
   std::string debugString() const;
 };
@@ -80,7 +90,12 @@ struct DnstapMessage {
   std::optional<std::pair<int64_t, uint32_t>> responseTime;
   std::string packet;  ///< query_message or response_message, by the packet's QR bit
 
-  std::string encode() const;
+  void encode(std::string& out) const;
+  std::string encode() const {
+    std::string out;
+    encode(out);
+    return out;
+  }
 };
 
 /// A random (version 4) UUID, as the messageId of a log message.

@@ -90,6 +90,21 @@ TEST_CASE("PbWriter: varints, fixed32 and bytes as the protobuf wire format has 
   out.clear();
   w.varint(20, 53);  // a field number above 15 takes two bytes of key
   CHECK(out == std::string("\xa0\x01\x35", 3));
+  // Nested messages: a short one keeps its one length byte, a long one gets two.
+  out.clear();
+  size_t m = w.begin(3);
+  w.bytes(1, "ab");
+  w.end(m);
+  CHECK(out == std::string("\x1a\x04\x0a\x02"
+                           "ab",
+                           6));
+  out.clear();
+  m = w.begin(3);
+  w.bytes(1, std::string(200, 'z'));
+  w.end(m);
+  REQUIRE(out.size() == 1 + 2 + 3 + 200);
+  CHECK(out.substr(0, 6) == std::string("\x1a\xcb\x01\x0a\xc8\x01", 6));  // 203, then 200
+  CHECK(out.substr(6) == std::string(200, 'z'));
 }
 
 TEST_CASE("PbMessage: a query's fields under dnsmessage.proto's numbers") {
@@ -187,4 +202,6 @@ TEST_CASE("DnstapMessage: Dnstap and Message fields, the packet by its QR bit") 
   Fields q = parse(parse(m.encode()).str(14));
   CHECK(q.str(10) == m.packet);
   CHECK(parse(m.encode()).bytes.count(3) == 0);
+  m.packet += std::string(300, 'p');  // a Message body over 127 bytes: a 2-byte length
+  CHECK(parse(parse(m.encode()).str(14)).str(10) == m.packet);
 }
