@@ -70,10 +70,14 @@ class PBMessage:
         self.to_addr = one(f, 7)
         self.in_bytes = one(f, 8)
         self.time_sec = one(f, 9)
+        self.time_usec = one(f, 10)
+        self.subnet = f.get(14, [None])[0]
+        self.to_port = one(f, 21)
         self.id = one(f, 11)
         q = pb_fields(one(f, 12))
         self.qname = one(q, 1).decode()
         self.qtype = one(q, 2)
+        self.qclass = one(q, 3)
         self.from_port = one(f, 20)
         r = pb_fields(one(f, 13))
         self.rcode = r.get(1, [None])[0]
@@ -82,6 +86,7 @@ class PBMessage:
             g = pb_fields(rr)
             self.rrs.append((one(g, 1).decode(), one(g, 2), one(g, 4), one(g, 5)))
         self.tags = [t.decode() for t in r.get(4, [])]
+        self.query_time = (one(r, 5), one(r, 6))
 
 
 # ---- receivers ------------------------------------------------------------------------------
@@ -271,6 +276,45 @@ def test_protobuf_query_and_response_fields_and_alter_function(start_ballast, ba
         described = b.run_lua("return tostring(rla)")
         assert described == "remote log response to " + b.run_lua("return tostring(rl)"), described
         assert not described.endswith("(0 processed, 0 dropped)"), described
+    finally:
+        rx.close()
+
+
+def test_protobuf_message_methods_change_what_is_sent(start_ballast, backends, client):
+    be = backends()
+    rx = ProtobufReceiver(harness.ADDRESSES.next())
+    lua = (f'rl = newRemoteLogger("{rx.address}")\n'
+           'addAction(QNameRule("altered.test."), RemoteLogAction(rl, function(dq, m)\n'
+           '  m:setQuestion(newDNSName("other.example."), 28, 3)\n'
+           '  m:setResponseCode(5)\n'
+           '  m:setRequestor(newCA("192.0.2.44"), 1234)\n'
+           '  m:setResponderFromString("2001:db8::53", 5353)\n'
+           '  m:setServerIdentity("ident")\n'
+           '  m:setTime(1600000000, 42)\n'
+           '  m:setBytes(999)\n'
+           '  m:setEDNSSubnet(newNetmask("198.51.100.77/24"))\n'
+           '  m:addResponseRR("rr.example.", 1, 1, 77, "\\10\\0\\0\\9")\n'
+           '  m:setProtobufResponseType(1600000001, 7)\n'
+           '  debugText = m:toDebugString()\n'
+           '  kept = m\n'
+           'end))\n')
+    b = start_ballast(servers=[be], lua=lua)
+    try:
+        ask_all(client("127.0.0.1"), b, ["altered.test."])
+        assert wait_until(lambda: any(m.qname == "other.example." for m in rx.messages))
+        m = [m for m in rx.messages if m.qname == "other.example."][0]
+        assert (m.type, m.qtype, m.qclass, m.rcode) == (2, 28, 3, 5)
+        assert m.from_addr == socket.inet_aton("192.0.2.44") and m.from_port == 1234
+        assert m.to_addr == socket.inet_pton(socket.AF_INET6, "2001:db8::53") and m.to_port == 5353
+        assert m.server_identity == b"ident" and m.in_bytes == 999
+        assert (m.time_sec, m.time_usec) == (1600000000, 42)
+        assert m.query_time == (1600000001, 7)
+        assert m.subnet == socket.inet_aton("198.51.100.0")
+        assert m.rrs == [("rr.example.", 1, 77, bytes([10, 0, 0, 9]))]
+        assert "other.example." in b.run_lua("return debugText")
+        # A message kept past its alterFunction is not usable any more.
+        err = b.run_lua("local ok, e = pcall(function() kept:setTag('x') end) return tostring(e)")
+        assert "only be used inside its alterFunction" in err, err
     finally:
         rx.close()
 
