@@ -11,6 +11,7 @@ packages=(
   libsodium-dev doctest-dev
   libre2-dev                           # RE2Rule
   libcdb-dev tinycdb liblmdb-dev python3-lmdb  # key-value stores (CDB, LMDB) and their tests
+  libfstrm-dev                         # dnstap over Frame Streams (newFrameStream*Logger)
   python3 python3-dnspython python3-pytest
   clang-format
   libedit-dev tmux                     # console client line editing; its interactive test

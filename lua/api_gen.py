@@ -41,6 +41,7 @@ CLASSES = {
     "ComboAddress": "ballast.ComboAddress", "DNSHeader": "ballast.DNSHeader",
     "DOHFrontend": "ballast.DOHFrontend", "TLSContext": "ballast.TLSContext",
     "ClientState": "ballast.Bind",
+    "DNSDistProtoBufMessage": "ballast.DNSDistProtoBufMessage", "DnstapMessage": "ballast.DnstapMessage",
 }
 # DNSQuestion and DNSResponse are one object whose fields and methods an __index function
 # serves (lua/dnsquestion.cc).

@@ -32,6 +32,8 @@ void registerDohBindings(lua_State* L);       ///< addDOHLocal, getDOHFrontend, 
 /// registerRuleBindings: adds to its metatables).
 void registerNetmaskBindings(lua_State* L);
 void registerDNSNameSetBindings(lua_State* L);  ///< newDNSNameSet and DNSNameSet
+/// newRemoteLogger, newFrameStream*Logger, RemoteLog*Action, DnstapLog*Action (logging/).
+void registerRemoteLoggingBindings(lua_State* L);
 
 class Options;
 /// The listening-socket options addLocal, addTLSLocal and addDOHLocal share (interface,

@@ -60,6 +60,7 @@ lua_State* LuaConfig::newState(Host& h) {
     registerRuleBindings(L);
     registerNetmaskBindings(L);  // after registerRuleBindings: adds to its metatables
     registerDNSNameSetBindings(L);
+    registerRemoteLoggingBindings(L);
     registerRingBindings(L);
     registerDynBlockBindings(L);
     registerLuaPolicyBindings(L);

@@ -66,9 +66,9 @@ def test_every_listed_function_is_bound_or_not_as_stated(tmp_path):
 @pytest.mark.parametrize("call, expect", [
     ('addDNSCryptBind("127.0.0.1:8443", "p", "c", "k")',
      r"^{path}:3: addDNSCryptBind is not supported by ballast: DNSCrypt is not part of ballast\."),
-    ('addAction(AllRule(), DnstapLogAction("id", nil))',
-     r"^{path}:3: DnstapLogAction is not supported by ballast: dnstap logging is not part of "
-     r"ballast yet\."),
+    ('snmpAgent(true)',
+     r"^{path}:3: snmpAgent is not supported by ballast: SNMP is not part of ballast; use the "
+     r"Prometheus or carbon exports\."),
     ("noSuchFunctionAnywhere()", r"^{path}:3: unknown function 'noSuchFunctionAnywhere'"),
 ])
 def test_check_config_names_refused_functions(tmp_path, call, expect):
