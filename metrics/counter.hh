@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #pragma once
 /// Counters written from many threads and summed on read. Each thread increments its own
-/// cache line, so the query path never contends on a shared counter.
+/// cache line, so the query path never contends on a shared counter, and (while it has a
+/// slot of its own) with no locked instruction.
 #include <array>
 #include <atomic>
 #include <cstddef>
@@ -9,14 +10,39 @@
 
 namespace ballast::metrics {
 
-/// Index of the calling thread's slot in every sharded counter.
-size_t threadSlot();
-
 constexpr size_t kCounterShards = 16;
+/// The slot that threads beyond the first kCounterShards - 1 (at once) share.
+constexpr size_t kSharedSlot = kCounterShards - 1;
+
+namespace detail {
+constexpr size_t kNoSlot = SIZE_MAX;
+/// The calling thread's slot, kNoSlot until its first counter update.
+extern constinit thread_local size_t tlsSlot;
+size_t assignSlot();
+}  // namespace detail
+
+/// Index of the calling thread's slot in every sharded counter. Slots below kSharedSlot
+/// have one writer at a time: a thread takes a free one on its first update and gives it
+/// back when it exits; when none is free, the thread writes the shared slot for its life.
+inline size_t threadSlot() {
+  size_t s = detail::tlsSlot;
+  if (s == detail::kNoSlot) [[unlikely]]
+    s = detail::assignSlot();
+  return s;
+}
 
 class Counter {
  public:
-  void inc(uint64_t n = 1) { cells_[threadSlot()].v.fetch_add(n, std::memory_order_relaxed); }
+  void inc(uint64_t n = 1) {
+    size_t s = threadSlot();
+    std::atomic<uint64_t>& v = cells_[s].v;
+    // A slot of its own: the thread is the cell's only writer, so a plain add of a relaxed
+    // load and store (no locked instruction) loses nothing; readers see whole values.
+    if (s != kSharedSlot) [[likely]]
+      v.store(v.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+    else
+      v.fetch_add(n, std::memory_order_relaxed);
+  }
   uint64_t value() const {
     uint64_t sum = 0;
     for (const auto& c : cells_) sum += c.v.load(std::memory_order_relaxed);

@@ -21,6 +21,30 @@ TEST_CASE("counter sums increments from many threads") {
   CHECK(c.value() == 80000);
 }
 
+TEST_CASE("counter stays exact with more threads than slots") {
+  Counter c;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 3 * int(kCounterShards); ++t)
+    threads.emplace_back([&] {
+      for (int i = 0; i < 2000; ++i) c.inc(2);
+    });
+  for (auto& t : threads) t.join();
+  CHECK(c.value() == 3 * kCounterShards * 4000);
+}
+
+TEST_CASE("an exited thread's slot is given to the next thread") {
+  Counter c;
+  for (int t = 0; t < 3 * int(kCounterShards); ++t) {
+    size_t slot = kCounterShards;
+    std::thread([&] {
+      c.inc();
+      slot = threadSlot();
+    }).join();
+    CHECK(slot < kSharedSlot);  // never runs out while threads come and go one at a time
+  }
+  CHECK(c.value() == 3 * kCounterShards);
+}
+
 TEST_CASE("latency buckets follow dnsdist's bounds") {
   LatencyStats l;
   l.record(500);      // 0-1 ms
