@@ -67,8 +67,8 @@ def test_every_listed_function_is_bound_or_not_as_stated(tmp_path):
     ('addDNSCryptBind("127.0.0.1:8443", "p", "c", "k")',
      r"^{path}:3: addDNSCryptBind is not supported by ballast: DNSCrypt is not part of ballast\."),
     ('snmpAgent(true)',
-     r"^{path}:3: snmpAgent is not supported by ballast: SNMP is not part of ballast; use the "
-     r"Prometheus or carbon exports\."),
+     r"^{path}:3: snmpAgent is not supported by ballast: SNMP is not part of ballast\. In dnsdist "
+     r"it is an optional part of the build .*; use the Prometheus or carbon exports\."),
     ("noSuchFunctionAnywhere()", r"^{path}:3: unknown function 'noSuchFunctionAnywhere'"),
 ])
 def test_check_config_names_refused_functions(tmp_path, call, expect):
